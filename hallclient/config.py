@@ -1,0 +1,65 @@
+"""Where HallClient keeps its files, and the terminal's settings.
+
+Settings hold no secrets: the terminal's key and the clerks' tokens live in the keyring.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+APP_NAME = "HallClient"
+DATA_DIR_ENV = "HALLCLIENT_DATA_DIR"
+
+
+def data_dir() -> Path:
+    """The user data directory; HALLCLIENT_DATA_DIR overrides it (tests, demos, a second till)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    return Path(override) if override else Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def cache_path(base: Path | None = None) -> Path:
+    return (base or data_dir()) / "cache.sqlite3"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    server_url: str = "http://127.0.0.1:8600"
+    hall_id: str = ""
+    terminal_id: str = ""
+    language: str = "zh"
+
+
+def settings_path(base: Path | None = None) -> Path:
+    return (base or data_dir()) / "settings.json"
+
+
+class SettingsError(Exception):
+    pass
+
+
+def load_settings(base: Path | None = None) -> Settings:
+    path = settings_path(base)
+    if not path.exists():
+        return Settings()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        known = {k: str(v) for k, v in raw.items() if k in Settings.__dataclass_fields__}
+        return Settings(**known)
+    except (ValueError, AttributeError) as exc:
+        raise SettingsError(
+            f"The settings file {path} cannot be read ({exc}). Fix it or delete it to set the "
+            "terminal up again."
+        ) from exc
+
+
+def save_settings(settings: Settings, base: Path | None = None) -> None:
+    path = settings_path(base)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(settings), ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp, path)  # a crash leaves the old or the new file, never half of one

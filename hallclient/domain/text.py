@@ -1,0 +1,33 @@
+"""Bilingual text: every message a clerk may read to a customer exists in Chinese and English."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A message in both languages. Placeholders use str.format syntax."""
+
+    zh: str
+    en: str
+
+    def format(self, **values: object) -> Text:
+        return Text(self.zh.format(**values), self.en.format(**values))
+
+    def __getitem__(self, lang: Lang) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
+class InvalidInput(ValueError):
+    """What a clerk typed cannot be accepted; `reason` says precisely why, in both languages."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(str(reason))
+        self.reason = reason

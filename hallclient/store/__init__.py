@@ -1,0 +1,1 @@
+"""The local SQLite cache: models, migrations and opening the file safely."""

@@ -1,0 +1,194 @@
+"""Opening the local cache file: checks, migration and the engine.
+
+A cache is never overwritten or silently recreated. A file that is not a SQLite database, a
+SQLite file of some other program, or a cache written by a newer HallClient is refused with a
+message that says what to do, and the file is left exactly as it was. Before a migration the
+old file is copied beside itself, so an upgrade can always be undone.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class CacheError(Exception):
+    """The cache cannot be used; the message says why and what to do. The file is untouched."""
+
+
+class CacheCorrupt(CacheError):
+    pass
+
+
+class CacheTooNew(CacheError):
+    pass
+
+
+class NotACache(CacheError):
+    pass
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(_alembic_config())
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def _inspect_existing(path: Path) -> str | None:
+    """The schema revision of an existing cache file, or None for an empty database."""
+    with path.open("rb") as f:
+        header = f.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise CacheCorrupt(
+            f"The cache file {path} is damaged (it is not a SQLite database). It has not been "
+            "changed. Move it aside (or restore it from a backup) and start HallClient again: "
+            "a new cache is then filled from the server."
+        )
+    try:
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
+            tables = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            revision = None
+            if "alembic_version" in tables:
+                row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                revision = row[0] if row else None
+            (check,) = conn.execute("PRAGMA quick_check(1)").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise CacheCorrupt(
+            f"The cache file {path} is damaged ({exc}). It has not been changed. Move it aside "
+            "(or restore it from a backup) and start HallClient again."
+        ) from exc
+    if check != "ok":
+        raise CacheCorrupt(
+            f"The cache file {path} is damaged (integrity check: {check}). It has not been "
+            "changed. Move it aside (or restore it from a backup) and start HallClient again."
+        )
+    if revision is None and tables - {"alembic_version"}:
+        raise NotACache(
+            f"{path} is a SQLite database of some other program, not a HallClient cache. It "
+            "has not been changed. Point HallClient at another data directory or move the file."
+        )
+    if revision is not None and revision not in known_revisions():
+        raise CacheTooNew(
+            f"The cache {path} was written by a newer HallClient (schema {revision}; this "
+            f"version knows up to {head_revision()}). It has not been changed. Install the "
+            "newer HallClient, or move the file aside to start from the server again."
+        )
+    return revision
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty cache file readable by its owner only (it holds personal data)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def _backup(path: Path, revision: str) -> Path:
+    target = path.with_name(f"{path.name}.before-{head_revision()}-from-{revision}.bak")
+    with closing(sqlite3.connect(path)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    os.chmod(target, 0o600)
+    return target
+
+
+def _set_pragmas(dbapi_connection: Any, _record: object) -> None:
+    # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite would defer it).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    # FULL: a transaction reported committed survives a power cut (the outbox needs that).
+    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.execute("PRAGMA busy_timeout = 5000")
+    cursor.close()
+
+
+def _begin(conn: Any) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite+pysqlite:///{path}")
+    event.listen(engine, "connect", _set_pragmas)
+    event.listen(engine, "begin", _begin)
+    return engine
+
+
+class Cache:
+    """An open, migrated cache. Use `read()` for queries and `write()` for changes."""
+
+    def __init__(self, path: Path, engine: Engine, backup: Path | None) -> None:
+        self.path = path
+        self.engine = engine
+        # Where the file was copied before this start's migration, if one ran.
+        self.backup = backup
+        self._reader = sessionmaker(engine, expire_on_commit=False)
+        # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of one
+        # failing half-way with "database is locked".
+        self._writer = sessionmaker(
+            engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+        )
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reader() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self._writer.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def open_cache(path: Path) -> Cache:
+    """Open the cache at `path`, creating it if absent and migrating it to this version."""
+    backup = None
+    if not path.exists() or path.stat().st_size == 0:
+        if not path.exists():
+            _create_private(path)
+        revision = None
+    else:
+        revision = _inspect_existing(path)
+        if revision is not None and revision != head_revision():
+            backup = _backup(path, revision)
+    engine = make_engine(path)
+    if revision != head_revision():
+        migrate(engine)
+    return Cache(path, engine, backup)

@@ -1,0 +1,159 @@
+"""The local cache: SQLAlchemy 2.0 typed models.
+
+The cache holds the district's accounts as last seen from the server (plus this terminal's
+optimistic changes), the outbox of operations not yet confirmed, receipts, the audit trail and
+the sync position. Every schema change goes through an Alembic revision in migrations/.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Named constraints keep Alembic batch migrations on SQLite predictable.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON}  # noqa: RUF012
+
+
+class CommunityRow(Base):
+    __tablename__ = "communities"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    manager_name: Mapped[str | None] = mapped_column(String(60))
+    manager_phone: Mapped[str | None] = mapped_column(String(32))
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    number: Mapped[str] = mapped_column(String(10), primary_key=True)
+    holder_name: Mapped[str] = mapped_column(String(60))
+    id_type: Mapped[str | None] = mapped_column(String(32))
+    id_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    supply_address: Mapped[str] = mapped_column(String(120))
+    mailing_address: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(Integer)
+    district: Mapped[str] = mapped_column(String(16))
+    arrears_fen: Mapped[int] = mapped_column(Integer, default=0)
+    sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    community_code: Mapped[str | None] = mapped_column(
+        ForeignKey("communities.code"), index=True
+    )
+    # The server's sequence number of the change this row was last pulled with.
+    server_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+    community: Mapped[CommunityRow | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('pending_connection', 'active', 'suspended', 'closed')", name="status"
+        ),
+        CheckConstraint("version >= 0", name="version"),
+    )
+
+
+class SyncStateRow(Base):
+    """A single row (id = 1): where this terminal stands with the server."""
+
+    __tablename__ = "sync_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pull_cursor: Mapped[int] = mapped_column(Integer, default=0)
+    # Bootstrap is resumable: the last account number received, until it is done.
+    bootstrap_after: Mapped[str | None] = mapped_column(String(10))
+    bootstrap_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_pull_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_push_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class OutboxRow(Base):
+    """An operation made at this counter, kept until the server has answered it for good."""
+
+    __tablename__ = "outbox"
+
+    # Local order: pushes go oldest first.
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    operation_id: Mapped[str] = mapped_column(String(36), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    clerk: Mapped[str] = mapped_column(String(32))
+    business_type: Mapped[str] = mapped_column(String(32))
+    account_number: Mapped[str | None] = mapped_column(String(10), index=True)
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    receipt: Mapped[ReceiptRow | None] = relationship(back_populates="operation")
+
+    __table_args__ = (
+        CheckConstraint(
+            "state in ('pending', 'applied', 'duplicate', 'conflict', 'rejected')", name="state"
+        ),
+    )
+
+
+class ReceiptCounterRow(Base):
+    """The last receipt sequence used on a day; bumped in the operation's own transaction."""
+
+    __tablename__ = "receipt_counters"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)  # YYYYMMDD
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
+class ReceiptRow(Base):
+    __tablename__ = "receipts"
+
+    receipt_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    operation_id: Mapped[str] = mapped_column(
+        ForeignKey("outbox.operation_id"), unique=True
+    )
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    copies_printed: Mapped[int] = mapped_column(Integer, default=0)
+
+    operation: Mapped[OutboxRow] = relationship(back_populates="receipt")
+
+
+class AuditRow(Base):
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    clerk: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_audit_at", "at"),)

@@ -1,0 +1,1 @@
+"""Qt widgets only; every rule they show comes from hallclient.domain and hallclient.forms."""

@@ -1,0 +1,1 @@
+"""HallServer: the central server the service halls' terminals sync with."""
