@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -22,7 +23,16 @@ def test_demo_runs_again_on_its_existing_cache(tmp_path, monkeypatch, capsys):
     first = capsys.readouterr().out
     main(["--demo"])
     assert capsys.readouterr().out == first
-    assert "户主" not in first or "*" in first
+
+
+def test_demo_masks_the_holders_id_and_phone(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HALLCLIENT_DATA_DIR", str(tmp_path))
+    main(["--demo"])
+    account_line = next(line for line in capsys.readouterr().out.splitlines()
+                        if line.startswith("户号"))
+    assert re.search(r" \d{4}\*{10}[\dX]{4} ", account_line)
+    assert re.search(r" 1\d\d\*{4}\d{4} ", account_line)
+    assert not re.search(r"\d{11}", account_line.split("  ", 1)[1])
 
 
 def test_console_entry_point_prints_its_version():

@@ -325,7 +325,7 @@ def _area_code_problem(national: str) -> Text | None:
             "没有区号 {a}：以 01 开头的区号只有 010（北京）",
             "there is no area code {a}: the only area code starting with 01 is 010 (Beijing)",
         ).format(a=national[:3])
-    if len(national) < 4 and national[1] != "1" and national[1] != "2":
+    if len(national) < _area_code_length(national):
         return Text(
             "以 0{d} 开头的区号为 4 位，只输入了 {n} 位",
             "an area code starting with 0{d} has 4 digits; only {n} entered",

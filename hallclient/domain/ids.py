@@ -64,7 +64,7 @@ _MAINLAND_PROVINCES = frozenset(
     for first, last in ((11, 15), (21, 23), (31, 37), (41, 46), (50, 54), (61, 65))
     for code in range(first, last + 1)
 )
-_TAIWAN_PROVINCE = "71"  # reserved in GB/T 2260; a few citizens' numbers do carry it
+_TAIWAN_PROVINCE = "71"  # Taiwan's province-level code in GB/T 2260, accepted for citizens
 _HMT_PROVINCES = frozenset({"81", "82", "83"})
 _HMT_PERMIT_AREAS = ("810000", "820000", "830000")
 

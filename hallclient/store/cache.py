@@ -15,13 +15,12 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+from hallclient.store.schema import SchemaHistory
+
+CACHE_SCHEMA = SchemaHistory(Path(__file__).with_name("migrations"))
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -41,21 +40,8 @@ class NotACache(CacheError):
     pass
 
 
-def _alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return config
-
-
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
-
-
-def known_revisions() -> set[str]:
-    script = ScriptDirectory.from_config(_alembic_config())
-    return {rev.revision for rev in script.walk_revisions()}
+    return CACHE_SCHEMA.head()
 
 
 def _inspect_existing(path: Path) -> str | None:
@@ -92,7 +78,7 @@ def _inspect_existing(path: Path) -> str | None:
             f"{path} is a SQLite database of some other program, not a HallClient cache. It "
             "has not been changed. Point HallClient at another data directory or move the file."
         )
-    if revision is not None and revision not in known_revisions():
+    if revision is not None and revision not in CACHE_SCHEMA.known():
         raise CacheTooNew(
             f"The cache {path} was written by a newer HallClient (schema {revision}; this "
             f"version knows up to {head_revision()}). It has not been changed. Install the "
@@ -171,10 +157,7 @@ class Cache:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    config = _alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    CACHE_SCHEMA.upgrade(engine, revision)
 
 
 def open_cache(path: Path) -> Cache:

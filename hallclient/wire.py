@@ -1,0 +1,182 @@
+"""The wire schema between terminal and server: one definition, imported by both sides.
+
+Versioned by URL (/api/v1). Operation payloads are the cleaned dicts of
+`hallclient.domain.business.validate_payload`; the server validates them again with the same
+function, so a payload that passed at the counter passes there too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hallclient.domain.accounts import AccountStatus
+from hallclient.domain.business import BusinessKind
+from hallclient.domain.ids import IdDocType
+
+API_PREFIX = "/api/v1"
+MAX_PUSH_BATCH = 500
+MAX_PAGE = 5000
+
+_ID = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BilingualText(WireModel):
+    zh: str
+    en: str
+
+
+class ErrorBody(WireModel):
+    """Every 4xx/5xx answer: a code for programs, a sentence in both languages for people."""
+
+    code: str
+    message: BilingualText
+    fields: dict[str, BilingualText] | None = None
+
+
+class CommunityWire(WireModel):
+    code: str
+    name: str
+    households: int
+    manager_name: str | None = None
+    manager_phone: str | None = None
+
+
+class AccountWire(WireModel):
+    number: str
+    holder_name: str
+    id_type: IdDocType | None
+    id_number: str | None
+    phone: str | None
+    supply_address: str
+    mailing_address: str | None
+    status: AccountStatus
+    version: int
+    district: str
+    arrears_fen: int
+    sms_consent: bool
+    community: CommunityWire | None
+    seq: int  # the district's change sequence number of this state
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    SUPERVISOR = "supervisor"
+
+
+class LoginRequest(WireModel):
+    clerk: str = _ID
+    password: str = Field(min_length=1, max_length=200)
+    hall_id: str = _ID
+    terminal_id: str = _ID
+    # Made once per installation; a second installation with the same terminal id is refused.
+    installation_id: str = Field(min_length=8, max_length=64)
+    # Sent once, when the terminal registers: the key its receipts are signed with.
+    terminal_key: str | None = Field(default=None, min_length=32, max_length=128)
+
+
+class RefreshRequest(WireModel):
+    refresh_token: str = Field(min_length=16, max_length=200)
+
+
+class TokenResponse(WireModel):
+    access_token: str
+    refresh_token: str
+    expires_in: int  # seconds
+    clerk: str
+    clerk_name: str
+    role: Role
+    hall_id: str
+    district: str
+
+
+class ChangesPage(WireModel):
+    accounts: list[AccountWire]
+    next_cursor: int
+    more: bool
+
+
+class BootstrapPage(WireModel):
+    accounts: list[AccountWire]
+    # Resume after this account number; None when the last page has been sent.
+    next_after: str | None
+    # Pull changes after this cursor once the bootstrap is done (taken at its first page).
+    cursor: int
+
+
+class PushOperation(WireModel):
+    operation_id: str = Field(min_length=8, max_length=36)
+    business_type: BusinessKind
+    account_number: str | None = Field(default=None, max_length=10)
+    base_version: int | None = Field(default=None, ge=0)
+    payload: dict[str, Any]
+    created_at: datetime
+    clerk: str = _ID
+    receipt_no: str = Field(min_length=1, max_length=40)
+    receipt_signature: str = Field(min_length=16, max_length=128)
+
+
+class PushRequest(WireModel):
+    operations: list[PushOperation] = Field(max_length=MAX_PUSH_BATCH)
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+class OperationResult(WireModel):
+    operation_id: str
+    outcome: Outcome
+    # For duplicate: what the first push answered (applied, conflict or rejected).
+    first_outcome: Outcome | None = None
+    # applied: the account after the change; conflict: the account as it is now.
+    account: AccountWire | None = None
+    reason: BilingualText | None = None
+    field_errors: dict[str, BilingualText] | None = None
+
+
+class PushResponse(WireModel):
+    results: list[OperationResult]
+
+
+class ReceiptVerification(WireModel):
+    receipt_no: str
+    known: bool
+    signature_valid: bool
+    business_type: BusinessKind | None = None
+    outcome: Outcome | None = None
+    hall_id: str | None = None
+    received_at: datetime | None = None
+
+
+class WorkItemWire(WireModel):
+    id: int
+    operation_id: str
+    account_number: str
+    business_type: BusinessKind
+    step: str
+    step_label: BilingualText
+    due_at: datetime
+    done_at: datetime | None
+    overdue: bool
+
+
+class WorkItemList(WireModel):
+    hall_id: str
+    items: list[WorkItemWire]
+
+
+class Health(WireModel):
+    status: str
+    version: str
+    schema_revision: str

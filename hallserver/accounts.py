@@ -1,0 +1,106 @@
+"""Server account rows ↔ domain accounts and wire accounts, and the district sequence."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hallclient.domain.accounts import Account, AccountStatus, Community
+from hallclient.domain.ids import IdDocType
+from hallclient.wire import AccountWire, CommunityWire
+from hallserver.models import AccountRow, CommunityRow, DistrictRow
+
+
+def next_seq(session: Session, district: str) -> int:
+    """Take the district's next change number. The row stays locked until commit, so changes
+    of one district commit in sequence order and a pull never skips an uncommitted one."""
+    seq = session.execute(
+        update(DistrictRow)
+        .where(DistrictRow.code == district)
+        .values(last_seq=DistrictRow.last_seq + 1)
+        .returning(DistrictRow.last_seq)
+    ).scalar_one()
+    return int(seq)
+
+
+def next_account_number(session: Session, district: str) -> str:
+    prefix, serial = session.execute(
+        update(DistrictRow)
+        .where(DistrictRow.code == district)
+        .values(last_account_serial=DistrictRow.last_account_serial + 1)
+        .returning(DistrictRow.account_prefix, DistrictRow.last_account_serial)
+    ).one()
+    return f"{prefix}{serial:08d}"
+
+
+def _community(session: Session, code: str | None) -> Community | None:
+    if code is None:
+        return None
+    row = session.get(CommunityRow, code)
+    if row is None:
+        return None
+    return Community(row.code, row.name, row.households, row.manager_name, row.manager_phone)
+
+
+def to_domain(session: Session, row: AccountRow) -> Account:
+    return Account(
+        number=row.number,
+        holder_name=row.holder_name,
+        id_type=IdDocType(row.id_type) if row.id_type else None,
+        id_number=row.id_number,
+        phone=row.phone,
+        supply_address=row.supply_address,
+        mailing_address=row.mailing_address,
+        status=AccountStatus(row.status),
+        version=row.version,
+        district=row.district,
+        arrears_fen=row.arrears_fen,
+        sms_consent=row.sms_consent,
+        community=_community(session, row.community_code),
+    )
+
+
+def write_domain(row: AccountRow, account: Account, seq: int) -> None:
+    row.holder_name = account.holder_name
+    row.id_type = account.id_type.value if account.id_type else None
+    row.id_number = account.id_number
+    row.phone = account.phone
+    row.supply_address = account.supply_address
+    row.mailing_address = account.mailing_address
+    row.status = account.status.value
+    row.version = account.version
+    row.arrears_fen = account.arrears_fen
+    row.sms_consent = account.sms_consent
+    row.seq = seq
+
+
+def to_wire(row: AccountRow, communities: dict[str, CommunityRow]) -> AccountWire:
+    community = communities.get(row.community_code) if row.community_code else None
+    return AccountWire(
+        number=row.number,
+        holder_name=row.holder_name,
+        id_type=IdDocType(row.id_type) if row.id_type else None,
+        id_number=row.id_number,
+        phone=row.phone,
+        supply_address=row.supply_address,
+        mailing_address=row.mailing_address,
+        status=AccountStatus(row.status),
+        version=row.version,
+        district=row.district,
+        arrears_fen=row.arrears_fen,
+        sms_consent=row.sms_consent,
+        community=CommunityWire(
+            code=community.code, name=community.name, households=community.households,
+            manager_name=community.manager_name, manager_phone=community.manager_phone,
+        ) if community else None,
+        seq=row.seq,
+    )
+
+
+def rows_to_wire(session: Session, rows: list[AccountRow]) -> list[AccountWire]:
+    """Wire accounts for a page of rows, loading their communities in one query."""
+    codes = {r.community_code for r in rows if r.community_code}
+    communities = {
+        c.code: c for c in session.scalars(select(CommunityRow).where(CommunityRow.code.in_(codes)))
+    } if codes else {}
+    return [to_wire(r, communities) for r in rows]

@@ -1,0 +1,100 @@
+"""Login, token refresh and logout; the first login of a terminal registers it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+from sqlalchemy import update
+
+from hallclient.domain.text import Text
+from hallclient.wire import LoginRequest, RefreshRequest, Role, TokenResponse
+from hallserver.api.deps import CallerDep, SessionDep, SettingsDep, aware
+from hallserver.api.errors import ApiError
+from hallserver.models import ClerkRow, HallRow, TerminalRow, TokenRow
+from hallserver.security import new_token, password_matches, token_hash
+from hallserver.settings import ServerSettings
+from sqlalchemy.orm import Session
+
+router = APIRouter(tags=["auth"])
+
+_BAD_LOGIN = ApiError(401, "bad_credentials", Text(
+    "工号或密码不正确", "clerk id or password is wrong"))
+
+
+def _issue(session: Session, settings: ServerSettings, clerk: ClerkRow, hall: HallRow,
+           terminal_id: str) -> TokenResponse:
+    now = datetime.now(UTC)
+    access, refresh = new_token(), new_token()
+    for token, kind, ttl in ((access, "access", settings.access_token_ttl),
+                             (refresh, "refresh", settings.refresh_token_ttl)):
+        session.add(TokenRow(token_hash=token_hash(token), kind=kind, clerk=clerk.login,
+                             hall_id=hall.id, terminal_id=terminal_id, expires_at=now + ttl))
+    return TokenResponse(
+        access_token=access, refresh_token=refresh,
+        expires_in=int(settings.access_token_ttl.total_seconds()), clerk=clerk.login,
+        clerk_name=clerk.name, role=Role(clerk.role), hall_id=hall.id, district=hall.district)
+
+
+def _register_or_check_terminal(session: Session, body: LoginRequest) -> None:
+    terminal = session.get(TerminalRow, (body.hall_id, body.terminal_id))
+    if terminal is None:
+        if body.terminal_key is None:
+            raise ApiError(409, "terminal_not_registered", Text(
+                f"终端 {body.terminal_id} 尚未登记，首次登录须携带终端密钥",
+                f"terminal {body.terminal_id} is not registered; its first login must send "
+                "the terminal key"))
+        session.add(TerminalRow(hall_id=body.hall_id, terminal_id=body.terminal_id,
+                                installation_id=body.installation_id, key=body.terminal_key,
+                                registered_at=datetime.now(UTC)))
+    elif terminal.installation_id != body.installation_id:
+        raise ApiError(409, "terminal_taken", Text(
+            f"终端号 {body.terminal_id} 已登记在另一台电脑上；请使用本机自己的终端号，"
+            "或由主管注销旧终端后重新登记",
+            f"terminal id {body.terminal_id} is registered to another installation; use a "
+            "terminal id of this PC's own, or have a supervisor retire the old one first"))
+
+
+@router.post("/login", response_model=TokenResponse)
+def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
+    clerk = session.get(ClerkRow, body.clerk)
+    if clerk is None or not clerk.active or not password_matches(body.password,
+                                                                 clerk.password_hash):
+        raise _BAD_LOGIN
+    if clerk.hall_id != body.hall_id:
+        raise ApiError(403, "wrong_hall", Text(
+            f"工号 {clerk.login} 不属于营业厅 {body.hall_id}",
+            f"clerk {clerk.login} does not work at hall {body.hall_id}"))
+    hall = session.get(HallRow, body.hall_id)
+    assert hall is not None  # a clerk's hall exists (foreign key)
+    _register_or_check_terminal(session, body)
+    response = _issue(session, settings, clerk, hall, body.terminal_id)
+    session.commit()
+    return response
+
+
+@router.post("/refresh", response_model=TokenResponse)
+def refresh(body: RefreshRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
+    row = session.get(TokenRow, token_hash(body.refresh_token))
+    if row is None or row.kind != "refresh" or row.revoked or (
+            aware(row.expires_at) <= datetime.now(UTC)):
+        raise ApiError(401, "not_authenticated", Text(
+            "登录已失效，请重新登录", "the session has expired; log in again"))
+    clerk = session.get(ClerkRow, row.clerk)
+    hall = session.get(HallRow, row.hall_id)
+    if clerk is None or hall is None or not clerk.active:
+        raise _BAD_LOGIN
+    row.revoked = True  # a refresh token is used once
+    response = _issue(session, settings, clerk, hall, row.terminal_id)
+    session.commit()
+    return response
+
+
+@router.post("/logout", status_code=204)
+def logout(caller: CallerDep, session: SessionDep) -> None:
+    """Revoke every token of this clerk on this terminal."""
+    session.execute(update(TokenRow).where(TokenRow.clerk == caller.clerk,
+                                           TokenRow.terminal_id == caller.terminal_id,
+                                           TokenRow.hall_id == caller.hall_id)
+                    .values(revoked=True))
+    session.commit()

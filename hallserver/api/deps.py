@@ -1,0 +1,69 @@
+"""Request dependencies: the database session and the caller behind the bearer token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from hallclient.domain.text import Text
+from hallclient.wire import Role
+from hallserver.api.errors import ApiError
+from hallserver.context import Caller
+from hallserver.models import ClerkRow, HallRow, TokenRow
+from hallserver.security import token_hash
+from hallserver.settings import ServerSettings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_settings(request: Request) -> ServerSettings:
+    settings: ServerSettings = request.app.state.settings
+    return settings
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+
+
+def aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_NOT_LOGGED_IN = ApiError(401, "not_authenticated", Text(
+    "登录已失效，请重新登录", "not logged in or the session has expired; log in again"))
+
+
+def get_caller(request: Request, session: Annotated[Session, Depends(get_session)]) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise _NOT_LOGGED_IN
+    found = session.execute(
+        select(TokenRow, ClerkRow, HallRow)
+        .join(ClerkRow, ClerkRow.login == TokenRow.clerk)
+        .join(HallRow, HallRow.id == TokenRow.hall_id)
+        .where(TokenRow.token_hash == token_hash(token), TokenRow.kind == "access")
+    ).one_or_none()
+    if found is None:
+        raise _NOT_LOGGED_IN
+    row, clerk, hall = found
+    if row.revoked or not clerk.active or aware(row.expires_at) <= datetime.now(UTC):
+        raise _NOT_LOGGED_IN
+    return Caller(clerk=clerk.login, role=Role(clerk.role), hall_id=hall.id,
+                  terminal_id=row.terminal_id, district=hall.district)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[ServerSettings, Depends(get_settings)]

@@ -1,0 +1,65 @@
+"""Every error the API gives is JSON: a code, and a sentence in Chinese and English."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hallclient.domain.text import Text
+from hallclient.wire import BilingualText, ErrorBody
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: Text) -> None:
+        super().__init__(message.en)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def error_response(status: int, code: str, message: Text,
+                   fields: dict[str, BilingualText] | None = None) -> JSONResponse:
+    body = ErrorBody(code=code, message=BilingualText(zh=message.zh, en=message.en),
+                     fields=fields)
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status)
+
+
+def _location(loc: tuple[object, ...]) -> str:
+    return ".".join(str(part) for part in loc if part not in ("body", "query", "path"))
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = {
+        _location(tuple(err["loc"])) or "body": BilingualText(zh=f"不符合要求：{err['msg']}",
+                                                              en=str(err["msg"]))
+        for err in exc.errors()
+    }
+    return error_response(422, "invalid_request",
+                          Text("请求内容不符合接口要求", "the request does not match the API"),
+                          fields)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = Text(f"请求无法处理（{exc.status_code}）", str(exc.detail))
+    return error_response(exc.status_code, "http_error", message)
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    return error_response(500, "internal_error", Text(
+        "服务器内部错误，请稍后重试；问题已记录", "internal server error; try again later"))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

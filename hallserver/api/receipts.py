@@ -1,0 +1,40 @@
+"""Receipt verification: is this receipt (number + QR signature) one the server knows?"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import select
+
+from hallclient.domain.business import BusinessKind
+from hallclient.signing import signature_matches
+from hallclient.wire import Outcome, ReceiptVerification
+from hallserver.api.deps import CallerDep, SessionDep, aware
+from hallserver.models import OperationRow, TerminalRow
+
+router = APIRouter(tags=["receipts"])
+
+
+@router.get("/receipts/{receipt_no}", response_model=ReceiptVerification,
+            response_model_exclude_none=True)
+def verify_receipt(
+    caller: CallerDep,
+    session: SessionDep,
+    receipt_no: Annotated[str, Path(min_length=1, max_length=40)],
+    signature: Annotated[str, Query(min_length=16, max_length=128)],
+) -> ReceiptVerification:
+    op = session.scalars(select(OperationRow).where(OperationRow.receipt_no == receipt_no)
+                         ).one_or_none()
+    if op is None:
+        return ReceiptVerification(receipt_no=receipt_no, known=False, signature_valid=False)
+    terminal = session.get(TerminalRow, (op.hall_id, op.terminal_id))
+    valid = terminal is not None and signature_matches(
+        terminal.key, receipt_no, op.operation_id, signature)
+    if not valid:
+        # Say no more than that about a receipt whose signature does not check.
+        return ReceiptVerification(receipt_no=receipt_no, known=True, signature_valid=False)
+    return ReceiptVerification(
+        receipt_no=receipt_no, known=True, signature_valid=True,
+        business_type=BusinessKind(op.business_type), outcome=Outcome(op.outcome),
+        hall_id=op.hall_id, received_at=aware(op.received_at))

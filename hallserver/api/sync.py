@@ -1,0 +1,55 @@
+"""Pull (changes after a cursor), bootstrap (the district's accounts in pages) and push."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from hallclient.wire import MAX_PAGE, BootstrapPage, ChangesPage, PushRequest, PushResponse
+from hallserver.accounts import rows_to_wire
+from hallserver.api.deps import CallerDep, EngineDep, SessionDep
+from hallserver.models import AccountRow, DistrictRow
+from hallserver.push import push_operations
+
+router = APIRouter(tags=["sync"])
+
+PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+
+
+@router.get("/changes", response_model=ChangesPage)
+def changes(caller: CallerDep, session: SessionDep,
+            after: Annotated[int, Query(ge=0)] = 0, limit: PageSize = 1000) -> ChangesPage:
+    """Accounts of the caller's district changed after the cursor, in sequence order."""
+    rows = session.scalars(
+        select(AccountRow)
+        .where(AccountRow.district == caller.district, AccountRow.seq > after)
+        .order_by(AccountRow.seq)
+        .limit(limit + 1)
+    ).all()
+    page = list(rows[:limit])
+    return ChangesPage(accounts=rows_to_wire(session, page),
+                       next_cursor=page[-1].seq if page else after, more=len(rows) > limit)
+
+
+@router.get("/bootstrap", response_model=BootstrapPage)
+def bootstrap(caller: CallerDep, session: SessionDep,
+              after: Annotated[str | None, Query(max_length=10)] = None,
+              limit: PageSize = 2000) -> BootstrapPage:
+    """The district's accounts by number, a page at a time; resumable from any page."""
+    cursor = session.scalars(
+        select(DistrictRow.last_seq).where(DistrictRow.code == caller.district)).one()
+    query = select(AccountRow).where(AccountRow.district == caller.district)
+    if after is not None:
+        query = query.where(AccountRow.number > after)
+    rows = session.scalars(query.order_by(AccountRow.number).limit(limit + 1)).all()
+    page = list(rows[:limit])
+    return BootstrapPage(accounts=rows_to_wire(session, page),
+                         next_after=page[-1].number if len(rows) > limit else None,
+                         cursor=cursor)
+
+
+@router.post("/push", response_model=PushResponse, response_model_exclude_none=True)
+def push(body: PushRequest, caller: CallerDep, engine: EngineDep) -> PushResponse:
+    return PushResponse(results=push_operations(engine, caller, body.operations))

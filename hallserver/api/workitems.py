@@ -1,0 +1,41 @@
+"""Work items of a hall that are due or overdue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from hallclient.domain.text import Text
+from hallclient.wire import WorkItemList
+from hallserver.api.deps import CallerDep, SessionDep
+from hallserver.api.errors import ApiError
+from hallserver.workitems import list_open
+
+router = APIRouter(tags=["work items"])
+
+
+class DueFilter(StrEnum):
+    DUE = "due"
+    OVERDUE = "overdue"
+
+
+@router.get("/halls/{hall_id}/work-items", response_model=WorkItemList)
+def hall_work_items(
+    caller: CallerDep,
+    session: SessionDep,
+    hall_id: Annotated[str, Path(max_length=32)],
+    state: DueFilter = DueFilter.DUE,
+    within_hours: Annotated[int, Query(ge=0, le=24 * 90)] = 24,
+) -> WorkItemList:
+    """Open items due within `within_hours` (state=due, overdue ones included) or overdue."""
+    if hall_id != caller.hall_id:
+        raise ApiError(403, "other_hall", Text(
+            f"只能查看本营业厅（{caller.hall_id}）的工单",
+            f"you can see the work items of your own hall ({caller.hall_id}) only"))
+    items = list_open(session, hall_id, datetime.now(UTC),
+                      overdue_only=state is DueFilter.OVERDUE,
+                      within=timedelta(hours=within_hours))
+    return WorkItemList(hall_id=hall_id, items=items)

@@ -1,0 +1,180 @@
+"""The central database: the authority for accounts, and what every terminal has pushed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from hallclient.store.models import NAMING
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON}  # noqa: RUF012
+
+
+class DistrictRow(Base):
+    """A supply district. Its change sequence orders every account change within it."""
+
+    __tablename__ = "districts"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    account_prefix: Mapped[str] = mapped_column(String(2), unique=True)
+    # Bumped (row-locked) in every transaction that changes an account of the district, so
+    # sequence numbers become visible in commit order: a pull by cursor never skips one.
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_account_serial: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HallRow(Base):
+    __tablename__ = "halls"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    district: Mapped[str] = mapped_column(ForeignKey("districts.code"))
+    service_phone: Mapped[str] = mapped_column(String(32))
+
+
+class ClerkRow(Base):
+    __tablename__ = "clerks"
+
+    login: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    hall_id: Mapped[str] = mapped_column(ForeignKey("halls.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TerminalRow(Base):
+    """A registered counter terminal: one installation, and the key its receipts are signed with."""
+
+    __tablename__ = "terminals"
+
+    hall_id: Mapped[str] = mapped_column(ForeignKey("halls.id"), primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    installation_id: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(128))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TokenRow(Base):
+    """An issued access or refresh token, stored as its SHA-256 only; revocable."""
+
+    __tablename__ = "tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # access | refresh
+    clerk: Mapped[str] = mapped_column(ForeignKey("clerks.login"), index=True)
+    hall_id: Mapped[str] = mapped_column(String(32))
+    terminal_id: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CommunityRow(Base):
+    __tablename__ = "communities"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(ForeignKey("districts.code"))
+    name: Mapped[str] = mapped_column(String(100))
+    households: Mapped[int] = mapped_column(Integer)
+    manager_name: Mapped[str | None] = mapped_column(String(60))
+    manager_phone: Mapped[str | None] = mapped_column(String(32))
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    number: Mapped[str] = mapped_column(String(10), primary_key=True)
+    district: Mapped[str] = mapped_column(ForeignKey("districts.code"))
+    holder_name: Mapped[str] = mapped_column(String(60))
+    id_type: Mapped[str | None] = mapped_column(String(32))
+    id_number: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    supply_address: Mapped[str] = mapped_column(String(120))
+    mailing_address: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(Integer)
+    arrears_fen: Mapped[int] = mapped_column(Integer, default=0)
+    sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("communities.code"))
+    seq: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_accounts_district_seq", "district", "seq"),)
+
+
+class OperationRow(Base):
+    """Every pushed operation, once, with the answer given: a repeat gets the same answer."""
+
+    __tablename__ = "operations"
+
+    operation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(32))
+    terminal_id: Mapped[str] = mapped_column(String(32))
+    clerk: Mapped[str] = mapped_column(String(32))
+    business_type: Mapped[str] = mapped_column(String(32))
+    account_number: Mapped[str | None] = mapped_column(String(10), index=True)
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    receipt_no: Mapped[str] = mapped_column(String(40), unique=True)
+    receipt_signature: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(16))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class NotificationRow(Base):
+    """A customer SMS waiting in the server's outbox; unique per operation and moment."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    operation_id: Mapped[str] = mapped_column(ForeignKey("operations.operation_id"))
+    notice: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|sent
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("operation_id", "notice", name="uq_notifications_operation_notice"),
+        Index("ix_notifications_state_next", "state", "next_attempt_at"),
+    )
+
+
+class WorkItemRow(Base):
+    """A later step of an accepted request, with its committed deadline."""
+
+    __tablename__ = "work_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    operation_id: Mapped[str] = mapped_column(ForeignKey("operations.operation_id"))
+    account_number: Mapped[str] = mapped_column(String(10))
+    hall_id: Mapped[str] = mapped_column(String(32))
+    business_type: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_work_items_hall_due", "hall_id", "done_at", "due_at"),)

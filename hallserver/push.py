@@ -1,0 +1,161 @@
+"""Applying pushed operations: each in its own transaction, idempotent by operation id.
+
+The answer for an operation is decided once and stored with it; a repeat of the same operation
+id (a retry after a lost answer, a second copy racing the first) gets that stored answer back
+as `duplicate`, so nothing is ever applied twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hallclient.domain.business import (
+    BUSINESS_TYPES,
+    Notice,
+    PayloadInvalid,
+    apply_change,
+    check,
+    open_account,
+    validate_payload,
+)
+from hallclient.domain.text import Text
+from hallclient.signing import signature_matches
+from hallclient.wire import BilingualText, OperationResult, Outcome, PushOperation
+from hallserver.accounts import next_account_number, next_seq, rows_to_wire, to_domain, write_domain
+from hallserver.context import Caller
+from hallserver.models import AccountRow, OperationRow, TerminalRow
+from hallserver.notifications import queue_notices
+from hallserver.workitems import open_work_items
+
+
+def _text(t: Text) -> BilingualText:
+    return BilingualText(zh=t.zh, en=t.en)
+
+
+def _rejected(op: PushOperation, reason: Text, **extra: Any) -> OperationResult:
+    return OperationResult(operation_id=op.operation_id, outcome=Outcome.REJECTED,
+                           reason=_text(reason), **extra)
+
+
+def push_operations(engine: Engine, caller: Caller, ops: list[PushOperation]) -> list[OperationResult]:
+    return [push_one(engine, caller, op) for op in ops]
+
+
+def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResult:
+    now = datetime.now(UTC)
+    try:
+        with Session(engine) as session, session.begin():
+            stored = session.get(OperationRow, op.operation_id)
+            if stored is not None:
+                return _duplicate(stored)
+            result = _decide(session, caller, op)
+            session.add(OperationRow(
+                operation_id=op.operation_id, hall_id=caller.hall_id,
+                terminal_id=caller.terminal_id, clerk=op.clerk,
+                business_type=op.business_type.value, account_number=_account_of(op, result),
+                base_version=op.base_version, payload=op.payload, receipt_no=op.receipt_no,
+                receipt_signature=op.receipt_signature, created_at=op.created_at,
+                received_at=now, outcome=result.outcome.value,
+                result=result.model_dump(mode="json"),
+            ))
+            session.flush()
+            _after_decision(session, caller, op, result, now)
+            return result
+    except IntegrityError:
+        # Another request stored this operation id (or this receipt number) first.
+        with Session(engine) as session:
+            stored = session.get(OperationRow, op.operation_id)
+            if stored is not None:
+                return _duplicate(stored)
+        return _rejected(op, Text(
+            f"受理号 {op.receipt_no} 已被另一笔业务使用",
+            f"receipt number {op.receipt_no} is already used by another operation"))
+
+
+def _account_of(op: PushOperation, result: OperationResult) -> str | None:
+    return result.account.number if result.account else op.account_number
+
+
+def _duplicate(stored: OperationRow) -> OperationResult:
+    first = OperationResult.model_validate(stored.result)
+    return first.model_copy(update={"outcome": Outcome.DUPLICATE, "first_outcome": first.outcome})
+
+
+def _decide(session: Session, caller: Caller, op: PushOperation) -> OperationResult:
+    terminal = session.get(TerminalRow, (caller.hall_id, caller.terminal_id))
+    if terminal is None or not signature_matches(
+        terminal.key, op.receipt_no, op.operation_id, op.receipt_signature
+    ):
+        return _rejected(op, Text("回执签名与本终端密钥不符",
+                                  "the receipt signature does not match this terminal's key"))
+    try:
+        payload = validate_payload(op.business_type, op.payload)
+    except PayloadInvalid as exc:
+        return _rejected(op, Text("填写的内容有误", "some fields are not valid"),
+                         field_errors={k: _text(v) for k, v in exc.errors.items()})
+    # The rules are judged as on the day the customer stood at the counter, so a request
+    # made offline is not refused for the days it waited in the outbox.
+    counter_day = op.created_at.date()
+    btype = BUSINESS_TYPES[op.business_type]
+    if btype.opens_account:
+        return _open(session, caller, op, payload)
+    if op.account_number is None or op.base_version is None:
+        return _rejected(op, Text("缺少户号或账户版本", "account number and base version needed"))
+    row = session.scalars(
+        select(AccountRow).where(AccountRow.number == op.account_number).with_for_update()
+    ).one_or_none()
+    if row is None or row.district != caller.district:
+        return _rejected(op, Text(f"本营业厅辖区内没有户号 {op.account_number}",
+                                  f"no account {op.account_number} in this hall's district"))
+    if row.version != op.base_version:
+        return OperationResult(
+            operation_id=op.operation_id, outcome=Outcome.CONFLICT,
+            account=rows_to_wire(session, [row])[0],
+            reason=_text(Text(
+                f"账户已被其他业务修改（版本 {op.base_version} → {row.version}），请按最新信息重新办理",
+                f"the account was changed by another request (version {op.base_version} → "
+                f"{row.version}); redo it on the current details")))
+    account = to_domain(session, row)
+    decision = check(op.business_type, account, payload, today=counter_day)
+    if not decision.allowed:
+        assert decision.reason is not None
+        return _rejected(op, decision.reason)
+    write_domain(row, apply_change(op.business_type, account, payload),
+                 next_seq(session, row.district))
+    session.flush()
+    return OperationResult(operation_id=op.operation_id, outcome=Outcome.APPLIED,
+                           account=rows_to_wire(session, [row])[0])
+
+
+def _open(session: Session, caller: Caller, op: PushOperation, payload: dict[str, Any]
+          ) -> OperationResult:
+    number = next_account_number(session, caller.district)
+    account = open_account(payload, number=number, district=caller.district)
+    row = AccountRow(number=number, district=caller.district, community_code=None)
+    write_domain(row, account, next_seq(session, caller.district))
+    session.add(row)
+    session.flush()
+    return OperationResult(operation_id=op.operation_id, outcome=Outcome.APPLIED,
+                           account=rows_to_wire(session, [row])[0])
+
+
+def _after_decision(session: Session, caller: Caller, op: PushOperation,
+                    result: OperationResult, now: datetime) -> None:
+    """Customer notices and work items that follow from the stored answer."""
+    if result.outcome is Outcome.APPLIED:
+        assert result.account is not None
+        due = open_work_items(session, caller, op, result.account.number)
+        notices = [n for n in BUSINESS_TYPES[op.business_type].notices
+                   if n is Notice.ACCEPTED or (n is Notice.COMPLETED and due is None)]
+        queue_notices(session, op, result.account, notices, now, due=due)
+    elif op.account_number is not None:
+        row = session.get(AccountRow, op.account_number)
+        if row is not None and row.district == caller.district:
+            notice = Notice.CONFLICT if result.outcome is Outcome.CONFLICT else Notice.REJECTED
+            queue_notices(session, op, rows_to_wire(session, [row])[0], [notice], now,
+                          reason=result.reason)

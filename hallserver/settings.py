@@ -1,0 +1,22 @@
+"""Server settings, from the environment (HALLSERVER_*) with typed defaults; one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    access_token_ttl: timedelta = field(
+        default_factory=lambda: timedelta(minutes=_int("HALLSERVER_ACCESS_MINUTES", 30)))
+    refresh_token_ttl: timedelta = field(
+        default_factory=lambda: timedelta(hours=_int("HALLSERVER_REFRESH_HOURS", 12)))
+    # Requests larger than this are refused with 413 before they are parsed.
+    max_body_bytes: int = field(
+        default_factory=lambda: _int("HALLSERVER_MAX_BODY_BYTES", 4 * 1024 * 1024))

@@ -1,0 +1,79 @@
+"""Work items: the later steps of an accepted request, each with its committed deadline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hallclient.domain.business import BUSINESS_TYPES, BusinessKind, WorkStep
+from hallclient.domain.deadlines import due_at
+from hallclient.domain.text import Text
+from hallclient.wire import BilingualText, PushOperation, WorkItemWire
+from hallserver.context import Caller
+from hallserver.models import WorkItemRow
+
+# Working days end at midnight in the halls' own time zone.
+HALL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+_COMPLETION_LABEL = Text("办结", "completion")
+
+
+def _steps(kind: BusinessKind) -> tuple[WorkStep, ...]:
+    btype = BUSINESS_TYPES[kind]
+    if btype.steps:
+        return btype.steps
+    if btype.time_limit.at_counter:
+        return ()
+    return (WorkStep("complete", _COMPLETION_LABEL, btype.time_limit),)
+
+
+def open_work_items(session: Session, caller: Caller, op: PushOperation,
+                    account_number: str) -> datetime | None:
+    """Create the request's work items; the last deadline, or None if done at the counter."""
+    accepted = op.created_at.astimezone(HALL_TZ)
+    last: datetime | None = None
+    for step in _steps(op.business_type):
+        due = due_at(accepted, step.limit)
+        session.add(WorkItemRow(
+            operation_id=op.operation_id, account_number=account_number,
+            hall_id=caller.hall_id, business_type=op.business_type.value, step=step.code,
+            due_at=due))
+        last = due if last is None else max(last, due)
+    return last
+
+
+def step_label(kind: BusinessKind, code: str) -> Text:
+    for step in _steps(kind):
+        if step.code == code:
+            return step.label
+    return Text(code, code)
+
+
+def list_open(session: Session, hall_id: str, now: datetime, *, overdue_only: bool,
+              within: timedelta) -> list[WorkItemWire]:
+    """Open items of a hall due before now + `within` (or only overdue ones), soonest first."""
+    limit = now if overdue_only else now + within
+    rows = session.scalars(
+        select(WorkItemRow)
+        .where(WorkItemRow.hall_id == hall_id, WorkItemRow.done_at.is_(None),
+               WorkItemRow.due_at <= limit)
+        .order_by(WorkItemRow.due_at)
+    ).all()
+    return [_wire(r, now) for r in rows]
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _wire(row: WorkItemRow, now: datetime) -> WorkItemWire:
+    kind = BusinessKind(row.business_type)
+    label = step_label(kind, row.step)
+    due = _aware(row.due_at)
+    return WorkItemWire(
+        id=row.id, operation_id=row.operation_id, account_number=row.account_number,
+        business_type=kind, step=row.step, step_label=BilingualText(zh=label.zh, en=label.en),
+        due_at=due, done_at=_aware(row.done_at) if row.done_at else None,
+        overdue=row.done_at is None and due < now)
