@@ -1,22 +1,119 @@
-"""`hallserver` / `python -m hallserver`: the central server's command line."""
+"""`hallserver` / `python -m hallserver`: serve, migrate, seed, notify."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from hallclient import __version__
+from hallserver.asgi import DB_ENV, SMS_LOG_ENV, database_url
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from hallserver.db import SERVER_SCHEMA, make_engine
+
+    SERVER_SCHEMA.upgrade(make_engine(args.db))
+    print(f"database at schema {SERVER_SCHEMA.head()}")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hallserver.db import SchemaMismatch, check_schema, make_engine
+
+    try:
+        check_schema(make_engine(args.db))
+    except SchemaMismatch as exc:
+        print(f"hallserver: {exc}", file=sys.stderr)
+        return 2
+    os.environ[DB_ENV] = args.db
+    if args.sms_log:
+        os.environ[SMS_LOG_ENV] = str(args.sms_log)
+    uvicorn.run("hallserver.asgi:app_from_environment", factory=True, host=args.host,
+                port=args.port, workers=args.workers, log_level="info")
+    return 0
+
+
+def _cmd_seed(args: argparse.Namespace) -> int:
+    from hallserver.db import SchemaMismatch, check_schema, make_engine
+    from hallserver.seed import DEMO_CLERK_PASSWORD, DEMO_SUPERVISOR_PASSWORD, seed
+
+    engine = make_engine(args.db)
+    try:
+        check_schema(engine)
+    except SchemaMismatch as exc:
+        print(f"hallserver: {exc}", file=sys.stderr)
+        return 2
+    try:
+        summary = seed(engine, accounts=args.accounts, halls=args.halls, seed=args.seed,
+                       progress=lambda n: print(f"\r{n:,} accounts", end="", flush=True))
+    except ValueError as exc:
+        print(f"\nhallserver: {exc}", file=sys.stderr)
+        return 2
+    print(f"\nseeded {summary.accounts:,} accounts, {summary.communities:,} communities, "
+          f"{summary.halls} halls, {summary.clerks} clerks in {summary.seconds:.1f} s")
+    print(f"demo logins: <hall id>-c1 / {DEMO_CLERK_PASSWORD}, "
+          f"<hall id>-s1 / {DEMO_SUPERVISOR_PASSWORD} (e.g. gz-th-01-c1 at hall GZ-TH-01)")
+    return 0
+
+
+def _cmd_notify(args: argparse.Namespace) -> int:
+    from hallserver.db import make_engine
+    from hallserver.delivery import default_gateway
+    from hallserver.notifications import deliver_due
+
+    engine = make_engine(args.db)
+    gateway = default_gateway(args.sms_log)
+    while True:
+        sent, failed = deliver_due(engine, gateway)
+        if args.once:
+            print(f"sent {sent}, failed {failed}")
+            return 0 if failed == 0 else 1
+        time.sleep(args.interval)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hallserver", description="HallServer, the central server the halls sync with.")
+    parser.add_argument("--version", action="version", version=f"HallServer {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--db", default=database_url(),
+                         help=f"SQLAlchemy URL (default ${DB_ENV} or a SQLite file in the user "
+                              "data directory), e.g. postgresql+psycopg://user@host/db")
+        return sub
+
+    command("migrate", "apply the database migrations").set_defaults(run=_cmd_migrate)
+    serve = command("serve", "serve the API (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8600)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--sms-log", type=Path, help="deliver customer SMS into this log file")
+    serve.set_defaults(run=_cmd_serve)
+    seed = command("seed", "fill an empty database with realistic demo data")
+    seed.add_argument("--accounts", type=int, required=True)
+    seed.add_argument("--halls", type=int, default=2)
+    seed.add_argument("--seed", type=int, default=0)
+    seed.set_defaults(run=_cmd_seed)
+    notify = command("notify", "deliver queued customer SMS")
+    notify.add_argument("--sms-log", type=Path, required=True)
+    notify.add_argument("--once", action="store_true")
+    notify.add_argument("--interval", type=float, default=5.0)
+    notify.set_defaults(run=_cmd_notify)
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="hallserver", description="HallServer, the central server the halls sync with."
-    )
-    parser.add_argument("--version", action="version", version=f"HallServer {__version__}")
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
+    args = _parser().parse_args(argv)
+    result: int = args.run(args)
+    return result
 
 
 if __name__ == "__main__":

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from platformdirs import user_data_dir
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
+from hallclient.store.engine import sqlite_engine
 from hallclient.store.schema import SchemaHistory, current_revision
 
 SERVER_SCHEMA = SchemaHistory(Path(__file__).with_name("migrations"))
@@ -20,28 +20,9 @@ def default_database_url() -> str:
     return f"sqlite+pysqlite:///{path}"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
-    dbapi_connection.isolation_level = None  # SQLAlchemy's begin event issues BEGIN
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA busy_timeout = 10000")
-    cursor.close()
-
-
-def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE: a transaction that will write takes the lock at once instead of failing to
-    # upgrade a read lock when another process wrote in between.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def make_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
+    if make_url(url).get_backend_name() == "sqlite":
+        return sqlite_engine(url, busy_timeout_ms=10000)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 

@@ -14,12 +14,13 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import CursorResult, Engine, select, update
 from sqlalchemy.orm import Session
 
 from hallclient.domain.business import BUSINESS_TYPES, NOTICE_TEMPLATES, Notice
+from hallclient.store.engine import writer
 from hallclient.wire import AccountWire, BilingualText, PushOperation
 from hallserver.models import NotificationRow
 
@@ -73,7 +74,7 @@ def queue_notices(
 
 def _claim(engine: Engine, limit: int, now: datetime) -> list[NotificationRow]:
     """Take up to `limit` due rows for this worker; each row is taken by one worker only."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+    with Session(writer(engine), expire_on_commit=False) as session, session.begin():
         due = (
             select(NotificationRow.id)
             .where(
@@ -87,15 +88,15 @@ def _claim(engine: Engine, limit: int, now: datetime) -> list[NotificationRow]:
         )
         claimed = []
         for note_id in session.scalars(due).all():
-            taken = session.execute(
+            taken: CursorResult[Any] = session.execute(  # type: ignore[assignment]
                 update(NotificationRow)
                 .where(NotificationRow.id == note_id,
                        NotificationRow.state.in_(("pending", "sending")),
                        NotificationRow.sent_at.is_(None))
                 .values(state="sending", claimed_at=now,
                         attempts=NotificationRow.attempts + 1)
-            ).rowcount
-            if taken:
+            )
+            if taken.rowcount:
                 row = session.get(NotificationRow, note_id)
                 assert row is not None
                 claimed.append(row)
@@ -123,7 +124,7 @@ def deliver_due(engine: Engine, gateway: SmsGateway, *, limit: int = 100,
         else:
             sent += 1
             values = {"state": "sent", "sent_at": datetime.now(UTC), "last_error": None}
-        with Session(engine) as session, session.begin():
+        with Session(writer(engine)) as session, session.begin():
             session.execute(update(NotificationRow).where(NotificationRow.id == row.id)
                             .values(**values))
     return sent, failed

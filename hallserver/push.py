@@ -25,6 +25,7 @@ from hallclient.domain.business import (
 )
 from hallclient.domain.text import Text
 from hallclient.signing import signature_matches
+from hallclient.store.engine import writer
 from hallclient.wire import BilingualText, OperationResult, Outcome, PushOperation
 from hallserver.accounts import next_account_number, next_seq, rows_to_wire, to_domain, write_domain
 from hallserver.context import Caller
@@ -42,14 +43,16 @@ def _rejected(op: PushOperation, reason: Text, **extra: Any) -> OperationResult:
                            reason=_text(reason), **extra)
 
 
-def push_operations(engine: Engine, caller: Caller, ops: list[PushOperation]) -> list[OperationResult]:
+def push_operations(
+    engine: Engine, caller: Caller, ops: list[PushOperation]
+) -> list[OperationResult]:
     return [push_one(engine, caller, op) for op in ops]
 
 
 def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResult:
     now = datetime.now(UTC)
     try:
-        with Session(engine) as session, session.begin():
+        with Session(writer(engine)) as session, session.begin():
             stored = session.get(OperationRow, op.operation_id)
             if stored is not None:
                 return _duplicate(stored)
@@ -117,7 +120,8 @@ def _decide(session: Session, caller: Caller, op: PushOperation) -> OperationRes
             operation_id=op.operation_id, outcome=Outcome.CONFLICT,
             account=rows_to_wire(session, [row])[0],
             reason=_text(Text(
-                f"账户已被其他业务修改（版本 {op.base_version} → {row.version}），请按最新信息重新办理",
+                f"账户已被其他业务修改（版本 {op.base_version} → {row.version}），"
+                "请按最新信息重新办理",
                 f"the account was changed by another request (version {op.base_version} → "
                 f"{row.version}); redo it on the current details")))
     account = to_domain(session, row)

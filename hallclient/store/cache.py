@@ -13,11 +13,11 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from hallclient.store.engine import sqlite_engine, writer
 from hallclient.store.schema import SchemaHistory
 
 CACHE_SCHEMA = SchemaHistory(Path(__file__).with_name("migrations"))
@@ -102,28 +102,8 @@ def _backup(path: Path, revision: str) -> Path:
     return target
 
 
-def _set_pragmas(dbapi_connection: Any, _record: object) -> None:
-    # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite would defer it).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    # FULL: a transaction reported committed survives a power cut (the outbox needs that).
-    cursor.execute("PRAGMA synchronous = FULL")
-    cursor.execute("PRAGMA busy_timeout = 5000")
-    cursor.close()
-
-
-def _begin(conn: Any) -> None:
-    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
-
-
 def make_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite+pysqlite:///{path}")
-    event.listen(engine, "connect", _set_pragmas)
-    event.listen(engine, "begin", _begin)
-    return engine
+    return sqlite_engine(f"sqlite+pysqlite:///{path}")
 
 
 class Cache:
@@ -135,11 +115,7 @@ class Cache:
         # Where the file was copied before this start's migration, if one ran.
         self.backup = backup
         self._reader = sessionmaker(engine, expire_on_commit=False)
-        # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of one
-        # failing half-way with "database is locked".
-        self._writer = sessionmaker(
-            engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
-        )
+        self._writer = sessionmaker(writer(engine), expire_on_commit=False)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from hallclient.domain.text import Text
 from hallclient.wire import LoginRequest, RefreshRequest, Role, TokenResponse
-from hallserver.api.deps import CallerDep, SessionDep, SettingsDep, aware
+from hallserver.api.deps import CallerDep, SettingsDep, WriteSessionDep, aware
 from hallserver.api.errors import ApiError
 from hallserver.models import ClerkRow, HallRow, TerminalRow, TokenRow
 from hallserver.security import new_token, password_matches, token_hash
 from hallserver.settings import ServerSettings
-from sqlalchemy.orm import Session
 
 router = APIRouter(tags=["auth"])
 
@@ -56,7 +56,7 @@ def _register_or_check_terminal(session: Session, body: LoginRequest) -> None:
 
 
 @router.post("/login", response_model=TokenResponse)
-def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
+def login(body: LoginRequest, session: WriteSessionDep, settings: SettingsDep) -> TokenResponse:
     clerk = session.get(ClerkRow, body.clerk)
     if clerk is None or not clerk.active or not password_matches(body.password,
                                                                  clerk.password_hash):
@@ -74,7 +74,7 @@ def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> Tok
 
 
 @router.post("/refresh", response_model=TokenResponse)
-def refresh(body: RefreshRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
+def refresh(body: RefreshRequest, session: WriteSessionDep, settings: SettingsDep) -> TokenResponse:
     row = session.get(TokenRow, token_hash(body.refresh_token))
     if row is None or row.kind != "refresh" or row.revoked or (
             aware(row.expires_at) <= datetime.now(UTC)):
@@ -91,7 +91,7 @@ def refresh(body: RefreshRequest, session: SessionDep, settings: SettingsDep) ->
 
 
 @router.post("/logout", status_code=204)
-def logout(caller: CallerDep, session: SessionDep) -> None:
+def logout(caller: CallerDep, session: WriteSessionDep) -> None:
     """Revoke every token of this clerk on this terminal."""
     session.execute(update(TokenRow).where(TokenRow.clerk == caller.clerk,
                                            TokenRow.terminal_id == caller.terminal_id,

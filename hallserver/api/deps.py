@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from hallclient.domain.text import Text
+from hallclient.store.engine import writer
 from hallclient.wire import Role
 from hallserver.api.errors import ApiError
 from hallserver.context import Caller
@@ -31,6 +32,12 @@ def get_settings(request: Request) -> ServerSettings:
 
 def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
     with Session(engine) as session:
+        yield session
+
+
+def get_write_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    """A session whose transaction takes the write lock at once (on SQLite)."""
+    with Session(writer(engine)) as session:
         yield session
 
 
@@ -64,6 +71,7 @@ def get_caller(request: Request, session: Annotated[Session, Depends(get_session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]

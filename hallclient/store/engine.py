@@ -1,0 +1,41 @@
+"""SQLite engines as HallClient and HallServer use them.
+
+WAL (readers never wait for the writer), foreign keys on, a busy timeout, and transactions
+begun by SQLAlchemy itself: deferred for reading, `BEGIN IMMEDIATE` for a writer (set with
+`writer(engine)`), so two writers queue for the lock instead of one failing half-way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+
+_BEGIN_OPTION = "sqlite_begin"
+
+
+def sqlite_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
+    engine = create_engine(url)
+
+    def on_connect(dbapi_connection: Any, _record: object) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's begin event issues BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # FULL: a transaction reported committed survives a power cut. The terminal's outbox
+        # and the server's "applied" answers both rely on that.
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+        cursor.close()
+
+    def on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(_BEGIN_OPTION, '')}")
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "begin", on_begin)
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, its transactions taking SQLite's write lock at BEGIN (no-op elsewhere)."""
+    return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})

@@ -1,0 +1,39 @@
+"""The ASGI entry point for uvicorn workers: everything comes from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from hallserver.app import create_app
+from hallserver.db import default_database_url, make_engine
+from hallserver.delivery import DeliveryLoop, default_gateway
+
+DB_ENV = "HALLSERVER_DB"
+SMS_LOG_ENV = "HALLSERVER_SMS_LOG"
+DELIVERY_ENV = "HALLSERVER_DELIVERY"
+
+
+def database_url() -> str:
+    return os.environ.get(DB_ENV) or default_database_url()
+
+
+def app_from_environment() -> FastAPI:
+    engine = make_engine(database_url())
+    app = create_app(engine)
+    sms_log = os.environ.get(SMS_LOG_ENV)
+    if os.environ.get(DELIVERY_ENV, "1") != "0" and sms_log:
+        loop = DeliveryLoop(engine, default_gateway(Path(sms_log)))
+
+        @asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            loop.start()
+            yield
+            loop.stop()
+
+        app.router.lifespan_context = lifespan
+    return app

@@ -1,0 +1,114 @@
+"""A HallServer on SQLite or PostgreSQL for tests, and a terminal that talks to it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+
+from hallclient.signing import receipt_signature
+from hallserver.db import SERVER_SCHEMA, make_engine
+from hallserver.models import Base
+
+PG_URL = os.environ.get("HALL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+CLERK_PASSWORD = "demo-clerk"
+SUPERVISOR_PASSWORD = "demo-super"
+
+
+def postgres_engine() -> Engine:
+    """The shared PostgreSQL test database, migrated; skipped where none runs (never in CI)."""
+    engine = make_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except OperationalError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    SERVER_SCHEMA.upgrade(engine)
+    return engine
+
+
+def empty_tables(engine: Engine) -> None:
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@dataclass
+class Terminal:
+    """What a counter terminal does over the wire, kept small: log in, pull, push."""
+
+    client: TestClient
+    hall_id: str
+    terminal_id: str
+    key: str = field(default_factory=lambda: secrets.token_hex(32))
+    installation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    token: str | None = None
+    receipts: int = 0
+
+    def login(self, clerk: str, password: str = CLERK_PASSWORD, *, register: bool = True
+              ) -> Any:
+        response = self.client.post("/api/v1/login", json={
+            "clerk": clerk, "password": password, "hall_id": self.hall_id,
+            "terminal_id": self.terminal_id, "installation_id": self.installation_id,
+            **({"terminal_key": self.key} if register else {})})
+        if response.status_code == 200:
+            self.token = response.json()["access_token"]
+        return response
+
+    @property
+    def headers(self) -> dict[str, str]:
+        assert self.token, "log in first"
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", params=params, headers=self.headers)
+
+    def operation(self, business_type: str, payload: dict[str, Any], *,
+                  account: dict[str, Any] | None = None, clerk: str | None = None
+                  ) -> dict[str, Any]:
+        self.receipts += 1
+        op_id = str(uuid.uuid4())
+        receipt_no = f"{self.hall_id}-{self.terminal_id}-20261125-{self.receipts:05d}"
+        return {
+            "operation_id": op_id, "business_type": business_type,
+            "account_number": account["number"] if account else None,
+            "base_version": account["version"] if account else None,
+            "payload": payload, "created_at": datetime.now(UTC).isoformat(),
+            "clerk": clerk or f"{self.hall_id.lower()}-c1", "receipt_no": receipt_no,
+            "receipt_signature": receipt_signature(self.key, receipt_no, op_id),
+        }
+
+    def push(self, *operations: dict[str, Any]) -> list[dict[str, Any]]:
+        response = self.client.post("/api/v1/push", json={"operations": list(operations)},
+                                    headers=self.headers)
+        assert response.status_code == 200, response.text
+        results: list[dict[str, Any]] = response.json()["results"]
+        return results
+
+    def all_accounts(self) -> list[dict[str, Any]]:
+        accounts: list[dict[str, Any]] = []
+        after = None
+        while True:
+            params = {"limit": 500, **({"after": after} if after else {})}
+            page = self.get("/bootstrap", **params).json()
+            accounts += page["accounts"]
+            after = page["next_after"]
+            if after is None:
+                return accounts
+
+
+def holder_of(account: dict[str, Any]) -> dict[str, Any]:
+    return {"applicant_id_type": account["id_type"], "applicant_id_number": account["id_number"]}
