@@ -19,9 +19,9 @@ from typing import Any, Protocol
 from sqlalchemy import CursorResult, Engine, select, update
 from sqlalchemy.orm import Session
 
-from hallclient.domain.business import BUSINESS_TYPES, NOTICE_TEMPLATES, Notice
+from hallclient.domain.business import BUSINESS_TYPES, NOTICE_TEMPLATES, BusinessKind, Notice
 from hallclient.store.engine import writer
-from hallclient.wire import AccountWire, BilingualText, PushOperation
+from hallclient.wire import AccountWire, BilingualText
 from hallserver.models import NotificationRow
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,17 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
 # A row claimed this long ago by a worker that never finished is offered again.
 CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+class OperationRef(Protocol):
+    """What a notice needs of its operation (a pushed operation or a stored one)."""
+
+    @property
+    def operation_id(self) -> str: ...
+    @property
+    def business_type(self) -> str: ...
+    @property
+    def receipt_no(self) -> str: ...
 
 
 class SmsGateway(Protocol):
@@ -52,7 +63,7 @@ class LogFileGateway:
 
 def queue_notices(
     session: Session,
-    op: PushOperation,
+    op: OperationRef,
     account: AccountWire,
     notices: Sequence[Notice],
     now: datetime,
@@ -63,7 +74,7 @@ def queue_notices(
     """Queue the operation's notices to the account's phone, if the customer consented."""
     if not account.sms_consent or not account.phone:
         return
-    btype = BUSINESS_TYPES[op.business_type]
+    btype = BUSINESS_TYPES[BusinessKind(op.business_type)]
     for notice in notices:
         text = NOTICE_TEMPLATES[notice].format(
             business=btype.label.zh, receipt_no=op.receipt_no,

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hallclient.domain.business import BUSINESS_TYPES, BusinessKind, WorkStep
+from hallclient.domain.accounts import AccountStatus
+from hallclient.domain.business import BUSINESS_TYPES, BusinessKind, Notice, WorkStep
 from hallclient.domain.deadlines import due_at
 from hallclient.domain.text import Text
 from hallclient.wire import BilingualText, PushOperation, WorkItemWire
+from hallserver.accounts import next_seq, rows_to_wire
 from hallserver.context import Caller
-from hallserver.models import WorkItemRow
+from hallserver.models import AccountRow, OperationRow, WorkItemRow
+from hallserver.notifications import queue_notices
 
 # Working days end at midnight in the halls' own time zone.
 HALL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -60,7 +63,7 @@ def list_open(session: Session, hall_id: str, now: datetime, *, overdue_only: bo
                WorkItemRow.due_at <= limit)
         .order_by(WorkItemRow.due_at)
     ).all()
-    return [_wire(r, now) for r in rows]
+    return [to_wire(r, now) for r in rows]
 
 
 def _aware(moment: datetime) -> datetime:
@@ -68,7 +71,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _wire(row: WorkItemRow, now: datetime) -> WorkItemWire:
+def to_wire(row: WorkItemRow, now: datetime) -> WorkItemWire:
     kind = BusinessKind(row.business_type)
     label = step_label(kind, row.step)
     due = _aware(row.due_at)
@@ -77,3 +80,42 @@ def _wire(row: WorkItemRow, now: datetime) -> WorkItemWire:
         business_type=kind, step=row.step, step_label=BilingualText(zh=label.zh, en=label.en),
         due_at=due, done_at=_aware(row.done_at) if row.done_at else None,
         overdue=row.done_at is None and due < now)
+
+
+class WorkItemNotFound(LookupError):
+    pass
+
+
+def complete(session: Session, caller: Caller, item_id: int, now: datetime) -> WorkItemRow:
+    """Mark a step done. When the request's last step is done, the request is completed: a new
+    connection is energised (its account becomes active) and the customer is told."""
+    item = session.scalars(
+        select(WorkItemRow).where(WorkItemRow.id == item_id).with_for_update()).one_or_none()
+    if item is None or item.hall_id != caller.hall_id:
+        raise WorkItemNotFound(item_id)
+    if item.done_at is not None:
+        return item  # done already: completing again changes nothing
+    item.done_at = now
+    session.flush()
+    still_open = session.scalar(
+        select(func.count()).select_from(WorkItemRow)
+        .where(WorkItemRow.operation_id == item.operation_id, WorkItemRow.done_at.is_(None)))
+    if not still_open:
+        _finish_request(session, item, now)
+    return item
+
+
+def _finish_request(session: Session, item: WorkItemRow, now: datetime) -> None:
+    op = session.get(OperationRow, item.operation_id)
+    account = session.scalars(select(AccountRow).where(
+        AccountRow.number == item.account_number).with_for_update()).one()
+    if BusinessKind(item.business_type) is BusinessKind.NEW_CONNECTION and (
+            account.status == AccountStatus.PENDING_CONNECTION.value):
+        account.status = AccountStatus.ACTIVE.value
+        account.version += 1
+        account.seq = next_seq(session, account.district)
+        session.flush()
+    assert op is not None
+    if Notice.COMPLETED in BUSINESS_TYPES[BusinessKind(item.business_type)].notices:
+        queue_notices(session, op, rows_to_wire(session, [account])[0], [Notice.COMPLETED], now)
+

@@ -330,3 +330,42 @@ def test_bad_query_parameters_are_422_not_500(th):
     assert th.get("/changes", after=-1).status_code == 422
     assert th.get("/changes", limit=10**9).status_code == 422
     assert th.get("/bootstrap", after="x" * 50).status_code == 422
+
+
+def test_energising_completes_a_new_connection_and_tells_the_customer(th, server_engine):
+    [result] = th.push(th.operation("new_connection", NEW_CONNECTION))
+    opened = result["account"]
+    survey, energise = th.get(f"/halls/{TH}/work-items", within_hours=24 * 10).json()["items"]
+    done = th.client.post(f"{API_PREFIX}/work-items/{survey['id']}/done", headers=th.headers)
+    assert done.status_code == 200 and done.json()["done_at"]
+    cursor = opened["seq"]
+    assert th.get("/changes", after=cursor).json()["accounts"] == []  # not energised yet
+    th.client.post(f"{API_PREFIX}/work-items/{energise['id']}/done", headers=th.headers)
+    [energised] = th.get("/changes", after=cursor).json()["accounts"]
+    assert energised["number"] == opened["number"]
+    assert energised["status"] == "active" and energised["version"] == opened["version"] + 1
+    with Session(server_engine) as s:
+        assert [n.notice for n in s.scalars(select(NotificationRow).order_by(
+            NotificationRow.id))] == ["accepted", "completed"]
+    assert th.get(f"/halls/{TH}/work-items", within_hours=24 * 10).json()["items"] == []
+
+
+def test_completing_twice_changes_nothing(th, server_engine):
+    account = first(th.all_accounts(), status="active", sms_consent=True)
+    th.push(th.operation("suspend", holder_of(account), account=account))
+    [item] = th.get(f"/halls/{TH}/work-items", within_hours=24 * 10).json()["items"]
+    assert item["step"] == "complete"
+    for _ in range(2):
+        response = th.client.post(f"{API_PREFIX}/work-items/{item['id']}/done",
+                                  headers=th.headers)
+        assert response.status_code == 200
+    with Session(server_engine) as s:
+        notices = [n.notice for n in s.scalars(select(NotificationRow))]
+    assert sorted(notices) == ["accepted", "completed"]
+
+
+def test_work_item_of_another_hall_cannot_be_completed(th, yx):
+    th.push(th.operation("new_connection", NEW_CONNECTION))
+    [survey, _] = th.get(f"/halls/{TH}/work-items", within_hours=24 * 10).json()["items"]
+    response = yx.client.post(f"{API_PREFIX}/work-items/{survey['id']}/done", headers=yx.headers)
+    assert response.status_code == 404 and response.json()["code"] == "work_item_not_found"

@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from hallclient.domain.text import Text
-from hallclient.wire import WorkItemList
-from hallserver.api.deps import CallerDep, SessionDep
+from hallclient.wire import WorkItemList, WorkItemWire
+from hallserver.api.deps import CallerDep, SessionDep, WriteSessionDep
 from hallserver.api.errors import ApiError
-from hallserver.workitems import list_open
+from hallserver.workitems import WorkItemNotFound, complete, list_open, to_wire
 
 router = APIRouter(tags=["work items"])
 
@@ -39,3 +39,19 @@ def hall_work_items(
                       overdue_only=state is DueFilter.OVERDUE,
                       within=timedelta(hours=within_hours))
     return WorkItemList(hall_id=hall_id, items=items)
+
+
+@router.post("/work-items/{item_id}/done", response_model=WorkItemWire)
+def complete_work_item(caller: CallerDep, session: WriteSessionDep,
+                       item_id: Annotated[int, Path(ge=1)]) -> WorkItemWire:
+    """Mark a step done; the last step completes the request and tells the customer."""
+    now = datetime.now(UTC)
+    try:
+        item = complete(session, caller, item_id, now)
+    except WorkItemNotFound:
+        raise ApiError(404, "work_item_not_found", Text(
+            f"本营业厅没有编号为 {item_id} 的工单", f"no work item {item_id} at your hall"
+        )) from None
+    wire = to_wire(item, now)
+    session.commit()
+    return wire
