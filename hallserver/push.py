@@ -26,7 +26,7 @@ from hallclient.domain.business import (
 from hallclient.domain.text import Text
 from hallclient.signing import signature_matches
 from hallclient.store.engine import writer
-from hallclient.wire import BilingualText, OperationResult, Outcome, PushOperation
+from hallclient.wire import AccountWire, BilingualText, OperationResult, Outcome, PushOperation
 from hallserver.accounts import next_account_number, next_seq, rows_to_wire, to_domain, write_domain
 from hallserver.context import Caller
 from hallserver.models import AccountRow, OperationRow, TerminalRow
@@ -56,7 +56,13 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
             stored = session.get(OperationRow, op.operation_id)
             if stored is not None:
                 return _duplicate(stored)
-            result = _decide(session, caller, op)
+            authentic = _signed_by_terminal(session, caller, op)
+            result = _decide(session, caller, op) if authentic else _rejected(op, Text(
+                "回执签名与本终端密钥不符",
+                "the receipt signature does not match this terminal's key"))
+            if result.outcome is Outcome.REJECTED and result.account is None:
+                # The terminal sets its cached account back to this state.
+                result = result.model_copy(update={"account": _current(session, caller, op)})
             session.add(OperationRow(
                 operation_id=op.operation_id, hall_id=caller.hall_id,
                 terminal_id=caller.terminal_id, clerk=op.clerk,
@@ -67,7 +73,8 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
                 result=result.model_dump(mode="json"),
             ))
             session.flush()
-            _after_decision(session, caller, op, result, now)
+            if authentic:  # a forged operation tells nobody anything
+                _after_decision(session, caller, op, result, now)
             return result
     except IntegrityError:
         # Another request stored this operation id (or this receipt number) first.
@@ -80,6 +87,15 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
             f"receipt number {op.receipt_no} is already used by another operation"))
 
 
+def _current(session: Session, caller: Caller, op: PushOperation) -> AccountWire | None:
+    if op.account_number is None:
+        return None
+    row = session.get(AccountRow, op.account_number)
+    if row is None or row.district != caller.district:
+        return None
+    return rows_to_wire(session, [row])[0]
+
+
 def _account_of(op: PushOperation, result: OperationResult) -> str | None:
     return result.account.number if result.account else op.account_number
 
@@ -89,13 +105,13 @@ def _duplicate(stored: OperationRow) -> OperationResult:
     return first.model_copy(update={"outcome": Outcome.DUPLICATE, "first_outcome": first.outcome})
 
 
-def _decide(session: Session, caller: Caller, op: PushOperation) -> OperationResult:
+def _signed_by_terminal(session: Session, caller: Caller, op: PushOperation) -> bool:
     terminal = session.get(TerminalRow, (caller.hall_id, caller.terminal_id))
-    if terminal is None or not signature_matches(
-        terminal.key, op.receipt_no, op.operation_id, op.receipt_signature
-    ):
-        return _rejected(op, Text("回执签名与本终端密钥不符",
-                                  "the receipt signature does not match this terminal's key"))
+    return terminal is not None and signature_matches(
+        terminal.key, op.receipt_no, op.operation_id, op.receipt_signature)
+
+
+def _decide(session: Session, caller: Caller, op: PushOperation) -> OperationResult:
     try:
         payload = validate_payload(op.business_type, op.payload)
     except PayloadInvalid as exc:
@@ -157,9 +173,6 @@ def _after_decision(session: Session, caller: Caller, op: PushOperation,
         notices = [n for n in BUSINESS_TYPES[op.business_type].notices
                    if n is Notice.ACCEPTED or (n is Notice.COMPLETED and due is None)]
         queue_notices(session, op, result.account, notices, now, due=due)
-    elif op.account_number is not None:
-        row = session.get(AccountRow, op.account_number)
-        if row is not None and row.district == caller.district:
-            notice = Notice.CONFLICT if result.outcome is Outcome.CONFLICT else Notice.REJECTED
-            queue_notices(session, op, rows_to_wire(session, [row])[0], [notice], now,
-                          reason=result.reason)
+    elif result.account is not None:
+        notice = Notice.CONFLICT if result.outcome is Outcome.CONFLICT else Notice.REJECTED
+        queue_notices(session, op, result.account, [notice], now, reason=result.reason)

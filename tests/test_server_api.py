@@ -192,6 +192,19 @@ def test_rule_refusal_is_rejected_with_the_domain_reason(th):
     [result] = th.push(th.operation("resume", holder_of(account), account=account))
     assert result["outcome"] == "rejected"
     assert "suspended" in result["reason"]["en"] and result["reason"]["zh"]
+    # The terminal gets the account as it stands, to set its cache back.
+    assert result["account"] == account
+
+
+def test_rejection_tells_a_consenting_customer(th, server_engine):
+    account = first(th.all_accounts(), status="active", sms_consent=True)
+    assert account["phone"]
+    op = th.operation("resume", holder_of(account), account=account)
+    th.push(op)
+    with Session(server_engine) as s:
+        [note] = s.scalars(select(NotificationRow)).all()
+    assert note.notice == "rejected" and note.phone == account["phone"]
+    assert op["receipt_no"] in note.text and "未能办理" in note.text
 
 
 def test_invalid_payload_is_rejected_field_by_field(th):
@@ -208,12 +221,13 @@ def test_account_of_another_district_is_out_of_reach(th, yx):
     assert result["outcome"] == "rejected" and other["number"] in result["reason"]["en"]
 
 
-def test_forged_receipt_signature_is_rejected(th):
+def test_forged_receipt_signature_is_rejected_and_tells_nobody(th, server_engine):
     account = first(th.all_accounts(), status="active")
     op = th.operation("suspend", holder_of(account), account=account)
     op["receipt_signature"] = "0" * 64
     [result] = th.push(op)
     assert result["outcome"] == "rejected" and "signature" in result["reason"]["en"]
+    assert count(server_engine, NotificationRow) == 0
 
 
 def test_batch_answers_each_operation_in_order(th):

@@ -50,6 +50,6 @@ def bootstrap(caller: CallerDep, session: SessionDep,
                          cursor=cursor)
 
 
-@router.post("/push", response_model=PushResponse, response_model_exclude_none=True)
+@router.post("/push", response_model=PushResponse)
 def push(body: PushRequest, caller: CallerDep, engine: EngineDep) -> PushResponse:
     return PushResponse(results=push_operations(engine, caller, body.operations))

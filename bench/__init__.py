@@ -1,0 +1,1 @@
+"""Benchmarks of HallClient and HallServer; each module records its figures beside it."""

@@ -1,0 +1,565 @@
+"""HallServer throughput with many counter terminals syncing at once, on local PostgreSQL.
+
+What it measures. A fresh database (default `hall_bench`: dropped, created, migrated, seeded
+with `--accounts` accounts and `--halls` halls) is served by `hallserver serve --workers N` in a
+subprocess. `--terminals` simulated terminals (threads, one httpx connection each, spread
+round-robin over the halls, registered as T001, T002, ...) log in and bootstrap their district
+once (timed: one terminal alone first, then all of them at once). Then, for `--seconds`, each
+terminal repeats: push a batch of 10 operations (suspend on 10 active accounts of its own
+disjoint slice, with an ID on record and no arrears; the next round resumes them, always with
+the version of the previous answer, so every operation should be applied), then one pull
+(GET /changes after its cursor). Reported: applied operations/s, push batches/s, pulls/s,
+p50/p99 latency of a push batch and of a pull, bootstrap time and accounts/s, CPU used by the
+server, PostgreSQL and the load generator, and every non-applied outcome and HTTP error (both
+should be 0).
+
+The load generator runs on the same machine as the server and the database and takes CPU from
+them, so the figures are a lower bound for the server alone.
+
+    python -m bench.server_throughput [--db-url URL] [--terminals 50] [--seconds 20]
+        [--workers 2] [--accounts 50000] [--halls 8] [--json out.json] [--keep-db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import URL, make_url
+
+from hallclient.signing import receipt_signature
+from hallserver.db import SERVER_SCHEMA, make_engine
+from hallserver.models import HallRow
+from hallserver.seed import DEMO_CLERK_PASSWORD, seed
+
+DEFAULT_DB_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/hall_bench"
+API = "/api/v1"
+BATCH = 10
+BOOTSTRAP_PAGE = 2000
+MAX_BOOTSTRAP_PAGES = 10_000
+PULL_LIMIT = 1000
+HTTP_TIMEOUT = 30.0
+SERVER_START_TIMEOUT = 60.0
+SERVER_STOP_TIMEOUT = 20.0
+_TICK = os.sysconf("SC_CLK_TCK")
+
+Json = dict[str, Any]
+
+
+# --- the database ----------------------------------------------------------------------------
+
+
+def _database_name(url: URL) -> str:
+    name = url.database or ""
+    if url.get_backend_name() != "postgresql":
+        raise SystemExit(f"--db-url must be a PostgreSQL URL (got {url.get_backend_name()})")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or name in ("postgres", "template0",
+                                                                "template1"):
+        raise SystemExit(f"refusing to drop and create the database {name!r}")
+    return name
+
+
+def _on_admin_db(url: str, *statements: str) -> None:
+    """Run statements on the server's `postgres` database, outside a transaction."""
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+def drop_database(url: str) -> None:
+    name = _database_name(make_url(url))
+    _on_admin_db(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def recreate_database(url: str) -> None:
+    name = _database_name(make_url(url))
+    _on_admin_db(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                 f'CREATE DATABASE "{name}"')
+
+
+@dataclass(frozen=True)
+class Prepared:
+    halls: list[tuple[str, str]]  # (hall id, district), by hall id
+    seed_seconds: float
+    accounts: int
+    postgres_version: str
+
+
+def prepare_database(url: str, accounts: int, halls: int) -> Prepared:
+    """A fresh, migrated, seeded database at `url`."""
+    recreate_database(url)
+    engine = make_engine(url)
+    try:
+        SERVER_SCHEMA.upgrade(engine)
+        summary = seed(engine, accounts=accounts, halls=halls)
+        with engine.connect() as conn:
+            rows = conn.execute(select(HallRow.id, HallRow.district).order_by(HallRow.id)).all()
+            version = conn.execute(text("SHOW server_version")).scalar_one()
+    finally:
+        engine.dispose()
+    return Prepared([(hall, district) for hall, district in rows], summary.seconds,
+                    summary.accounts, str(version))
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _log_tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
+    deadline = time.perf_counter() + SERVER_START_TIMEOUT
+    while time.perf_counter() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{_log_tail(log)}")
+        try:
+            if httpx.get(f"{base_url}{API}/health", timeout=2.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer /health in {SERVER_START_TIMEOUT:.0f} s:\n"
+                       f"{_log_tail(log)}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGINT (uvicorn's graceful stop, workers included); SIGKILL to its group if it hangs."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(SERVER_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(SERVER_STOP_TIMEOUT)
+
+
+@contextmanager
+def running_server(db_url: str, workers: int, log: Path) -> Iterator[tuple[str, int]]:
+    """`hallserver serve` on a free loopback port; yields its base URL and process id."""
+    port = _free_port()
+    command = [sys.executable, "-m", "hallserver", "serve", "--db", db_url, "--host",
+               "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    env = {k: v for k, v in os.environ.items() if k != "HALLSERVER_SMS_LOG"}
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                   start_new_session=True)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(process, base_url, log)
+        yield base_url, process.pid
+    finally:
+        _stop(process)
+
+
+# --- CPU accounting from /proc ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcCpu:
+    comm: str
+    ppid: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    at: float
+    machine_busy: float  # CPU seconds spent busy since boot, all cores
+    processes: dict[int, ProcCpu]
+
+
+def _proc_cpu(pid: int) -> ProcCpu | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    comm = raw[raw.index("(") + 1: raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2:].split()
+    return ProcCpu(comm, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK)
+
+
+def _machine_busy() -> float:
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / _TICK  # all but idle and iowait
+
+
+def cpu_sample() -> CpuSample:
+    processes = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (cpu := _proc_cpu(int(entry))) is not None:
+            processes[int(entry)] = cpu
+    return CpuSample(time.perf_counter(), _machine_busy(), processes)
+
+
+def _tree(processes: dict[int, ProcCpu], root: int) -> set[int]:
+    found, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, p in processes.items() if p.ppid == parent and pid not in found]
+        found.update(children)
+        frontier.extend(children)
+    return found
+
+
+def cpu_usage(before: CpuSample, after: CpuSample, server_pid: int) -> Json:
+    """Cores busy on average over the window (CPU seconds per second), by who used them."""
+    window = after.at - before.at
+
+    def cores(pids: set[int]) -> float:
+        used = sum(after.processes[p].seconds - (before.processes[p].seconds
+                                                 if p in before.processes else 0.0)
+                   for p in pids if p in after.processes)
+        return round(used / window, 2)
+
+    postgres = {pid for pid, p in after.processes.items() if p.comm == "postgres"}
+    return {
+        "machine": round((after.machine_busy - before.machine_busy) / window, 2),
+        "server": cores(_tree(after.processes, server_pid)),
+        "postgres": cores(postgres),
+        "load_generator": cores({os.getpid()}),
+    }
+
+
+# --- one terminal ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Where a simulated terminal sits, and which slice of its district's accounts it owns."""
+
+    terminal_id: str
+    hall_id: str
+    slot: int
+    slots: int
+
+
+def seat_terminals(count: int, halls: Sequence[tuple[str, str]]) -> list[Seat]:
+    placed = [(f"T{i + 1:03d}", *halls[i % len(halls)]) for i in range(count)]
+    per_district = Counter(district for _, _, district in placed)
+    taken: Counter[str] = Counter()
+    seats = []
+    for terminal_id, hall_id, district in placed:
+        seats.append(Seat(terminal_id, hall_id, taken[district], per_district[district]))
+        taken[district] += 1
+    return seats
+
+
+def _eligible(account: Json) -> bool:
+    """Suspension is certain to be applied: in supply, holder's ID on record, nothing owed."""
+    return (account["status"] == "active" and bool(account["id_type"])
+            and bool(account["id_number"]) and account["arrears_fen"] == 0)
+
+
+@dataclass
+class TerminalStats:
+    push_latencies: list[float] = field(default_factory=list)
+    pull_latencies: list[float] = field(default_factory=list)
+    applied: int = 0
+    pulled_accounts: int = 0
+    not_applied: Counter[str] = field(default_factory=Counter)
+    http_errors: Counter[str] = field(default_factory=Counter)
+
+
+class SimTerminal:
+    """A counter terminal as the server sees it: log in, bootstrap, push, pull."""
+
+    def __init__(self, base_url: str, seat: Seat) -> None:
+        self.seat = seat
+        self.client = httpx.Client(base_url=base_url, timeout=HTTP_TIMEOUT)
+        self.key = secrets.token_hex(32)
+        self.installation_id = uuid.uuid4().hex
+        self.day = datetime.now(UTC).strftime("%Y%m%d")
+        self.receipts = 0
+        self.cursor = 0
+        self.accounts: dict[str, Json] = {}  # its own slice, as the server last answered
+        self.stats = TerminalStats()
+
+    def login(self) -> None:
+        """The first login registers the terminal with its receipt-signing key."""
+        response = self.client.post(f"{API}/login", json={
+            "clerk": f"{self.seat.hall_id.lower()}-c1", "password": DEMO_CLERK_PASSWORD,
+            "hall_id": self.seat.hall_id, "terminal_id": self.seat.terminal_id,
+            "installation_id": self.installation_id, "terminal_key": self.key})
+        response.raise_for_status()
+        self.client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+
+    def bootstrap(self) -> tuple[list[Json], int]:
+        """Every account of the district, page by page, and the cursor to pull after."""
+        accounts: list[Json] = []
+        after: str | None = None
+        cursor: int | None = None
+        for _ in range(MAX_BOOTSTRAP_PAGES):
+            params: Json = {"limit": BOOTSTRAP_PAGE, **({"after": after} if after else {})}
+            response = self.client.get(f"{API}/bootstrap", params=params)
+            response.raise_for_status()
+            page = response.json()
+            cursor = page["cursor"] if cursor is None else cursor
+            accounts += page["accounts"]
+            after = page["next_after"]
+            if after is None:
+                return accounts, cursor
+        raise RuntimeError(f"bootstrap did not end after {MAX_BOOTSTRAP_PAGES} pages")
+
+    def start(self) -> tuple[float, int]:
+        """Bootstrap (timed) and take this terminal's slice; (seconds, accounts received)."""
+        started = time.perf_counter()
+        accounts, self.cursor = self.bootstrap()
+        elapsed = time.perf_counter() - started
+        eligible = [a for a in accounts if _eligible(a)]
+        mine = eligible[self.seat.slot::self.seat.slots][:BATCH]
+        if len(mine) < BATCH:
+            raise RuntimeError(f"{self.seat.terminal_id}: only {len(mine)} eligible accounts "
+                               "in its slice; seed more accounts or run fewer terminals")
+        self.accounts = {a["number"]: a for a in mine}
+        return elapsed, len(accounts)
+
+    def operation(self, account: Json) -> Json:
+        """Suspend an account in supply, resume a suspended one; signed like a real receipt."""
+        self.receipts += 1
+        op_id = str(uuid.uuid4())
+        receipt_no = f"{self.seat.hall_id}-{self.seat.terminal_id}-{self.day}-{self.receipts:06d}"
+        return {
+            "operation_id": op_id,
+            "business_type": "suspend" if account["status"] == "active" else "resume",
+            "account_number": account["number"], "base_version": account["version"],
+            "payload": {"applicant_id_type": account["id_type"],
+                        "applicant_id_number": account["id_number"]},
+            "created_at": datetime.now(UTC).isoformat(),
+            "clerk": f"{self.seat.hall_id.lower()}-c1", "receipt_no": receipt_no,
+            "receipt_signature": receipt_signature(self.key, receipt_no, op_id),
+        }
+
+    def _request(self, method: str, path: str, latencies: list[float], **kwargs: Any
+                 ) -> Json | None:
+        """The answer's JSON, its latency recorded; None (and counted) on an HTTP error."""
+        started = time.perf_counter()
+        try:
+            response = self.client.request(method, f"{API}{path}", **kwargs)
+        except httpx.HTTPError as exc:
+            self.stats.http_errors[f"{path} {type(exc).__name__}"] += 1
+            return None
+        if response.status_code != 200:
+            self.stats.http_errors[f"{path} {response.status_code}"] += 1
+            return None
+        latencies.append(time.perf_counter() - started)
+        body: Json = response.json()
+        return body
+
+    def push(self) -> None:
+        ops = [self.operation(account) for account in self.accounts.values()]
+        body = self._request("POST", "/push", self.stats.push_latencies,
+                             json={"operations": ops})
+        for result in body["results"] if body else ():
+            if result["outcome"] == "applied":
+                self.stats.applied += 1
+            else:
+                self.stats.not_applied[result["outcome"]] += 1
+            account = result.get("account")
+            if account and account["number"] in self.accounts:
+                self.accounts[account["number"]] = account
+
+    def pull(self) -> None:
+        body = self._request("GET", "/changes", self.stats.pull_latencies,
+                             params={"after": self.cursor, "limit": PULL_LIMIT})
+        if body:
+            self.cursor = body["next_cursor"]
+            self.stats.pulled_accounts += len(body["accounts"])
+
+    def run_until(self, deadline: float) -> TerminalStats:
+        while time.perf_counter() < deadline:
+            self.push()
+            self.pull()
+        return self.stats
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return ordered[int(rank) - 1]
+
+
+def bootstrap_all(pool: ThreadPoolExecutor, terminals: list[SimTerminal]) -> Json:
+    """One terminal's bootstrap alone, then every terminal's at once."""
+    started = time.perf_counter()
+    solo_accounts = len(terminals[0].bootstrap()[0])
+    solo = time.perf_counter() - started
+    started = time.perf_counter()
+    timings = list(pool.map(SimTerminal.start, terminals))
+    wall = time.perf_counter() - started
+    served = sum(n for _, n in timings)
+    seconds = [s for s, _ in timings]
+    return {
+        "solo_accounts": solo_accounts, "solo_s": round(solo, 2),
+        "solo_accounts_per_s": round(solo_accounts / solo),
+        "all_terminals": len(terminals), "all_accounts": served, "all_wall_s": round(wall, 2),
+        "all_accounts_per_s": round(served / wall),
+        "per_terminal_p50_s": round(percentile(seconds, 50), 2),
+        "per_terminal_max_s": round(max(seconds), 2),
+    }
+
+
+def load_figures(stats: list[TerminalStats], window: float) -> Json:
+    pushes = [x for s in stats for x in s.push_latencies]
+    pulls = [x for s in stats for x in s.pull_latencies]
+    applied = sum(s.applied for s in stats)
+    not_applied: Counter[str] = sum((s.not_applied for s in stats), Counter())
+    errors: Counter[str] = sum((s.http_errors for s in stats), Counter())
+    return {
+        "window_s": round(window, 2),
+        "applied_ops": applied, "ops_per_s": round(applied / window, 1),
+        "push_batches": len(pushes), "push_batches_per_s": round(len(pushes) / window, 1),
+        "pulls": len(pulls), "pulls_per_s": round(len(pulls) / window, 1),
+        "push_p50_ms": round(percentile(pushes, 50) * 1000, 1),
+        "push_p99_ms": round(percentile(pushes, 99) * 1000, 1),
+        "pull_p50_ms": round(percentile(pulls, 50) * 1000, 1),
+        "pull_p99_ms": round(percentile(pulls, 99) * 1000, 1),
+        "pulled_accounts": sum(s.pulled_accounts for s in stats),
+        "not_applied": dict(not_applied), "http_errors": dict(errors),
+    }
+
+
+def drive(base_url: str, server_pid: int, seats: list[Seat], seconds: float) -> Json:
+    """Log in, bootstrap, then push and pull for `seconds`; the figures."""
+    terminals = [SimTerminal(base_url, seat) for seat in seats]
+    try:
+        with ThreadPoolExecutor(max_workers=len(terminals)) as pool:
+            started = time.perf_counter()
+            list(pool.map(SimTerminal.login, terminals))
+            login_s = time.perf_counter() - started
+            bootstrap = bootstrap_all(pool, terminals)
+            before = cpu_sample()
+            deadline = time.perf_counter() + seconds
+            stats = list(pool.map(lambda t: t.run_until(deadline), terminals))
+            after = cpu_sample()
+    finally:
+        for terminal in terminals:
+            terminal.client.close()
+    return {"login_all_s": round(login_s, 2), "bootstrap": bootstrap,
+            "load": load_figures(stats, after.at - before.at),
+            "cpu_cores": cpu_usage(before, after, server_pid)}
+
+
+def _machine() -> Json:
+    meminfo = Path("/proc/meminfo").read_text().split("\n", 1)[0].split()
+    return {"cores": os.cpu_count(), "memory_gib": round(int(meminfo[1]) / 2**20, 1)}
+
+
+def run(args: argparse.Namespace) -> Json:
+    print(f"preparing {args.db_url}: {args.accounts:,} accounts, {args.halls} halls ...",
+          flush=True)
+    prepared = prepare_database(args.db_url, args.accounts, args.halls)
+    log = Path(tempfile.gettempdir()) / f"hallserver-bench-{os.getpid()}.log"
+    try:
+        with running_server(args.db_url, args.workers, log) as (base_url, pid):
+            print(f"server at {base_url} ({args.workers} workers, log {log}); "
+                  f"{args.terminals} terminals for {args.seconds:g} s ...", flush=True)
+            figures = drive(base_url, pid, seat_terminals(args.terminals, prepared.halls),
+                            args.seconds)
+    finally:
+        if not args.keep_db:
+            drop_database(args.db_url)
+    return {
+        "date": datetime.now(UTC).date().isoformat(), "machine": _machine(),
+        "postgres": prepared.postgres_version,
+        "config": {"terminals": args.terminals, "seconds": args.seconds,
+                   "workers": args.workers, "accounts": prepared.accounts,
+                   "halls": args.halls, "batch": BATCH, "bootstrap_page": BOOTSTRAP_PAGE},
+        "seed_s": round(prepared.seed_seconds, 1), "server_log": str(log), **figures,
+    }
+
+
+def table(result: Json) -> str:
+    boot, load, cpu = result["bootstrap"], result["load"], result["cpu_cores"]
+    cfg = result["config"]
+    rows = [
+        ("terminals / workers / window", f"{cfg['terminals']} / {cfg['workers']} / "
+                                         f"{load['window_s']} s"),
+        ("applied operations/s", f"{load['ops_per_s']} ({load['applied_ops']} applied)"),
+        ("push batches/s (10 ops)", str(load["push_batches_per_s"])),
+        ("pulls/s", str(load["pulls_per_s"])),
+        ("push batch p50 / p99", f"{load['push_p50_ms']} / {load['push_p99_ms']} ms"),
+        ("pull p50 / p99", f"{load['pull_p50_ms']} / {load['pull_p99_ms']} ms"),
+        ("not applied / HTTP errors", f"{load['not_applied'] or 0} / "
+                                      f"{load['http_errors'] or 0}"),
+        ("bootstrap, 1 terminal alone", f"{boot['solo_accounts']} accounts in {boot['solo_s']} s "
+                                        f"({boot['solo_accounts_per_s']}/s)"),
+        ("bootstrap, all at once", f"{boot['all_accounts']} accounts in {boot['all_wall_s']} s "
+                                   f"({boot['all_accounts_per_s']}/s); per terminal p50 "
+                                   f"{boot['per_terminal_p50_s']} s, max "
+                                   f"{boot['per_terminal_max_s']} s"),
+        ("login, all terminals", f"{result['login_all_s']} s"),
+        ("CPU cores busy", f"machine {cpu['machine']}, server {cpu['server']}, postgres "
+                           f"{cpu['postgres']}, load generator {cpu['load_generator']}"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.server_throughput",
+                                     description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    parser.add_argument("--db-url", default=DEFAULT_DB_URL,
+                        help="PostgreSQL database to drop, create and seed (default %(default)s)")
+    parser.add_argument("--terminals", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--accounts", type=int, default=50_000)
+    parser.add_argument("--halls", type=int, default=8)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--keep-db", action="store_true",
+                        help="keep the database afterwards (default: drop it)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.terminals < 1 or args.seconds <= 0 or args.workers < 1:
+        raise SystemExit("--terminals and --workers must be at least 1, --seconds above 0")
+    result = run(args)
+    print(table(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    load = result["load"]
+    return 1 if load["not_applied"] or load["http_errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
