@@ -191,6 +191,7 @@ class ProcCpu:
     comm: str
     ppid: int
     seconds: float
+    cmdline: str
 
 
 @dataclass(frozen=True)
@@ -203,11 +204,13 @@ class CpuSample:
 def _proc_cpu(pid: int) -> ProcCpu | None:
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
+            errors="replace")
     except OSError:
         return None
     comm = raw[raw.index("(") + 1: raw.rindex(")")]
     fields = raw[raw.rindex(")") + 2:].split()
-    return ProcCpu(comm, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK)
+    return ProcCpu(comm, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK, cmdline)
 
 
 def _machine_busy() -> float:
@@ -233,8 +236,20 @@ def _tree(processes: dict[int, ProcCpu], root: int) -> set[int]:
     return found
 
 
-def cpu_usage(before: CpuSample, after: CpuSample, server_pid: int) -> Json:
-    """Cores busy on average over the window (CPU seconds per second), by who used them."""
+def _ours_if_postgres(process: ProcCpu, database: str) -> bool:
+    """PostgreSQL's own processes and the backends connected to `database`, not to others."""
+    if process.comm != "postgres":
+        return False
+    client = "(" in process.cmdline or "[local]" in process.cmdline
+    return not client or f" {database} " in process.cmdline
+
+
+def cpu_usage(before: CpuSample, after: CpuSample, server_pid: int, database: str) -> Json:
+    """Cores busy on average over the window (CPU seconds per second), by who used them.
+
+    `other` is what the machine spent on anything else (other users, other databases): when
+    it is not near 0 the figures were taken on a busy machine.
+    """
     window = after.at - before.at
 
     def cores(pids: set[int]) -> float:
@@ -243,13 +258,11 @@ def cpu_usage(before: CpuSample, after: CpuSample, server_pid: int) -> Json:
                    for p in pids if p in after.processes)
         return round(used / window, 2)
 
-    postgres = {pid for pid, p in after.processes.items() if p.comm == "postgres"}
-    return {
-        "machine": round((after.machine_busy - before.machine_busy) / window, 2),
-        "server": cores(_tree(after.processes, server_pid)),
-        "postgres": cores(postgres),
-        "load_generator": cores({os.getpid()}),
-    }
+    postgres = {pid for pid, p in after.processes.items() if _ours_if_postgres(p, database)}
+    used = {"server": cores(_tree(after.processes, server_pid)), "postgres": cores(postgres),
+            "load_generator": cores({os.getpid()})}
+    machine = round((after.machine_busy - before.machine_busy) / window, 2)
+    return {"machine": machine, **used, "other": round(machine - sum(used.values()), 2)}
 
 
 # --- one terminal ----------------------------------------------------------------------------
@@ -456,7 +469,8 @@ def load_figures(stats: list[TerminalStats], window: float) -> Json:
     }
 
 
-def drive(base_url: str, server_pid: int, seats: list[Seat], seconds: float) -> Json:
+def drive(base_url: str, server_pid: int, database: str, seats: list[Seat], seconds: float
+          ) -> Json:
     """Log in, bootstrap, then push and pull for `seconds`; the figures."""
     terminals = [SimTerminal(base_url, seat) for seat in seats]
     try:
@@ -474,7 +488,7 @@ def drive(base_url: str, server_pid: int, seats: list[Seat], seconds: float) -> 
             terminal.client.close()
     return {"login_all_s": round(login_s, 2), "bootstrap": bootstrap,
             "load": load_figures(stats, after.at - before.at),
-            "cpu_cores": cpu_usage(before, after, server_pid)}
+            "cpu_cores": cpu_usage(before, after, server_pid, database)}
 
 
 def _machine() -> Json:
@@ -491,8 +505,8 @@ def run(args: argparse.Namespace) -> Json:
         with running_server(args.db_url, args.workers, log) as (base_url, pid):
             print(f"server at {base_url} ({args.workers} workers, log {log}); "
                   f"{args.terminals} terminals for {args.seconds:g} s ...", flush=True)
-            figures = drive(base_url, pid, seat_terminals(args.terminals, prepared.halls),
-                            args.seconds)
+            figures = drive(base_url, pid, str(make_url(args.db_url).database),
+                            seat_terminals(args.terminals, prepared.halls), args.seconds)
     finally:
         if not args.keep_db:
             drop_database(args.db_url)
@@ -527,7 +541,8 @@ def table(result: Json) -> str:
                                    f"{boot['per_terminal_max_s']} s"),
         ("login, all terminals", f"{result['login_all_s']} s"),
         ("CPU cores busy", f"machine {cpu['machine']}, server {cpu['server']}, postgres "
-                           f"{cpu['postgres']}, load generator {cpu['load_generator']}"),
+                           f"{cpu['postgres']}, load generator {cpu['load_generator']}, "
+                           f"other {cpu['other']}"),
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)

@@ -31,7 +31,11 @@ class Settings:
     server_url: str = "http://127.0.0.1:8600"
     hall_id: str = ""
     terminal_id: str = ""
+    # Made once by `hallclient setup`; the server ties the terminal id to it.
+    installation_id: str = ""
     language: str = "zh"
+    # Business types refused while the server cannot be reached.
+    online_only: tuple[str, ...] = ("close",)
 
 
 def settings_path(base: Path | None = None) -> Path:
@@ -48,9 +52,15 @@ def load_settings(base: Path | None = None) -> Settings:
         return Settings()
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        known = {k: str(v) for k, v in raw.items() if k in Settings.__dataclass_fields__}
-        return Settings(**known)
-    except (ValueError, AttributeError) as exc:
+        if not isinstance(raw, dict):
+            raise ValueError("it does not hold a JSON object")
+        text_fields = ("server_url", "hall_id", "terminal_id", "installation_id", "language")
+        values = {name: str(raw[name]) for name in text_fields if name in raw}
+        online_only = raw.get("online_only", Settings().online_only)
+        if not isinstance(online_only, list | tuple):
+            raise ValueError("online_only must be a list of business types")
+        return Settings(**values, online_only=tuple(str(v) for v in online_only))
+    except ValueError as exc:
         raise SettingsError(
             f"The settings file {path} cannot be read ({exc}). Fix it or delete it to set the "
             "terminal up again."

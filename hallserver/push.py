@@ -23,6 +23,7 @@ from hallclient.domain.business import (
     open_account,
     validate_payload,
 )
+from hallclient.domain.deadlines import HALL_TZ
 from hallclient.domain.text import Text
 from hallclient.signing import signature_matches
 from hallclient.store.engine import writer
@@ -119,7 +120,7 @@ def _decide(session: Session, caller: Caller, op: PushOperation) -> OperationRes
                          field_errors={k: _text(v) for k, v in exc.errors.items()})
     # The rules are judged as on the day the customer stood at the counter, so a request
     # made offline is not refused for the days it waited in the outbox.
-    counter_day = op.created_at.date()
+    counter_day = op.created_at.astimezone(HALL_TZ).date()
     btype = BUSINESS_TYPES[op.business_type]
     if btype.opens_account:
         return _open(session, caller, op, payload)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hallclient.domain.accounts import AccountStatus
 from hallclient.domain.business import BUSINESS_TYPES, BusinessKind, Notice, WorkStep
-from hallclient.domain.deadlines import due_at
+from hallclient.domain.deadlines import HALL_TZ, due_at
 from hallclient.domain.text import Text
 from hallclient.wire import BilingualText, PushOperation, WorkItemWire
 from hallserver.accounts import next_seq, rows_to_wire
@@ -17,8 +17,6 @@ from hallserver.context import Caller
 from hallserver.models import AccountRow, OperationRow, WorkItemRow
 from hallserver.notifications import queue_notices
 
-# Working days end at midnight in the halls' own time zone.
-HALL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 _COMPLETION_LABEL = Text("办结", "completion")
 
 

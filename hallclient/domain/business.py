@@ -122,10 +122,10 @@ class PayloadInvalid(ValueError):
 def _id_fields(prefix: str, who: Text) -> tuple[Field, Field]:
     type_field = f"{prefix}_id_type"
     return (
-        Field(type_field, FieldKind.ID_TYPE, Text("{zh}证件类型", "{en} ID type").format(
-            zh=who.zh, en=who.en)),
+        Field(type_field, FieldKind.ID_TYPE,
+              Text("{who}证件类型", "{who} ID type").format(who=who)),
         Field(f"{prefix}_id_number", FieldKind.ID_NUMBER,
-              Text("{zh}证件号码", "{en} ID number").format(zh=who.zh, en=who.en),
+              Text("{who}证件号码", "{who} ID number").format(who=who),
               id_type_field=type_field),
     )
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+
+# The halls' commitments, receipt dates and working days run on China Standard Time.
+HALL_TZ = timezone(timedelta(hours=8), "CST")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,11 @@ class Text:
     en: str
 
     def format(self, **values: object) -> Text:
-        return Text(self.zh.format(**values), self.en.format(**values))
+        """Fill placeholders; a Text value gives its Chinese to the Chinese side and its
+        English to the English side."""
+        zh = {k: v.zh if isinstance(v, Text) else v for k, v in values.items()}
+        en = {k: v.en if isinstance(v, Text) else v for k, v in values.items()}
+        return Text(self.zh.format(**zh), self.en.format(**en))
 
     def __getitem__(self, lang: Lang) -> str:
         return self.zh if lang == "zh" else self.en

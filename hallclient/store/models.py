@@ -142,6 +142,8 @@ class ReceiptRow(Base):
     )
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     copies_printed: Mapped[int] = mapped_column(Integer, default=0)
+    # HMAC of receipt number and operation id with the terminal's key (the QR code's proof).
+    signature: Mapped[str] = mapped_column(String(128), default="")
 
     operation: Mapped[OutboxRow] = relationship(back_populates="receipt")
 
@@ -157,3 +159,29 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_audit_at", "at"),)
+
+
+class TaskRow(Base):
+    """A conflict or rejection the server answered: work for a clerk, never dropped."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    operation_id: Mapped[str] = mapped_column(ForeignKey("outbox.operation_id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # conflict | rejected
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    account_number: Mapped[str | None] = mapped_column(String(10))
+    customer_name: Mapped[str | None] = mapped_column(String(60))
+    customer_phone: Mapped[str | None] = mapped_column(String(32))
+    business_type: Mapped[str] = mapped_column(String(32))
+    server_reason_zh: Mapped[str] = mapped_column(Text)
+    server_reason_en: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(8), default="open", index=True)  # open | closed
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("kind in ('conflict', 'rejected')", name="kind"),
+        CheckConstraint("state in ('open', 'closed')", name="state"),
+    )

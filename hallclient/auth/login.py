@@ -1,0 +1,40 @@
+"""Online login: the clerk's password goes to the server once; the session it gives (a refresh
+token) and the terminal's receipt-signing key stay in the keyring."""
+
+from __future__ import annotations
+
+import secrets as random_secrets
+
+from hallclient.auth.secrets import SecretStore
+from hallclient.config import Settings
+from hallclient.store.operations import TerminalIdentity
+from hallclient.sync.api import ServerApi
+from hallclient.sync.engine import REFRESH_TOKEN
+from hallclient.wire import LoginRequest, TokenResponse
+
+TERMINAL_KEY = "terminal_key"
+
+
+def terminal_key(store: SecretStore) -> str:
+    """This installation's receipt-signing key, made on first use and kept in the keyring."""
+    key = store.get(TERMINAL_KEY)
+    if key is None:
+        key = random_secrets.token_hex(32)
+        store.set(TERMINAL_KEY, key)
+    return key
+
+
+def terminal_identity(settings: Settings, store: SecretStore) -> TerminalIdentity:
+    return TerminalIdentity(settings.hall_id, settings.terminal_id, terminal_key(store))
+
+
+def online_login(api: ServerApi, store: SecretStore, settings: Settings, clerk: str,
+                 password: str) -> TokenResponse:
+    """Log in; the first login of this installation registers the terminal and its key."""
+    answer = api.login(LoginRequest(
+        clerk=clerk, password=password, hall_id=settings.hall_id,
+        terminal_id=settings.terminal_id, installation_id=settings.installation_id,
+        terminal_key=terminal_key(store)))
+    store.set(REFRESH_TOKEN, answer.refresh_token)
+    api.access_token = answer.access_token
+    return answer

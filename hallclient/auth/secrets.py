@@ -1,0 +1,61 @@
+"""Secrets in the operating system's keyring (Windows Credential Manager, Secret Service).
+
+Never in a file: where no real keyring backend works, HallClient stops with a message saying
+how to get one, and it refuses keyrings.alt's plaintext or "encrypted file" backends, which the
+keyring library would otherwise pick silently.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+import keyring
+from keyring.backend import KeyringBackend
+from keyring.errors import KeyringError, PasswordDeleteError
+
+SERVICE = "HallClient"
+# Backends that keep secrets in a file beside the user's other files.
+_FILE_BACKENDS = ("keyrings.alt", "keyring.backends.fail", "keyring.backends.null")
+
+
+class SecretStoreUnavailable(Exception):
+    """No safe keyring: the message says what to install or start."""
+
+
+def _check_backend(backend: KeyringBackend) -> None:
+    module = type(backend).__module__
+    if module.startswith(_FILE_BACKENDS) or backend.priority <= 0:
+        raise SecretStoreUnavailable(
+            f"No secure keyring is available (found {type(backend).__name__}). On Windows the "
+            "Credential Manager is used; on Linux start a Secret Service (GNOME Keyring or "
+            "KWallet) in the desktop session. HallClient does not store secrets in files."
+        )
+
+
+class SecretStore:
+    """The secrets of one terminal installation, named by hall and terminal."""
+
+    def __init__(self, hall_id: str, terminal_id: str,
+                 backend: KeyringBackend | None = None) -> None:
+        self._backend = backend or keyring.get_keyring()
+        _check_backend(self._backend)
+        self._prefix = f"{hall_id}/{terminal_id}"
+
+    def _name(self, key: str) -> str:
+        return f"{self._prefix}/{key}"
+
+    def get(self, key: str) -> str | None:
+        try:
+            return self._backend.get_password(SERVICE, self._name(key))
+        except KeyringError as exc:
+            raise SecretStoreUnavailable(f"The keyring could not be read: {exc}") from exc
+
+    def set(self, key: str, value: str) -> None:
+        try:
+            self._backend.set_password(SERVICE, self._name(key), value)
+        except KeyringError as exc:
+            raise SecretStoreUnavailable(f"The keyring could not be written: {exc}") from exc
+
+    def delete(self, key: str) -> None:
+        with suppress(PasswordDeleteError):  # nothing stored: already the wanted state
+            self._backend.delete_password(SERVICE, self._name(key))

@@ -1,0 +1,62 @@
+"""One writer per cache: a second HallClient process on the same cache refuses to start."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+
+class CacheInUse(Exception):
+    pass
+
+
+class CacheLock:
+    """An exclusive lock on `<cache>.lock`, held while the process uses the cache. The operating
+    system drops it when the process ends, however it ends (even by SIGKILL)."""
+
+    def __init__(self, cache_path: Path) -> None:
+        self.path = cache_path.with_name(cache_path.name + ".lock")
+        self._file: IO[bytes] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+b")  # noqa: SIM115 - held open for the process's life
+        try:
+            _lock(handle)
+        except OSError:
+            handle.close()
+            raise CacheInUse(
+                f"HallClient is already running on this cache ({self.path.parent}): another "
+                "window or a sync command. Use that one, or close it and start again."
+            ) from None
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing drops the lock
+            self._file = None
+
+    def __enter__(self) -> CacheLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None
+                 ) -> None:
+        self.release()
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _lock(handle: IO[bytes]) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+else:
+    import fcntl
+
+    def _lock(handle: IO[bytes]) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+

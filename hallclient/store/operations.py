@@ -1,0 +1,147 @@
+"""The local transaction of a counter request.
+
+One SQLite transaction holds the optimistic change of the cached account, the outbox entry
+with its client-made id, the next receipt number and the audit entry. It commits before any
+receipt is printed: once the clerk sees a receipt number, the request survives a crash or a
+power cut and will reach the server exactly once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from hallclient.domain.accounts import Account
+from hallclient.domain.business import (
+    BUSINESS_TYPES,
+    BusinessKind,
+    apply_change,
+    check,
+    validate_payload,
+)
+from hallclient.domain.deadlines import HALL_TZ
+from hallclient.domain.text import Text
+from hallclient.signing import receipt_signature
+from hallclient.store.accounts import load_account, save_account
+from hallclient.store.cache import Cache
+from hallclient.store.models import AuditRow, OutboxRow, ReceiptCounterRow, ReceiptRow
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalIdentity:
+    hall_id: str
+    terminal_id: str
+    key: str  # the receipt-signing key, from the keyring
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedOperation:
+    operation_id: str
+    receipt_no: str
+    signature: str
+    issued_at: datetime
+    kind: BusinessKind
+    account: Account | None  # the account after the change; None until a new one is opened
+    warnings: tuple[Text, ...]
+
+
+class RequestRefused(Exception):
+    """The rules do not allow the request; `reason` is for the clerk to read to the customer."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+class OverrideNeeded(Exception):
+    """The request is allowed only if a supervisor accepts these warnings."""
+
+    def __init__(self, warnings: tuple[Text, ...]) -> None:
+        super().__init__("; ".join(str(w) for w in warnings))
+        self.warnings = warnings
+
+
+ONLINE_ONLY_REFUSAL = Text(
+    "{business}须在联网时办理，网络恢复后请再办理",
+    "{business} can only be done while the server can be reached; please try again once the "
+    "network is back",
+)
+
+
+def _next_receipt_no(session: Session, terminal: TerminalIdentity, now: datetime) -> str:
+    day = now.astimezone(HALL_TZ).strftime("%Y%m%d")
+    bumped = session.execute(
+        update(ReceiptCounterRow).where(ReceiptCounterRow.day == day)
+        .values(last_seq=ReceiptCounterRow.last_seq + 1)
+        .returning(ReceiptCounterRow.last_seq)
+    ).scalar_one_or_none()
+    if bumped is None:
+        session.add(ReceiptCounterRow(day=day, last_seq=1))
+        bumped = 1
+    return f"{terminal.hall_id}-{terminal.terminal_id}-{day}-{bumped:04d}"
+
+
+def record_operation(
+    cache: Cache,
+    terminal: TerminalIdentity,
+    *,
+    clerk: str,
+    kind: BusinessKind,
+    account_number: str | None,
+    raw_payload: Mapping[str, object],
+    now: datetime,
+    online: bool = True,
+    online_only: Collection[BusinessKind] = (),
+    override_by: str | None = None,
+) -> RecordedOperation:
+    """Validate, check and record a request; raises PayloadInvalid, RequestRefused or
+    OverrideNeeded without writing anything. `now` is an aware time (stored as UTC)."""
+    btype = BUSINESS_TYPES[kind]
+    at = now.astimezone(UTC)
+    payload = validate_payload(kind, raw_payload)
+    if not online and kind in online_only:
+        raise RequestRefused(ONLINE_ONLY_REFUSAL.format(business=btype.label))
+    with cache.write() as session:
+        account = None if btype.opens_account or account_number is None else load_account(
+            session, account_number)
+        decision = check(kind, account, payload, today=now.astimezone(HALL_TZ).date())
+        if not decision.allowed:
+            assert decision.reason is not None
+            raise RequestRefused(decision.reason)
+        if decision.warnings and override_by is None:
+            raise OverrideNeeded(decision.warnings)
+        operation_id = str(uuid.uuid4())
+        receipt_no = _next_receipt_no(session, terminal, now)
+        signature = receipt_signature(terminal.key, receipt_no, operation_id)
+        after = None if account is None else apply_change(kind, account, payload)
+        if after is not None:
+            save_account(session, after)
+        session.add(OutboxRow(
+            operation_id=operation_id, created_at=at, clerk=clerk, business_type=kind.value,
+            account_number=account.number if account else None,
+            base_version=account.version if account else None, payload=payload))
+        session.flush()
+        session.add(ReceiptRow(receipt_no=receipt_no, operation_id=operation_id,
+                               issued_at=at, signature=signature))
+        session.add(AuditRow(at=at, clerk=clerk, action="operation", subject=operation_id,
+                             detail=_audit_detail(kind, account, receipt_no, override_by,
+                                                  decision.warnings)))
+    return RecordedOperation(operation_id, receipt_no, signature, at, kind, after,
+                             decision.warnings)
+
+
+def _audit_detail(kind: BusinessKind, account: Account | None, receipt_no: str,
+                  override_by: str | None, warnings: tuple[Text, ...]) -> dict[str, Any]:
+    # Who did what to which account: no names, ID numbers or phones in the trail.
+    detail: dict[str, Any] = {"business_type": kind.value, "receipt_no": receipt_no,
+                              "account_number": account.number if account else None}
+    if override_by is not None:
+        detail["override_by"] = override_by
+        detail["warnings"] = [w.en for w in warnings]
+    return detail

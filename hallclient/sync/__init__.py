@@ -1,0 +1,1 @@
+"""Sync with the central server: bootstrap, pull by cursor, push the outbox. No Qt here."""

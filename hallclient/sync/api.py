@@ -1,0 +1,108 @@
+"""The terminal's HTTP client of the central server: typed calls over the wire schema.
+
+Failures come out as three kinds, because the sync engine treats them differently:
+`ServerUnreachable` (no answer, a timeout, a 5xx: try again later), `NotAuthenticated` (log in
+or refresh) and `ServerRefused` (the server understood and said no: never retried as is).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from hallclient.wire import (
+    API_PREFIX,
+    BootstrapPage,
+    ChangesPage,
+    ErrorBody,
+    Health,
+    LoginRequest,
+    PushOperation,
+    PushRequest,
+    PushResponse,
+    RefreshRequest,
+    TokenResponse,
+)
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class ServerUnreachable(Exception):
+    """No usable answer: the network, a timeout, or the server failing (5xx)."""
+
+
+class NotAuthenticated(Exception):
+    pass
+
+
+class ServerRefused(Exception):
+    def __init__(self, status: int, error: ErrorBody | None, text: str) -> None:
+        super().__init__(error.message.en if error else f"HTTP {status}: {text[:200]}")
+        self.status = status
+        self.error = error
+
+
+class ServerApi:
+    def __init__(self, base_url: str, *, timeout: float = 15.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self._http = httpx.Client(base_url=base_url.rstrip("/") + API_PREFIX, timeout=timeout,
+                                  transport=transport)
+        self.access_token: str | None = None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, answer: type[Model], *, json: Any = None,
+              params: dict[str, Any] | None = None, auth: bool = True) -> Model:
+        headers = {"Authorization": f"Bearer {self.access_token}"} if auth and (
+            self.access_token) else {}
+        try:
+            response = self._http.request(method, path, json=json, params=params,
+                                          headers=headers)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 500:
+            raise ServerUnreachable(f"HTTP {response.status_code}")
+        if response.status_code == 401 and auth:
+            raise NotAuthenticated()
+        if response.status_code >= 400:
+            raise ServerRefused(response.status_code, _error_body(response), response.text)
+        try:
+            return answer.model_validate_json(response.content)
+        except ValidationError as exc:
+            # A cut or garbled answer: the request may or may not have been done; the
+            # operations are idempotent, so the caller treats it like no answer and retries.
+            raise ServerUnreachable(f"unreadable answer: {exc.error_count()} errors") from exc
+
+    def health(self) -> Health:
+        return self._call("GET", "/health", Health, auth=False)
+
+    def login(self, request: LoginRequest) -> TokenResponse:
+        return self._call("POST", "/login", TokenResponse, json=request.model_dump(mode="json"),
+                          auth=False)
+
+    def refresh(self, refresh_token: str) -> TokenResponse:
+        body = RefreshRequest(refresh_token=refresh_token).model_dump(mode="json")
+        return self._call("POST", "/refresh", TokenResponse, json=body, auth=False)
+
+    def bootstrap(self, after: str | None, limit: int) -> BootstrapPage:
+        params: dict[str, Any] = {"limit": limit}
+        if after is not None:
+            params["after"] = after
+        return self._call("GET", "/bootstrap", BootstrapPage, params=params)
+
+    def changes(self, after: int, limit: int) -> ChangesPage:
+        return self._call("GET", "/changes", ChangesPage, params={"after": after, "limit": limit})
+
+    def push(self, operations: list[PushOperation]) -> PushResponse:
+        body = PushRequest(operations=operations).model_dump(mode="json")
+        return self._call("POST", "/push", PushResponse, json=body)
+
+
+def _error_body(response: httpx.Response) -> ErrorBody | None:
+    try:
+        return ErrorBody.model_validate_json(response.content)
+    except ValidationError:
+        return None

@@ -1,0 +1,213 @@
+"""The sync engine: bootstrap, push the outbox, pull by cursor. Synchronous and Qt-free; the
+app runs it in a background worker (worker.py), operators run `hallclient sync --once`.
+
+Exactly once, across crashes: an operation leaves the outbox's `pending` state only in the
+transaction that records the server's answer. A crash before the send, after the server
+committed but before the answer arrived, or while the answer was being written leaves it
+pending; it is pushed again with the same operation id, and the server answers `duplicate`
+with its first answer, which is then recorded. Nothing is lost, nothing applied twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hallclient.auth.secrets import SecretStore
+from hallclient.domain.business import BusinessKind
+from hallclient.store.cache import Cache
+from hallclient.store.models import OutboxRow, ReceiptRow, SyncStateRow
+from hallclient.sync.api import NotAuthenticated, ServerApi, ServerRefused
+from hallclient.sync.apply import (
+    bulk_store_server_accounts,
+    record_result,
+    store_server_account,
+)
+from hallclient.wire import BootstrapPage, Outcome, PushOperation
+
+T = TypeVar("T")
+
+REFRESH_TOKEN = "refresh_token"
+
+
+class LoginNeeded(Exception):
+    """No valid session with the server: a clerk has to log in (online) once."""
+
+
+class Credentials:
+    """Keeps the API's access token fresh from the refresh token in the keyring."""
+
+    def __init__(self, api: ServerApi, secrets: SecretStore) -> None:
+        self.api = api
+        self.secrets = secrets
+
+    def refresh(self) -> None:
+        token = self.secrets.get(REFRESH_TOKEN)
+        if token is None:
+            raise LoginNeeded("no session stored; log in first")
+        try:
+            answer = self.api.refresh(token)
+        except (ServerRefused, NotAuthenticated) as exc:
+            raise LoginNeeded("the session has expired; log in again") from exc
+        self.secrets.set(REFRESH_TOKEN, answer.refresh_token)
+        self.api.access_token = answer.access_token
+
+    def call(self, request: Callable[[], T]) -> T:
+        if self.api.access_token is None:
+            self.refresh()
+        try:
+            return request()
+        except NotAuthenticated:
+            self.refresh()
+            return request()
+
+
+@dataclass
+class SyncSummary:
+    bootstrapped: int = 0
+    pulled: int = 0
+    pushed: int = 0
+    applied: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    pending: int = 0
+
+    def __str__(self) -> str:
+        return (f"bootstrapped {self.bootstrapped}, pulled {self.pulled}, pushed {self.pushed} "
+                f"(applied {self.applied}, conflicts {self.conflicts}, rejected "
+                f"{self.rejected}), pending {self.pending}")
+
+
+def sync_state(session: Session) -> SyncStateRow:
+    state = session.get(SyncStateRow, 1)
+    if state is None:
+        state = SyncStateRow(id=1, pull_cursor=0, bootstrap_done=False)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def pending_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(OutboxRow).where(
+        OutboxRow.state == "pending")) or 0
+
+
+class SyncEngine:
+    def __init__(self, cache: Cache, credentials: Credentials, *, page_size: int = 2000,
+                 push_batch: int = 200) -> None:
+        self.cache = cache
+        self.credentials = credentials
+        self.api = credentials.api
+        self.page_size = page_size
+        self.push_batch = push_batch
+
+    # --- bootstrap -------------------------------------------------------------------------
+
+    def bootstrap(self) -> int:
+        """Fill an empty cache from the server; resumes where an interrupted one stopped."""
+        received = 0
+        while True:
+            with self.cache.read() as session:
+                state = session.get(SyncStateRow, 1)
+                if state is not None and state.bootstrap_done:
+                    return received
+                after = state.bootstrap_after if state else None
+            page = self.credentials.call(partial(self.api.bootstrap, after, self.page_size))
+            received += self._store_bootstrap_page(page, first=after is None)
+
+    def _store_bootstrap_page(self, page: BootstrapPage, *, first: bool) -> int:
+        with self.cache.write() as session:
+            state = sync_state(session)
+            if first:
+                # Pull from the sequence the server had when the bootstrap began: whatever
+                # changed while the pages came is pulled afterwards.
+                state.pull_cursor = page.cursor
+            pending_accounts = set(session.scalars(select(OutboxRow.account_number).where(
+                OutboxRow.state == "pending", OutboxRow.account_number.is_not(None))))
+            bulk_store_server_accounts(
+                session, [a for a in page.accounts if a.number not in pending_accounts])
+            for wire in page.accounts:
+                if wire.number in pending_accounts:
+                    store_server_account(session, wire)
+            state.bootstrap_after = page.next_after
+            state.bootstrap_done = page.next_after is None
+        return len(page.accounts)
+
+    # --- pull ------------------------------------------------------------------------------
+
+    def pull(self) -> int:
+        pulled = 0
+        while True:
+            with self.cache.read() as session:
+                cursor = sync_state(session).pull_cursor
+            page = self.credentials.call(partial(self.api.changes, cursor, self.page_size))
+            with self.cache.write() as session:
+                for wire in page.accounts:
+                    store_server_account(session, wire)
+                state = sync_state(session)
+                state.pull_cursor = page.next_cursor
+                state.last_pull_at = datetime.now(UTC)
+            pulled += len(page.accounts)
+            if not page.more:
+                return pulled
+
+    # --- push ------------------------------------------------------------------------------
+
+    def _next_batch(self) -> list[PushOperation]:
+        with self.cache.read() as session:
+            rows = session.execute(
+                select(OutboxRow, ReceiptRow)
+                .join(ReceiptRow, ReceiptRow.operation_id == OutboxRow.operation_id)
+                .where(OutboxRow.state == "pending")
+                .order_by(OutboxRow.seq)
+                .limit(self.push_batch)
+            ).all()
+        return [
+            PushOperation(
+                operation_id=op.operation_id, business_type=BusinessKind(op.business_type),
+                account_number=op.account_number, base_version=op.base_version,
+                payload=op.payload, created_at=_aware(op.created_at), clerk=op.clerk,
+                receipt_no=receipt.receipt_no, receipt_signature=receipt.signature)
+            for op, receipt in rows
+        ]
+
+    def push(self, summary: SyncSummary) -> None:
+        """Push pending operations, oldest first, batch by batch, until none is left."""
+        while batch := self._next_batch():
+            answer = self.credentials.call(partial(self.api.push, batch))
+            now = datetime.now(UTC)
+            with self.cache.write() as session:
+                for result in answer.results:
+                    op = session.scalars(select(OutboxRow).where(
+                        OutboxRow.operation_id == result.operation_id)).one()
+                    if op.state != "pending":
+                        continue  # answered already (a second copy of this process's batch)
+                    outcome = record_result(session, op, result, now)
+                    summary.applied += outcome is Outcome.APPLIED
+                    summary.conflicts += outcome is Outcome.CONFLICT
+                    summary.rejected += outcome is Outcome.REJECTED
+                sync_state(session).last_push_at = now
+            summary.pushed += len(batch)
+
+    # --- all of it -------------------------------------------------------------------------
+
+    def sync_once(self) -> SyncSummary:
+        """Bootstrap if needed, push, then pull. Raises ServerUnreachable or LoginNeeded."""
+        summary = SyncSummary()
+        summary.bootstrapped = self.bootstrap()
+        self.push(summary)
+        summary.pulled = self.pull()
+        with self.cache.read() as session:
+            summary.pending = pending_count(session)
+        return summary
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes; the outbox stores UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
