@@ -22,6 +22,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--lang", choices=("zh", "en"), default="zh", help="language of the demo's output"
     )
+    commands = parser.add_subparsers(dest="command")
+    setup = commands.add_parser("setup", help="set this terminal up (once, by IT)")
+    setup.add_argument("--server", required=True, help="e.g. https://hallserver.example:8600")
+    setup.add_argument("--hall", required=True)
+    setup.add_argument("--terminal", required=True)
+    login = commands.add_parser("login", help="log a clerk in online; keeps the session")
+    login.add_argument("--clerk", required=True)
+    login.add_argument("--password-stdin", action="store_true",
+                       help="read the password from standard input (for scripts)")
+    sync = commands.add_parser("sync", help="sync with the server")
+    sync.add_argument("--once", action="store_true", required=True,
+                      help="bootstrap if needed, push, pull, print a summary and exit")
     return parser
 
 
@@ -31,7 +43,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hallclient.demo import run_demo
 
         return run_demo(lang=args.lang)
-    _parser().print_help()
+    if args.command is None:
+        _parser().print_help()
+        return 0
+    from hallclient import cli
+
+    try:
+        if args.command == "setup":
+            print(cli.setup(args.server, args.hall, args.terminal))
+        elif args.command == "login":
+            print(cli.login(args.clerk, args.password_stdin))
+        else:
+            print(cli.sync_once())
+    except cli.CommandFailed as exc:
+        print(f"hallclient: {exc}", file=sys.stderr)
+        return exc.code
     return 0
 
 

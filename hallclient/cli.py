@@ -1,0 +1,112 @@
+"""Operator commands of the client: set the terminal up, log in, sync once."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+from hallclient.auth.login import online_login
+from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
+from hallclient.config import (
+    Settings,
+    SettingsError,
+    cache_path,
+    load_settings,
+    save_settings,
+)
+from hallclient.store.cache import Cache, CacheError, open_cache
+from hallclient.store.lock import CacheInUse, CacheLock
+from hallclient.sync.api import ServerApi, ServerRefused, ServerUnreachable
+from hallclient.sync.engine import Credentials, LoginNeeded, SyncEngine
+
+EXIT_OFFLINE = 1
+EXIT_SETUP = 2
+EXIT_LOGIN = 3
+
+
+class CommandFailed(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _configured() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise CommandFailed(str(exc), EXIT_SETUP) from exc
+    if not (settings.hall_id and settings.terminal_id and settings.installation_id):
+        raise CommandFailed("This terminal is not set up yet: run `hallclient setup --server "
+                            "URL --hall HALL --terminal ID` first.", EXIT_SETUP)
+    return settings
+
+
+def _secrets(settings: Settings) -> SecretStore:
+    try:
+        return SecretStore(settings.hall_id, settings.terminal_id)
+    except SecretStoreUnavailable as exc:
+        raise CommandFailed(str(exc), EXIT_SETUP) from exc
+
+
+@contextmanager
+def _locked_cache() -> Iterator[Cache]:
+    path = cache_path()
+    try:
+        with CacheLock(path):
+            cache = open_cache(path)
+            try:
+                yield cache
+            finally:
+                cache.close()
+    except (CacheInUse, CacheError) as exc:
+        raise CommandFailed(str(exc), EXIT_SETUP) from exc
+
+
+def setup(server: str, hall: str, terminal: str) -> str:
+    current = load_settings()
+    changed = (current.hall_id, current.terminal_id) != (hall, terminal)
+    installation = uuid.uuid4().hex if changed or not current.installation_id else (
+        current.installation_id)
+    save_settings(replace(current, server_url=server, hall_id=hall, terminal_id=terminal,
+                          installation_id=installation))
+    return f"terminal {terminal} of hall {hall}, server {server}"
+
+
+def login(clerk: str, password_stdin: bool) -> str:
+    settings = _configured()
+    store = _secrets(settings)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass(
+        f"Password for {clerk}: ")
+    api = ServerApi(settings.server_url)
+    try:
+        answer = online_login(api, store, settings, clerk, password)
+    except ServerUnreachable as exc:
+        raise CommandFailed(f"The server cannot be reached ({exc}).", EXIT_OFFLINE) from exc
+    except ServerRefused as exc:
+        raise CommandFailed(f"Login refused: {exc}", EXIT_LOGIN) from exc
+    finally:
+        api.close()
+    return f"logged in as {answer.clerk_name} ({answer.clerk}, {answer.role}) at {answer.hall_id}"
+
+
+def sync_once() -> str:
+    settings = _configured()
+    store = _secrets(settings)
+    api = ServerApi(settings.server_url)
+    try:
+        with _locked_cache() as cache:
+            engine = SyncEngine(cache, Credentials(api, store))
+            try:
+                return str(engine.sync_once())
+            except ServerUnreachable as exc:
+                raise CommandFailed(f"The server cannot be reached ({exc}); what was not sent "
+                                    "waits in the outbox.", EXIT_OFFLINE) from exc
+            except LoginNeeded as exc:
+                raise CommandFailed(f"{exc}: run `hallclient login --clerk ID`.",
+                                    EXIT_LOGIN) from exc
+    finally:
+        api.close()

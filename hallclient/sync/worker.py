@@ -1,0 +1,162 @@
+"""The sync engine in a background thread: the caller never waits on the network.
+
+The worker syncs every `interval` seconds, at once when woken (a new operation was recorded),
+and backs off exponentially, with jitter, while the server cannot be reached; then it only
+probes /health, which is cheap, until the server answers again. Each round publishes a
+`SyncStatus` to the subscribers (the UI marshals it onto its own thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from hallclient.store.cache import Cache
+from hallclient.store.models import OutboxRow, SyncStateRow, TaskRow
+from hallclient.sync.api import ServerRefused, ServerUnreachable
+from hallclient.sync.engine import LoginNeeded, SyncEngine, SyncSummary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    online: bool | None  # None until the first attempt
+    login_needed: bool
+    pending: int
+    oldest_pending_at: datetime | None
+    open_tasks: int
+    last_pull_at: datetime | None
+    last_push_at: datetime | None
+    last_error: str | None = None
+    retry_in: float | None = None  # seconds, while offline
+
+    def staleness(self, now: datetime) -> float | None:
+        """Seconds since the cache last heard from the server (None: never)."""
+        return None if self.last_pull_at is None else (now - self.last_pull_at).total_seconds()
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
+def read_status(cache: Cache, *, online: bool | None, login_needed: bool = False,
+                last_error: str | None = None, retry_in: float | None = None) -> SyncStatus:
+    with cache.read() as session:
+        pending, oldest = session.execute(
+            select(func.count(), func.min(OutboxRow.created_at))
+            .where(OutboxRow.state == "pending")).one()
+        open_tasks = session.scalar(
+            select(func.count()).select_from(TaskRow).where(TaskRow.state == "open")) or 0
+        state = session.get(SyncStateRow, 1)
+        last_pull = state.last_pull_at if state else None
+        last_push = state.last_push_at if state else None
+    return SyncStatus(online, login_needed, pending, _aware(oldest), open_tasks,
+                      _aware(last_pull), _aware(last_push), last_error, retry_in)
+
+
+class Backoff:
+    """Exponential backoff with full jitter: waits grow 2, 4, 8 ... seconds up to `cap`."""
+
+    def __init__(self, base: float = 2.0, cap: float = 300.0,
+                 rng: random.Random | None = None) -> None:
+        self.base = base
+        self.cap = cap
+        self.failures = 0
+        self._rng = rng or random.Random()
+
+    def next_delay(self) -> float:
+        self.failures += 1
+        ceiling = min(self.cap, self.base * 2 ** (self.failures - 1))
+        return self._rng.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+StatusListener = Callable[[SyncStatus], None]
+
+
+class SyncWorker:
+    def __init__(self, engine: SyncEngine, *, interval: float = 30.0,
+                 backoff: Backoff | None = None) -> None:
+        self.engine = engine
+        self.interval = interval
+        self.backoff = backoff or Backoff()
+        self._listeners: list[StatusListener] = []
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hallclient-sync", daemon=True)
+        self._online: bool | None = None
+        self.last_summary: SyncSummary | None = None
+
+    def subscribe(self, listener: StatusListener) -> None:
+        self._listeners.append(listener)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def wake(self) -> None:
+        """Sync now (e.g. an operation was just recorded) instead of at the next round."""
+        self._wake.set()
+
+    @property
+    def online(self) -> bool | None:
+        return self._online
+
+    def _publish(self, *, login_needed: bool = False, last_error: str | None = None,
+                 retry_in: float | None = None) -> None:
+        status = read_status(self.engine.cache, online=self._online, login_needed=login_needed,
+                             last_error=last_error, retry_in=retry_in)
+        for listener in list(self._listeners):
+            try:
+                listener(status)
+            except Exception:  # a broken listener must not stop syncing
+                log.exception("sync status listener failed")
+
+    def run_round(self) -> float:
+        """One round; returns how long to wait before the next one."""
+        if self._online is False:
+            try:
+                self.engine.api.health()  # cheap probe before a full round
+            except (ServerUnreachable, ServerRefused) as exc:
+                delay = self.backoff.next_delay()
+                self._publish(last_error=str(exc), retry_in=delay)
+                return delay
+        try:
+            self.last_summary = self.engine.sync_once()
+        except ServerUnreachable as exc:
+            self._online = False
+            delay = self.backoff.next_delay()
+            self._publish(last_error=str(exc), retry_in=delay)
+            return delay
+        except LoginNeeded as exc:
+            self._online = True
+            self._publish(login_needed=True, last_error=str(exc))
+            return self.interval
+        except Exception as exc:  # unexpected: keep the worker alive, report, back off
+            log.exception("sync round failed")
+            delay = self.backoff.next_delay()
+            self._publish(last_error=f"{type(exc).__name__}: {exc}", retry_in=delay)
+            return delay
+        self._online = True
+        self.backoff.reset()
+        self._publish()
+        return self.interval
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            delay = self.run_round()
+            self._wake.wait(delay)
+            self._wake.clear()

@@ -1,0 +1,62 @@
+"""A counter terminal for sync tests: its own data directory, cache, keyring and engine."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hallclient.auth.login import online_login, terminal_identity
+from hallclient.auth.secrets import SecretStore
+from hallclient.config import Settings
+from hallclient.domain.business import BusinessKind
+from hallclient.store.accounts import load_account
+from hallclient.store.cache import Cache, open_cache
+from hallclient.store.operations import RecordedOperation, record_operation
+from hallclient.sync.api import ServerApi
+from hallclient.sync.engine import Credentials, SyncEngine
+from tests.memory_keyring import MemoryKeyring
+
+
+@dataclass
+class Counter:
+    directory: Path
+    server_url: str
+    hall_id: str
+    terminal_id: str
+    clerk: str
+    keyring: MemoryKeyring = field(default_factory=MemoryKeyring)
+
+    def __post_init__(self) -> None:
+        self.settings = Settings(server_url=self.server_url, hall_id=self.hall_id,
+                                 terminal_id=self.terminal_id,
+                                 installation_id=uuid.uuid4().hex)
+        self.secrets = SecretStore(self.hall_id, self.terminal_id, backend=self.keyring)
+        self.cache: Cache = open_cache(self.directory / "cache.sqlite3")
+        self.api = ServerApi(self.server_url, timeout=5)
+        self.engine = SyncEngine(self.cache, Credentials(self.api, self.secrets),
+                                 page_size=100, push_batch=50)
+
+    def login(self, password: str = "demo-clerk") -> None:
+        online_login(self.api, self.secrets, self.settings, self.clerk, password)
+
+    def record(self, kind: str, number: str | None, payload: dict[str, Any],
+               **options: Any) -> RecordedOperation:
+        return record_operation(
+            self.cache, terminal_identity(self.settings, self.secrets), clerk=self.clerk,
+            kind=BusinessKind(kind), account_number=number, raw_payload=payload,
+            now=datetime.now(UTC), **options)
+
+    def account(self, number: str) -> Any:
+        with self.cache.read() as session:
+            return load_account(session, number)
+
+    def close(self) -> None:
+        self.api.close()
+        self.cache.close()
+
+
+def holder(account: Any) -> dict[str, Any]:
+    return {"applicant_id_type": account.id_type, "applicant_id_number": account.id_number}
