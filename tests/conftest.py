@@ -29,3 +29,38 @@ def server_engine(request, tmp_path):
         engine = request.getfixturevalue("_postgres")
         empty_tables(engine)
         yield engine
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A seeded HallServer (SQLite) on a loopback port: 2 halls, 250 accounts each."""
+    from hallserver.db import SERVER_SCHEMA, make_engine
+    from hallserver.seed import seed
+    from tests.live_server import LiveServer
+
+    engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'server.sqlite3'}")
+    SERVER_SCHEMA.upgrade(engine)
+    seed(engine, accounts=500, halls=2)
+    live = LiveServer(engine)
+    live.start()
+    yield live
+    live.stop()
+    engine.dispose()
+
+
+@pytest.fixture
+def counters(tmp_path, server):
+    """Makes logged-in counter terminals of the `server`."""
+    from tests.counter import HALL, Counter
+
+    made = []
+
+    def make(terminal="T01", clerk="gz-th-01-c1", hall=HALL):
+        c = Counter(tmp_path / f"{hall}-{terminal}", server.url, hall, terminal, clerk)
+        c.login()
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()

@@ -8,16 +8,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from hallclient.auth.login import online_login, terminal_identity
 from hallclient.auth.secrets import SecretStore
 from hallclient.config import Settings
 from hallclient.domain.business import BusinessKind
-from hallclient.store.accounts import load_account
+from hallclient.store.accounts import account_from_row, load_account
 from hallclient.store.cache import Cache, open_cache
+from hallclient.store.models import AccountRow
 from hallclient.store.operations import RecordedOperation, record_operation
 from hallclient.sync.api import ServerApi
 from hallclient.sync.engine import Credentials, SyncEngine
+from hallserver.models import AccountRow as ServerAccount
+from hallserver.models import OperationRow
 from tests.memory_keyring import MemoryKeyring
+
+HALL = "GZ-TH-01"
 
 
 @dataclass
@@ -60,3 +68,21 @@ class Counter:
 
 def holder(account: Any) -> dict[str, Any]:
     return {"applicant_id_type": account.id_type, "applicant_id_number": account.id_number}
+
+
+def server_ops(server):
+    with Session(server.engine) as s:
+        return s.scalar(select(func.count()).select_from(OperationRow))
+
+
+def server_account(server, number):
+    with Session(server.engine) as s:
+        return s.get(ServerAccount, number)
+
+
+def active_accounts(counter, n):
+    with counter.cache.read() as s:
+        rows = s.scalars(select(AccountRow).where(
+            AccountRow.status == "active", AccountRow.id_number.is_not(None),
+            AccountRow.arrears_fen == 0).order_by(AccountRow.number).limit(n)).all()
+        return [account_from_row(r) for r in rows]

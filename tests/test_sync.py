@@ -1,68 +1,15 @@
 """The sync engine against a real HallServer on a loopback port."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hallclient.domain.accounts import AccountStatus
 from hallclient.store.models import OutboxRow, SyncStateRow, TaskRow
 from hallclient.sync.api import ServerUnreachable
 from hallclient.sync.engine import LoginNeeded
-from hallserver.db import SERVER_SCHEMA, make_engine
 from hallserver.models import AccountRow as ServerAccount
-from hallserver.models import OperationRow
-from hallserver.seed import seed
-from tests.counter import Counter, holder
-from tests.live_server import LiveServer
-
-HALL = "GZ-TH-01"
-
-
-@pytest.fixture
-def server(tmp_path):
-    engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'server.sqlite3'}")
-    SERVER_SCHEMA.upgrade(engine)
-    seed(engine, accounts=500, halls=2)
-    live = LiveServer(engine)
-    live.start()
-    yield live
-    live.stop()
-    engine.dispose()
-
-
-@pytest.fixture
-def counters(tmp_path, server):
-    made = []
-
-    def make(terminal="T01", clerk="gz-th-01-c1", hall=HALL):
-        c = Counter(tmp_path / f"{hall}-{terminal}", server.url, hall, terminal, clerk)
-        c.login()
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.close()
-
-
-def server_ops(server):
-    with Session(server.engine) as s:
-        return s.scalar(select(func.count()).select_from(OperationRow))
-
-
-def server_account(server, number):
-    with Session(server.engine) as s:
-        return s.get(ServerAccount, number)
-
-
-def active_accounts(counter, n):
-    with counter.cache.read() as s:
-        from hallclient.store.accounts import account_from_row
-        from hallclient.store.models import AccountRow
-        rows = s.scalars(select(AccountRow).where(
-            AccountRow.status == "active", AccountRow.id_number.is_not(None),
-            AccountRow.arrears_fen == 0).order_by(AccountRow.number).limit(n)).all()
-        return [account_from_row(r) for r in rows]
+from tests.counter import HALL, Counter, active_accounts, holder, server_account, server_ops
 
 
 def test_bootstrap_fills_the_cache_with_the_halls_district(counters):
