@@ -499,9 +499,9 @@ def _machine() -> Json:
 def run(args: argparse.Namespace) -> Json:
     print(f"preparing {args.db_url}: {args.accounts:,} accounts, {args.halls} halls ...",
           flush=True)
-    prepared = prepare_database(args.db_url, args.accounts, args.halls)
     log = Path(tempfile.gettempdir()) / f"hallserver-bench-{os.getpid()}.log"
     try:
+        prepared = prepare_database(args.db_url, args.accounts, args.halls)
         with running_server(args.db_url, args.workers, log) as (base_url, pid):
             print(f"server at {base_url} ({args.workers} workers, log {log}); "
                   f"{args.terminals} terminals for {args.seconds:g} s ...", flush=True)
@@ -568,7 +568,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.terminals < 1 or args.seconds <= 0 or args.workers < 1:
         raise SystemExit("--terminals and --workers must be at least 1, --seconds above 0")
-    result = run(args)
+    try:
+        result = run(args)
+    except (httpx.HTTPError, RuntimeError) as exc:
+        # Login or bootstrap failed (the push/pull loop counts its errors instead).
+        print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
     print(table(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")

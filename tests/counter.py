@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,7 @@ class Counter:
     terminal_id: str
     clerk: str
     keyring: MemoryKeyring = field(default_factory=MemoryKeyring)
+    transport: httpx.BaseTransport | None = None
 
     def __post_init__(self) -> None:
         self.settings = Settings(server_url=self.server_url, hall_id=self.hall_id,
@@ -43,7 +45,7 @@ class Counter:
                                  installation_id=uuid.uuid4().hex)
         self.secrets = SecretStore(self.hall_id, self.terminal_id, backend=self.keyring)
         self.cache: Cache = open_cache(self.directory / "cache.sqlite3")
-        self.api = ServerApi(self.server_url, timeout=5)
+        self.api = ServerApi(self.server_url, timeout=5, transport=self.transport)
         self.engine = SyncEngine(self.cache, Credentials(self.api, self.secrets),
                                  page_size=100, push_batch=50)
 
