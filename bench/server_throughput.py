@@ -35,7 +35,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +46,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool
 
 from hallclient.signing import receipt_signature
 from hallserver.db import SERVER_SCHEMA, make_engine
@@ -190,8 +191,7 @@ def running_server(db_url: str, workers: int, log: Path) -> Iterator[tuple[str, 
 class ProcCpu:
     comm: str
     ppid: int
-    seconds: float
-    cmdline: str
+    seconds: float  # its own CPU time and that of its children that ended and were reaped
 
 
 @dataclass(frozen=True)
@@ -204,13 +204,12 @@ class CpuSample:
 def _proc_cpu(pid: int) -> ProcCpu | None:
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
-            errors="replace")
     except OSError:
         return None
     comm = raw[raw.index("(") + 1: raw.rindex(")")]
-    fields = raw[raw.rindex(")") + 2:].split()
-    return ProcCpu(comm, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK, cmdline)
+    fields = raw[raw.rindex(")") + 2:].split()  # from field 3 (state) on
+    ticks = sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return ProcCpu(comm, int(fields[1]), ticks / _TICK)
 
 
 def _machine_busy() -> float:
@@ -233,36 +232,46 @@ def _tree(processes: dict[int, ProcCpu], root: int) -> set[int]:
         children = [pid for pid, p in processes.items() if p.ppid == parent and pid not in found]
         found.update(children)
         frontier.extend(children)
-    return found
+    return found & processes.keys()
 
 
-def _ours_if_postgres(process: ProcCpu, database: str) -> bool:
-    """PostgreSQL's own processes and the backends connected to `database`, not to others."""
-    if process.comm != "postgres":
-        return False
-    client = "(" in process.cmdline or "[local]" in process.cmdline
-    return not client or f" {database} " in process.cmdline
+def _postgres(processes: dict[int, ProcCpu]) -> set[int]:
+    return {pid for pid, p in processes.items() if p.comm == "postgres"}
 
 
-def cpu_usage(before: CpuSample, after: CpuSample, server_pid: int, database: str) -> Json:
+def cpu_usage(before: CpuSample, after: CpuSample, server_pid: int) -> Json:
     """Cores busy on average over the window (CPU seconds per second), by who used them.
 
-    `other` is what the machine spent on anything else (other users, other databases): when
-    it is not near 0 the figures were taken on a busy machine.
+    A group's use is its CPU time after minus before, each sample summing the group's live
+    processes and the children they reaped, so a backend that ended in the window (a pool's
+    overflow connection closed) is still counted. `postgres` is the whole PostgreSQL server,
+    other databases' backends included; `other` is everything else on the machine (other
+    users, the kernel's own work): when it is not near 0 the machine was not quiet.
     """
     window = after.at - before.at
 
-    def cores(pids: set[int]) -> float:
-        used = sum(after.processes[p].seconds - (before.processes[p].seconds
-                                                 if p in before.processes else 0.0)
-                   for p in pids if p in after.processes)
-        return round(used / window, 2)
+    def cores(group: Callable[[dict[int, ProcCpu]], set[int]]) -> float:
+        def total(sample: CpuSample) -> float:
+            return sum(sample.processes[pid].seconds for pid in group(sample.processes))
+        return round((total(after) - total(before)) / window, 2)
 
-    postgres = {pid for pid, p in after.processes.items() if _ours_if_postgres(p, database)}
-    used = {"server": cores(_tree(after.processes, server_pid)), "postgres": cores(postgres),
-            "load_generator": cores({os.getpid()})}
+    used = {"server": cores(lambda procs: _tree(procs, server_pid)),
+            "postgres": cores(_postgres),
+            "load_generator": cores(lambda procs: {os.getpid()} & procs.keys())}
     machine = round((after.machine_busy - before.machine_busy) / window, 2)
     return {"machine": machine, **used, "other": round(machine - sum(used.values()), 2)}
+
+
+def pg_sessions(url: str) -> int:
+    """Sessions ever opened on the database (PostgreSQL 14+), this one included."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            )).scalar_one())
+    finally:
+        engine.dispose()
 
 
 # --- one terminal ----------------------------------------------------------------------------
@@ -469,7 +478,7 @@ def load_figures(stats: list[TerminalStats], window: float) -> Json:
     }
 
 
-def drive(base_url: str, server_pid: int, database: str, seats: list[Seat], seconds: float
+def drive(base_url: str, server_pid: int, db_url: str, seats: list[Seat], seconds: float
           ) -> Json:
     """Log in, bootstrap, then push and pull for `seconds`; the figures."""
     terminals = [SimTerminal(base_url, seat) for seat in seats]
@@ -479,16 +488,19 @@ def drive(base_url: str, server_pid: int, database: str, seats: list[Seat], seco
             list(pool.map(SimTerminal.login, terminals))
             login_s = time.perf_counter() - started
             bootstrap = bootstrap_all(pool, terminals)
+            sessions = pg_sessions(db_url)
             before = cpu_sample()
             deadline = time.perf_counter() + seconds
             stats = list(pool.map(lambda t: t.run_until(deadline), terminals))
             after = cpu_sample()
+            sessions = pg_sessions(db_url) - sessions - 1
     finally:
         for terminal in terminals:
             terminal.client.close()
     return {"login_all_s": round(login_s, 2), "bootstrap": bootstrap,
             "load": load_figures(stats, after.at - before.at),
-            "cpu_cores": cpu_usage(before, after, server_pid, database)}
+            "cpu_cores": cpu_usage(before, after, server_pid),
+            "db_sessions_opened": sessions}
 
 
 def _machine() -> Json:
@@ -505,7 +517,7 @@ def run(args: argparse.Namespace) -> Json:
         with running_server(args.db_url, args.workers, log) as (base_url, pid):
             print(f"server at {base_url} ({args.workers} workers, log {log}); "
                   f"{args.terminals} terminals for {args.seconds:g} s ...", flush=True)
-            figures = drive(base_url, pid, str(make_url(args.db_url).database),
+            figures = drive(base_url, pid, args.db_url,
                             seat_terminals(args.terminals, prepared.halls), args.seconds)
     finally:
         if not args.keep_db:
@@ -543,6 +555,7 @@ def table(result: Json) -> str:
         ("CPU cores busy", f"machine {cpu['machine']}, server {cpu['server']}, postgres "
                            f"{cpu['postgres']}, load generator {cpu['load_generator']}, "
                            f"other {cpu['other']}"),
+        ("PostgreSQL sessions opened", f"{result['db_sessions_opened']} during the window"),
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)

@@ -174,3 +174,23 @@ def test_expired_access_token_is_refreshed_from_the_keyring(counters):
     counter = counters()
     counter.api.access_token = "expired-or-revoked"
     assert counter.engine.sync_once().bootstrapped == 250
+
+
+def test_thousand_operations_made_offline_land_exactly_once(counters, server):
+    counter = counters()
+    counter.engine.sync_once()
+    accounts = active_accounts(counter, 100)
+    server.stop()
+    for round_no in range(10):  # suspend, resume, ... ten times over a hundred accounts
+        kind = "suspend" if round_no % 2 == 0 else "resume"
+        for a in accounts:
+            counter.record(kind, a.number, holder(a))
+    server.start()
+    summary = counter.engine.sync_once()
+    assert (summary.pushed, summary.applied, summary.pending) == (1000, 1000, 0)
+    assert server_ops(server) == 1000
+    for a in accounts:
+        on_server = server_account(server, a.number)
+        assert (on_server.version, on_server.status) == (a.version + 10, "active")
+        cached = counter.account(a.number)
+        assert (cached.version, cached.status) == (on_server.version, AccountStatus.ACTIVE)
