@@ -259,7 +259,21 @@ def cpu_usage(before: CpuSample, after: CpuSample, server_pid: int) -> Json:
             "postgres": cores(_postgres),
             "load_generator": cores(lambda procs: {os.getpid()} & procs.keys())}
     machine = round((after.machine_busy - before.machine_busy) / window, 2)
-    return {"machine": machine, **used, "other": round(machine - sum(used.values()), 2)}
+    ours = _tree(after.processes, server_pid) | _postgres(after.processes) | {os.getpid()}
+    return {"machine": machine, **used, "other": round(machine - sum(used.values()), 2),
+            "other_top": _busiest(before, after, ours)}
+
+
+def _busiest(before: CpuSample, after: CpuSample, excluded: set[int], count: int = 3
+             ) -> list[str]:
+    """The processes outside `excluded` that used most CPU in the window, as 'name[pid] cores'."""
+    window = after.at - before.at
+    used = {pid: (p.seconds - before.processes[pid].seconds) / window
+            for pid, p in after.processes.items()
+            if pid in before.processes and pid not in excluded}
+    top = sorted(used, key=used.__getitem__, reverse=True)[:count]
+    return [f"{after.processes[pid].comm}[{pid}] {used[pid]:.2f}" for pid in top
+            if used[pid] >= 0.01]
 
 
 def pg_sessions(url: str) -> int:
@@ -555,6 +569,7 @@ def table(result: Json) -> str:
         ("CPU cores busy", f"machine {cpu['machine']}, server {cpu['server']}, postgres "
                            f"{cpu['postgres']}, load generator {cpu['load_generator']}, "
                            f"other {cpu['other']}"),
+        ("other CPU users", ", ".join(cpu["other_top"]) or "-"),
         ("PostgreSQL sessions opened", f"{result['db_sessions_opened']} during the window"),
     ]
     width = max(len(name) for name, _ in rows)

@@ -35,13 +35,13 @@ def server_engine(request, tmp_path):
 def server(tmp_path):
     """A seeded HallServer (SQLite) on a loopback port: 2 halls, 250 accounts each."""
     from hallserver.db import SERVER_SCHEMA, make_engine
+    from hallserver.embedded import EmbeddedServer
     from hallserver.seed import seed
-    from tests.live_server import LiveServer
 
     engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'server.sqlite3'}")
     SERVER_SCHEMA.upgrade(engine)
     seed(engine, accounts=500, halls=2)
-    live = LiveServer(engine)
+    live = EmbeddedServer(engine)
     live.start()
     yield live
     live.stop()

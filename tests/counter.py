@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hallclient.auth.login import online_login, terminal_identity
-from hallclient.auth.secrets import SecretStore
+from hallclient.auth.secrets import EphemeralKeyring, SecretStore
 from hallclient.config import Settings
 from hallclient.domain.business import BusinessKind
 from hallclient.store.accounts import account_from_row, load_account
@@ -24,7 +24,6 @@ from hallclient.sync.api import ServerApi
 from hallclient.sync.engine import Credentials, SyncEngine
 from hallserver.models import AccountRow as ServerAccount
 from hallserver.models import OperationRow
-from tests.memory_keyring import MemoryKeyring
 
 HALL = "GZ-TH-01"
 
@@ -36,7 +35,7 @@ class Counter:
     hall_id: str
     terminal_id: str
     clerk: str
-    keyring: MemoryKeyring = field(default_factory=MemoryKeyring)
+    keyring: EphemeralKeyring = field(default_factory=EphemeralKeyring)
     transport: httpx.BaseTransport | None = None
 
     def __post_init__(self) -> None:

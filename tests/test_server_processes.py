@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,16 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from hallserver.embedded import free_port
 from hallserver.seed import seed
 from tests.server_support import PG_URL, Terminal, empty_tables, holder_of
 
 pytestmark = pytest.mark.postgres
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(port, sms_log):

@@ -25,7 +25,7 @@ OPS_PER_RUN = 30
 
 def client_env(tmp_path):
     return {**os.environ, "HALLCLIENT_DATA_DIR": str(tmp_path / "client"),
-            "PYTHON_KEYRING_BACKEND": "tests.memory_keyring.FileKeyring",
+            "PYTHON_KEYRING_BACKEND": "tests.file_keyring.FileKeyring",
             "HALLCLIENT_TEST_KEYRING": str(tmp_path / "keyring.json")}
 
 

@@ -32,6 +32,27 @@ def _check_backend(backend: KeyringBackend) -> None:
         )
 
 
+class EphemeralKeyring(KeyringBackend):
+    """Secrets in this process's memory only, gone when it ends: for the demo, whose
+    throw-away terminal must run on machines without a keyring, and for tests."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._values: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._values.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._values[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self._values.pop((service, username), None) is None:
+            raise PasswordDeleteError(username)
+
+
 class SecretStore:
     """The secrets of one terminal installation, named by hall and terminal."""
 

@@ -1,4 +1,4 @@
-"""A real HallServer on a loopback port, in a thread, that a test can stop and start again."""
+"""A HallServer in a background thread on a loopback port: for the demo and for tests."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class LiveServer:
+class EmbeddedServer:
+    """Serves `engine` on 127.0.0.1; can be stopped and started again on the same port."""
+
     def __init__(self, engine: Engine, port: int | None = None) -> None:
         self.engine = engine
         self.port = port or free_port()
@@ -26,21 +28,22 @@ class LiveServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
+    def start(self, timeout: float = 10.0) -> None:
         config = uvicorn.Config(create_app(self.engine), host="127.0.0.1", port=self.port,
                                 log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread = threading.Thread(target=self._server.run, name="hallserver",
+                                        daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + timeout
         while not self._server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the test server did not start")
+                raise RuntimeError(f"the embedded server did not start on port {self.port}")
             time.sleep(0.02)
 
     def stop(self) -> None:
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(10)
-            self._server = None
-            self._thread = None
+        self._server = None
+        self._thread = None

@@ -1,6 +1,6 @@
-"""Keyring backends for tests: in memory, or in a JSON file for test subprocesses.
+"""A keyring in a JSON file, shared by a test and the client processes it starts.
 
-Test-only stand-ins for the Secret Service; the product refuses file keyrings."""
+A test-only stand-in for the Secret Service; the product refuses file keyrings."""
 
 from __future__ import annotations
 
@@ -10,24 +10,6 @@ from pathlib import Path
 
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.values.pop((service, username), None) is None:
-            raise PasswordDeleteError(username)
 
 
 class FileKeyring(KeyringBackend):
