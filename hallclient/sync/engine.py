@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hallclient.auth.secrets import SecretStore
 from hallclient.domain.business import BusinessKind
+from hallclient.domain.text import Text
 from hallclient.store.cache import Cache
 from hallclient.store.models import OutboxRow, ReceiptRow, SyncStateRow
 from hallclient.sync.api import NotAuthenticated, ServerApi, ServerRefused
@@ -78,10 +79,17 @@ class SyncSummary:
     rejected: int = 0
     pending: int = 0
 
+    def describe(self) -> Text:
+        return Text(
+            "下载 {b} 户，拉取 {p} 条变更，上传 {u} 笔"
+            "（成功 {a}，冲突 {c}，退回 {r}），待发 {w} 笔",
+            "bootstrapped {b}, pulled {p}, pushed {u} (applied {a}, conflicts {c}, "
+            "rejected {r}), pending {w}",
+        ).format(b=self.bootstrapped, p=self.pulled, u=self.pushed, a=self.applied,
+                 c=self.conflicts, r=self.rejected, w=self.pending)
+
     def __str__(self) -> str:
-        return (f"bootstrapped {self.bootstrapped}, pulled {self.pulled}, pushed {self.pushed} "
-                f"(applied {self.applied}, conflicts {self.conflicts}, rejected "
-                f"{self.rejected}), pending {self.pending}")
+        return self.describe().en
 
 
 def sync_state(session: Session) -> SyncStateRow:
