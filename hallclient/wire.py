@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hallclient.domain.accounts import AccountStatus
+from hallclient.domain.accounts import Account, AccountStatus, Community
 from hallclient.domain.business import BusinessKind
 from hallclient.domain.ids import IdDocType
 
@@ -48,6 +48,10 @@ class CommunityWire(WireModel):
     manager_name: str | None = None
     manager_phone: str | None = None
 
+    def to_domain(self) -> Community:
+        return Community(self.code, self.name, self.households, self.manager_name,
+                         self.manager_phone)
+
 
 class AccountWire(WireModel):
     number: str
@@ -64,6 +68,14 @@ class AccountWire(WireModel):
     sms_consent: bool
     community: CommunityWire | None
     seq: int  # the district's change sequence number of this state
+
+    def to_domain(self) -> Account:
+        return Account(
+            number=self.number, holder_name=self.holder_name, id_type=self.id_type,
+            id_number=self.id_number, phone=self.phone, supply_address=self.supply_address,
+            mailing_address=self.mailing_address, status=self.status, version=self.version,
+            district=self.district, arrears_fen=self.arrears_fen, sms_consent=self.sms_consent,
+            community=self.community.to_domain() if self.community else None)
 
 
 class Role(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hallclient.domain.accounts import Account, AccountStatus, Community
+from hallclient.domain.accounts import Account, AccountStatus
 from hallclient.domain.ids import IdDocType
 from hallclient.wire import AccountWire, CommunityWire
 from hallserver.models import AccountRow, CommunityRow, DistrictRow
@@ -33,31 +33,8 @@ def next_account_number(session: Session, district: str) -> str:
     return f"{prefix}{serial:08d}"
 
 
-def _community(session: Session, code: str | None) -> Community | None:
-    if code is None:
-        return None
-    row = session.get(CommunityRow, code)
-    if row is None:
-        return None
-    return Community(row.code, row.name, row.households, row.manager_name, row.manager_phone)
-
-
 def to_domain(session: Session, row: AccountRow) -> Account:
-    return Account(
-        number=row.number,
-        holder_name=row.holder_name,
-        id_type=IdDocType(row.id_type) if row.id_type else None,
-        id_number=row.id_number,
-        phone=row.phone,
-        supply_address=row.supply_address,
-        mailing_address=row.mailing_address,
-        status=AccountStatus(row.status),
-        version=row.version,
-        district=row.district,
-        arrears_fen=row.arrears_fen,
-        sms_consent=row.sms_consent,
-        community=_community(session, row.community_code),
-    )
+    return rows_to_wire(session, [row])[0].to_domain()
 
 
 def write_domain(row: AccountRow, account: Account, seq: int) -> None:

@@ -17,28 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
-from hallclient.domain.accounts import Account, Community
 from hallclient.domain.business import BusinessKind, apply_change, check
 from hallclient.domain.deadlines import HALL_TZ
 from hallclient.store.accounts import load_account, save_account, save_community
 from hallclient.store.models import AccountRow, CommunityRow, OutboxRow, TaskRow
-from hallclient.wire import AccountWire, CommunityWire, OperationResult, Outcome
-
-
-def community_from_wire(wire: CommunityWire | None) -> Community | None:
-    if wire is None:
-        return None
-    return Community(wire.code, wire.name, wire.households, wire.manager_name,
-                     wire.manager_phone)
-
-
-def account_from_wire(wire: AccountWire) -> Account:
-    return Account(
-        number=wire.number, holder_name=wire.holder_name, id_type=wire.id_type,
-        id_number=wire.id_number, phone=wire.phone, supply_address=wire.supply_address,
-        mailing_address=wire.mailing_address, status=wire.status, version=wire.version,
-        district=wire.district, arrears_fen=wire.arrears_fen, sms_consent=wire.sms_consent,
-        community=community_from_wire(wire.community))
+from hallclient.wire import AccountWire, OperationResult, Outcome
 
 
 def replay_pending(session: Session, number: str) -> None:
@@ -64,11 +47,10 @@ def store_server_account(session: Session, wire: AccountWire) -> None:
     row = session.get(AccountRow, wire.number)
     if row is not None and row.server_seq > wire.seq:
         return
-    community = community_from_wire(wire.community)
-    if community is not None:
-        save_community(session, community)
+    if wire.community is not None:
+        save_community(session, wire.community.to_domain())
         session.flush()
-    save_account(session, account_from_wire(wire), server_seq=wire.seq)
+    save_account(session, wire.to_domain(), server_seq=wire.seq)
     session.flush()
     replay_pending(session, wire.number)
 
