@@ -259,8 +259,11 @@ def cpu_usage(before: CpuSample, after: CpuSample, server_pid: int) -> Json:
             "postgres": cores(_postgres),
             "load_generator": cores(lambda procs: {os.getpid()} & procs.keys())}
     machine = round((after.machine_busy - before.machine_busy) / window, 2)
-    ours = _tree(after.processes, server_pid) | _postgres(after.processes) | {os.getpid()}
+    server = _tree(after.processes, server_pid)
+    ours = server | _postgres(after.processes) | {os.getpid()}
     return {"machine": machine, **used, "other": round(machine - sum(used.values()), 2),
+            "server_processes": _busiest(before, after, set(after.processes) - server,
+                                         count=len(server)),
             "other_top": _busiest(before, after, ours)}
 
 
@@ -517,6 +520,17 @@ def drive(base_url: str, server_pid: int, db_url: str, seats: list[Seat], second
             "db_sessions_opened": sessions}
 
 
+def _code_version() -> str:
+    """The commit the server ran from, and the server/shared files changed since."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=Path(__file__).resolve().parents[1],
+                              capture_output=True, text=True, check=False).stdout.rstrip()
+
+    dirty = git("status", "--porcelain", "--", "hallserver", "hallclient").splitlines()
+    changed = f" + uncommitted: {', '.join(line[3:] for line in dirty)}" if dirty else ""
+    return f"{git('rev-parse', '--short', 'HEAD') or 'unknown'}{changed}"
+
+
 def _machine() -> Json:
     meminfo = Path("/proc/meminfo").read_text().split("\n", 1)[0].split()
     return {"cores": os.cpu_count(), "memory_gib": round(int(meminfo[1]) / 2**20, 1)}
@@ -537,7 +551,8 @@ def run(args: argparse.Namespace) -> Json:
         if not args.keep_db:
             drop_database(args.db_url)
     return {
-        "date": datetime.now(UTC).date().isoformat(), "machine": _machine(),
+        "date": datetime.now(UTC).date().isoformat(), "code": _code_version(),
+        "machine": _machine(),
         "postgres": prepared.postgres_version,
         "config": {"terminals": args.terminals, "seconds": args.seconds,
                    "workers": args.workers, "accounts": prepared.accounts,
@@ -569,6 +584,7 @@ def table(result: Json) -> str:
         ("CPU cores busy", f"machine {cpu['machine']}, server {cpu['server']}, postgres "
                            f"{cpu['postgres']}, load generator {cpu['load_generator']}, "
                            f"other {cpu['other']}"),
+        ("server processes", ", ".join(cpu["server_processes"]) or "-"),
         ("other CPU users", ", ".join(cpu["other_top"]) or "-"),
         ("PostgreSQL sessions opened", f"{result['db_sessions_opened']} during the window"),
     ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from hallclient.wire import MAX_PAGE, BootstrapPage, ChangesPage, PushRequest, PushResponse
@@ -18,9 +19,14 @@ router = APIRouter(tags=["sync"])
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
 
+def _json(page: BaseModel) -> Response:
+    # Large pages: serialise the model once, without FastAPI validating it again.
+    return Response(page.model_dump_json(), media_type="application/json")
+
+
 @router.get("/changes", response_model=ChangesPage)
 def changes(caller: CallerDep, session: SessionDep,
-            after: Annotated[int, Query(ge=0)] = 0, limit: PageSize = 1000) -> ChangesPage:
+            after: Annotated[int, Query(ge=0)] = 0, limit: PageSize = 1000) -> Response:
     """Accounts of the caller's district changed after the cursor, in sequence order."""
     rows = session.scalars(
         select(AccountRow)
@@ -29,14 +35,15 @@ def changes(caller: CallerDep, session: SessionDep,
         .limit(limit + 1)
     ).all()
     page = list(rows[:limit])
-    return ChangesPage(accounts=rows_to_wire(session, page),
-                       next_cursor=page[-1].seq if page else after, more=len(rows) > limit)
+    return _json(ChangesPage(accounts=rows_to_wire(session, page),
+                             next_cursor=page[-1].seq if page else after,
+                             more=len(rows) > limit))
 
 
 @router.get("/bootstrap", response_model=BootstrapPage)
 def bootstrap(caller: CallerDep, session: SessionDep,
               after: Annotated[str | None, Query(max_length=10)] = None,
-              limit: PageSize = 2000) -> BootstrapPage:
+              limit: PageSize = 2000) -> Response:
     """The district's accounts by number, a page at a time; resumable from any page."""
     cursor = session.scalars(
         select(DistrictRow.last_seq).where(DistrictRow.code == caller.district)).one()
@@ -45,9 +52,9 @@ def bootstrap(caller: CallerDep, session: SessionDep,
         query = query.where(AccountRow.number > after)
     rows = session.scalars(query.order_by(AccountRow.number).limit(limit + 1)).all()
     page = list(rows[:limit])
-    return BootstrapPage(accounts=rows_to_wire(session, page),
-                         next_after=page[-1].number if len(rows) > limit else None,
-                         cursor=cursor)
+    return _json(BootstrapPage(accounts=rows_to_wire(session, page),
+                               next_after=page[-1].number if len(rows) > limit else None,
+                               cursor=cursor))
 
 
 @router.post("/push", response_model=PushResponse)
