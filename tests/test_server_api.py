@@ -1,6 +1,7 @@
 """The central server's API, run on SQLite and on PostgreSQL."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -103,14 +104,25 @@ def test_calls_without_a_valid_token_are_refused(client):
     assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
 
 
-def test_refresh_token_is_used_once(client):
+def test_refresh_gives_new_access_tokens_until_logout(client):
     terminal = Terminal(client, TH, "T05")
     refresh = terminal.login("gz-th-01-c1").json()["refresh_token"]
-    renewed = client.post(f"{API_PREFIX}/refresh", json={"refresh_token": refresh})
-    assert renewed.status_code == 200
-    assert client.post(f"{API_PREFIX}/refresh", json={"refresh_token": refresh}).status_code == 401
+    for _ in range(2):  # repeatable: a terminal that crashed mid-refresh is not locked out
+        renewed = client.post(f"{API_PREFIX}/refresh", json={"refresh_token": refresh})
+        assert renewed.status_code == 200 and renewed.json()["refresh_token"] == refresh
     terminal.token = renewed.json()["access_token"]
     assert terminal.get("/changes").status_code == 200
+    assert client.post(f"{API_PREFIX}/logout", headers=terminal.headers).status_code == 204
+    assert client.post(f"{API_PREFIX}/refresh", json={"refresh_token": refresh}).status_code == 401
+
+
+def test_expired_refresh_token_is_refused(server_engine):
+    seed(server_engine, accounts=10, halls=1)
+    app = create_app(server_engine, ServerSettings(refresh_token_ttl=timedelta(seconds=-1)))
+    with TestClient(app) as c:
+        refresh = Terminal(c, TH, "T05").login("gz-th-01-c1").json()["refresh_token"]
+        response = c.post(f"{API_PREFIX}/refresh", json={"refresh_token": refresh})
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
 
 
 def test_logout_revokes_the_token(th):

@@ -8,6 +8,7 @@ from hallclient.domain.accounts import AccountStatus
 from hallclient.store.models import OutboxRow, SyncStateRow, TaskRow
 from hallclient.sync.api import ServerUnreachable
 from hallclient.sync.engine import LoginNeeded
+from hallclient.wire import PushResponse
 from hallserver.models import AccountRow as ServerAccount
 from tests.counter import HALL, Counter, active_accounts, holder, server_account, server_ops
 
@@ -194,3 +195,15 @@ def test_thousand_operations_made_offline_land_exactly_once(counters, server):
         assert (on_server.version, on_server.status) == (a.version + 10, "active")
         cached = counter.account(a.number)
         assert (cached.version, cached.status) == (on_server.version, AccountStatus.ACTIVE)
+
+
+def test_an_answer_that_does_not_match_the_batch_changes_nothing(counters):
+    counter = counters()
+    counter.engine.sync_once()
+    [a] = active_accounts(counter, 1)
+    counter.record("suspend", a.number, holder(a))
+    counter.api.push = lambda batch: PushResponse(results=[])
+    with pytest.raises(ServerUnreachable, match="does not match"):
+        counter.engine.sync_once()
+    with counter.cache.read() as s:
+        assert s.scalars(select(OutboxRow.state)).all() == ["pending"]

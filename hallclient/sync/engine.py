@@ -24,7 +24,7 @@ from hallclient.domain.business import BusinessKind
 from hallclient.domain.text import Text
 from hallclient.store.cache import Cache
 from hallclient.store.models import OutboxRow, ReceiptRow, SyncStateRow
-from hallclient.sync.api import NotAuthenticated, ServerApi, ServerRefused
+from hallclient.sync.api import NotAuthenticated, ServerApi, ServerRefused, ServerUnreachable
 from hallclient.sync.apply import (
     bulk_store_server_accounts,
     record_result,
@@ -190,6 +190,9 @@ class SyncEngine:
         while batch := self._next_batch():
             answer = self.credentials.call(partial(self.api.push, batch))
             now = datetime.now(UTC)
+            if {r.operation_id for r in answer.results} != {op.operation_id for op in batch}:
+                # Never loop on a batch the server did not answer in full.
+                raise ServerUnreachable("the server's answer does not match the batch sent")
             with self.cache.write() as session:
                 for result in answer.results:
                     op = session.scalars(select(OutboxRow).where(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter
 from sqlalchemy import update
@@ -22,14 +22,22 @@ _BAD_LOGIN = ApiError(401, "bad_credentials", Text(
     "工号或密码不正确", "clerk id or password is wrong"))
 
 
+def _add_token(session: Session, kind: str, ttl: timedelta, clerk: ClerkRow, hall: HallRow,
+               terminal_id: str) -> str:
+    token = new_token()
+    session.add(TokenRow(token_hash=token_hash(token), kind=kind, clerk=clerk.login,
+                         hall_id=hall.id, terminal_id=terminal_id,
+                         expires_at=datetime.now(UTC) + ttl))
+    return token
+
+
 def _issue(session: Session, settings: ServerSettings, clerk: ClerkRow, hall: HallRow,
-           terminal_id: str) -> TokenResponse:
-    now = datetime.now(UTC)
-    access, refresh = new_token(), new_token()
-    for token, kind, ttl in ((access, "access", settings.access_token_ttl),
-                             (refresh, "refresh", settings.refresh_token_ttl)):
-        session.add(TokenRow(token_hash=token_hash(token), kind=kind, clerk=clerk.login,
-                             hall_id=hall.id, terminal_id=terminal_id, expires_at=now + ttl))
+           terminal_id: str, refresh: str | None = None) -> TokenResponse:
+    """A new access token; with a new refresh token at login, the same one on refresh."""
+    access = _add_token(session, "access", settings.access_token_ttl, clerk, hall, terminal_id)
+    if refresh is None:
+        refresh = _add_token(session, "refresh", settings.refresh_token_ttl, clerk, hall,
+                             terminal_id)
     return TokenResponse(
         access_token=access, refresh_token=refresh,
         expires_in=int(settings.access_token_ttl.total_seconds()), clerk=clerk.login,
@@ -84,8 +92,10 @@ def refresh(body: RefreshRequest, session: WriteSessionDep, settings: SettingsDe
     hall = session.get(HallRow, row.hall_id)
     if clerk is None or hall is None or not clerk.active:
         raise _BAD_LOGIN
-    row.revoked = True  # a refresh token is used once
-    response = _issue(session, settings, clerk, hall, row.terminal_id)
+    # The refresh token is not rotated: a terminal killed between the server's answer and
+    # saving a new token would otherwise be locked out. It ends at its expiry or at logout.
+    response = _issue(session, settings, clerk, hall, row.terminal_id,
+                      refresh=body.refresh_token)
     session.commit()
     return response
 
