@@ -74,9 +74,11 @@ def bulk_store_server_accounts(session: Session, accounts: Iterable[AccountWire]
     Only for accounts no pending operation touches; the caller checks."""
     accounts = list(accounts)
     communities = {a.community.code: a.community for a in accounts if a.community}
+    # Core statements on the session's connection: one executemany each, no ORM bookkeeping.
+    connection = session.connection()
     if communities:
         stmt = insert(CommunityRow)
-        session.execute(stmt.on_conflict_do_update(
+        connection.execute(stmt.on_conflict_do_update(
             index_elements=[CommunityRow.code],
             set_={c: stmt.excluded[c] for c in ("name", "households", "manager_name",
                                                  "manager_phone")}),
@@ -84,7 +86,7 @@ def bulk_store_server_accounts(session: Session, accounts: Iterable[AccountWire]
     if accounts:
         stmt = insert(AccountRow)
         columns = [c for c in _account_values(accounts[0]) if c != "number"]
-        session.execute(stmt.on_conflict_do_update(
+        connection.execute(stmt.on_conflict_do_update(
             index_elements=[AccountRow.number],
             set_={c: stmt.excluded[c] for c in columns},
             where=AccountRow.server_seq <= stmt.excluded.server_seq),
