@@ -64,7 +64,7 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
             if result.outcome is Outcome.REJECTED and result.account is None:
                 # The terminal sets its cached account back to this state.
                 result = result.model_copy(update={"account": _current(session, caller, op)})
-            session.add(OperationRow(
+            stored = OperationRow(
                 operation_id=op.operation_id, hall_id=caller.hall_id,
                 terminal_id=caller.terminal_id, clerk=op.clerk,
                 business_type=op.business_type.value, account_number=_account_of(op, result),
@@ -72,10 +72,14 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
                 receipt_signature=op.receipt_signature, created_at=op.created_at,
                 received_at=now, outcome=result.outcome.value,
                 result=result.model_dump(mode="json"),
-            ))
+            )
+            session.add(stored)
             session.flush()
             if authentic:  # a forged operation tells nobody anything
                 _after_decision(session, caller, op, result, now)
+            if result.outcome is Outcome.APPLIED:
+                result = _stamp_sequence(session, result)
+                stored.result = result.model_dump(mode="json")
             return result
     except IntegrityError:
         # Another request stored this operation id (or this receipt number) first.
@@ -86,6 +90,19 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
         return _rejected(op, Text(
             f"受理号 {op.receipt_no} 已被另一笔业务使用",
             f"receipt number {op.receipt_no} is already used by another operation"))
+
+
+def _stamp_sequence(session: Session, result: OperationResult) -> OperationResult:
+    """Give the changed account its district sequence number, as the transaction's last step:
+    the district row stays locked from here to the commit only, so the district's other
+    pushes wait as little as possible."""
+    assert result.account is not None
+    row = session.get(AccountRow, result.account.number)
+    assert row is not None
+    row.seq = next_seq(session, row.district)
+    session.flush()
+    return result.model_copy(update={"account": result.account.model_copy(
+        update={"seq": row.seq})})
 
 
 def _current(session: Session, caller: Caller, op: PushOperation) -> AccountWire | None:
@@ -146,8 +163,7 @@ def _decide(session: Session, caller: Caller, op: PushOperation) -> OperationRes
     if not decision.allowed:
         assert decision.reason is not None
         return _rejected(op, decision.reason)
-    write_domain(row, apply_change(op.business_type, account, payload),
-                 next_seq(session, row.district))
+    write_domain(row, apply_change(op.business_type, account, payload), seq=row.seq)
     session.flush()
     return OperationResult(operation_id=op.operation_id, outcome=Outcome.APPLIED,
                            account=rows_to_wire(session, [row])[0])
@@ -158,7 +174,7 @@ def _open(session: Session, caller: Caller, op: PushOperation, payload: dict[str
     number = next_account_number(session, caller.district)
     account = open_account(payload, number=number, district=caller.district)
     row = AccountRow(number=number, district=caller.district, community_code=None)
-    write_domain(row, account, next_seq(session, caller.district))
+    write_domain(row, account, seq=0)  # its sequence number is stamped last
     session.add(row)
     session.flush()
     return OperationResult(operation_id=op.operation_id, outcome=Outcome.APPLIED,

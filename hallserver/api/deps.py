@@ -50,17 +50,20 @@ _NOT_LOGGED_IN = ApiError(401, "not_authenticated", Text(
     "登录已失效，请重新登录", "not logged in or the session has expired; log in again"))
 
 
-def get_caller(request: Request, session: Annotated[Session, Depends(get_session)]) -> Caller:
+def get_caller(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise _NOT_LOGGED_IN
-    found = session.execute(
-        select(TokenRow, ClerkRow, HallRow)
-        .join(ClerkRow, ClerkRow.login == TokenRow.clerk)
-        .join(HallRow, HallRow.id == TokenRow.hall_id)
-        .where(TokenRow.token_hash == token_hash(token), TokenRow.kind == "access")
-    ).one_or_none()
+    # A session of its own, closed at once: a request must not hold one connection for the
+    # caller while its handler waits for another (under load the pool would deadlock).
+    with Session(engine) as session:
+        found = session.execute(
+            select(TokenRow, ClerkRow, HallRow)
+            .join(ClerkRow, ClerkRow.login == TokenRow.clerk)
+            .join(HallRow, HallRow.id == TokenRow.hall_id)
+            .where(TokenRow.token_hash == token_hash(token), TokenRow.kind == "access")
+        ).one_or_none()
     if found is None:
         raise _NOT_LOGGED_IN
     row, clerk, hall = found
