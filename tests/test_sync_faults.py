@@ -4,7 +4,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hallclient.store.models import OutboxRow
+from hallclient.store.models import AccountRow, OutboxRow
 from hallclient.sync.api import ServerUnreachable
 from hallserver.models import AccountRow as ServerAccount
 from hallserver.models import OperationRow
@@ -47,6 +47,7 @@ def test_operations_land_exactly_once_through_a_faulty_network(tmp_path, server)
         with counter.cache.read() as s:
             states = dict(s.execute(select(OutboxRow.state, func.count())
                                     .group_by(OutboxRow.state)).all())
+            cached = {r.number: (r.version, r.status) for r in s.scalars(select(AccountRow))}
     finally:
         counter.close()
         proxy.stop()
@@ -59,3 +60,6 @@ def test_operations_land_exactly_once_through_a_faulty_network(tmp_path, server)
             on_server = s.get(ServerAccount, a.number)
             # Four operations each, every one applied once: four versions on, resumed.
             assert (on_server.version, on_server.status) == (a.version + 4, "active")
+        on_server_all = {r.number: (r.version, r.status) for r in s.scalars(
+            select(ServerAccount).where(ServerAccount.district == "GZ-TH"))}
+    assert cached == on_server_all
