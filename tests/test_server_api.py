@@ -395,3 +395,17 @@ def test_work_item_of_another_hall_cannot_be_completed(th, yx):
     [survey, _] = th.get(f"/halls/{TH}/work-items", within_hours=24 * 10).json()["items"]
     response = yx.client.post(f"{API_PREFIX}/work-items/{survey['id']}/done", headers=yx.headers)
     assert response.status_code == 404 and response.json()["code"] == "work_item_not_found"
+
+
+def test_unexpected_failure_is_a_json_500_that_logs_no_personal_data(server_engine, caplog):
+    app = create_app(server_engine)
+
+    @app.get("/api/v1/boom")
+    def boom() -> None:
+        raise RuntimeError("holder 440106199203154429 phone 13800138000")
+
+    with TestClient(app) as c:  # would raise here if the failure escaped to the server
+        response = c.get("/api/v1/boom")
+    assert response.status_code == 500 and response.json()["code"] == "internal_error"
+    assert "RuntimeError" in caplog.text
+    assert "440106199203154429" not in caplog.text and "13800138000" not in caplog.text

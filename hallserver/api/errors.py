@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hallclient.domain.text import Text
 from hallclient.wire import BilingualText, ErrorBody
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -53,13 +58,27 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, "http_error", message)
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The type and the route only: database errors carry statement parameters, which can be
+    # personal data, so neither the message nor the traceback goes to the log.
+    log.error("unexpected %s in %s %s", type(exc).__name__, request.method, request.url.path)
     return error_response(500, "internal_error", Text(
         "服务器内部错误，请稍后重试；问题已记录", "internal server error; try again later"))
+
+
+async def _contain_unexpected(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    # Caught here rather than by an Exception handler: Starlette re-raises those for the
+    # server to log with their traceback and message.
+    try:
+        return await call_next(request)
+    except Exception as exc:
+        return await _unexpected(request, exc)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.middleware("http")(_contain_unexpected)
