@@ -31,6 +31,13 @@ def _parser() -> argparse.ArgumentParser:
     login.add_argument("--clerk", required=True)
     login.add_argument("--password-stdin", action="store_true",
                        help="read the password from standard input (for scripts)")
+    test_page = commands.add_parser(
+        "print-test", help="a sample receipt of every business type, to check a printer")
+    test_page.add_argument("--layout", choices=("a4", "80mm"), default="a4")
+    test_page.add_argument("--lang", choices=("zh", "en", "both"), default="zh")
+    test_page.add_argument("--out", required=True,
+                           help="write the PDF here (sending it to a printer comes with the "
+                                "desktop client's print support)")
     sync = commands.add_parser("sync", help="sync with the server")
     sync.add_argument("--once", action="store_true", required=True,
                       help="bootstrap if needed, push, pull, print a summary and exit")
@@ -53,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(cli.setup(args.server, args.hall, args.terminal))
         elif args.command == "login":
             print(cli.login(args.clerk, args.password_stdin))
+        elif args.command == "print-test":
+            print(cli.print_test(args.layout, args.lang, args.out))
         else:
             print(cli.sync_once())
     except cli.CommandFailed as exc:

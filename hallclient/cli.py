@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import getpass
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 
 from hallclient.auth.login import online_login
 from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
@@ -18,6 +21,11 @@ from hallclient.config import (
     load_settings,
     save_settings,
 )
+from hallclient.domain.business import BUSINESS_TYPES
+from hallclient.domain.text import Text
+from hallclient.receipts.content import HallInfo
+from hallclient.receipts.render import Layout, ReceiptLang, render_receipts
+from hallclient.receipts.testpage import sample_receipts
 from hallclient.store.cache import Cache, CacheError, open_cache
 from hallclient.store.lock import CacheInUse, CacheLock
 from hallclient.sync.api import ServerApi, ServerRefused, ServerUnreachable
@@ -110,3 +118,14 @@ def sync_once() -> str:
                                     EXIT_LOGIN) from exc
     finally:
         api.close()
+
+
+def print_test(layout: Layout, lang: ReceiptLang, out: str) -> str:
+    settings = load_settings()
+    hall = HallInfo(settings.hall_id or "DEMO", Text("供电营业厅", "Power Supply Service Hall"))
+    started = time.perf_counter()
+    pdf = render_receipts(sample_receipts(hall, settings.terminal_id or "T00",
+                                          datetime.now(UTC)), layout=layout, lang=lang)
+    seconds = time.perf_counter() - started
+    Path(out).write_bytes(pdf)
+    return f"{out}: {len(BUSINESS_TYPES)} sample receipts, {len(pdf) // 1024} KB, {seconds:.2f} s"

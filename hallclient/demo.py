@@ -43,6 +43,7 @@ from hallclient.domain.deadlines import due_at
 from hallclient.domain.ids import IdDocType, validate_id
 from hallclient.domain.masking import mask_id_number, mask_phone
 from hallclient.domain.text import InvalidInput, Lang, Text
+from hallclient.samples import sample_payload
 from hallclient.store.accounts import account_from_row
 from hallclient.store.cache import Cache, open_cache
 from hallclient.store.models import AccountRow, TaskRow
@@ -62,33 +63,12 @@ from hallserver.seed import DEMO_CLERK_PASSWORD, seed
 HALL = "GZ-TH-01"
 TASK_KINDS = {"conflict": Text("冲突", "conflict"), "rejected": Text("退回", "rejected")}
 DEMO_ACCOUNTS = 2000
-_NEW_HOLDER = {"new_holder_name": "林晓燕", "new_holder_id_type": "resident_id",
-               "new_holder_id_number": "440106199203154429", "new_holder_phone": "139 2233 4455"}
-
-
-def _sample_payload(kind: BusinessKind, account: Account) -> dict[str, Any]:
-    holder = {"applicant_id_type": account.id_type, "applicant_id_number": account.id_number}
-    samples: dict[BusinessKind, dict[str, Any]] = {
-        BusinessKind.TRANSFER: _NEW_HOLDER,
-        BusinessKind.RENAME: {**holder, "new_name": "林晓燕"},
-        BusinessKind.SUSPEND: {**holder, "resume_on": "2027-03-01"},
-        BusinessKind.RESUME: holder,
-        BusinessKind.CLOSE: holder,
-        BusinessKind.CONTACT_CHANGE: {**holder, "phone": "020-8765 4321"},
-        BusinessKind.NEW_CONNECTION: {
-            "applicant_name": "陈志明", "applicant_id_type": "resident_id",
-            "applicant_id_number": "440106198506123019", "phone": "13800138000",
-            "supply_address": "广州市天河区天河路385号太古汇公寓12栋1803房"},
-    }
-    return samples[kind]
-
-
 def _walk_business_types(account: Account, lang: Lang, out: list[str]) -> None:
     now = datetime.now().astimezone()
     for kind, btype in BUSINESS_TYPES.items():
         target = None if btype.opens_account else account
         try:
-            payload = validate_payload(kind, _sample_payload(kind, account))
+            payload = validate_payload(kind, sample_payload(kind, account, now.date()))
         except PayloadInvalid as exc:
             reasons = "; ".join(r[lang] for r in exc.errors.values())
             out.append(f"  {btype.label[lang]} ✗ {reasons}")

@@ -84,6 +84,8 @@ class BusinessType:
     site_visit: bool
     notices: tuple[Notice, ...]
     needs_supervisor: bool = False
+    # The customer signs the receipt: where the holder changes, the account ends or begins.
+    customer_signs: bool = False
     # The presented ID document must be the holder's own.
     holder_must_present_id: bool = True
     steps: tuple[WorkStep, ...] = ()
@@ -156,6 +158,7 @@ BUSINESS_TYPES: dict[BusinessKind, BusinessType] = {
             time_limit=_THREE_DAYS,
             site_visit=False,
             notices=(Notice.ACCEPTED, Notice.COMPLETED),
+            customer_signs=True,
             # The new holder presents their own ID; the old holder need not come.
             holder_must_present_id=False,
         ),
@@ -201,6 +204,7 @@ BUSINESS_TYPES: dict[BusinessKind, BusinessType] = {
             time_limit=TimeLimit(5),
             site_visit=True,  # final meter reading and removal of the meter
             notices=(Notice.ACCEPTED, Notice.COMPLETED),
+            customer_signs=True,
             needs_supervisor=True,
         ),
         BusinessType(
@@ -238,6 +242,7 @@ BUSINESS_TYPES: dict[BusinessKind, BusinessType] = {
             time_limit=_THREE_DAYS,
             site_visit=True,
             notices=(Notice.ACCEPTED, Notice.COMPLETED),
+            customer_signs=True,
             holder_must_present_id=False,
             steps=(
                 WorkStep("site_survey", Text("现场勘查", "site survey"), _ONE_DAY),

@@ -22,6 +22,7 @@ from hallclient.wire import (
     PushOperation,
     PushRequest,
     PushResponse,
+    ReceiptVerification,
     RefreshRequest,
     TokenResponse,
 )
@@ -95,6 +96,10 @@ class ServerApi:
 
     def changes(self, after: int, limit: int) -> ChangesPage:
         return self._call("GET", "/changes", ChangesPage, params={"after": after, "limit": limit})
+
+    def verify_receipt(self, receipt_no: str, signature: str) -> ReceiptVerification:
+        return self._call("GET", f"/receipts/{receipt_no}", ReceiptVerification,
+                          params={"signature": signature})
 
     def push(self, operations: list[PushOperation]) -> PushResponse:
         body = PushRequest(operations=operations).model_dump(mode="json")

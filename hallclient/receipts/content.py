@@ -1,0 +1,147 @@
+"""What a receipt says, in both languages, built from a recorded counter request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hallclient.domain.accounts import STATUS_LABELS, Account, format_yuan
+from hallclient.domain.business import BUSINESS_TYPES, BusinessKind
+from hallclient.domain.deadlines import HALL_TZ, due_at
+from hallclient.domain.masking import mask_id_number, mask_phone
+from hallclient.domain.text import Text
+from hallclient.receipts.qr import QrPayload
+from hallclient.store.operations import RecordedOperation
+
+
+@dataclass(frozen=True, slots=True)
+class HallInfo:
+    hall_id: str
+    name: Text
+    service_phone: str = "95598"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptContent:
+    hall: HallInfo
+    terminal_id: str
+    clerk: str
+    receipt_no: str
+    issued_at: datetime
+    kind: BusinessKind
+    account_number: str | None  # None until the server opens a new account
+    holder_name: str
+    holder_id_masked: str
+    changes: tuple[Text, ...]
+    pending: bool  # accepted while offline: the server has not confirmed it yet
+    due: datetime | None  # None: finished at the counter
+    next_steps: tuple[Text, ...]
+    signature_line: bool
+    qr: QrPayload
+    # Printed across the title: a reprint's "copy", a printer test page's "sample".
+    marking: Text | None = None
+
+    @property
+    def status(self) -> Text:
+        if self.pending:
+            return Text("已受理（待确认）", "accepted (pending confirmation)")
+        return Text("已受理", "accepted")
+
+
+COPY = Text("补打副本", "COPY")
+SAMPLE = Text("样张，非有效回执", "SAMPLE, not a valid receipt")
+
+
+def _yes_no(value: bool) -> Text:
+    return Text("同意", "yes") if value else Text("不同意", "no")
+
+
+# Fields of an account a receipt reports when they change, with how each is shown.
+_REPORTED: tuple[tuple[str, Text, Callable[[Any], Text | str]], ...] = (
+    ("holder_name", Text("户主", "Holder"), str),
+    ("id_number", Text("证件号码", "ID number"), lambda v: mask_id_number(v or "")),
+    ("phone", Text("联系电话", "Phone"), lambda v: mask_phone(v) if v else "—"),
+    ("mailing_address", Text("通讯地址", "Mailing address"), lambda v: v or "—"),
+    ("status", Text("用电状态", "Supply"), lambda v: STATUS_LABELS[v]),
+    ("sms_consent", Text("短信通知", "SMS notices"), _yes_no),
+)
+
+
+def _line(label: Text, value: Text | str) -> Text:
+    return Text("{l}：{v}", "{l}: {v}").format(l=label, v=value)
+
+
+def _arrow(label: Text, old: Text | str, new: Text | str) -> Text:
+    return Text("{l}：{o} → {n}", "{l}: {o} → {n}").format(l=label, o=old, n=new)
+
+
+def change_lines(kind: BusinessKind, before: Account | None, after: Account | None,
+                 payload: Mapping[str, Any]) -> tuple[Text, ...]:
+    """The change made, field by field, with personal data masked."""
+    if before is None or after is None:  # a new connection
+        return (
+            _line(Text("申请人", "Applicant"), payload["applicant_name"]),
+            _line(Text("用电地址", "Supply address"), payload["supply_address"]),
+        )
+    lines = [
+        _arrow(label, show(getattr(before, attr)), show(getattr(after, attr)))
+        for attr, label, show in _REPORTED
+        if getattr(before, attr) != getattr(after, attr)
+    ]
+    if "resume_on" in payload:
+        lines.append(_line(Text("计划恢复日期", "Planned resumption"), payload["resume_on"]))
+    if payload.get("carry_arrears") and before.arrears_fen:
+        lines.append(_line(Text("新户主承接欠费", "Arrears taken on"),
+                           format_yuan(before.arrears_fen)))
+    return tuple(lines)
+
+
+def _next_steps(kind: BusinessKind, due: datetime | None, pending: bool,
+                sms_phone: str | None) -> tuple[Text, ...]:
+    btype = BUSINESS_TYPES[kind]
+    steps: list[Text] = []
+    if due is None:
+        steps.append(Text("本业务已当场办结。", "This request was completed at the counter."))
+    else:
+        steps.append(Text("承诺于 {d} 前办结。", "We commit to completing it by {d}.").format(
+            d=f"{due:%Y-%m-%d}"))
+    if btype.site_visit:
+        visits = "、".join(s.label.zh for s in btype.steps) or "现场工作"
+        visits_en = ", ".join(s.label.en for s in btype.steps) or "site work"
+        steps.append(Text(f"工作人员将与您预约上门（{visits}）。",
+                          f"Our staff will call to arrange a visit ({visits_en})."))
+    if pending:
+        steps.append(Text("网络恢复后本业务将提交确认，如需重新办理将通知您。",
+                          "It will be confirmed once the network is back; we will contact "
+                          "you should anything need redoing."))
+    if sms_phone:
+        steps.append(Text("办理进度将以短信通知 {p}。", "Progress will be sent by SMS to {p}.")
+                     .format(p=mask_phone(sms_phone)))
+    return tuple(steps)
+
+
+def build_receipt(recorded: RecordedOperation, before: Account | None,
+                  payload: Mapping[str, Any], *, hall: HallInfo, terminal_id: str, clerk: str,
+                  pending: bool) -> ReceiptContent:
+    btype = BUSINESS_TYPES[recorded.kind]
+    after = recorded.account
+    holder = after or before
+    if holder is not None:
+        name, id_number = holder.holder_name, holder.id_number
+        sms_phone = holder.phone if holder.sms_consent else None
+    else:
+        name, id_number = payload["applicant_name"], payload["applicant_id_number"]
+        sms_phone = payload["phone"] if payload.get("sms_consent") else None
+    issued = recorded.issued_at.astimezone(HALL_TZ)
+    due = None if btype.time_limit.at_counter else due_at(issued, btype.time_limit)
+    return ReceiptContent(
+        hall=hall, terminal_id=terminal_id, clerk=clerk, receipt_no=recorded.receipt_no,
+        issued_at=issued, kind=recorded.kind,
+        account_number=holder.number if holder else None, holder_name=name,
+        holder_id_masked=mask_id_number(id_number or ""),
+        changes=change_lines(recorded.kind, before, after, payload), pending=pending, due=due,
+        next_steps=_next_steps(recorded.kind, due, pending, sms_phone),
+        signature_line=btype.customer_signs,
+        qr=QrPayload(recorded.receipt_no, recorded.operation_id, recorded.signature))

@@ -1,0 +1,225 @@
+"""Receipt PDFs with reportlab: A4, or an 80 mm thermal roll whose length follows the content.
+
+One flow of blocks serves both layouts; only the page geometry and type sizes differ. All text
+is set in the embedded CJK TrueType font (subset), so the PDF looks the same on any machine and
+pdftotext gives the Chinese back.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from hallclient.domain.business import BUSINESS_TYPES
+from hallclient.domain.text import Lang, Text
+from hallclient.receipts.content import ReceiptContent
+from hallclient.receipts.qr import qr_matrix
+from hallclient.resources import resource
+
+Layout = Literal["a4", "80mm"]
+ReceiptLang = Literal["zh", "en", "both"]
+FONT = "HallCJK"
+
+
+@cache
+def _register_font() -> str:
+    path = resource("fonts/wqy-microhei.ttc")
+    pdfmetrics.registerFont(TTFont(FONT, str(path), subfontIndex=0))
+    return FONT
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    width: float
+    margin: float
+    title: float  # type sizes
+    body: float
+    small: float
+    qr_size: float
+
+
+_GEOMETRY: dict[Layout, _Geometry] = {
+    "a4": _Geometry(A4[0], 20 * mm, 18, 11, 9, 32 * mm),
+    "80mm": _Geometry(80 * mm, 4 * mm, 12, 8.5, 7, 26 * mm),
+}
+
+
+@dataclass(frozen=True)
+class _Block:
+    kind: Literal["text", "rule", "gap", "qr", "sign"]
+    text: str = ""
+    size: float = 0
+    centred: bool = False
+
+
+def _langs(lang: ReceiptLang) -> tuple[Lang, ...]:
+    return ("zh", "en") if lang == "both" else (lang,)
+
+
+def _texts(text: Text, lang: ReceiptLang) -> list[str]:
+    return [text[language] for language in _langs(lang)]
+
+
+def _blocks(content: ReceiptContent, lang: ReceiptLang, g: _Geometry) -> list[_Block]:
+    btype = BUSINESS_TYPES[content.kind]
+    blocks: list[_Block] = []
+
+    def lines(text: Text, size: float = g.body, centred: bool = False) -> None:
+        for i, line in enumerate(_texts(text, lang)):
+            blocks.append(_Block("text", line, size if i == 0 else min(size, g.small),
+                                 centred))
+
+    def field(label: Text, value: Text | str) -> None:
+        lines(Text("{l}：{v}", "{l}: {v}").format(l=label, v=value))
+
+    lines(content.hall.name, g.body, centred=True)
+    title = Text("业务受理回执", "Acceptance Receipt")
+    if content.marking is not None:
+        title = Text("业务受理回执（{m}）", "Acceptance Receipt ({m})").format(m=content.marking)
+    lines(title, g.title, centred=True)
+    blocks.append(_Block("rule"))
+    field(Text("受理号", "Receipt no."), content.receipt_no)
+    field(Text("受理时间", "Accepted at"), f"{content.issued_at:%Y-%m-%d %H:%M}")
+    field(Text("营业厅 / 终端 / 受理人", "Hall / terminal / clerk"),
+          f"{content.hall.hall_id} / {content.terminal_id} / {content.clerk}")
+    blocks.append(_Block("rule"))
+    field(Text("业务类型", "Business"), btype.label)
+    field(Text("户号", "Account"), content.account_number or Text("待分配", "to be assigned"))
+    field(Text("客户", "Customer"), f"{content.holder_name}  {content.holder_id_masked}")
+    for change in content.changes:
+        lines(change)
+    field(Text("状态", "Status"), content.status)
+    if content.due is not None:
+        field(Text("承诺时限", "Committed by"), f"{content.due:%Y-%m-%d}")
+    blocks.append(_Block("rule"))
+    for step in content.next_steps:
+        lines(step, g.small)
+    if content.signature_line:
+        blocks.append(_Block("gap"))
+        lines(Text("客户签名：", "Customer's signature:"), g.body)
+        blocks.append(_Block("sign"))
+    blocks.append(_Block("gap"))
+    blocks.append(_Block("qr"))
+    lines(Text("扫码核验回执真伪", "Scan to verify this receipt"), g.small, centred=True)
+    lines(Text("供电服务热线 {p}", "Service hotline {p}").format(p=content.hall.service_phone),
+          g.small, centred=True)
+    return blocks
+
+
+def _wrap(text: str, size: float, width: float) -> list[str]:
+    """Break a line to fit `width`: between any CJK characters, at spaces in Latin text."""
+    out: list[str] = []
+    line = ""
+    for token in _tokens(text):
+        candidate = line + token
+        if line and pdfmetrics.stringWidth(candidate, FONT, size) > width:
+            out.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line = candidate
+    out.append(line.rstrip())
+    return out
+
+
+def _tokens(text: str) -> list[str]:
+    tokens: list[str] = []
+    for ch in text:
+        if tokens and ch.isascii() and not ch.isspace() and tokens[-1][-1:].isascii() and (
+                not tokens[-1][-1:].isspace()):
+            tokens[-1] += ch  # a Latin word stays whole
+        else:
+            tokens.append(ch)
+    return tokens
+
+
+def _height(blocks: list[_Block], g: _Geometry, usable: float) -> float:
+    total = 0.0
+    for block in blocks:
+        if block.kind == "text":
+            total += len(_wrap(block.text, block.size, usable)) * block.size * 1.35
+        elif block.kind == "qr":
+            total += g.qr_size + 2 * mm
+        elif block.kind == "sign":
+            total += 10 * mm
+        else:
+            total += 2.5 * mm
+    return total
+
+
+def _draw_qr(canvas: Canvas, text: str, x: float, top: float, size: float) -> None:
+    matrix = qr_matrix(text)
+    module = size / (len(matrix) + 8)  # a quiet zone of four modules each side
+    path = canvas.beginPath()
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < len(row):
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                path.rect(x + (4 + start) * module, top - (4 + r + 1) * module,
+                          (c - start) * module, module)
+            else:
+                c += 1
+    canvas.drawPath(path, stroke=0, fill=1)
+
+
+def render_pdf(content: ReceiptContent, *, layout: Layout = "a4",
+               lang: ReceiptLang = "zh") -> bytes:
+    return render_receipts([content], layout=layout, lang=lang)
+
+
+def render_receipts(contents: list[ReceiptContent], *, layout: Layout = "a4",
+                    lang: ReceiptLang = "zh") -> bytes:
+    """One page per receipt; on the roll, each page as long as its receipt."""
+    _register_font()
+    g = _GEOMETRY[layout]
+    buffer = io.BytesIO()
+    # The CJK font from the start, or an unused, non-embedded Helvetica lands in the PDF.
+    canvas = Canvas(buffer, pageCompression=1, initialFontName=FONT, initialFontSize=9)
+    canvas.setTitle(contents[0].receipt_no if len(contents) == 1 else "HallClient receipts")
+    canvas.setAuthor(contents[0].hall.name.zh)
+    for content in contents:
+        _draw_page(canvas, content, g, layout, lang)
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _draw_page(canvas: Canvas, content: ReceiptContent, g: _Geometry, layout: Layout,
+               lang: ReceiptLang) -> None:
+    usable = g.width - 2 * g.margin
+    blocks = _blocks(content, lang, g)
+    height = A4[1] if layout == "a4" else _height(blocks, g, usable) + 2 * g.margin
+    canvas.setPageSize((g.width, height))
+    y = height - g.margin
+    for block in blocks:
+        if block.kind == "text":
+            canvas.setFont(FONT, block.size)
+            for line in _wrap(block.text, block.size, usable):
+                y -= block.size * 1.35
+                if block.centred:
+                    canvas.drawCentredString(g.width / 2, y + block.size * 0.3, line)
+                else:
+                    canvas.drawString(g.margin, y + block.size * 0.3, line)
+        elif block.kind == "rule":
+            y -= 2.5 * mm
+            canvas.setLineWidth(0.5)
+            canvas.line(g.margin, y + 1.25 * mm, g.width - g.margin, y + 1.25 * mm)
+        elif block.kind == "sign":
+            y -= 10 * mm
+            canvas.setLineWidth(0.6)
+            canvas.line(g.margin, y + 2 * mm, g.margin + usable * 0.7, y + 2 * mm)
+        elif block.kind == "qr":
+            _draw_qr(canvas, content.qr.encode(), (g.width - g.qr_size) / 2, y, g.qr_size)
+            y -= g.qr_size + 2 * mm
+        else:
+            y -= 2.5 * mm
+    canvas.showPage()

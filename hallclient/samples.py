@@ -1,0 +1,47 @@
+"""Sample accounts and requests of every business type: for the demo and printer test pages."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from typing import Any
+
+from hallclient.domain.accounts import Account, AccountStatus, Community
+from hallclient.domain.business import BusinessKind
+from hallclient.domain.ids import IdDocType
+
+SAMPLE_ACCOUNT = Account(
+    number="1000000001", holder_name="陈伟", id_type=IdDocType.RESIDENT_ID,
+    id_number="440106198005171231", phone="13912345678",
+    supply_address="广州市天河区天河路1号天河雅苑3栋1201房",
+    mailing_address="广州市天河区天河路1号天河雅苑3栋1201房", status=AccountStatus.ACTIVE,
+    version=4, district="GZ-TH", sms_consent=True,
+    community=Community("GZ-TH-C0001", "天河雅苑", 240, "黄经理", "13800138000"))
+
+
+def sample_account(kind: BusinessKind) -> Account:
+    """The sample account in a state the business type may be done in."""
+    if kind is BusinessKind.RESUME:
+        return dataclasses.replace(SAMPLE_ACCOUNT, status=AccountStatus.SUSPENDED)
+    return SAMPLE_ACCOUNT
+
+
+def sample_payload(kind: BusinessKind, account: Account, today: date) -> dict[str, Any]:
+    holder = {"applicant_id_type": account.id_type, "applicant_id_number": account.id_number}
+    samples: dict[BusinessKind, dict[str, Any]] = {
+        BusinessKind.TRANSFER: {
+            "new_holder_name": "林晓燕", "new_holder_id_type": "resident_id",
+            "new_holder_id_number": "440106199203154429", "new_holder_phone": "139 2233 4455",
+            "new_holder_sms_consent": True},
+        BusinessKind.RENAME: {**holder, "new_name": "陈伟明"},
+        BusinessKind.SUSPEND: {**holder, "resume_on": (today + timedelta(days=90)).isoformat()},
+        BusinessKind.RESUME: holder,
+        BusinessKind.CLOSE: holder,
+        BusinessKind.CONTACT_CHANGE: {**holder, "phone": "020-8765 4321"},
+        BusinessKind.NEW_CONNECTION: {
+            "applicant_name": "陈志明", "applicant_id_type": "resident_id",
+            "applicant_id_number": "440106198506123019", "phone": "13800138000",
+            "supply_address": "广州市天河区天河路385号太古汇公寓12栋1803房",
+            "sms_consent": True},
+    }
+    return samples[kind]
