@@ -184,7 +184,9 @@ def render_receipts(contents: list[ReceiptContent], *, layout: Layout = "a4",
     g = _GEOMETRY[layout]
     buffer = io.BytesIO()
     # The CJK font from the start, or an unused, non-embedded Helvetica lands in the PDF.
-    canvas = Canvas(buffer, pageCompression=1, initialFontName=FONT, initialFontSize=9)
+    canvas = Canvas(buffer, pageCompression=1,
+                    initialFontName=FONT,  # type: ignore[arg-type]  # (a stub error)
+                    initialFontSize=9)
     canvas.setTitle(contents[0].receipt_no if len(contents) == 1 else "HallClient receipts")
     canvas.setAuthor(contents[0].hall.name.zh)
     for content in contents:
