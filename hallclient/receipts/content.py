@@ -43,11 +43,47 @@ class ReceiptContent:
     # Printed across the title: a reprint's "copy", a printer test page's "sample".
     marking: Text | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        """What is kept with the receipt, so that a reprint says exactly what the original
+        said (the account may have changed since)."""
+        return {
+            "hall": {"hall_id": self.hall.hall_id, "name": _text_json(self.hall.name),
+                     "service_phone": self.hall.service_phone},
+            "terminal_id": self.terminal_id, "clerk": self.clerk,
+            "receipt_no": self.receipt_no, "issued_at": self.issued_at.isoformat(),
+            "kind": self.kind.value, "account_number": self.account_number,
+            "holder_name": self.holder_name, "holder_id_masked": self.holder_id_masked,
+            "changes": [_text_json(t) for t in self.changes], "pending": self.pending,
+            "due": self.due.isoformat() if self.due else None,
+            "next_steps": [_text_json(t) for t in self.next_steps],
+            "signature_line": self.signature_line,
+            "qr": {"receipt_no": self.qr.receipt_no, "operation_id": self.qr.operation_id,
+                   "signature": self.qr.signature},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ReceiptContent:
+        hall = data["hall"]
+        return cls(
+            hall=HallInfo(hall["hall_id"], Text(**hall["name"]), hall["service_phone"]),
+            terminal_id=data["terminal_id"], clerk=data["clerk"],
+            receipt_no=data["receipt_no"], issued_at=datetime.fromisoformat(data["issued_at"]),
+            kind=BusinessKind(data["kind"]), account_number=data["account_number"],
+            holder_name=data["holder_name"], holder_id_masked=data["holder_id_masked"],
+            changes=tuple(Text(**t) for t in data["changes"]), pending=data["pending"],
+            due=datetime.fromisoformat(data["due"]) if data["due"] else None,
+            next_steps=tuple(Text(**t) for t in data["next_steps"]),
+            signature_line=data["signature_line"], qr=QrPayload(**data["qr"]))
+
     @property
     def status(self) -> Text:
         if self.pending:
             return Text("已受理（待确认）", "accepted (pending confirmation)")
         return Text("已受理", "accepted")
+
+
+def _text_json(text: Text) -> dict[str, str]:
+    return {"zh": text.zh, "en": text.en}
 
 
 COPY = Text("补打副本", "COPY")

@@ -144,6 +144,8 @@ class ReceiptRow(Base):
     copies_printed: Mapped[int] = mapped_column(Integer, default=0)
     # HMAC of receipt number and operation id with the terminal's key (the QR code's proof).
     signature: Mapped[str] = mapped_column(String(128), default="")
+    # What the receipt said, for an exact reprint (the account may have changed since).
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     operation: Mapped[OutboxRow] = relationship(back_populates="receipt")
 

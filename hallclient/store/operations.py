@@ -9,7 +9,7 @@ power cut and will reach the server exactly once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -67,6 +67,11 @@ class OverrideNeeded(Exception):
         self.warnings = warnings
 
 
+# What to print on the receipt, from the recorded request, the account before it and the
+# cleaned payload; kept with the receipt (JSON) in the same transaction.
+DescribeReceipt = Callable[[RecordedOperation, Account | None, Mapping[str, Any]],
+                           dict[str, Any]]
+
 ONLINE_ONLY_REFUSAL = Text(
     "{business}须在联网时办理，网络恢复后请再办理",
     "{business} can only be done while the server can be reached; please try again once the "
@@ -99,6 +104,7 @@ def record_operation(
     online: bool = True,
     online_only: Collection[BusinessKind] = (),
     override_by: str | None = None,
+    describe: DescribeReceipt | None = None,
 ) -> RecordedOperation:
     """Validate, check and record a request; raises PayloadInvalid, RequestRefused or
     OverrideNeeded without writing anything. `now` is an aware time (stored as UTC)."""
@@ -127,13 +133,15 @@ def record_operation(
             account_number=account.number if account else None,
             base_version=account.version if account else None, payload=payload))
         session.flush()
-        session.add(ReceiptRow(receipt_no=receipt_no, operation_id=operation_id,
-                               issued_at=at, signature=signature))
+        recorded = RecordedOperation(operation_id, receipt_no, signature, at, kind, after,
+                                     decision.warnings)
+        session.add(ReceiptRow(
+            receipt_no=receipt_no, operation_id=operation_id, issued_at=at, signature=signature,
+            content=describe(recorded, account, payload) if describe else None))
         session.add(AuditRow(at=at, clerk=clerk, action="operation", subject=operation_id,
                              detail=_audit_detail(kind, account, receipt_no, override_by,
                                                   decision.warnings)))
-    return RecordedOperation(operation_id, receipt_no, signature, at, kind, after,
-                             decision.warnings)
+    return recorded
 
 
 def _audit_detail(kind: BusinessKind, account: Account | None, receipt_no: str,

@@ -1,0 +1,53 @@
+"""The receipt history of this terminal, and reprints (marked as copies, audited)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from hallclient.domain.business import BusinessKind
+from hallclient.receipts.content import COPY, ReceiptContent
+from hallclient.store.cache import Cache
+from hallclient.store.models import AuditRow, OutboxRow, ReceiptRow
+
+
+class ReceiptUnavailable(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptEntry:
+    receipt_no: str
+    issued_at: datetime
+    kind: BusinessKind
+    account_number: str | None
+    state: str  # the operation's outbox state: pending, applied, conflict, rejected
+    copies_printed: int
+
+
+def receipt_history(cache: Cache, *, limit: int = 100) -> list[ReceiptEntry]:
+    """The latest receipts first."""
+    with cache.read() as session:
+        rows = session.execute(
+            select(ReceiptRow, OutboxRow)
+            .join(OutboxRow, OutboxRow.operation_id == ReceiptRow.operation_id)
+            .order_by(ReceiptRow.issued_at.desc(), ReceiptRow.receipt_no.desc())
+            .limit(limit)).all()
+    return [ReceiptEntry(r.receipt_no, r.issued_at, BusinessKind(op.business_type),
+                         op.account_number, op.state, r.copies_printed) for r, op in rows]
+
+
+def reprint(cache: Cache, receipt_no: str, *, clerk: str, now: datetime) -> ReceiptContent:
+    """The receipt as it was issued, marked as a copy; the reprint is counted and audited."""
+    with cache.write() as session:
+        row = session.get(ReceiptRow, receipt_no)
+        if row is None or row.content is None:
+            raise ReceiptUnavailable(f"receipt {receipt_no} is not kept on this terminal")
+        row.copies_printed += 1
+        session.add(AuditRow(at=now, clerk=clerk, action="reprint", subject=receipt_no,
+                             detail={"copy": row.copies_printed}))
+        content = ReceiptContent.from_json(row.content)
+    return dataclasses.replace(content, marking=COPY)
