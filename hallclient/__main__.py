@@ -35,9 +35,8 @@ def _parser() -> argparse.ArgumentParser:
         "print-test", help="a sample receipt of every business type, to check a printer")
     test_page.add_argument("--layout", choices=("a4", "80mm"), default="a4")
     test_page.add_argument("--lang", choices=("zh", "en", "both"), default="zh")
-    test_page.add_argument("--out", required=True,
-                           help="write the PDF here (sending it to a printer comes with the "
-                                "desktop client's print support)")
+    test_page.add_argument("--out", help="write the PDF here instead of printing it")
+    test_page.add_argument("--printer", help="print here (default: the system's default)")
     sync = commands.add_parser("sync", help="sync with the server")
     sync.add_argument("--once", action="store_true", required=True,
                       help="bootstrap if needed, push, pull, print a summary and exit")
@@ -61,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "login":
             print(cli.login(args.clerk, args.password_stdin))
         elif args.command == "print-test":
-            print(cli.print_test(args.layout, args.lang, args.out))
+            print(cli.print_test(args.layout, args.lang, args.out, args.printer))
         else:
             print(cli.sync_once())
     except cli.CommandFailed as exc:

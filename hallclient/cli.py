@@ -120,12 +120,23 @@ def sync_once() -> str:
         api.close()
 
 
-def print_test(layout: Layout, lang: ReceiptLang, out: str) -> str:
+def print_test(layout: Layout, lang: ReceiptLang, out: str | None,
+               printer: str | None) -> str:
+    """A sample receipt of every business type, written to `out` or printed."""
     settings = load_settings()
     hall = HallInfo(settings.hall_id or "DEMO", Text("供电营业厅", "Power Supply Service Hall"))
     started = time.perf_counter()
     pdf = render_receipts(sample_receipts(hall, settings.terminal_id or "T00",
                                           datetime.now(UTC)), layout=layout, lang=lang)
     seconds = time.perf_counter() - started
-    Path(out).write_bytes(pdf)
-    return f"{out}: {len(BUSINESS_TYPES)} sample receipts, {len(pdf) // 1024} KB, {seconds:.2f} s"
+    what = f"{len(BUSINESS_TYPES)} sample receipts, {len(pdf) // 1024} KB, {seconds:.2f} s"
+    if out is not None:
+        Path(out).write_bytes(pdf)
+        return f"{out}: {what}"
+    from hallclient.ui.printing import PrintFailed, print_pdf
+
+    try:
+        used = print_pdf(pdf, title="HallClient print test", printer_name=printer)
+    except PrintFailed as exc:
+        raise CommandFailed(str(exc), EXIT_SETUP) from exc
+    return f"sent to {used}: {what}"
