@@ -64,3 +64,21 @@ def counters(tmp_path, server):
     yield make
     for c in made:
         c.close()
+
+
+PRINT_QUEUE = "HallPDF"  # the cups-pdf queue ./dev test sets up
+
+
+@pytest.fixture
+def cups_queue(qapp):
+    """The CUPS test queue; skipped where there is none, except in CI, where it must be."""
+    import shutil
+    import subprocess
+
+    has_queue = shutil.which("lpstat") and subprocess.run(
+        ["lpstat", "-p", PRINT_QUEUE], capture_output=True).returncode == 0
+    if not has_queue:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI has no CUPS queue {PRINT_QUEUE}; ./dev test sets it up")
+        pytest.skip(f"no CUPS queue {PRINT_QUEUE} here")
+    return PRINT_QUEUE

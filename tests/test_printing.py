@@ -1,7 +1,5 @@
 """Printing through Qt's print support into a real CUPS queue (cups-pdf)."""
 
-import os
-import shutil
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -15,22 +13,11 @@ from hallclient.receipts.qr import QrPayload
 from hallclient.receipts.render import render_receipts
 from hallclient.receipts.testpage import sample_receipts
 from hallclient.ui.printing import PrintFailed, print_pdf
+from tests.conftest import PRINT_QUEUE as QUEUE
 
-QUEUE = "HallPDF"
 OUT = Path.home() / "PDF"  # where cups-pdf puts the jobs of this user
 RECEIPTS = sample_receipts(HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe")), "T01",
                            datetime(2026, 11, 25, 3, tzinfo=UTC))
-
-
-@pytest.fixture
-def cups_queue(qapp):
-    has_queue = shutil.which("lpstat") and subprocess.run(
-        ["lpstat", "-p", QUEUE], capture_output=True).returncode == 0
-    if not has_queue:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI has no CUPS queue {QUEUE}; ./dev test sets it up")
-        pytest.skip(f"no CUPS queue {QUEUE} here")
-    return QUEUE
 
 
 def new_jobs(before, count, timeout=30):
