@@ -1,1 +1,19 @@
 """Business forms: one module per business type, declared once and shown by hallclient.ui."""
+
+from hallclient.domain.business import BusinessKind
+from hallclient.forms import (
+    close_account,
+    contact_change,
+    new_connection,
+    rename,
+    resume,
+    suspend,
+    transfer,
+)
+from hallclient.forms.spec import FormSpec
+
+FORMS: dict[BusinessKind, FormSpec] = {
+    module.FORM.kind: module.FORM
+    for module in (transfer, rename, suspend, resume, close_account, contact_change,
+                   new_connection)
+}

@@ -1,0 +1,6 @@
+"""The rename form."""
+
+from hallclient.domain.business import BusinessKind
+from hallclient.forms.spec import form
+
+FORM = form(BusinessKind.RENAME, "F4")

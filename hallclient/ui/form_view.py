@@ -1,0 +1,173 @@
+"""A business form on screen, generated from its FormSpec.
+
+Messages appear beside each field as the clerk types; Enter in a field moves to the next one
+(an ID-card reader types the number and presses Enter), Enter on the last field or Ctrl+Enter
+submits. A submission that passes the domain's validation is emitted as a cleaned payload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hallclient.domain.business import FieldKind, PayloadInvalid
+from hallclient.domain.text import Lang, Text
+from hallclient.forms.spec import ID_TYPE_CHOICES, FormField, FormSpec
+
+_SUBMIT = Text("提交受理 (Ctrl+Enter)", "Submit (Ctrl+Enter)")
+_OPTIONAL = Text("（选填）", " (optional)")
+_ERROR_STYLE = "color: #b00020;"
+
+FieldWidget = QLineEdit | QComboBox | QCheckBox
+
+
+class FormView(QWidget):
+    submitted = Signal(dict)  # the cleaned payload
+
+    def __init__(self, spec: FormSpec, *, lang: Lang = "zh",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.lang = lang
+        self.inputs: dict[str, FieldWidget] = {}
+        self.labels: dict[str, QLabel] = {}
+        self.errors: dict[str, QLabel] = {}
+        self.title = QLabel(self)
+        self.title.setStyleSheet("font-size: 16pt; font-weight: bold;")
+        form = QFormLayout()
+        for field in spec.fields:
+            widget = self._make_input(field)
+            self.inputs[field.name] = widget
+            self.labels[field.name] = QLabel(self)
+            self.labels[field.name].setBuddy(widget)
+            error = QLabel(self)
+            error.setStyleSheet(_ERROR_STYLE)
+            error.setWordWrap(True)
+            self.errors[field.name] = error
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(widget)
+            column.addWidget(error)
+            form.addRow(self.labels[field.name], column)
+        self.submit_button = QPushButton(self)
+        self.submit_button.clicked.connect(self.submit)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.submit)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(form)
+        layout.addWidget(self.submit_button, alignment=Qt.AlignmentFlag.AlignRight)
+        layout.addStretch(1)
+        self.set_language(lang)
+
+    # --- building --------------------------------------------------------------------------
+
+    def _make_input(self, field: FormField) -> FieldWidget:
+        kind = field.field.kind
+        widget: FieldWidget
+        if kind is FieldKind.ID_TYPE:
+            widget = QComboBox(self)
+            for value, _label in ID_TYPE_CHOICES:
+                widget.addItem("", value)
+            widget.currentIndexChanged.connect(lambda _i, n=field.name: self._recheck_ids(n))
+        elif kind is FieldKind.BOOL:
+            # Three states: not stated (left out of the request), yes, no.
+            widget = QCheckBox(self)
+            widget.setTristate(True)
+            widget.setCheckState(Qt.CheckState.PartiallyChecked)
+        else:
+            widget = QLineEdit(self)
+            widget.textChanged.connect(lambda _t, n=field.name: self._check(n))
+            widget.installEventFilter(self)
+        return widget
+
+    def set_language(self, lang: Lang) -> None:
+        """Relabel at once; what was typed stays."""
+        self.lang = lang
+        self.title.setText(self.spec.title[lang])
+        for field in self.spec.fields:
+            label = field.field.label[lang]
+            if not field.field.required:
+                label += _OPTIONAL[lang]
+            self.labels[field.name].setText(label)
+            widget = self.inputs[field.name]
+            if isinstance(widget, QLineEdit):
+                widget.setPlaceholderText(field.hint[lang])
+            elif isinstance(widget, QComboBox):
+                for i, (_value, choice) in enumerate(ID_TYPE_CHOICES):
+                    widget.setItemText(i, choice[lang])
+        self.submit_button.setText(_SUBMIT[lang])
+        for name in self.errors:
+            self._check(name)
+
+    # --- values and messages ---------------------------------------------------------------
+
+    def values(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for name, widget in self.inputs.items():
+            if isinstance(widget, QLineEdit):
+                out[name] = widget.text()
+            elif isinstance(widget, QComboBox):
+                out[name] = widget.currentData()
+            elif widget.checkState() != Qt.CheckState.PartiallyChecked:
+                out[name] = widget.checkState() == Qt.CheckState.Checked
+        return out
+
+    def fill(self, values: Mapping[str, object]) -> None:
+        for name, value in values.items():
+            widget = self.inputs.get(name)
+            if isinstance(widget, QLineEdit):
+                widget.setText(str(value))
+            elif isinstance(widget, QComboBox):
+                widget.setCurrentIndex(max(widget.findData(value), 0))
+            elif isinstance(widget, QCheckBox):
+                widget.setCheckState(Qt.CheckState.Checked if value else Qt.CheckState.Unchecked)
+
+    def _show(self, name: str, reason: Text | None) -> None:
+        self.errors[name].setText(reason[self.lang] if reason else "")
+
+    def _check(self, name: str) -> None:
+        self._show(name, self.spec.check_field(name, self.values()))
+
+    def _recheck_ids(self, type_field: str) -> None:
+        for field in self.spec.fields:
+            if field.field.id_type_field == type_field:
+                self._check(field.name)
+
+    def submit(self) -> None:
+        try:
+            payload = self.spec.payload(self.values())
+        except PayloadInvalid as exc:
+            for name in self.errors:
+                self._show(name, exc.errors.get(name))
+            first_bad = next(n for n in self.inputs if n in exc.errors)
+            self.inputs[first_bad].setFocus()
+            return
+        for name in self.errors:
+            self._show(name, None)
+        self.submitted.emit(payload)
+
+    # --- keyboard --------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and (
+                event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and not event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            line_edits = [w for w in self.inputs.values() if isinstance(w, QLineEdit)]
+            if watched is line_edits[-1]:
+                self.submit()
+            else:
+                self.focusNextChild()
+            return True
+        return super().eventFilter(watched, event)
