@@ -1,0 +1,280 @@
+"""The counter window: find the account, pick the business, fill one form, hand over the
+receipt. Searching runs off the UI thread; the sync status is always in view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hallclient.domain.accounts import STATUS_LABELS, Account, missing_information
+from hallclient.domain.business import BUSINESS_TYPES, BusinessKind, PayloadInvalid
+from hallclient.domain.masking import mask_id_number, mask_phone
+from hallclient.domain.text import Lang, Text
+from hallclient.forms import FORMS
+from hallclient.receipts.content import HallInfo, ReceiptContent, build_receipt
+from hallclient.receipts.render import render_pdf
+from hallclient.store.cache import Cache
+from hallclient.store.operations import (
+    OverrideNeeded,
+    RecordedOperation,
+    RequestRefused,
+    TerminalIdentity,
+    record_operation,
+)
+from hallclient.store.search import search_accounts
+from hallclient.sync.worker import SyncStatus
+from hallclient.ui.background import run_in_background
+from hallclient.ui.form_view import FormView
+from hallclient.ui.receipt_preview import ReceiptPreview
+
+T = Text
+_L = {
+    "search": T("户号、证件号、电话、姓名或地址 (Ctrl+F)",
+                "account, ID number, phone, name or address (Ctrl+F)"),
+    "choose": T("请先查找并选定账户", "Find and select an account first"),
+    "missing": T("待补充：{m}", "Missing: {m}"),
+    "complete": T("客户信息完整", "Customer record complete"),
+    "manager": T("客户经理：{n} {p}", "Customer manager: {n} {p}"),
+    "online": T("● 在线", "● online"),
+    "offline": T("● 离线", "● offline"),
+    "status": T("{s}　待发 {p} 笔　冲突/退回 {c} 件　上次同步 {t}",
+                "{s}   pending {p}   conflicts {c}   last sync {t}"),
+    "never": T("从未", "never"),
+    "accepted": T("已受理，回执 {n}", "Accepted, receipt {n}"),
+    "override": T("需主管确认：{w}", "A supervisor must confirm: {w}"),
+    "language": T("English (Ctrl+L)", "中文 (Ctrl+L)"),
+}
+
+
+@dataclass
+class CounterServices:
+    """What the window works with; made by the application's composition root."""
+
+    cache: Cache
+    terminal: TerminalIdentity
+    clerk: str
+    hall: HallInfo
+    online: Callable[[], bool] = lambda: True
+    online_only: frozenset[BusinessKind] = frozenset({BusinessKind.CLOSE})
+    on_recorded: Callable[[], None] = lambda: None  # e.g. wake the sync worker
+    show_preview: Callable[[ReceiptPreview], None] = field(
+        default=lambda preview: preview.open())
+
+
+class StatusBridge(QObject):
+    """Carries SyncStatus from the sync worker's thread to the UI thread."""
+
+    changed = Signal(object)
+
+
+class CounterWindow(QMainWindow):
+    def __init__(self, services: CounterServices, *, lang: Lang = "zh") -> None:
+        super().__init__()
+        self.services = services
+        self.lang = lang
+        self.account: Account | None = None
+        self.kind: BusinessKind | None = None
+        self.status_bridge = StatusBridge(self)
+        self.status_bridge.changed.connect(self.show_sync_status)
+        self._last_status: SyncStatus | None = None
+        self._build()
+        self.set_language(lang)
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.search = QLineEdit(self)
+        self.results = QListWidget(self)
+        self.results.currentItemChanged.connect(self._selected)
+        self.account_panel = QLabel(self)
+        self.account_panel.setWordWrap(True)
+        self.account_panel.setTextFormat(Qt.TextFormat.PlainText)
+        self.account_panel.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self._debounce = QTimer(self, singleShot=True, interval=150)
+        self._debounce.timeout.connect(self._run_search)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.search.returnPressed.connect(self._run_search)
+        QShortcut(QKeySequence("Ctrl+F"), self, self.search.setFocus)
+        QShortcut(QKeySequence("Ctrl+L"), self, self.toggle_language)
+        self.business_buttons: dict[BusinessKind, QPushButton] = {}
+        buttons = QHBoxLayout()
+        for kind, spec in FORMS.items():
+            button = QPushButton(self)
+            button.clicked.connect(lambda _c=False, k=kind: self.open_form(k))
+            QShortcut(QKeySequence(spec.shortcut), self, lambda k=kind: self.open_form(k))
+            self.business_buttons[kind] = button
+            buttons.addWidget(button)
+        self.language_button = QPushButton(self)
+        self.language_button.clicked.connect(self.toggle_language)
+        buttons.addStretch(1)
+        buttons.addWidget(self.language_button)
+        self.forms = QStackedWidget(self)
+        self.form_views: dict[BusinessKind, FormView] = {}
+        for kind, spec in FORMS.items():
+            view = FormView(spec, lang=self.lang, parent=self)
+            view.submitted.connect(self._submit)
+            self.form_views[kind] = view
+            self.forms.addWidget(view)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.search)
+        left_layout.addWidget(self.results, 1)
+        left_layout.addWidget(self.account_panel, 1)
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.addLayout(buttons)
+        right_layout.addWidget(self.forms, 1)
+        right_layout.addWidget(self.message)
+        splitter = QSplitter(self)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(splitter)
+        self.sync_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.sync_label, 1)
+        self.resize(1200, 760)
+
+    def set_language(self, lang: Lang) -> None:
+        self.lang = lang
+        self.setWindowTitle(f"HallClient — {self.services.hall.name[lang]}")
+        self.search.setPlaceholderText(_L["search"][lang])
+        for kind, button in self.business_buttons.items():
+            button.setText(f"{BUSINESS_TYPES[kind].label[lang]} ({FORMS[kind].shortcut})")
+        self.language_button.setText(_L["language"][lang])
+        for view in self.form_views.values():
+            view.set_language(lang)
+        self._show_account()
+        if self._last_status is not None:
+            self.show_sync_status(self._last_status)
+
+    def toggle_language(self) -> None:
+        self.set_language("en" if self.lang == "zh" else "zh")
+
+    # --- search and the account ------------------------------------------------------------
+
+    def _run_search(self) -> None:
+        query = self.search.text()
+        cache = self.services.cache
+
+        def find() -> list[Account]:
+            with cache.read() as session:
+                return search_accounts(session, query)
+
+        run_in_background(find, on_done=lambda found: self._show_results(query, found),
+                          on_error=lambda exc: self.message.setText(str(exc)))
+
+    def _show_results(self, query: str, found: list[Account]) -> None:
+        if query != self.search.text():
+            return  # the clerk typed on; a newer search is on its way
+        self.results.clear()
+        for account in found:
+            item = QListWidgetItem(f"{account.number}  {account.holder_name}  "
+                                   f"{account.supply_address}")
+            item.setData(Qt.ItemDataRole.UserRole, account)
+            self.results.addItem(item)
+        if len(found) == 1:
+            self.results.setCurrentRow(0)
+
+    def _selected(self, item: QListWidgetItem | None) -> None:
+        self.account = item.data(Qt.ItemDataRole.UserRole) if item else None
+        self._show_account()
+        if self.kind is not None:
+            self.open_form(self.kind)
+
+    def _show_account(self) -> None:
+        a, lang = self.account, self.lang
+        if a is None:
+            self.account_panel.setText(_L["choose"][lang])
+            return
+        lines = [f"{a.number}  {a.holder_name}  {STATUS_LABELS[a.status][lang]}",
+                 f"{mask_id_number(a.id_number or '')}  {mask_phone(a.phone or '')}",
+                 a.supply_address]
+        if a.community and a.community.manager_name:
+            lines.append(_L["manager"].format(n=a.community.manager_name,
+                                              p=mask_phone(a.community.manager_phone or ""))
+                         [lang])
+        missing = missing_information(a)
+        lines.append(_L["missing"].format(m="、".join(m[lang] for m in missing))[lang]
+                     if missing else _L["complete"][lang])
+        self.account_panel.setText("\n".join(lines))
+
+    # --- the request -----------------------------------------------------------------------
+
+    def open_form(self, kind: BusinessKind) -> None:
+        self.kind = kind
+        view = self.form_views[kind]
+        if self.account is not None:
+            view.fill({name: getattr(self.account, attr)
+                       for name, attr in FORMS[kind].prefill_from_account.items()})
+        self.forms.setCurrentWidget(view)
+        self.message.clear()
+        view.focusNextChild()
+
+    def _submit(self, payload: dict[str, object]) -> None:
+        assert self.kind is not None
+        kind, before = self.kind, self.account
+        s = self.services
+        receipts: list[ReceiptContent] = []
+
+        def describe(recorded: RecordedOperation, account: Account | None,
+                     clean: Mapping[str, Any]) -> dict[str, Any]:
+            receipts.append(build_receipt(recorded, account, clean, hall=s.hall,
+                                          terminal_id=s.terminal.terminal_id, clerk=s.clerk,
+                                          pending=True))
+            return receipts[0].to_json()
+
+        try:
+            recorded = record_operation(
+                s.cache, s.terminal, clerk=s.clerk, kind=kind,
+                account_number=before.number if before else None, raw_payload=payload,
+                now=datetime.now(UTC), online=s.online(), online_only=s.online_only,
+                describe=describe)
+        except RequestRefused as exc:
+            self.message.setText(exc.reason[self.lang])
+            return
+        except OverrideNeeded as exc:
+            self.message.setText(_L["override"].format(
+                w="; ".join(w[self.lang] for w in exc.warnings))[self.lang])
+            return
+        except PayloadInvalid as exc:
+            self.message.setText("; ".join(r[self.lang] for r in exc.errors.values()))
+            return
+        self.message.setText(_L["accepted"].format(n=recorded.receipt_no)[self.lang])
+        if recorded.account is not None:
+            self.account = recorded.account
+            self._show_account()
+        s.on_recorded()
+        s.show_preview(ReceiptPreview(render_pdf(receipts[0], layout="80mm"),
+                                      recorded.receipt_no, lang=self.lang, parent=self))
+
+    # --- sync status -----------------------------------------------------------------------
+
+    def show_sync_status(self, status: SyncStatus) -> None:
+        self._last_status = status
+        online = _L["online"] if status.online else _L["offline"]
+        last = (f"{status.last_pull_at.astimezone():%H:%M}" if status.last_pull_at
+                else _L["never"][self.lang])
+        self.sync_label.setText(_L["status"].format(
+            s=online, p=status.pending, c=status.open_tasks, t=last)[self.lang])
+        self.sync_label.setStyleSheet("color: #1b7f3a;" if status.online else
+                                      "color: #b00020;")

@@ -1,0 +1,112 @@
+"""The counter window driven as a clerk would: find, choose the business, fill, submit."""
+
+from datetime import UTC, datetime
+
+import pytest
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+
+from hallclient.demodata import DISTRICTS, accounts, communities
+from hallclient.domain.accounts import AccountStatus
+from hallclient.domain.business import BusinessKind
+from hallclient.domain.text import Text
+from hallclient.receipts.content import HallInfo
+from hallclient.store.accounts import save_account, save_community
+from hallclient.store.cache import open_cache
+from hallclient.store.models import OutboxRow, ReceiptRow
+from hallclient.store.operations import TerminalIdentity
+from hallclient.sync.worker import SyncStatus
+from hallclient.ui.counter_window import CounterServices, CounterWindow
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    cache = open_cache(tmp_path / "cache.sqlite3")
+    district = DISTRICTS[0]
+    comms = list(communities(district, 3))
+    with cache.write() as s:
+        for c in comms:
+            save_community(s, c)
+        s.flush()
+        for a in accounts(district, 200, comms):
+            save_account(s, a)
+    previews = []
+    online = {"now": True}
+    services = CounterServices(
+        cache, TerminalIdentity("GZ-TH-01", "T01", "k" * 64), "gz-th-01-c1",
+        HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall")),
+        online=lambda: online["now"], show_preview=previews.append)
+    w = CounterWindow(services, lang="en")
+    qtbot.addWidget(w)
+    w.show()
+    w.previews, w.online_switch = previews, online
+    yield w
+    cache.close()
+
+
+def find_one(qtbot, window, status=AccountStatus.ACTIVE):
+    from hallclient.store.accounts import account_from_row
+    from hallclient.store.models import AccountRow
+    with window.services.cache.read() as s:
+        row = s.scalars(select(AccountRow).where(
+            AccountRow.status == status.value, AccountRow.id_number.is_not(None),
+            AccountRow.arrears_fen == 0)).first()
+        target = account_from_row(row)
+    window.search.setFocus()
+    qtbot.keyClicks(window.search, target.number)
+    qtbot.waitUntil(lambda: window.account is not None and window.account.number == target.number)
+    return target
+
+
+def test_search_as_you_type_selects_the_account_and_masks_its_data(qtbot, window):
+    target = find_one(qtbot, window)
+    panel = window.account_panel.text()
+    assert target.holder_name in panel
+    assert target.id_number not in panel and target.id_number[:4] + "*" in panel
+
+
+def test_suspend_from_the_keyboard_records_it_and_shows_the_receipt(qtbot, window):
+    target = find_one(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_F5)  # suspend
+    view = window.form_views[BusinessKind.SUSPEND]
+    assert view.values()["applicant_id_type"] == target.id_type.value  # from the account
+    view.inputs["applicant_id_number"].setFocus()
+    qtbot.keyClicks(view.inputs["applicant_id_number"], target.id_number)
+    qtbot.keyClick(view.inputs["applicant_id_number"], Qt.Key.Key_Return)  # card reader
+    qtbot.keyClick(view.inputs["resume_on"], Qt.Key.Key_Return)  # last field: submit
+    assert "Accepted, receipt GZ-TH-01-T01-" in window.message.text()
+    assert window.account.status is AccountStatus.SUSPENDED
+    [preview] = window.previews
+    assert preview.document.pageCount() == 1
+    with window.services.cache.read() as s:
+        assert s.scalars(select(OutboxRow.business_type)).all() == ["suspend"]
+        assert s.scalars(select(ReceiptRow.content)).one()["kind"] == "suspend"
+
+
+def test_refusal_is_read_out_not_recorded(qtbot, window):
+    target = find_one(qtbot, window)
+    window.open_form(BusinessKind.RESUME)
+    view = window.form_views[BusinessKind.RESUME]
+    view.fill({"applicant_id_number": target.id_number})
+    view.submit()
+    assert "Resumption of supply cannot be done" in window.message.text()
+    assert window.previews == []
+
+
+def test_close_account_is_refused_offline(qtbot, window):
+    target = find_one(qtbot, window)
+    window.online_switch["now"] = False
+    window.open_form(BusinessKind.CLOSE)
+    window.form_views[BusinessKind.CLOSE].fill({"applicant_id_number": target.id_number})
+    window.form_views[BusinessKind.CLOSE].submit()
+    assert "only be done while the server can be reached" in window.message.text()
+
+
+def test_sync_status_is_always_shown_and_the_language_switches_at_once(qtbot, window):
+    window.status_bridge.changed.emit(SyncStatus(
+        online=False, login_needed=False, pending=3, oldest_pending_at=None, open_tasks=1,
+        last_pull_at=datetime(2026, 11, 25, 3, tzinfo=UTC), last_push_at=None))
+    assert "offline" in window.sync_label.text() and "pending 3" in window.sync_label.text()
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert "离线" in window.sync_label.text() and "待发 3 笔" in window.sync_label.text()
+    assert window.business_buttons[BusinessKind.TRANSFER].text() == "过户 (F3)"
