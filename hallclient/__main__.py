@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -20,7 +21,11 @@ def _parser() -> argparse.ArgumentParser:
         help="fill a demo cache with seeded accounts and walk through the counter's rules",
     )
     parser.add_argument(
-        "--lang", choices=("zh", "en"), default="zh", help="language of the demo's output"
+        "--text", action="store_true",
+        help="with --demo: the walk-through on the terminal, even where a screen is available",
+    )
+    parser.add_argument(
+        "--lang", choices=("zh", "en"), default="zh", help="language of the demo"
     )
     commands = parser.add_subparsers(dest="command")
     setup = commands.add_parser("setup", help="set this terminal up (once, by IT)")
@@ -43,9 +48,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _has_screen() -> bool:
+    """A desktop to open a window on (Windows and macOS always have one)."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.demo:
+        if not args.text and _has_screen():
+            from hallclient.ui.demo_app import run_gui_demo
+
+            return run_gui_demo(lang=args.lang)
         from hallclient.demo import run_demo
 
         return run_demo(lang=args.lang)

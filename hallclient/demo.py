@@ -102,7 +102,7 @@ def _walk_id_checks(lang: Lang, out: list[str]) -> None:
 
 
 @dataclass
-class _DemoWorld:
+class DemoWorld:
     directory: Path
     server: EmbeddedServer
     server_engine: Engine
@@ -112,19 +112,19 @@ class _DemoWorld:
     def say(self, text: Text) -> None:
         self.out.append(text[self.lang])
 
-    def terminal(self, terminal_id: str, clerk: str) -> _Terminal:
+    def terminal(self, terminal_id: str, clerk: str) -> DemoTerminal:
         settings = Settings(server_url=self.server.url, hall_id=HALL, terminal_id=terminal_id,
                             installation_id=uuid.uuid4().hex)
         store = SecretStore(HALL, terminal_id, backend=EphemeralKeyring())
         cache = open_cache(self.directory / terminal_id / "cache.sqlite3")
         api = ServerApi(self.server.url, timeout=5)
         online_login(api, store, settings, clerk, DEMO_CLERK_PASSWORD)
-        return _Terminal(cache, api, SyncEngine(cache, Credentials(api, store)),
+        return DemoTerminal(cache, api, SyncEngine(cache, Credentials(api, store)),
                          terminal_identity(settings, store), clerk, settings)
 
 
 @dataclass
-class _Terminal:
+class DemoTerminal:
     cache: Cache
     api: ServerApi
     engine: SyncEngine
@@ -150,7 +150,7 @@ class _Terminal:
         self.cache.close()
 
 
-def _start_server(directory: Path) -> tuple[EmbeddedServer, Engine, float]:
+def start_demo_server(directory: Path) -> tuple[EmbeddedServer, Engine, float]:
     started = time.perf_counter()
     engine = make_engine(f"sqlite+pysqlite:///{directory / 'hallserver.sqlite3'}")
     SERVER_SCHEMA.upgrade(engine)
@@ -160,7 +160,7 @@ def _start_server(directory: Path) -> tuple[EmbeddedServer, Engine, float]:
     return server, engine, time.perf_counter() - started
 
 
-def _show_account(world: _DemoWorld, counter: _Terminal, sample: Account) -> None:
+def _show_account(world: DemoWorld, counter: DemoTerminal, sample: Account) -> None:
     cached = counter.accounts()
     world.say(Text("本地缓存：{n} 户，信息完整率 {rate:.1%}",
                    "Local cache: {n} accounts, record completeness {rate:.1%}").format(
@@ -181,7 +181,7 @@ def _show_account(world: _DemoWorld, counter: _Terminal, sample: Account) -> Non
     _walk_business_types(sample, world.lang, world.out)
 
 
-def _offline_then_sync(world: _DemoWorld, t01: _Terminal, t02: _Terminal,
+def _offline_then_sync(world: DemoWorld, t01: DemoTerminal, t02: DemoTerminal,
                        picks: list[Account]) -> None:
     suspend_me, contact_me, close_me = picks
     world.say(Text("", ""))
@@ -224,7 +224,7 @@ def _offline_then_sync(world: _DemoWorld, t01: _Terminal, t02: _Terminal,
                 r=Text(task.server_reason_zh, task.server_reason_en)))
 
 
-def _show_sms(world: _DemoWorld) -> None:
+def _show_sms(world: DemoWorld) -> None:
     log = world.directory / "sms.log"
     deliver_due(world.server_engine, LogFileGateway(log))
     world.say(Text("", ""))
@@ -242,8 +242,8 @@ def _holder(account: Account) -> dict[str, Any]:
 def run_demo(*, lang: Lang = "zh") -> int:
     with tempfile.TemporaryDirectory(prefix="hallclient-demo-") as tmp:
         directory = Path(tmp)
-        server, server_engine, seconds = _start_server(directory)
-        world = _DemoWorld(directory, server, server_engine, [], lang)
+        server, server_engine, seconds = start_demo_server(directory)
+        world = DemoWorld(directory, server, server_engine, [], lang)
         world.say(Text("HallClient 演示", "HallClient demo"))
         world.say(Text("中心服务器：{url}（SQLite，{n} 户演示数据，{s:.1f} 秒）",
                        "Central server: {url} (SQLite, {n} demo accounts, {s:.1f} s)").format(

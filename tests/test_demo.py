@@ -12,7 +12,8 @@ def demo_output():
     """The demo in both languages (it runs its own embedded server each time)."""
     outputs = {}
     for lang in ("zh", "en"):
-        done = subprocess.run([sys.executable, "-m", "hallclient", "--demo", "--lang", lang],
+        done = subprocess.run([sys.executable, "-m", "hallclient", "--demo", "--text",
+                               "--lang", lang],
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         outputs[lang] = done.stdout

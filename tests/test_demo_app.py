@@ -1,0 +1,29 @@
+"""The demo with a screen: the counter window over an embedded server, driven briefly."""
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from hallclient.ui.counter_window import CounterWindow
+from hallclient.ui.demo_app import run_gui_demo
+
+
+def test_demo_window_finds_an_account_syncs_and_cuts_the_network(qapp, qtbot):
+    seen = {}
+
+    def drive():
+        window = next(w for w in QApplication.topLevelWidgets()
+                      if isinstance(w, CounterWindow) and w.isVisible())
+        window.search.setText("1000000001")
+        qtbot.waitUntil(lambda: window.account is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: "online" in window.sync_label.text(), timeout=15_000)
+        seen["online"] = window.sync_label.text()
+        cut = next(b for b in window.statusBar().findChildren(
+            type(window.language_button)) if "cut the network" in b.text())
+        cut.click()
+        qtbot.waitUntil(lambda: "offline" in window.sync_label.text(), timeout=15_000)
+        seen["offline"] = window.sync_label.text()
+        window.close()
+
+    QTimer.singleShot(0, drive)
+    assert run_gui_demo(lang="en") == 0
+    assert "pending 0" in seen["online"] and "offline" in seen["offline"]
