@@ -207,3 +207,30 @@ def test_an_answer_that_does_not_match_the_batch_changes_nothing(counters):
         counter.engine.sync_once()
     with counter.cache.read() as s:
         assert s.scalars(select(OutboxRow.state)).all() == ["pending"]
+
+
+def test_conflict_task_is_listed_with_what_was_asked_and_closed_with_a_reason(counters):
+    from datetime import UTC, datetime
+
+    from hallclient.store.tasks import TaskAlreadyClosed, close_task, open_tasks
+
+    first, second = counters("T01"), counters("T02", "gz-th-01-c2")
+    first.engine.sync_once()
+    second.engine.sync_once()
+    [a] = active_accounts(first, 1)
+    first.record("suspend", a.number, holder(a))
+    second.record("contact_change", a.number, {**holder(a), "phone": "13911112222"})
+    first.engine.sync_once()
+    second.engine.sync_once()
+    [task] = open_tasks(second.cache)
+    assert task.kind == "conflict" and task.asked["phone"] == "13911112222"
+    assert task.business.value == "contact_change" and "version" in task.server_said.en
+    with pytest.raises(ValueError):
+        close_task(second.cache, task.id, clerk="gz-th-01-c2", resolution=" ",
+                   now=datetime.now(UTC))
+    close_task(second.cache, task.id, clerk="gz-th-01-c2", resolution="redone as a new request",
+               now=datetime.now(UTC))
+    assert open_tasks(second.cache) == []
+    with pytest.raises(TaskAlreadyClosed):
+        close_task(second.cache, task.id, clerk="gz-th-01-c2", resolution="again",
+                   now=datetime.now(UTC))

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -31,6 +32,7 @@ from hallclient.domain.text import Lang, Text
 from hallclient.forms import FORMS
 from hallclient.receipts.content import HallInfo, ReceiptContent, build_receipt
 from hallclient.receipts.render import render_pdf
+from hallclient.store.accounts import load_account
 from hallclient.store.cache import Cache
 from hallclient.store.operations import (
     OverrideNeeded,
@@ -40,6 +42,7 @@ from hallclient.store.operations import (
     record_operation,
 )
 from hallclient.store.search import search_accounts
+from hallclient.store.tasks import Task, close_task, open_tasks
 from hallclient.sync.worker import SyncStatus
 from hallclient.ui.background import run_in_background
 from hallclient.ui.form_view import FormView
@@ -61,6 +64,15 @@ _L = {
     "accepted": T("已受理，回执 {n}", "Accepted, receipt {n}"),
     "override": T("需主管确认：{w}", "A supervisor must confirm: {w}"),
     "language": T("English (Ctrl+L)", "中文 (Ctrl+L)"),
+    "tasks": T("待处理任务（冲突与退回）", "Tasks (conflicts and rejections)"),
+    "redo": T("按最新信息重办", "Redo on current details"),
+    "cancel_task": T("取消并注明原因…", "Cancel with a reason…"),
+    "cancel_reason": T("取消原因：", "Reason for cancelling:"),
+    "task_line": T("{kind} {b} 户号 {no} {name} {phone}：{said}",
+                   "{kind} {b} account {no} {name} {phone}: {said}"),
+    "conflict": T("【冲突】", "[conflict]"),
+    "rejected": T("【退回】", "[rejected]"),
+    "redone": T("已重办，回执 {n}", "redone, receipt {n}"),
 }
 
 
@@ -95,6 +107,7 @@ class CounterWindow(QMainWindow):
         self.status_bridge = StatusBridge(self)
         self.status_bridge.changed.connect(self.show_sync_status)
         self._last_status: SyncStatus | None = None
+        self.redoing: Task | None = None
         self._build()
         self.set_language(lang)
 
@@ -140,6 +153,18 @@ class CounterWindow(QMainWindow):
         left_layout.addWidget(self.search)
         left_layout.addWidget(self.results, 1)
         left_layout.addWidget(self.account_panel, 1)
+        self.tasks_title = QLabel(self)
+        self.tasks = QListWidget(self)
+        self.redo_button = QPushButton(self)
+        self.redo_button.clicked.connect(self.redo_task)
+        self.cancel_task_button = QPushButton(self)
+        self.cancel_task_button.clicked.connect(self.cancel_task)
+        task_buttons = QHBoxLayout()
+        task_buttons.addWidget(self.redo_button)
+        task_buttons.addWidget(self.cancel_task_button)
+        left_layout.addWidget(self.tasks_title)
+        left_layout.addWidget(self.tasks, 1)
+        left_layout.addLayout(task_buttons)
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
         right_layout.addLayout(buttons)
@@ -161,6 +186,10 @@ class CounterWindow(QMainWindow):
         for kind, button in self.business_buttons.items():
             button.setText(f"{BUSINESS_TYPES[kind].label[lang]} ({FORMS[kind].shortcut})")
         self.language_button.setText(_L["language"][lang])
+        self.tasks_title.setText(_L["tasks"][lang])
+        self.redo_button.setText(_L["redo"][lang])
+        self.cancel_task_button.setText(_L["cancel_task"][lang])
+        self.refresh_tasks()
         for view in self.form_views.values():
             view.set_language(lang)
         self._show_account()
@@ -260,12 +289,59 @@ class CounterWindow(QMainWindow):
             self.message.setText("; ".join(r[self.lang] for r in exc.errors.values()))
             return
         self.message.setText(_L["accepted"].format(n=recorded.receipt_no)[self.lang])
+        if self.redoing is not None and self.redoing.business is kind:
+            close_task(s.cache, self.redoing.id, clerk=s.clerk, now=datetime.now(UTC),
+                       resolution=_L["redone"].format(n=recorded.receipt_no).en)
+            self.redoing = None
+            self.refresh_tasks()
         if recorded.account is not None:
             self.account = recorded.account
             self._show_account()
         s.on_recorded()
         s.show_preview(ReceiptPreview(render_pdf(receipts[0], layout="80mm"),
                                       recorded.receipt_no, lang=self.lang, parent=self))
+
+    # --- tasks -----------------------------------------------------------------------------
+
+    def refresh_tasks(self) -> None:
+        lang = self.lang
+        self.tasks.clear()
+        for task in open_tasks(self.services.cache):
+            line = _L["task_line"].format(
+                kind=_L[task.kind], b=BUSINESS_TYPES[task.business].label,
+                no=task.account_number or "—", name=task.customer_name or "",
+                phone=mask_phone(task.customer_phone or ""), said=task.server_said)
+            item = QListWidgetItem(line[lang])
+            item.setData(Qt.ItemDataRole.UserRole, task)
+            self.tasks.addItem(item)
+
+    def _current_task(self) -> Task | None:
+        item = self.tasks.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def redo_task(self) -> None:
+        """Open the request again on the account as it is now, filled in as it was asked."""
+        task = self._current_task()
+        if task is None:
+            return
+        self.redoing = task
+        if task.account_number:
+            with self.services.cache.read() as session:
+                self.account = load_account(session, task.account_number)
+            self._show_account()
+        self.open_form(task.business)
+        self.form_views[task.business].fill(task.asked)
+
+    def cancel_task(self) -> None:
+        task = self._current_task()
+        if task is None:
+            return
+        reason, ok = QInputDialog.getText(self, _L["cancel_task"][self.lang],
+                                          _L["cancel_reason"][self.lang])
+        if ok and reason.strip():
+            close_task(self.services.cache, task.id, clerk=self.services.clerk,
+                       resolution=reason, now=datetime.now(UTC))
+            self.refresh_tasks()
 
     # --- sync status -----------------------------------------------------------------------
 
@@ -278,3 +354,5 @@ class CounterWindow(QMainWindow):
             s=online, p=status.pending, c=status.open_tasks, t=last)[self.lang])
         self.sync_label.setStyleSheet("color: #1b7f3a;" if status.online else
                                       "color: #b00020;")
+        if status.open_tasks != self.tasks.count():
+            self.refresh_tasks()
