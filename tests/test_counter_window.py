@@ -1,5 +1,6 @@
 """The counter window driven as a clerk would: find, choose the business, fill, submit."""
 
+import subprocess
 from datetime import UTC, datetime
 
 import pytest
@@ -110,3 +111,24 @@ def test_sync_status_is_always_shown_and_the_language_switches_at_once(qtbot, wi
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert "离线" in window.sync_label.text() and "待发 3 笔" in window.sync_label.text()
     assert window.business_buttons[BusinessKind.TRANSFER].text() == "过户 (F3)"
+
+
+def test_reprint_from_the_history_is_marked_as_a_copy_and_audited(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QDialog
+
+    from hallclient.store.models import AuditRow
+
+    target = find_one(qtbot, window)
+    window.open_form(BusinessKind.SUSPEND)
+    window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": target.id_number})
+    window.form_views[BusinessKind.SUSPEND].submit()
+    monkeypatch.setattr(QDialog, "exec", lambda self: 1)  # the clerk picks the latest
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.previews) == 2
+    copy_text = subprocess.run(["pdftotext", "-", "-"], input=window.previews[1].pdf,
+                               capture_output=True, check=True).stdout.decode()
+    assert "COPY" in copy_text or "补打副本" in copy_text
+    with window.services.cache.read() as s:
+        assert s.scalars(select(AuditRow.action).where(AuditRow.action == "reprint")).all() == [
+            "reprint"]
+        assert s.scalars(select(ReceiptRow.copies_printed)).one() == 1

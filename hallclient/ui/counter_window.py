@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -27,10 +28,12 @@ from PySide6.QtWidgets import (
 
 from hallclient.domain.accounts import STATUS_LABELS, Account, missing_information
 from hallclient.domain.business import BUSINESS_TYPES, BusinessKind, PayloadInvalid
+from hallclient.domain.deadlines import HALL_TZ
 from hallclient.domain.masking import mask_id_number, mask_phone
 from hallclient.domain.text import Lang, Text
 from hallclient.forms import FORMS
 from hallclient.receipts.content import HallInfo, ReceiptContent, build_receipt
+from hallclient.receipts.history import ReceiptUnavailable, receipt_history, reprint
 from hallclient.receipts.render import render_pdf
 from hallclient.store.accounts import load_account
 from hallclient.store.cache import Cache
@@ -73,6 +76,10 @@ _L = {
     "conflict": T("【冲突】", "[conflict]"),
     "rejected": T("【退回】", "[rejected]"),
     "redone": T("已重办，回执 {n}", "redone, receipt {n}"),
+    "reprint": T("补打回执 (Ctrl+R)", "Reprint (Ctrl+R)"),
+    "history": T("回执记录", "Receipt history"),
+    "history_line": T("{no}  {t}  {b}  户号 {acct}  {state}  已补打 {c} 次",
+                      "{no}  {t}  {b}  account {acct}  {state}  copies {c}"),
 }
 
 
@@ -137,7 +144,11 @@ class CounterWindow(QMainWindow):
             buttons.addWidget(button)
         self.language_button = QPushButton(self)
         self.language_button.clicked.connect(self.toggle_language)
+        self.reprint_button = QPushButton(self)
+        self.reprint_button.clicked.connect(self.show_history)
+        QShortcut(QKeySequence("Ctrl+R"), self, self.show_history)
         buttons.addStretch(1)
+        buttons.addWidget(self.reprint_button)
         buttons.addWidget(self.language_button)
         self.forms = QStackedWidget(self)
         self.form_views: dict[BusinessKind, FormView] = {}
@@ -186,6 +197,7 @@ class CounterWindow(QMainWindow):
         for kind, button in self.business_buttons.items():
             button.setText(f"{BUSINESS_TYPES[kind].label[lang]} ({FORMS[kind].shortcut})")
         self.language_button.setText(_L["language"][lang])
+        self.reprint_button.setText(_L["reprint"][lang])
         self.tasks_title.setText(_L["tasks"][lang])
         self.redo_button.setText(_L["redo"][lang])
         self.cancel_task_button.setText(_L["cancel_task"][lang])
@@ -301,6 +313,44 @@ class CounterWindow(QMainWindow):
         s.show_preview(ReceiptPreview(render_pdf(receipts[0], layout="80mm"),
                                       recorded.receipt_no, lang=self.lang, parent=self))
 
+    # --- receipts --------------------------------------------------------------------------
+
+    def show_history(self) -> None:
+        """The latest receipts; choosing one prints it again, marked as a copy."""
+        lang = self.lang
+        dialog = QDialog(self)
+        dialog.setWindowTitle(_L["history"][lang])
+        listing = QListWidget(dialog)
+        for entry in receipt_history(self.services.cache):
+            issued = entry.issued_at.replace(tzinfo=UTC).astimezone(HALL_TZ)
+            item = QListWidgetItem(_L["history_line"].format(
+                no=entry.receipt_no, t=f"{issued:%m-%d %H:%M}",
+                b=BUSINESS_TYPES[entry.kind].label, acct=entry.account_number or "—",
+                state=entry.state, c=entry.copies_printed)[lang])
+            item.setData(Qt.ItemDataRole.UserRole, entry.receipt_no)
+            listing.addItem(item)
+        reprint_button = QPushButton(_L["reprint"][lang], dialog)
+        reprint_button.setDefault(True)
+        reprint_button.clicked.connect(dialog.accept)
+        listing.itemActivated.connect(lambda _item: dialog.accept())
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(listing)
+        layout.addWidget(reprint_button)
+        dialog.resize(720, 420)
+        listing.setCurrentRow(0)
+        if dialog.exec() and listing.currentItem() is not None:
+            self.reprint(listing.currentItem().data(Qt.ItemDataRole.UserRole))
+
+    def reprint(self, receipt_no: str) -> None:
+        s = self.services
+        try:
+            content = reprint(s.cache, receipt_no, clerk=s.clerk, now=datetime.now(UTC))
+        except ReceiptUnavailable as exc:
+            self.message.setText(str(exc))
+            return
+        s.show_preview(ReceiptPreview(render_pdf(content, layout="80mm"), receipt_no,
+                                      lang=self.lang, parent=self))
+
     # --- tasks -----------------------------------------------------------------------------
 
     def refresh_tasks(self) -> None:
@@ -348,7 +398,7 @@ class CounterWindow(QMainWindow):
     def show_sync_status(self, status: SyncStatus) -> None:
         self._last_status = status
         online = _L["online"] if status.online else _L["offline"]
-        last = (f"{status.last_pull_at.astimezone():%H:%M}" if status.last_pull_at
+        last = (f"{status.last_pull_at.astimezone(HALL_TZ):%H:%M}" if status.last_pull_at
                 else _L["never"][self.lang])
         self.sync_label.setText(_L["status"].format(
             s=online, p=status.pending, c=status.open_tasks, t=last)[self.lang])
