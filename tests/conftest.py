@@ -82,3 +82,19 @@ def cups_queue(qapp):
             pytest.fail(f"CI has no CUPS queue {PRINT_QUEUE}; ./dev test sets it up")
         pytest.skip(f"no CUPS queue {PRINT_QUEUE} here")
     return PRINT_QUEUE
+
+
+@pytest.fixture
+def one_account_cache(tmp_path):
+    """A cache holding the test account of tests/factories.py (and its community)."""
+    from hallclient.store.accounts import save_account, save_community
+    from hallclient.store.cache import open_cache
+    from tests.factories import COMMUNITY, account
+
+    cache = open_cache(tmp_path / "cache.sqlite3")
+    with cache.write() as s:
+        save_community(s, COMMUNITY)
+        s.flush()
+        save_account(s, account())
+    yield cache
+    cache.close()

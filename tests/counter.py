@@ -87,3 +87,15 @@ def active_accounts(counter, n):
             AccountRow.status == "active", AccountRow.id_number.is_not(None),
             AccountRow.arrears_fen == 0).order_by(AccountRow.number).limit(n)).all()
         return [account_from_row(r) for r in rows]
+
+
+def collide(first: Counter, second: Counter) -> Any:
+    """`first` suspends an account and syncs; `second` changed its phone meanwhile and syncs:
+    a conflict on `second`. Returns the account as both saw it before."""
+    first.engine.sync_once()
+    second.engine.sync_once()
+    [account] = active_accounts(first, 1)
+    first.record("suspend", account.number, holder(account))
+    second.record("contact_change", account.number, {**holder(account), "phone": "13911112222"})
+    first.engine.sync_once()
+    return account

@@ -13,19 +13,14 @@ from hallclient.store.models import AuditRow
 from hallclient.store.tasks import open_tasks
 from hallclient.sync.worker import read_status
 from hallclient.ui.counter_window import CounterServices, CounterWindow
-from tests.counter import active_accounts, holder
+from tests.counter import collide
 
 
 @pytest.fixture
 def conflicted(counters, qtbot):
     """Terminal T02 whose phone change collided with T01's suspension of the same account."""
-    first, second = counters("T01"), counters("T02", "gz-th-01-c2")
-    first.engine.sync_once()
-    second.engine.sync_once()
-    [a] = active_accounts(first, 1)
-    first.record("suspend", a.number, holder(a))
-    second.record("contact_change", a.number, {**holder(a), "phone": "13911112222"})
-    first.engine.sync_once()
+    second = counters("T02", "gz-th-01-c2")
+    a = collide(counters("T01"), second)
     second.engine.sync_once()
     previews = []
     window = CounterWindow(CounterServices(

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from hallclient.domain.accounts import AccountStatus
 from hallclient.domain.business import BusinessKind, PayloadInvalid
 from hallclient.signing import signature_matches
-from hallclient.store.accounts import load_account, save_account, save_community
+from hallclient.store.accounts import load_account, save_account
 from hallclient.store.cache import open_cache
 from hallclient.store.models import AuditRow, OutboxRow, ReceiptRow
 from hallclient.store.operations import (
@@ -17,22 +17,17 @@ from hallclient.store.operations import (
     TerminalIdentity,
     record_operation,
 )
-from tests.factories import COMMUNITY, account, holder_presents
+from tests.factories import account, holder_presents
 
 TERMINAL = TerminalIdentity("GZ-TH-01", "T01", "k" * 64)
 NOON_CST = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def cache(tmp_path):
-    c = open_cache(tmp_path / "cache.sqlite3")
-    with c.write() as s:
-        save_community(s, COMMUNITY)
-        s.flush()
-        save_account(s, account())
+def cache(one_account_cache):
+    with one_account_cache.write() as s:
         save_account(s, account(number="1000000002", arrears_fen=500))
-    yield c
-    c.close()
+    return one_account_cache
 
 
 def record(cache, kind, number="1000000001", payload=None, now=NOON_CST, **options):

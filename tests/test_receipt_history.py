@@ -11,11 +11,9 @@ from hallclient.domain.text import Text
 from hallclient.receipts.content import COPY, HallInfo, ReceiptContent, build_receipt
 from hallclient.receipts.history import ReceiptUnavailable, receipt_history, reprint
 from hallclient.receipts.testpage import sample_receipts
-from hallclient.store.accounts import save_account, save_community
-from hallclient.store.cache import open_cache
 from hallclient.store.models import AuditRow
 from hallclient.store.operations import TerminalIdentity, record_operation
-from tests.factories import COMMUNITY, account, holder_presents
+from tests.factories import holder_presents
 
 HALL = HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall"))
 TERMINAL = TerminalIdentity("GZ-TH-01", "T01", "k" * 64)
@@ -28,14 +26,8 @@ def describe(recorded, before, payload):
 
 
 @pytest.fixture
-def cache(tmp_path):
-    c = open_cache(tmp_path / "cache.sqlite3")
-    with c.write() as s:
-        save_community(s, COMMUNITY)
-        s.flush()
-        save_account(s, account())
-    yield c
-    c.close()
+def cache(one_account_cache):
+    return one_account_cache
 
 
 def record(cache, kind, payload):

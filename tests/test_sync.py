@@ -10,7 +10,15 @@ from hallclient.sync.api import ServerUnreachable
 from hallclient.sync.engine import LoginNeeded
 from hallclient.wire import PushResponse
 from hallserver.models import AccountRow as ServerAccount
-from tests.counter import HALL, Counter, active_accounts, holder, server_account, server_ops
+from tests.counter import (
+    HALL,
+    Counter,
+    active_accounts,
+    collide,
+    holder,
+    server_account,
+    server_ops,
+)
 
 
 def test_bootstrap_fills_the_cache_with_the_halls_district(counters):
@@ -85,12 +93,7 @@ def test_lost_answer_is_pushed_again_and_applied_once(counters, server):
 
 def test_conflict_becomes_a_task_and_the_cache_takes_the_servers_state(counters, server):
     first, second = counters("T01"), counters("T02", "gz-th-01-c2")
-    first.engine.sync_once()
-    second.engine.sync_once()
-    [a] = active_accounts(first, 1)
-    first.record("suspend", a.number, holder(a))
-    second.record("contact_change", a.number, {**holder(a), "phone": "13911112222"})
-    first.engine.sync_once()
+    a = collide(first, second)
     summary = second.engine.sync_once()
     assert summary.conflicts == 1
     with second.cache.read() as s:
@@ -214,13 +217,8 @@ def test_conflict_task_is_listed_with_what_was_asked_and_closed_with_a_reason(co
 
     from hallclient.store.tasks import TaskAlreadyClosed, close_task, open_tasks
 
-    first, second = counters("T01"), counters("T02", "gz-th-01-c2")
-    first.engine.sync_once()
-    second.engine.sync_once()
-    [a] = active_accounts(first, 1)
-    first.record("suspend", a.number, holder(a))
-    second.record("contact_change", a.number, {**holder(a), "phone": "13911112222"})
-    first.engine.sync_once()
+    second = counters("T02", "gz-th-01-c2")
+    collide(counters("T01"), second)
     second.engine.sync_once()
     [task] = open_tasks(second.cache)
     assert task.kind == "conflict" and task.asked["phone"] == "13911112222"
