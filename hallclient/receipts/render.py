@@ -50,7 +50,7 @@ class _Geometry:
 
 _GEOMETRY: dict[Layout, _Geometry] = {
     "a4": _Geometry(A4[0], 20 * mm, 18, 11, 9, 32 * mm),
-    "80mm": _Geometry(80 * mm, 4 * mm, 12, 8.5, 7, 26 * mm),
+    "80mm": _Geometry(80 * mm, 4 * mm, 12, 8.5, 7, 32 * mm),
 }
 
 
@@ -164,6 +164,8 @@ def _draw_qr(canvas: Canvas, text: str, x: float, top: float, size: float) -> No
     side = len(matrix) + 2 * quiet
     image = Image.new("1", (side, side), 1)
     image.putdata([0 if dark else 1 for row in _with_quiet_zone(matrix, quiet) for dark in row])
+    # Four pixels a module: a renderer that smooths a scaled image blurs only the edges.
+    image = image.resize((side * 4, side * 4), Image.Resampling.NEAREST)
     canvas.drawImage(ImageReader(image), x, top - size, width=size, height=size)
 
 
