@@ -4,11 +4,14 @@ token) and the terminal's receipt-signing key stay in the keyring."""
 from __future__ import annotations
 
 import secrets as random_secrets
+from dataclasses import dataclass
+from datetime import datetime
 
+from hallclient.auth import offline
 from hallclient.auth.secrets import SecretStore
 from hallclient.config import Settings
 from hallclient.store.operations import TerminalIdentity
-from hallclient.sync.api import ServerApi
+from hallclient.sync.api import ServerApi, ServerRefused, ServerUnreachable
 from hallclient.sync.engine import REFRESH_TOKEN
 from hallclient.wire import LoginRequest, TokenResponse
 
@@ -38,3 +41,33 @@ def online_login(api: ServerApi, store: SecretStore, settings: Settings, clerk: 
     store.set(REFRESH_TOKEN, answer.refresh_token)
     api.access_token = answer.access_token
     return answer
+
+
+@dataclass(frozen=True, slots=True)
+class ClerkSession:
+    clerk: str
+    name: str
+    role: str
+    online: bool  # False: checked against the offline verifier
+
+
+class LoginRefused(Exception):
+    """The server, or the offline check, said no; the message says why."""
+
+
+def log_in(api: ServerApi, store: SecretStore, settings: Settings, clerk: str, password: str,
+           now: datetime) -> ClerkSession:
+    """Online when the server answers; offline against the verifier when it cannot be
+    reached. A refusal by the server is final: no offline fallback for a wrong password."""
+    try:
+        answer = online_login(api, store, settings, clerk, password)
+    except ServerUnreachable:
+        try:
+            known = offline.check(store, clerk, password, now)
+        except offline.OfflineLoginRefused as exc:
+            raise LoginRefused(str(exc)) from exc
+        return ClerkSession(known.clerk, known.name, known.role, online=False)
+    except ServerRefused as exc:
+        raise LoginRefused(str(exc)) from exc
+    offline.remember(store, answer.clerk, answer.clerk_name, answer.role.value, password, now)
+    return ClerkSession(answer.clerk, answer.clerk_name, answer.role.value, online=True)
