@@ -66,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo(lang=args.lang)
     if args.command is None:
+        if _has_screen():
+            from hallclient.app import run_app
+
+            return run_app(lang=args.lang)
         _parser().print_help()
         return 0
     from hallclient import cli

@@ -1,0 +1,81 @@
+"""The composition root of the desktop client: settings → login → cache, sync → window."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from hallclient.auth.login import ClerkSession, LoginRefused, log_in, terminal_identity
+from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
+from hallclient.config import Settings, cache_path, load_settings, save_settings
+from hallclient.domain.business import BusinessKind
+from hallclient.domain.text import Lang, Text
+from hallclient.receipts.content import HallInfo
+from hallclient.store.cache import CacheError, open_cache
+from hallclient.store.lock import CacheInUse, CacheLock
+from hallclient.sync.api import ServerApi
+from hallclient.sync.engine import Credentials, SyncEngine
+from hallclient.sync.worker import SyncWorker
+from hallclient.ui.counter_window import CounterServices, CounterWindow
+from hallclient.ui.login_window import LoginWindow
+
+
+class TerminalSession:
+    """What the login leaves for the window: the API client and the keyring store."""
+
+    api: ServerApi | None = None
+    store: SecretStore | None = None
+
+
+def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, password: str) -> ClerkSession:
+    save_settings(settings)
+    try:
+        terminal.store = SecretStore(settings.hall_id, settings.terminal_id)
+    except SecretStoreUnavailable as exc:
+        raise LoginRefused(str(exc)) from exc
+    terminal.api = ServerApi(settings.server_url)
+    return log_in(terminal.api, terminal.store, settings, clerk, password, datetime.now(UTC))
+
+
+def run_app(*, lang: Lang = "zh") -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    settings = load_settings()
+    if not settings.installation_id:
+        settings = replace(settings, installation_id=uuid.uuid4().hex)
+    lock = CacheLock(cache_path())
+    try:
+        lock.acquire()
+        cache = open_cache(cache_path())
+    except (CacheInUse, CacheError) as exc:
+        QMessageBox.critical(None, "HallClient", str(exc))
+        return 2
+    terminal = TerminalSession()
+    login = LoginWindow(settings, lambda s, c, p: log_in_terminal(terminal, s, c, p), lang=lang)
+    sessions: list[tuple[ClerkSession, Settings]] = []
+    login.logged_in.connect(lambda session, used: sessions.append((session, used)))
+    if not login.exec() or not sessions or terminal.api is None or terminal.store is None:
+        cache.close()
+        lock.release()
+        return 0
+    session, used = sessions[0]
+    engine = SyncEngine(cache, Credentials(terminal.api, terminal.store))
+    worker = SyncWorker(engine)
+    window = CounterWindow(CounterServices(
+        cache, terminal_identity(used, terminal.store), session.clerk,
+        HallInfo(used.hall_id, Text(f"供电营业厅 {used.hall_id}", f"Service hall {used.hall_id}")),
+        online=lambda: worker.online is not False,
+        online_only=frozenset(BusinessKind(k) for k in used.online_only),
+        on_recorded=worker.wake), lang=lang)
+    worker.subscribe(window.status_bridge.changed.emit)
+    worker.start()
+    window.show()
+    code = app.exec()
+    worker.stop()
+    terminal.api.close()
+    cache.close()
+    lock.release()
+    return int(code)
