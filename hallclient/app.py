@@ -31,7 +31,8 @@ class TerminalSession:
     store: SecretStore | None = None
 
 
-def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, password: str) -> ClerkSession:
+def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str,
+                    password: str) -> ClerkSession:
     save_settings(settings)
     try:
         terminal.store = SecretStore(settings.hall_id, settings.terminal_id)
