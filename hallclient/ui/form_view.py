@@ -98,6 +98,7 @@ class FormView(QWidget):
         self.title.setText(self.spec.title[lang])
         for field in self.spec.fields:
             label = field.field.label[lang]
+            label = label[:1].upper() + label[1:]  # domain labels are mid-sentence words
             if not field.field.required:
                 label += _OPTIONAL[lang]
             self.labels[field.name].setText(label)
