@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
+    QGridLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -135,21 +136,21 @@ class CounterWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+F"), self, self.search.setFocus)
         QShortcut(QKeySequence("Ctrl+L"), self, self.toggle_language)
         self.business_buttons: dict[BusinessKind, QPushButton] = {}
-        buttons = QHBoxLayout()
-        for kind, spec in FORMS.items():
+        # Two rows of four: English labels are long, and the window must fit 1280 px.
+        buttons = QGridLayout()
+        for n, (kind, spec) in enumerate(FORMS.items()):
             button = QPushButton(self)
             button.clicked.connect(lambda _c=False, k=kind: self.open_form(k))
             QShortcut(QKeySequence(spec.shortcut), self, lambda k=kind: self.open_form(k))
             self.business_buttons[kind] = button
-            buttons.addWidget(button)
+            buttons.addWidget(button, n // 4, n % 4)
         self.language_button = QPushButton(self)
         self.language_button.clicked.connect(self.toggle_language)
         self.reprint_button = QPushButton(self)
         self.reprint_button.clicked.connect(self.show_history)
         QShortcut(QKeySequence("Ctrl+R"), self, self.show_history)
-        buttons.addStretch(1)
-        buttons.addWidget(self.reprint_button)
-        buttons.addWidget(self.language_button)
+        buttons.addWidget(self.reprint_button, 0, 4)
+        buttons.addWidget(self.language_button, 1, 4)
         self.forms = QStackedWidget(self)
         self.form_views: dict[BusinessKind, FormView] = {}
         for kind, spec in FORMS.items():
