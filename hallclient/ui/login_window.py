@@ -66,6 +66,7 @@ class LoginWindow(QDialog):
         form.addRow(_L["password"][lang], self.password)
         form.addRow(self.message)
         form.addRow(self.button)
+        self.setMinimumWidth(420)  # the server address is read in full
         self.clerk.setFocus()
 
     def submit(self) -> None:
