@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hallclient.domain.accounts import Account, AccountStatus
-from hallclient.domain.ids import IdDocType
+from hallclient.domain.accounts import Account
+from hallclient.store.account_columns import read_columns, write_columns
 from hallclient.wire import AccountWire, CommunityWire
 from hallserver.models import AccountRow, CommunityRow, DistrictRow
 
@@ -38,34 +38,14 @@ def to_domain(session: Session, row: AccountRow) -> Account:
 
 
 def write_domain(row: AccountRow, account: Account, seq: int) -> None:
-    row.holder_name = account.holder_name
-    row.id_type = account.id_type.value if account.id_type else None
-    row.id_number = account.id_number
-    row.phone = account.phone
-    row.supply_address = account.supply_address
-    row.mailing_address = account.mailing_address
-    row.status = account.status.value
-    row.version = account.version
-    row.arrears_fen = account.arrears_fen
-    row.sms_consent = account.sms_consent
+    write_columns(row, account)
     row.seq = seq
 
 
 def to_wire(row: AccountRow, communities: dict[str, CommunityRow]) -> AccountWire:
     community = communities.get(row.community_code) if row.community_code else None
     return AccountWire(
-        number=row.number,
-        holder_name=row.holder_name,
-        id_type=IdDocType(row.id_type) if row.id_type else None,
-        id_number=row.id_number,
-        phone=row.phone,
-        supply_address=row.supply_address,
-        mailing_address=row.mailing_address,
-        status=AccountStatus(row.status),
-        version=row.version,
-        district=row.district,
-        arrears_fen=row.arrears_fen,
-        sms_consent=row.sms_consent,
+        **read_columns(row),
         community=CommunityWire(
             code=community.code, name=community.name, households=community.households,
             manager_name=community.manager_name, manager_phone=community.manager_phone,

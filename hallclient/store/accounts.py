@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hallclient.domain.accounts import Account, AccountStatus, Community
-from hallclient.domain.ids import IdDocType
+from hallclient.domain.accounts import Account, Community
+from hallclient.store.account_columns import read_columns, write_columns
 from hallclient.store.models import AccountRow, CommunityRow
 
 
@@ -17,21 +17,7 @@ def _community(row: CommunityRow | None) -> Community | None:
 
 
 def account_from_row(row: AccountRow) -> Account:
-    return Account(
-        number=row.number,
-        holder_name=row.holder_name,
-        id_type=IdDocType(row.id_type) if row.id_type else None,
-        id_number=row.id_number,
-        phone=row.phone,
-        supply_address=row.supply_address,
-        mailing_address=row.mailing_address,
-        status=AccountStatus(row.status),
-        version=row.version,
-        district=row.district,
-        arrears_fen=row.arrears_fen,
-        sms_consent=row.sms_consent,
-        community=_community(row.community),
-    )
+    return Account(**read_columns(row), community=_community(row.community))
 
 
 def save_community(session: Session, community: Community) -> None:
@@ -52,17 +38,7 @@ def save_account(session: Session, account: Account, *, server_seq: int | None =
         session.add(row)
     elif server_seq is not None:
         row.server_seq = server_seq
-    row.holder_name = account.holder_name
-    row.id_type = account.id_type.value if account.id_type else None
-    row.id_number = account.id_number
-    row.phone = account.phone
-    row.supply_address = account.supply_address
-    row.mailing_address = account.mailing_address
-    row.status = account.status.value
-    row.version = account.version
-    row.district = account.district
-    row.arrears_fen = account.arrears_fen
-    row.sms_consent = account.sms_consent
+    write_columns(row, account)
     row.community_code = account.community.code if account.community else None
 
 
