@@ -11,7 +11,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hallclient.auth.login import ClerkSession, LoginRefused, log_in, terminal_identity
 from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
-from hallclient.config import Settings, cache_path, load_settings, save_settings
+from hallclient.config import (
+    Settings,
+    SettingsError,
+    cache_path,
+    load_settings,
+    save_settings,
+)
 from hallclient.domain.business import BusinessKind
 from hallclient.domain.text import Lang, Text
 from hallclient.receipts.content import HallInfo
@@ -44,7 +50,11 @@ def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str,
 
 def run_app(*, lang: Lang = "zh") -> int:
     app = QApplication.instance() or QApplication(sys.argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        QMessageBox.critical(None, "HallClient", str(exc))
+        return 2
     if not settings.installation_id:
         settings = replace(settings, installation_id=uuid.uuid4().hex)
     lock = CacheLock(cache_path())

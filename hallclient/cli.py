@@ -42,11 +42,15 @@ class CommandFailed(Exception):
         self.code = code
 
 
-def _configured() -> Settings:
+def _settings() -> Settings:
     try:
-        settings = load_settings()
+        return load_settings()
     except SettingsError as exc:
         raise CommandFailed(str(exc), EXIT_SETUP) from exc
+
+
+def _configured() -> Settings:
+    settings = _settings()
     if not (settings.hall_id and settings.terminal_id and settings.installation_id):
         raise CommandFailed("This terminal is not set up yet: run `hallclient setup --server "
                             "URL --hall HALL --terminal ID` first.", EXIT_SETUP)
@@ -75,7 +79,7 @@ def _locked_cache() -> Iterator[Cache]:
 
 
 def setup(server: str, hall: str, terminal: str) -> str:
-    current = load_settings()
+    current = _settings()
     changed = (current.hall_id, current.terminal_id) != (hall, terminal)
     installation = uuid.uuid4().hex if changed or not current.installation_id else (
         current.installation_id)
@@ -123,7 +127,7 @@ def sync_once() -> str:
 def print_test(layout: Layout, lang: ReceiptLang, out: str | None,
                printer: str | None) -> str:
     """A sample receipt of every business type, written to `out` or printed."""
-    settings = load_settings()
+    settings = _settings()
     hall = HallInfo(settings.hall_id or "DEMO", Text("供电营业厅", "Power Supply Service Hall"))
     started = time.perf_counter()
     pdf = render_receipts(sample_receipts(hall, settings.terminal_id or "T00",
@@ -131,7 +135,10 @@ def print_test(layout: Layout, lang: ReceiptLang, out: str | None,
     seconds = time.perf_counter() - started
     what = f"{len(BUSINESS_TYPES)} sample receipts, {len(pdf) // 1024} KB, {seconds:.2f} s"
     if out is not None:
-        Path(out).write_bytes(pdf)
+        try:
+            Path(out).write_bytes(pdf)
+        except OSError as exc:
+            raise CommandFailed(f"{out} cannot be written ({exc.strerror}).", EXIT_SETUP) from exc
         return f"{out}: {what}"
     from hallclient.ui.printing import PrintFailed, print_pdf
 
