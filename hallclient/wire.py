@@ -123,16 +123,20 @@ class BootstrapPage(WireModel):
     cursor: int
 
 
+RECEIPT_NO_PATTERN = r"^[A-Za-z0-9-]{1,40}$"
+MAX_VERSION = 2**31 - 1  # the databases' integer column
+
+
 class PushOperation(WireModel):
-    operation_id: str = Field(min_length=8, max_length=36)
+    operation_id: str = Field(min_length=8, max_length=36, pattern=r"^[A-Za-z0-9-]+$")
     business_type: BusinessKind
-    account_number: str | None = Field(default=None, max_length=10)
-    base_version: int | None = Field(default=None, ge=0)
+    account_number: str | None = Field(default=None, pattern=r"^\d{10}$")
+    base_version: int | None = Field(default=None, ge=0, le=MAX_VERSION)
     payload: dict[str, Any]
     created_at: datetime
     clerk: str = _ID
-    receipt_no: str = Field(min_length=1, max_length=40)
-    receipt_signature: str = Field(min_length=16, max_length=128)
+    receipt_no: str = Field(pattern=RECEIPT_NO_PATTERN)
+    receipt_signature: str = Field(min_length=16, max_length=128, pattern=r"^[0-9A-Fa-f]+$")
 
 
 class PushRequest(WireModel):

@@ -409,3 +409,22 @@ def test_unexpected_failure_is_a_json_500_that_logs_no_personal_data(server_engi
     assert response.status_code == 500 and response.json()["code"] == "internal_error"
     assert "RuntimeError" in caplog.text
     assert "440106199203154429" not in caplog.text and "13800138000" not in caplog.text
+
+
+@pytest.mark.parametrize("change", [
+    {"base_version": 10**30},
+    {"receipt_no": "R\x00NUL"},
+    {"account_number": "../../etc"},
+    {"receipt_signature": "not hex at all, sixteen+"},
+])
+def test_values_a_database_cannot_hold_are_422_not_500(th, change):
+    account = first(th.all_accounts(), status="active")
+    op = {**th.operation("suspend", holder_of(account), account=account), **change}
+    response = th.client.post(f"{API_PREFIX}/push", json={"operations": [op]},
+                              headers=th.headers)
+    assert response.status_code == 422, response.text
+
+
+def test_receipt_lookup_with_a_nul_character_is_422(th):
+    assert th.get("/receipts/R%00X", signature="a" * 20).status_code == 422
+    assert th.get("/bootstrap", after="';drop").status_code == 422

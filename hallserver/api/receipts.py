@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from hallclient.domain.business import BusinessKind
 from hallclient.signing import signature_matches
-from hallclient.wire import Outcome, ReceiptVerification
+from hallclient.wire import RECEIPT_NO_PATTERN, Outcome, ReceiptVerification
 from hallserver.api.deps import CallerDep, SessionDep, aware
 from hallserver.models import OperationRow, TerminalRow
 
@@ -21,8 +21,8 @@ router = APIRouter(tags=["receipts"])
 def verify_receipt(
     caller: CallerDep,
     session: SessionDep,
-    receipt_no: Annotated[str, Path(min_length=1, max_length=40)],
-    signature: Annotated[str, Query(min_length=16, max_length=128)],
+    receipt_no: Annotated[str, Path(pattern=RECEIPT_NO_PATTERN)],
+    signature: Annotated[str, Query(min_length=16, max_length=128, pattern=r"^[0-9A-Fa-f]+$")],
 ) -> ReceiptVerification:
     op = session.scalars(select(OperationRow).where(OperationRow.receipt_no == receipt_no)
                          ).one_or_none()

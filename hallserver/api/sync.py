@@ -26,7 +26,8 @@ def _json(page: BaseModel) -> Response:
 
 @router.get("/changes", response_model=ChangesPage)
 def changes(caller: CallerDep, session: SessionDep,
-            after: Annotated[int, Query(ge=0)] = 0, limit: PageSize = 1000) -> Response:
+            after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+            limit: PageSize = 1000) -> Response:
     """Accounts of the caller's district changed after the cursor, in sequence order."""
     rows = session.scalars(
         select(AccountRow)
@@ -42,7 +43,7 @@ def changes(caller: CallerDep, session: SessionDep,
 
 @router.get("/bootstrap", response_model=BootstrapPage)
 def bootstrap(caller: CallerDep, session: SessionDep,
-              after: Annotated[str | None, Query(max_length=10)] = None,
+              after: Annotated[str | None, Query(pattern=r"^\d{1,10}$")] = None,
               limit: PageSize = 2000) -> Response:
     """The district's accounts by number, a page at a time; resumable from any page."""
     cursor = session.scalars(
