@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 # Qt must not look for a display: set before any Qt module is imported.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -6,6 +7,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 from tests.server_support import empty_tables, postgres_engine
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -69,18 +72,28 @@ def counters(tmp_path, server):
 PRINT_QUEUE = "HallPDF"  # the cups-pdf queue ./dev test sets up
 
 
-@pytest.fixture
-def cups_queue(qapp):
-    """The CUPS test queue; skipped where there is none, except in CI, where it must be."""
+def _queue_ready() -> bool:
     import shutil
     import subprocess
 
-    has_queue = shutil.which("lpstat") and subprocess.run(
+    return bool(shutil.which("lpstat")) and subprocess.run(
         ["lpstat", "-p", PRINT_QUEUE], capture_output=True).returncode == 0
-    if not has_queue:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI has no CUPS queue {PRINT_QUEUE}; ./dev test sets it up")
-        pytest.skip(f"no CUPS queue {PRINT_QUEUE} here")
+
+
+@pytest.fixture
+def cups_queue(qapp):
+    """The CUPS test queue, brought up again if the scheduler has gone away since ./dev test
+    started it; skipped where it cannot be had, except in CI, where it must be."""
+    import subprocess
+
+    if not _queue_ready():
+        setup = subprocess.run([str(ROOT / "scripts" / "test-printer"), PRINT_QUEUE],
+                               capture_output=True, text=True)
+        if not _queue_ready():
+            why = f"no CUPS queue {PRINT_QUEUE}: {setup.stderr.strip() or setup.stdout.strip()}"
+            if os.environ.get("CI"):
+                pytest.fail(why)
+            pytest.skip(why)
     return PRINT_QUEUE
 
 
