@@ -27,6 +27,7 @@ from hallclient.sync.api import ServerApi
 from hallclient.sync.engine import Credentials, SyncEngine
 from hallclient.sync.worker import SyncWorker
 from hallclient.ui.counter_window import CounterServices, CounterWindow
+from hallclient.ui.i18n import use_language
 from hallclient.ui.login_window import LoginWindow
 
 
@@ -65,7 +66,8 @@ def run_app(*, lang: Lang = "zh") -> int:
         QMessageBox.critical(None, "HallClient", str(exc))
         return 2
     terminal = TerminalSession()
-    login = LoginWindow(settings, lambda s, c, p: log_in_terminal(terminal, s, c, p), lang=lang)
+    use_language(lang)
+    login = LoginWindow(settings, lambda s, c, p: log_in_terminal(terminal, s, c, p))
     sessions: list[tuple[ClerkSession, Settings]] = []
     login.logged_in.connect(lambda session, used: sessions.append((session, used)))
     if not login.exec() or not sessions or terminal.api is None or terminal.store is None:

@@ -98,6 +98,14 @@ def cups_queue(qapp):
 
 
 @pytest.fixture
+def english(qapp):
+    """The windows in English (the application starts in Chinese)."""
+    from hallclient.ui.i18n import use_language
+
+    use_language("en")
+
+
+@pytest.fixture
 def one_account_cache(tmp_path):
     """A cache holding the test account of tests/factories.py (and its community)."""
     from hallclient.store.accounts import save_account, save_community

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from hallclient.domain.business import BUSINESS_TYPES, BusinessKind
 from hallclient.forms import FORMS
 from hallclient.ui.form_view import FormView
+from hallclient.ui.i18n import use_language
 from tests.factories import HOLDER_ID, OTHER_ID
 
 TRANSFER = FORMS[BusinessKind.TRANSFER]
@@ -32,8 +33,8 @@ def test_holder_forms_take_the_id_type_from_the_account():
 
 
 @pytest.fixture
-def transfer_view(qtbot):
-    view = FormView(TRANSFER, lang="en")
+def transfer_view(qtbot, english):
+    view = FormView(TRANSFER)
     qtbot.addWidget(view)
     view.show()
     return view
@@ -96,7 +97,7 @@ def test_language_switch_relabels_at_once_and_keeps_the_input(qtbot, transfer_vi
     type_into(qtbot, transfer_view.inputs["new_holder_id_number"], "123")
     assert transfer_view.title.text() == "Transfer of account"
     english_error = transfer_view.errors["new_holder_id_number"].text()
-    transfer_view.set_language("zh")
+    use_language("zh")
     assert transfer_view.title.text() == "过户"
     assert transfer_view.labels["new_holder_name"].text() == "新户主姓名"
     assert transfer_view.inputs["new_holder_id_number"].text() == "123"

@@ -11,12 +11,13 @@ from hallclient.auth.login import log_in
 from hallclient.auth.secrets import EphemeralKeyring, SecretStore
 from hallclient.config import Settings
 from hallclient.sync.api import ServerApi
+from hallclient.ui.i18n import use_language
 from hallclient.ui.login_window import LoginWindow
 
 
 def window_for(qtbot, log_in_fn, settings=None):
-    w = LoginWindow(settings or Settings(installation_id=uuid.uuid4().hex), log_in_fn,
-                    lang="en")
+    use_language("en")
+    w = LoginWindow(settings or Settings(installation_id=uuid.uuid4().hex), log_in_fn)
     qtbot.addWidget(w)
     w.show()
     return w

@@ -9,8 +9,8 @@ from tests.test_printing import OUT, RECEIPTS, new_jobs
 PDF = render_receipts(RECEIPTS[:1], layout="80mm", lang="both")
 
 
-def test_preview_shows_the_receipt_in_both_languages(qtbot):
-    preview = ReceiptPreview(PDF, RECEIPTS[0].receipt_no, lang="en")
+def test_preview_shows_the_receipt_in_both_languages(qtbot, english):
+    preview = ReceiptPreview(PDF, RECEIPTS[0].receipt_no)
     qtbot.addWidget(preview)
     preview.show()
     assert preview.document.pageCount() == 1
@@ -47,10 +47,10 @@ def test_print_failure_is_shown_not_raised(qtbot, monkeypatch):
     assert "did not accept" in preview.status.text() and preview.print_button.isEnabled()
 
 
-def test_without_printers_printing_is_disabled_with_a_reason(qtbot, monkeypatch):
+def test_without_printers_printing_is_disabled_with_a_reason(qtbot, monkeypatch, english):
     import hallclient.ui.receipt_preview as module
 
     monkeypatch.setattr(module, "printer_names", lambda: [])
-    preview = ReceiptPreview(PDF, "r", lang="en")
+    preview = ReceiptPreview(PDF, "r")
     qtbot.addWidget(preview)
     assert not preview.print_button.isEnabled() and "No printer" in preview.status.text()

@@ -31,7 +31,7 @@ from hallclient.domain.accounts import STATUS_LABELS, Account, missing_informati
 from hallclient.domain.business import BUSINESS_TYPES, BusinessKind, PayloadInvalid
 from hallclient.domain.deadlines import HALL_TZ
 from hallclient.domain.masking import mask_id_number, mask_phone
-from hallclient.domain.text import Lang, Text
+from hallclient.domain.text import Lang
 from hallclient.forms import FORMS
 from hallclient.receipts.content import HallInfo, ReceiptContent, build_receipt
 from hallclient.receipts.history import ReceiptUnavailable, receipt_history, reprint
@@ -50,38 +50,8 @@ from hallclient.store.tasks import Task, close_task, open_tasks
 from hallclient.sync.worker import SyncStatus
 from hallclient.ui.background import run_in_background
 from hallclient.ui.form_view import FormView
+from hallclient.ui.i18n import current_language, follow_language, use_language
 from hallclient.ui.receipt_preview import ReceiptPreview
-
-T = Text
-_L = {
-    "search": T("户号、证件号、电话、姓名或地址 (Ctrl+F)",
-                "account, ID number, phone, name or address (Ctrl+F)"),
-    "choose": T("请先查找并选定账户", "Find and select an account first"),
-    "missing": T("待补充：{m}", "Missing: {m}"),
-    "complete": T("客户信息完整", "Customer record complete"),
-    "manager": T("客户经理：{n} {p}", "Customer manager: {n} {p}"),
-    "online": T("● 在线", "● online"),
-    "offline": T("● 离线", "● offline"),
-    "status": T("{s}　待发 {p} 笔　冲突/退回 {c} 件　上次同步 {t}",
-                "{s}   pending {p}   conflicts {c}   last sync {t}"),
-    "never": T("从未", "never"),
-    "accepted": T("已受理，回执 {n}", "Accepted, receipt {n}"),
-    "override": T("需主管确认：{w}", "A supervisor must confirm: {w}"),
-    "language": T("English (Ctrl+L)", "中文 (Ctrl+L)"),
-    "tasks": T("待处理任务（冲突与退回）", "Tasks (conflicts and rejections)"),
-    "redo": T("按最新信息重办", "Redo on current details"),
-    "cancel_task": T("取消并注明原因…", "Cancel with a reason…"),
-    "cancel_reason": T("取消原因：", "Reason for cancelling:"),
-    "task_line": T("{kind} {b} 户号 {no} {name} {phone}：{said}",
-                   "{kind} {b} account {no} {name} {phone}: {said}"),
-    "conflict": T("【冲突】", "[conflict]"),
-    "rejected": T("【退回】", "[rejected]"),
-    "redone": T("已重办，回执 {n}", "redone, receipt {n}"),
-    "reprint": T("补打回执 (Ctrl+R)", "Reprint (Ctrl+R)"),
-    "history": T("回执记录", "Receipt history"),
-    "history_line": T("{no}  {t}  {b}  户号 {acct}  {state}  已补打 {c} 次",
-                      "{no}  {t}  {b}  account {acct}  {state}  copies {c}"),
-}
 
 
 @dataclass
@@ -109,15 +79,15 @@ class CounterWindow(QMainWindow):
     def __init__(self, services: CounterServices, *, lang: Lang = "zh") -> None:
         super().__init__()
         self.services = services
-        self.lang = lang
         self.account: Account | None = None
         self.kind: BusinessKind | None = None
         self.status_bridge = StatusBridge(self)
         self.status_bridge.changed.connect(self.show_sync_status)
         self._last_status: SyncStatus | None = None
         self.redoing: Task | None = None
+        use_language(lang)
         self._build()
-        self.set_language(lang)
+        follow_language(self, self.retranslate)
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -154,7 +124,7 @@ class CounterWindow(QMainWindow):
         self.forms = QStackedWidget(self)
         self.form_views: dict[BusinessKind, FormView] = {}
         for kind, spec in FORMS.items():
-            view = FormView(spec, lang=self.lang, parent=self)
+            view = FormView(spec, parent=self)
             view.submitted.connect(self._submit)
             self.form_views[kind] = view
             self.forms.addWidget(view)
@@ -191,26 +161,35 @@ class CounterWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.sync_label, 1)
         self.resize(1200, 760)
 
+    @property
+    def lang(self) -> Lang:
+        return current_language()
+
     def set_language(self, lang: Lang) -> None:
-        self.lang = lang
-        self.setWindowTitle(f"HallClient — {self.services.hall.name[lang]}")
-        self.search.setPlaceholderText(_L["search"][lang])
-        for kind, button in self.business_buttons.items():
-            button.setText(f"{BUSINESS_TYPES[kind].label[lang]} ({FORMS[kind].shortcut})")
-        self.language_button.setText(_L["language"][lang])
-        self.reprint_button.setText(_L["reprint"][lang])
-        self.tasks_title.setText(_L["tasks"][lang])
-        self.redo_button.setText(_L["redo"][lang])
-        self.cancel_task_button.setText(_L["cancel_task"][lang])
-        self.refresh_tasks()
-        for view in self.form_views.values():
-            view.set_language(lang)
-        self._show_account()
-        if self._last_status is not None:
-            self.show_sync_status(self._last_status)
+        """Switch the whole application's language (every open window follows)."""
+        use_language(lang)
 
     def toggle_language(self) -> None:
         self.set_language("en" if self.lang == "zh" else "zh")
+
+    def retranslate(self) -> None:
+        lang = self.lang
+        self.setWindowTitle(f"HallClient — {self.services.hall.name[lang]}")
+        self.search.setPlaceholderText(
+            self.tr("account, ID number, phone, name or address (Ctrl+F)"))
+        for kind, button in self.business_buttons.items():
+            button.setText(f"{BUSINESS_TYPES[kind].label[lang]} ({FORMS[kind].shortcut})")
+        # Names the other language in its own words: the way back for a clerk who cannot
+        # read the current one.
+        self.language_button.setText("English (Ctrl+L)" if lang == "zh" else "中文 (Ctrl+L)")
+        self.reprint_button.setText(self.tr("Reprint (Ctrl+R)"))
+        self.tasks_title.setText(self.tr("Tasks (conflicts and rejections)"))
+        self.redo_button.setText(self.tr("Redo on current details"))
+        self.cancel_task_button.setText(self.tr("Cancel with a reason…"))
+        self.refresh_tasks()
+        self._show_account()
+        if self._last_status is not None:
+            self.show_sync_status(self._last_status)
 
     # --- search and the account ------------------------------------------------------------
 
@@ -246,18 +225,18 @@ class CounterWindow(QMainWindow):
     def _show_account(self) -> None:
         a, lang = self.account, self.lang
         if a is None:
-            self.account_panel.setText(_L["choose"][lang])
+            self.account_panel.setText(self.tr("Find and select an account first"))
             return
         lines = [f"{a.number}  {a.holder_name}  {STATUS_LABELS[a.status][lang]}",
                  f"{mask_id_number(a.id_number or '')}  {mask_phone(a.phone or '')}",
                  a.supply_address]
         if a.community and a.community.manager_name:
-            lines.append(_L["manager"].format(n=a.community.manager_name,
-                                              p=mask_phone(a.community.manager_phone or ""))
-                         [lang])
+            lines.append(self.tr("Customer manager: {n} {p}").format(
+                n=a.community.manager_name, p=mask_phone(a.community.manager_phone or "")))
         missing = missing_information(a)
-        lines.append(_L["missing"].format(m="、".join(m[lang] for m in missing))[lang]
-                     if missing else _L["complete"][lang])
+        separator = "、" if lang == "zh" else ", "
+        lines.append(self.tr("Missing: {m}").format(m=separator.join(m[lang] for m in missing))
+                     if missing else self.tr("Customer record complete"))
         self.account_panel.setText("\n".join(lines))
 
     # --- the request -----------------------------------------------------------------------
@@ -295,16 +274,16 @@ class CounterWindow(QMainWindow):
             self.message.setText(exc.reason[self.lang])
             return
         except OverrideNeeded as exc:
-            self.message.setText(_L["override"].format(
-                w="; ".join(w[self.lang] for w in exc.warnings))[self.lang])
+            self.message.setText(self.tr("A supervisor must confirm: {w}").format(
+                w="; ".join(w[self.lang] for w in exc.warnings)))
             return
         except PayloadInvalid as exc:
             self.message.setText("; ".join(r[self.lang] for r in exc.errors.values()))
             return
-        self.message.setText(_L["accepted"].format(n=recorded.receipt_no)[self.lang])
+        self.message.setText(self.tr("Accepted, receipt {n}").format(n=recorded.receipt_no))
         if self.redoing is not None and self.redoing.business is kind:
             close_task(s.cache, self.redoing.id, clerk=s.clerk, now=datetime.now(UTC),
-                       resolution=_L["redone"].format(n=recorded.receipt_no).en)
+                       resolution=f"redone, receipt {recorded.receipt_no}")
             self.redoing = None
             self.refresh_tasks()
         if recorded.account is not None:
@@ -312,7 +291,7 @@ class CounterWindow(QMainWindow):
             self._show_account()
         s.on_recorded()
         s.show_preview(ReceiptPreview(render_pdf(receipts[0], layout="80mm"),
-                                      recorded.receipt_no, lang=self.lang, parent=self))
+                                      recorded.receipt_no, parent=self))
 
     # --- receipts --------------------------------------------------------------------------
 
@@ -320,17 +299,18 @@ class CounterWindow(QMainWindow):
         """The latest receipts; choosing one prints it again, marked as a copy."""
         lang = self.lang
         dialog = QDialog(self)
-        dialog.setWindowTitle(_L["history"][lang])
+        dialog.setWindowTitle(self.tr("Receipt history"))
         listing = QListWidget(dialog)
         for entry in receipt_history(self.services.cache):
             issued = entry.issued_at.replace(tzinfo=UTC).astimezone(HALL_TZ)
-            item = QListWidgetItem(_L["history_line"].format(
-                no=entry.receipt_no, t=f"{issued:%m-%d %H:%M}",
-                b=BUSINESS_TYPES[entry.kind].label, acct=entry.account_number or "—",
-                state=entry.state, c=entry.copies_printed)[lang])
+            item = QListWidgetItem(self.tr("{no}  {t}  {b}  account {acct}  {state}  copies {c}")
+                                   .format(no=entry.receipt_no, t=f"{issued:%m-%d %H:%M}",
+                                           b=BUSINESS_TYPES[entry.kind].label[lang],
+                                           acct=entry.account_number or "—",
+                                           state=entry.state, c=entry.copies_printed))
             item.setData(Qt.ItemDataRole.UserRole, entry.receipt_no)
             listing.addItem(item)
-        reprint_button = QPushButton(_L["reprint"][lang], dialog)
+        reprint_button = QPushButton(self.tr("Reprint (Ctrl+R)"), dialog)
         reprint_button.setDefault(True)
         reprint_button.clicked.connect(dialog.accept)
         listing.itemActivated.connect(lambda _item: dialog.accept())
@@ -350,7 +330,7 @@ class CounterWindow(QMainWindow):
             self.message.setText(str(exc))
             return
         s.show_preview(ReceiptPreview(render_pdf(content, layout="80mm"), receipt_no,
-                                      lang=self.lang, parent=self))
+                                      parent=self))
 
     # --- tasks -----------------------------------------------------------------------------
 
@@ -358,11 +338,12 @@ class CounterWindow(QMainWindow):
         lang = self.lang
         self.tasks.clear()
         for task in open_tasks(self.services.cache):
-            line = _L["task_line"].format(
-                kind=_L[task.kind], b=BUSINESS_TYPES[task.business].label,
+            marker = (self.tr("[conflict]") if task.kind == "conflict" else
+                      self.tr("[rejected]"))
+            item = QListWidgetItem(self.tr("{kind} {b} account {no} {name} {phone}: {said}").format(
+                kind=marker, b=BUSINESS_TYPES[task.business].label[lang],
                 no=task.account_number or "—", name=task.customer_name or "",
-                phone=mask_phone(task.customer_phone or ""), said=task.server_said)
-            item = QListWidgetItem(line[lang])
+                phone=mask_phone(task.customer_phone or ""), said=task.server_said[lang]))
             item.setData(Qt.ItemDataRole.UserRole, task)
             self.tasks.addItem(item)
 
@@ -387,8 +368,8 @@ class CounterWindow(QMainWindow):
         task = self._current_task()
         if task is None:
             return
-        reason, ok = QInputDialog.getText(self, _L["cancel_task"][self.lang],
-                                          _L["cancel_reason"][self.lang])
+        reason, ok = QInputDialog.getText(self, self.tr("Cancel with a reason…"),
+                                          self.tr("Reason for cancelling:"))
         if ok and reason.strip():
             close_task(self.services.cache, task.id, clerk=self.services.clerk,
                        resolution=reason, now=datetime.now(UTC))
@@ -398,11 +379,11 @@ class CounterWindow(QMainWindow):
 
     def show_sync_status(self, status: SyncStatus) -> None:
         self._last_status = status
-        online = _L["online"] if status.online else _L["offline"]
+        online = self.tr("● online") if status.online else self.tr("● offline")
         last = (f"{status.last_pull_at.astimezone(HALL_TZ):%H:%M}" if status.last_pull_at
-                else _L["never"][self.lang])
-        self.sync_label.setText(_L["status"].format(
-            s=online, p=status.pending, c=status.open_tasks, t=last)[self.lang])
+                else self.tr("never"))
+        self.sync_label.setText(self.tr("{s}   pending {p}   conflicts {c}   last sync {t}")
+                                .format(s=online, p=status.pending, c=status.open_tasks, t=last))
         self.sync_label.setStyleSheet("color: #1b7f3a;" if status.online else
                                       "color: #b00020;")
         if status.open_tasks != self.tasks.count():

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 
 from hallclient.demo import HALL, DemoWorld, start_demo_server
 from hallclient.domain.business import BusinessKind
@@ -21,9 +21,33 @@ from hallclient.domain.text import Lang, Text
 from hallclient.receipts.content import HallInfo
 from hallclient.sync.worker import Backoff, SyncWorker
 from hallclient.ui.counter_window import CounterServices, CounterWindow
+from hallclient.ui.i18n import follow_language
+from hallserver.embedded import EmbeddedServer
 
-_CUT = Text("演示：断开网络", "Demo: cut the network")
-_RESTORE = Text("演示：恢复网络", "Demo: restore the network")
+
+class NetworkSwitch(QPushButton):
+    """Demo only: cuts and restores the network by stopping and starting the server."""
+
+    def __init__(self, server: EmbeddedServer, worker: SyncWorker, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.server = server
+        self.worker = worker
+        self.cut = False
+        self.clicked.connect(self.toggle)
+        follow_language(self, self.retranslate)
+
+    def retranslate(self) -> None:
+        self.setText(self.tr("Demo: restore the network") if self.cut else
+                     self.tr("Demo: cut the network"))
+
+    def toggle(self) -> None:
+        if self.cut:
+            self.server.start()
+        else:
+            self.server.stop()
+        self.cut = not self.cut
+        self.retranslate()
+        self.worker.wake()
 
 
 def run_gui_demo(*, lang: Lang = "zh") -> int:
@@ -44,19 +68,7 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
                 online_only=frozenset(BusinessKind(k) for k in terminal.settings.online_only),
                 on_recorded=worker.wake), lang=lang)
             worker.subscribe(window.status_bridge.changed.emit)
-            network = QPushButton(_CUT[lang], window)
-
-            def toggle_network() -> None:
-                if network.text() in (_CUT.zh, _CUT.en):
-                    server.stop()
-                    network.setText(_RESTORE[window.lang])
-                else:
-                    server.start()
-                    network.setText(_CUT[window.lang])
-                worker.wake()
-
-            network.clicked.connect(toggle_network)
-            window.statusBar().addWidget(network)
+            window.statusBar().addWidget(NetworkSwitch(server, worker, window))
             worker.start()
             window.show()
             code = app.exec()

@@ -25,9 +25,8 @@ from PySide6.QtWidgets import (
 from hallclient.domain.business import FieldKind, PayloadInvalid
 from hallclient.domain.text import Lang, Text
 from hallclient.forms.spec import ID_TYPE_CHOICES, FormField, FormSpec
+from hallclient.ui.i18n import current_language, follow_language
 
-_SUBMIT = Text("提交受理 (Ctrl+Enter)", "Submit (Ctrl+Enter)")
-_OPTIONAL = Text("（选填）", " (optional)")
 _ERROR_STYLE = "color: #b00020;"
 
 FieldWidget = QLineEdit | QComboBox | QCheckBox
@@ -36,11 +35,9 @@ FieldWidget = QLineEdit | QComboBox | QCheckBox
 class FormView(QWidget):
     submitted = Signal(dict)  # the cleaned payload
 
-    def __init__(self, spec: FormSpec, *, lang: Lang = "zh",
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, spec: FormSpec, *, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec = spec
-        self.lang = lang
         self.inputs: dict[str, FieldWidget] = {}
         self.labels: dict[str, QLabel] = {}
         self.errors: dict[str, QLabel] = {}
@@ -69,7 +66,7 @@ class FormView(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.submit_button, alignment=Qt.AlignmentFlag.AlignRight)
         layout.addStretch(1)
-        self.set_language(lang)
+        follow_language(self, self.retranslate)
 
     # --- building --------------------------------------------------------------------------
 
@@ -92,15 +89,19 @@ class FormView(QWidget):
             widget.installEventFilter(self)
         return widget
 
-    def set_language(self, lang: Lang) -> None:
-        """Relabel at once; what was typed stays."""
-        self.lang = lang
+    @property
+    def lang(self) -> Lang:
+        return current_language()
+
+    def retranslate(self) -> None:
+        """Relabel in the current language; what was typed stays."""
+        lang = self.lang
         self.title.setText(self.spec.title[lang])
         for field in self.spec.fields:
             label = field.field.label[lang]
             label = label[:1].upper() + label[1:]  # domain labels are mid-sentence words
             if not field.field.required:
-                label += _OPTIONAL[lang]
+                label += self.tr(" (optional)")
             self.labels[field.name].setText(label)
             widget = self.inputs[field.name]
             if isinstance(widget, QLineEdit):
@@ -108,7 +109,7 @@ class FormView(QWidget):
             elif isinstance(widget, QComboBox):
                 for i, (_value, choice) in enumerate(ID_TYPE_CHOICES):
                     widget.setItemText(i, choice[lang])
-        self.submit_button.setText(_SUBMIT[lang])
+        self.submit_button.setText(self.tr("Submit (Ctrl+Enter)"))
         for name in self.errors:
             self._check(name)
 

@@ -16,32 +16,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hallclient.domain.text import Lang, Text
 from hallclient.ui.background import run_in_background
+from hallclient.ui.i18n import follow_language
 from hallclient.ui.printing import PrintFailed, print_pdf, printer_names
-
-_LABELS = {
-    "title": Text("回执预览", "Receipt preview"),
-    "printer": Text("打印机：", "Printer:"),
-    "print": Text("打印 (Ctrl+P)", "Print (Ctrl+P)"),
-    "close": Text("关闭", "Close"),
-    "printing": Text("正在打印…", "Printing…"),
-    "printed": Text("已发送到 {p}", "Sent to {p}"),
-    "no_printer": Text("本机没有打印机，请在系统中添加", "No printer here; add one in the system"),
-}
 
 
 class ReceiptPreview(QDialog):
     printed = Signal(str)  # the printer's name
     print_failed = Signal(str)  # what went wrong, in words
 
-    def __init__(self, pdf: bytes, title: str, *, lang: Lang = "zh",
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, pdf: bytes, title: str, *, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.pdf = pdf
         self.title = title
-        self.lang = lang
-        self.setWindowTitle(f"{_LABELS['title'][lang]} {title}")
         self._buffer = QBuffer(self)
         self._buffer.setData(QByteArray(pdf))
         self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
@@ -54,37 +41,47 @@ class ReceiptPreview(QDialog):
         self.printers = QComboBox(self)
         names = printer_names()
         self.printers.addItems(names)
-        self.status = QLabel("" if names else _LABELS["no_printer"][lang], self)
-        self.print_button = QPushButton(_LABELS["print"][lang], self)
+        self.status = QLabel(self)
+        self.print_button = QPushButton(self)
         self.print_button.setDefault(True)  # Enter prints
         self.print_button.setEnabled(bool(names))
         self.print_button.clicked.connect(self.print_receipt)
-        close = QPushButton(_LABELS["close"][lang], self)
-        close.clicked.connect(self.reject)
+        self.close_button = QPushButton(self)
+        self.close_button.clicked.connect(self.reject)
         QShortcut(QKeySequence(QKeySequence.StandardKey.Print), self, self.print_receipt)
+        self.printer_label = QLabel(self)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel(_LABELS["printer"][lang], self))
+        bar.addWidget(self.printer_label)
         bar.addWidget(self.printers, 1)
         bar.addWidget(self.print_button)
-        bar.addWidget(close)
+        bar.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.status)
         layout.addLayout(bar)
         self.resize(520, 720)
+        follow_language(self, self.retranslate)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Receipt preview {n}").format(n=self.title))
+        self.printer_label.setText(self.tr("Printer:"))
+        self.print_button.setText(self.tr("Print (Ctrl+P)"))
+        self.close_button.setText(self.tr("Close"))
+        if not self.printers.count():
+            self.status.setText(self.tr("No printer here; add one in the system"))
 
     def print_receipt(self) -> None:
         if not self.print_button.isEnabled():
             return
         printer = self.printers.currentText() or None
         self.print_button.setEnabled(False)
-        self.status.setText(_LABELS["printing"][self.lang])
+        self.status.setText(self.tr("Printing…"))
         run_in_background(lambda: print_pdf(self.pdf, title=self.title, printer_name=printer),
                           on_done=self._printed, on_error=self._failed)
 
     def _printed(self, printer: str) -> None:
         self.print_button.setEnabled(True)
-        self.status.setText(_LABELS["printed"].format(p=printer)[self.lang])
+        self.status.setText(self.tr("Sent to {p}").format(p=printer))
         self.printed.emit(printer)
 
     def _failed(self, error: Exception) -> None:

@@ -1,0 +1,187 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>CounterWindow</name>
+    <message>
+        <source>account, ID number, phone, name or address (Ctrl+F)</source>
+        <translation>户号、证件号、电话、姓名或地址 (Ctrl+F)</translation>
+    </message>
+    <message>
+        <source>Reprint (Ctrl+R)</source>
+        <translation>补打回执 (Ctrl+R)</translation>
+    </message>
+    <message>
+        <source>Tasks (conflicts and rejections)</source>
+        <translation>待处理任务（冲突与退回）</translation>
+    </message>
+    <message>
+        <source>Redo on current details</source>
+        <translation>按最新信息重办</translation>
+    </message>
+    <message>
+        <source>Cancel with a reason…</source>
+        <translation>取消并注明原因…</translation>
+    </message>
+    <message>
+        <source>Find and select an account first</source>
+        <translation>请先查找并选定账户</translation>
+    </message>
+    <message>
+        <source>Customer manager: {n} {p}</source>
+        <translation>客户经理：{n} {p}</translation>
+    </message>
+    <message>
+        <source>Missing: {m}</source>
+        <translation>待补充：{m}</translation>
+    </message>
+    <message>
+        <source>Customer record complete</source>
+        <translation>客户信息完整</translation>
+    </message>
+    <message>
+        <source>A supervisor must confirm: {w}</source>
+        <translation>需主管确认：{w}</translation>
+    </message>
+    <message>
+        <source>Accepted, receipt {n}</source>
+        <translation>已受理，回执 {n}</translation>
+    </message>
+    <message>
+        <source>Receipt history</source>
+        <translation>回执记录</translation>
+    </message>
+    <message>
+        <source>{no}  {t}  {b}  account {acct}  {state}  copies {c}</source>
+        <translation>{no}  {t}  {b}  户号 {acct}  {state}  已补打 {c} 次</translation>
+    </message>
+    <message>
+        <source>[conflict]</source>
+        <translation>【冲突】</translation>
+    </message>
+    <message>
+        <source>[rejected]</source>
+        <translation>【退回】</translation>
+    </message>
+    <message>
+        <source>{kind} {b} account {no} {name} {phone}: {said}</source>
+        <translation>{kind} {b} 户号 {no} {name} {phone}：{said}</translation>
+    </message>
+    <message>
+        <source>Reason for cancelling:</source>
+        <translation>取消原因：</translation>
+    </message>
+    <message>
+        <source>● online</source>
+        <translation>● 在线</translation>
+    </message>
+    <message>
+        <source>● offline</source>
+        <translation>● 离线</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>{s}   pending {p}   conflicts {c}   last sync {t}</source>
+        <translation>{s}&#x3000;待发 {p} 笔&#x3000;冲突/退回 {c} 件&#x3000;上次同步 {t}</translation>
+    </message>
+</context>
+<context>
+    <name>FormView</name>
+    <message>
+        <source> (optional)</source>
+        <translation>（选填）</translation>
+    </message>
+    <message>
+        <source>Submit (Ctrl+Enter)</source>
+        <translation>提交受理 (Ctrl+Enter)</translation>
+    </message>
+</context>
+<context>
+    <name>LoginWindow</name>
+    <message>
+        <source>HallClient login</source>
+        <translation>HallClient 登录</translation>
+    </message>
+    <message>
+        <source>Server address</source>
+        <translation>服务器地址</translation>
+    </message>
+    <message>
+        <source>Hall id</source>
+        <translation>营业厅编号</translation>
+    </message>
+    <message>
+        <source>Terminal id</source>
+        <translation>终端编号</translation>
+    </message>
+    <message>
+        <source>Clerk id</source>
+        <translation>工号</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Log in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <source>Fill in every field</source>
+        <translation>请填写所有项目</translation>
+    </message>
+    <message>
+        <source>Logging in…</source>
+        <translation>正在登录…</translation>
+    </message>
+    <message>
+        <source>Server unreachable: logged in offline</source>
+        <translation>服务器不可达，已离线登录</translation>
+    </message>
+</context>
+<context>
+    <name>NetworkSwitch</name>
+    <message>
+        <source>Demo: restore the network</source>
+        <translation>演示：恢复网络</translation>
+    </message>
+    <message>
+        <source>Demo: cut the network</source>
+        <translation>演示：断开网络</translation>
+    </message>
+</context>
+<context>
+    <name>ReceiptPreview</name>
+    <message>
+        <source>Receipt preview {n}</source>
+        <translation>回执预览 {n}</translation>
+    </message>
+    <message>
+        <source>Printer:</source>
+        <translation>打印机：</translation>
+    </message>
+    <message>
+        <source>Print (Ctrl+P)</source>
+        <translation>打印 (Ctrl+P)</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>No printer here; add one in the system</source>
+        <translation>本机没有打印机，请在系统中添加</translation>
+    </message>
+    <message>
+        <source>Printing…</source>
+        <translation>正在打印…</translation>
+    </message>
+    <message>
+        <source>Sent to {p}</source>
+        <translation>已发送到 {p}</translation>
+    </message>
+</context>
+</TS>
