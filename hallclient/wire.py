@@ -121,6 +121,10 @@ class BootstrapPage(WireModel):
     next_after: str | None
     # Pull changes after this cursor once the bootstrap is done (taken at its first page).
     cursor: int
+    # How many accounts the caller's district has, for a progress indicator. Sent on the first
+    # page only (no `after`), so the later pages cost no COUNT; None on them, and from a server
+    # that predates the field.
+    total: int | None = Field(default=None, ge=0)
 
 
 RECEIPT_NO_PATTERN = r"^[A-Za-z0-9-]{1,40}$"

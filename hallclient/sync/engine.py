@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from hallclient.auth.secrets import SecretStore
 from hallclient.domain.business import BusinessKind
 from hallclient.domain.text import Text
+from hallclient.store.accounts import count_accounts
 from hallclient.store.cache import Cache
 from hallclient.store.models import OutboxRow, ReceiptRow, SyncStateRow
 from hallclient.sync.api import NotAuthenticated, ServerApi, ServerRefused, ServerUnreachable
@@ -92,6 +93,31 @@ class SyncSummary:
         return self.describe().en
 
 
+@dataclass(frozen=True, slots=True)
+class BootstrapProgress:
+    """Where a running bootstrap stands; reported after each page is stored.
+
+    `received`: the accounts in the cache so far, those stored by an earlier, interrupted run
+    included. `total`: the district's accounts as the server counted them at the first page;
+    None when no first page was seen by this engine (a bootstrap resumed after a restart: the
+    cache does not keep the total), or from a server that does not send it. Accounts opened
+    while the pages come can take `received` past `total`; `fraction` is clamped.
+    """
+
+    received: int
+    total: int | None
+
+    @property
+    def fraction(self) -> float | None:
+        """Done share in [0, 1]; None when the total is unknown (show a busy indicator)."""
+        if self.total is None:
+            return None
+        return 1.0 if self.total == 0 else min(1.0, self.received / self.total)
+
+
+BootstrapListener = Callable[[BootstrapProgress], None]
+
+
 def sync_state(session: Session) -> SyncStateRow:
     state = session.get(SyncStateRow, 1)
     if state is None:
@@ -114,20 +140,35 @@ class SyncEngine:
         self.api = credentials.api
         self.page_size = page_size
         self.push_batch = push_batch
+        # The district's size from the first bootstrap page, kept so that a bootstrap this
+        # process resumes (after a network cut) still knows it. Not stored in the cache.
+        self._bootstrap_total: int | None = None
 
     # --- bootstrap -------------------------------------------------------------------------
 
-    def bootstrap(self) -> int:
-        """Fill an empty cache from the server; resumes where an interrupted one stopped."""
+    def bootstrap(self, on_progress: BootstrapListener | None = None) -> int:
+        """Fill an empty cache from the server; resumes where an interrupted one stopped.
+
+        Returns the accounts received by this call. `on_progress` is called (on this thread)
+        after each page is stored, never when the bootstrap was done already."""
         received = 0
+        in_cache: int | None = None  # accounts in the cache, counted once, when listened to
         while True:
             with self.cache.read() as session:
                 state = session.get(SyncStateRow, 1)
                 if state is not None and state.bootstrap_done:
                     return received
                 after = state.bootstrap_after if state else None
+                if on_progress is not None and in_cache is None:
+                    in_cache = count_accounts(session)  # includes what earlier runs stored
             page = self.credentials.call(partial(self.api.bootstrap, after, self.page_size))
-            received += self._store_bootstrap_page(page, first=after is None)
+            stored = self._store_bootstrap_page(page, first=after is None)
+            received += stored
+            if page.total is not None:
+                self._bootstrap_total = page.total
+            if on_progress is not None and in_cache is not None:
+                in_cache += stored
+                on_progress(BootstrapProgress(in_cache, self._bootstrap_total))
 
     def _store_bootstrap_page(self, page: BootstrapPage, *, first: bool) -> int:
         with self.cache.write() as session:
@@ -208,10 +249,12 @@ class SyncEngine:
 
     # --- all of it -------------------------------------------------------------------------
 
-    def sync_once(self) -> SyncSummary:
-        """Bootstrap if needed, push, then pull. Raises ServerUnreachable or LoginNeeded."""
+    def sync_once(self, *, on_bootstrap: BootstrapListener | None = None) -> SyncSummary:
+        """Bootstrap if needed, push, then pull. Raises ServerUnreachable or LoginNeeded.
+
+        `on_bootstrap` is given the bootstrap's progress after each page, if one runs."""
         summary = SyncSummary()
-        summary.bootstrapped = self.bootstrap()
+        summary.bootstrapped = self.bootstrap(on_bootstrap)
         self.push(summary)
         summary.pulled = self.pull()
         with self.cache.read() as session:

@@ -3,7 +3,8 @@
 The worker syncs every `interval` seconds, at once when woken (a new operation was recorded),
 and backs off exponentially, with jitter, while the server cannot be reached; then it only
 probes /health, which is cheap, until the server answers again. Each round publishes a
-`SyncStatus` to the subscribers (the UI marshals it onto its own thread).
+`SyncStatus` to the subscribers (the UI marshals it onto its own thread); a round that
+bootstraps the cache publishes one after each page as well, with its progress.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from hallclient.store.cache import Cache
 from hallclient.store.models import OutboxRow, SyncStateRow, TaskRow
 from hallclient.sync.api import ServerRefused, ServerUnreachable
-from hallclient.sync.engine import LoginNeeded, SyncEngine, SyncSummary
+from hallclient.sync.engine import BootstrapProgress, LoginNeeded, SyncEngine, SyncSummary
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ class SyncStatus:
     last_push_at: datetime | None
     last_error: str | None = None
     retry_in: float | None = None  # seconds, while offline
+    # Set while a bootstrap fills the cache (a status after each page); None otherwise.
+    bootstrap: BootstrapProgress | None = None
 
     def staleness(self, now: datetime) -> float | None:
         """Seconds since the cache last heard from the server (None: never)."""
@@ -47,7 +50,8 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def read_status(cache: Cache, *, online: bool | None, login_needed: bool = False,
-                last_error: str | None = None, retry_in: float | None = None) -> SyncStatus:
+                last_error: str | None = None, retry_in: float | None = None,
+                bootstrap: BootstrapProgress | None = None) -> SyncStatus:
     with cache.read() as session:
         pending, oldest = session.execute(
             select(func.count(), func.min(OutboxRow.created_at))
@@ -58,7 +62,7 @@ def read_status(cache: Cache, *, online: bool | None, login_needed: bool = False
         last_pull = state.last_pull_at if state else None
         last_push = state.last_push_at if state else None
     return SyncStatus(online, login_needed, pending, _aware(oldest), open_tasks,
-                      _aware(last_pull), _aware(last_push), last_error, retry_in)
+                      _aware(last_pull), _aware(last_push), last_error, retry_in, bootstrap)
 
 
 class Backoff:
@@ -116,9 +120,10 @@ class SyncWorker:
         return self._online
 
     def _publish(self, *, login_needed: bool = False, last_error: str | None = None,
-                 retry_in: float | None = None) -> None:
+                 retry_in: float | None = None,
+                 bootstrap: BootstrapProgress | None = None) -> None:
         status = read_status(self.engine.cache, online=self._online, login_needed=login_needed,
-                             last_error=last_error, retry_in=retry_in)
+                             last_error=last_error, retry_in=retry_in, bootstrap=bootstrap)
         for listener in list(self._listeners):
             try:
                 listener(status)
@@ -135,7 +140,7 @@ class SyncWorker:
                 self._publish(last_error=str(exc), retry_in=delay)
                 return delay
         try:
-            self.last_summary = self.engine.sync_once()
+            self.last_summary = self.engine.sync_once(on_bootstrap=self._bootstrap_progress)
         except ServerUnreachable as exc:
             self._online = False
             delay = self.backoff.next_delay()
@@ -154,6 +159,11 @@ class SyncWorker:
         self.backoff.reset()
         self._publish()
         return self.interval
+
+    def _bootstrap_progress(self, progress: BootstrapProgress) -> None:
+        # A page has arrived: the server is reachable, whatever the round was started as.
+        self._online = True
+        self._publish(bootstrap=progress)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hallclient.wire import MAX_PAGE, BootstrapPage, ChangesPage, PushRequest, PushResponse
 from hallserver.accounts import rows_to_wire
@@ -48,14 +48,18 @@ def bootstrap(caller: CallerDep, session: SessionDep,
     """The district's accounts by number, a page at a time; resumable from any page."""
     cursor = session.scalars(
         select(DistrictRow.last_seq).where(DistrictRow.code == caller.district)).one()
-    query = select(AccountRow).where(AccountRow.district == caller.district)
+    in_district = AccountRow.district == caller.district
+    # The district's size on the first page only: the later ones stay a plain range read.
+    total = None if after is not None else session.scalar(
+        select(func.count()).select_from(AccountRow).where(in_district))
+    query = select(AccountRow).where(in_district)
     if after is not None:
         query = query.where(AccountRow.number > after)
     rows = session.scalars(query.order_by(AccountRow.number).limit(limit + 1)).all()
     page = list(rows[:limit])
     return _json(BootstrapPage(accounts=rows_to_wire(session, page),
                                next_after=page[-1].number if len(rows) > limit else None,
-                               cursor=cursor))
+                               cursor=cursor, total=total))
 
 
 @router.post("/push", response_model=PushResponse)
