@@ -132,3 +132,46 @@ def test_reprint_from_the_history_is_marked_as_a_copy_and_audited(qtbot, window,
         assert s.scalars(select(AuditRow.action).where(AuditRow.action == "reprint")).all() == [
             "reprint"]
         assert s.scalars(select(ReceiptRow.copies_printed)).one() == 1
+
+
+def test_account_panel_lists_its_operations_and_follows_their_sync_state(qtbot, window):
+    target = find_one(qtbot, window)
+    assert window.history.count() == 0
+    window.open_form(BusinessKind.SUSPEND)
+    window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": target.id_number})
+    window.form_views[BusinessKind.SUSPEND].submit()
+    [line] = [window.history.item(i).text() for i in range(window.history.count())]
+    assert "Suspension of supply" in line and "waiting to send" in line
+    assert "GZ-TH-01-T01-" in line
+    with window.services.cache.write() as s:  # the server has applied it
+        s.scalars(select(OutboxRow)).one().state = "applied"
+    window.status_bridge.changed.emit(SyncStatus(
+        online=True, login_needed=False, pending=0, oldest_pending_at=None, open_tasks=0,
+        last_pull_at=None, last_push_at=None))
+    assert "synced" in window.history.item(0).text()
+    window.set_language("zh")
+    assert "已同步" in window.history.item(0).text()
+    window.results.clearSelection()
+    window.search.clear()
+    qtbot.keyClicks(window.search, "no such account")
+    qtbot.waitUntil(lambda: window.account is None)
+    assert window.history.count() == 0
+
+
+def test_a_bootstrap_shows_its_progress_until_it_is_done(qtbot, window):
+    from hallclient.sync.engine import BootstrapProgress
+
+    def status(progress):
+        return SyncStatus(online=True, login_needed=False, pending=0, oldest_pending_at=None,
+                          open_tasks=0, last_pull_at=None, last_push_at=None,
+                          bootstrap=progress)
+
+    assert not window.bootstrap_progress.isVisible()
+    window.status_bridge.changed.emit(status(BootstrapProgress(received=400, total=1000)))
+    bar = window.bootstrap_progress
+    assert bar.isVisible() and (bar.value(), bar.maximum()) == (400, 1000)
+    assert bar.text() == "Loading accounts: 400 of 1000"
+    window.status_bridge.changed.emit(status(BootstrapProgress(received=1200, total=None)))
+    assert bar.isVisible() and bar.maximum() == 0  # busy: the size is not known
+    window.status_bridge.changed.emit(status(None))
+    assert not bar.isVisible()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QGridLayout,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -36,6 +37,7 @@ from hallclient.forms import FORMS
 from hallclient.receipts.content import HallInfo, ReceiptContent, build_receipt
 from hallclient.receipts.history import ReceiptUnavailable, receipt_history, reprint
 from hallclient.receipts.render import render_pdf
+from hallclient.store.account_history import SYNC_STATE_LABELS, SyncState, account_history
 from hallclient.store.accounts import load_account
 from hallclient.store.cache import Cache
 from hallclient.store.operations import (
@@ -47,11 +49,16 @@ from hallclient.store.operations import (
 )
 from hallclient.store.search import search_accounts
 from hallclient.store.tasks import Task, close_task, open_tasks
+from hallclient.sync.engine import BootstrapProgress
 from hallclient.sync.worker import SyncStatus
 from hallclient.ui.background import run_in_background
 from hallclient.ui.form_view import FormView
 from hallclient.ui.i18n import current_language, follow_language, use_language
 from hallclient.ui.receipt_preview import ReceiptPreview
+
+# Pending amber, synced green, conflicts and rejections red: the same as the status bar.
+_STATE_COLOURS = {SyncState.PENDING: "#8a5a00", SyncState.SYNCED: "#1b7f3a",
+                  SyncState.CONFLICT: "#b00020", SyncState.REJECTED: "#b00020"}
 
 
 @dataclass
@@ -134,7 +141,11 @@ class CounterWindow(QMainWindow):
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.search)
         left_layout.addWidget(self.results, 1)
-        left_layout.addWidget(self.account_panel, 1)
+        left_layout.addWidget(self.account_panel)
+        self.history_title = QLabel(self)
+        self.history = QListWidget(self)
+        left_layout.addWidget(self.history_title)
+        left_layout.addWidget(self.history, 1)
         self.tasks_title = QLabel(self)
         self.tasks = QListWidget(self)
         self.redo_button = QPushButton(self)
@@ -159,6 +170,10 @@ class CounterWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.sync_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.sync_label, 1)
+        # Shown while a bootstrap fills the cache: a new terminal's first minutes.
+        self.bootstrap_progress = QProgressBar(self)
+        self.bootstrap_progress.hide()
+        self.statusBar().addPermanentWidget(self.bootstrap_progress)
         self.resize(1200, 760)
 
     @property
@@ -183,6 +198,7 @@ class CounterWindow(QMainWindow):
         # read the current one.
         self.language_button.setText("English (Ctrl+L)" if lang == "zh" else "中文 (Ctrl+L)")
         self.reprint_button.setText(self.tr("Reprint (Ctrl+R)"))
+        self.history_title.setText(self.tr("Operations at this counter"))
         self.tasks_title.setText(self.tr("Tasks (conflicts and rejections)"))
         self.redo_button.setText(self.tr("Redo on current details"))
         self.cancel_task_button.setText(self.tr("Cancel with a reason…"))
@@ -224,12 +240,15 @@ class CounterWindow(QMainWindow):
 
     def _show_account(self) -> None:
         a, lang = self.account, self.lang
+        self._show_history()
         if a is None:
             self.account_panel.setText(self.tr("Find and select an account first"))
             return
         lines = [f"{a.number}  {a.holder_name}  {STATUS_LABELS[a.status][lang]}",
                  f"{mask_id_number(a.id_number or '')}  {mask_phone(a.phone or '')}",
                  a.supply_address]
+        if a.community:
+            lines.append(a.community.name)
         if a.community and a.community.manager_name:
             lines.append(self.tr("Customer manager: {n} {p}").format(
                 n=a.community.manager_name, p=mask_phone(a.community.manager_phone or "")))
@@ -238,6 +257,22 @@ class CounterWindow(QMainWindow):
         lines.append(self.tr("Missing: {m}").format(m=separator.join(m[lang] for m in missing))
                      if missing else self.tr("Customer record complete"))
         self.account_panel.setText("\n".join(lines))
+
+    def _show_history(self) -> None:
+        """The account's operations made here, each with where it stands with the server."""
+        self.history.clear()
+        if self.account is None:
+            return
+        with self.services.cache.read() as session:
+            entries = account_history(session, self.account.number)
+        for entry in entries:
+            made = entry.created_at.astimezone(HALL_TZ)
+            item = QListWidgetItem(f"{made:%m-%d %H:%M}  "
+                                   f"{BUSINESS_TYPES[entry.kind].label[self.lang]}  "
+                                   f"{entry.receipt_no or ''}  "
+                                   f"{SYNC_STATE_LABELS[entry.state][self.lang]}")
+            item.setForeground(QColor(_STATE_COLOURS[entry.state]))
+            self.history.addItem(item)
 
     # --- the request -----------------------------------------------------------------------
 
@@ -386,5 +421,20 @@ class CounterWindow(QMainWindow):
                                 .format(s=online, p=status.pending, c=status.open_tasks, t=last))
         self.sync_label.setStyleSheet("color: #1b7f3a;" if status.online else
                                       "color: #b00020;")
+        self._show_bootstrap(status.bootstrap)
         if status.open_tasks != self.tasks.count():
             self.refresh_tasks()
+        self._show_history()  # an operation's sync state may have changed
+
+    def _show_bootstrap(self, progress: BootstrapProgress | None) -> None:
+        bar = self.bootstrap_progress
+        bar.setVisible(progress is not None)
+        if progress is None:
+            return
+        if progress.total:
+            bar.setRange(0, progress.total)
+            bar.setValue(min(progress.received, progress.total))
+            bar.setFormat(self.tr("Loading accounts: %v of %m"))
+        else:  # resumed after a restart: the district's size is not known here
+            bar.setRange(0, 0)
+            bar.setFormat(self.tr("Loading accounts: {n}").format(n=progress.received))

@@ -12,6 +12,10 @@
         <translation>补打回执 (Ctrl+R)</translation>
     </message>
     <message>
+        <source>Operations at this counter</source>
+        <translation>本柜台办理记录</translation>
+    </message>
+    <message>
         <source>Tasks (conflicts and rejections)</source>
         <translation>待处理任务（冲突与退回）</translation>
     </message>
@@ -86,6 +90,14 @@
     <message>
         <source>{s}   pending {p}   conflicts {c}   last sync {t}</source>
         <translation>{s}&#x3000;待发 {p} 笔&#x3000;冲突/退回 {c} 件&#x3000;上次同步 {t}</translation>
+    </message>
+    <message>
+        <source>Loading accounts: %v of %m</source>
+        <translation>正在载入账户：%v / %m</translation>
+    </message>
+    <message>
+        <source>Loading accounts: {n}</source>
+        <translation>正在载入账户：{n}</translation>
     </message>
 </context>
 <context>
