@@ -1,0 +1,53 @@
+"""Nothing cut off: the counter window in both languages, with each form open, at the logical
+size of a 1920x1080 screen at 150% scaling (1280x720, less a taskbar). Qt lays out in logical
+pixels, so what fits here fits at 125-150% on the halls' 1080p screens."""
+
+import pytest
+from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
+
+from hallclient.domain.text import Text
+from hallclient.forms import FORMS
+from hallclient.receipts.content import HallInfo
+from hallclient.store.accounts import load_account
+from hallclient.store.operations import TerminalIdentity
+from hallclient.ui.counter_window import CounterServices, CounterWindow
+from tests.factories import account
+
+SCREEN_AT_150 = (1280, 680)
+
+
+def cut_off(window: QWidget) -> list[str]:
+    """The visible labels and buttons whose text does not fit the room they were given."""
+    out = []
+    for w in window.findChildren(QWidget):
+        if not w.isVisible() or w.width() == 0:
+            continue
+        if isinstance(w, QLabel) and w.text():
+            if w.wordWrap():
+                needed = w.heightForWidth(w.width())
+                if needed > w.height():
+                    out.append(f"{w.text()!r}: {needed} px high, has {w.height()}")
+            elif w.sizeHint().width() > w.width():
+                out.append(f"{w.text()!r}: {w.sizeHint().width()} px wide, has {w.width()}")
+        elif isinstance(w, QAbstractButton) and w.text():
+            if w.sizeHint().width() > w.width():
+                out.append(f"{w.text()!r}: {w.sizeHint().width()} px wide, has {w.width()}")
+    return out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_text_is_cut_off_at_150_percent(qtbot, one_account_cache, lang):
+    window = CounterWindow(CounterServices(
+        one_account_cache, TerminalIdentity("GZ-TH-01", "T01", "k" * 64), "gz-th-01-c1",
+        HallInfo("GZ-TH-01", Text("广州供电局天河营业厅", "Tianhe Service Hall"))), lang=lang)
+    qtbot.addWidget(window)
+    window.resize(*SCREEN_AT_150)
+    window.show()
+    assert window.width() <= SCREEN_AT_150[0] and window.height() <= SCREEN_AT_150[1]
+    with one_account_cache.read() as s:
+        window.account = load_account(s, account().number)
+    for kind in FORMS:
+        window.open_form(kind)
+        window.form_views[kind].submit()  # every required field says what is missing
+        qtbot.wait(10)  # let the layouts settle
+        assert cut_off(window) == [], kind
