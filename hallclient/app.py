@@ -85,7 +85,7 @@ def run_app(*, lang: Lang = "zh") -> int:
         on_recorded=worker.wake), lang=lang)
     worker.subscribe(window.status_bridge.changed.emit)
     worker.start()
-    window.show()
+    window.showMaximized()  # the clerk's one window, all day
     code = app.exec()
     worker.stop()
     terminal.api.close()

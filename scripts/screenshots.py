@@ -1,9 +1,11 @@
 """Screenshots of each screen of the desktop client, in Chinese and in English.
 
-    .venv/bin/python scripts/screenshots.py [OUT_DIR]      (default: /tmp/hallclient-screens)
+    .venv/bin/python scripts/screenshots.py [OUT_DIR] [--scale 1.5]
+                                          (default: /tmp/hallclient-screens)
 
 Runs on a virtual screen: under Xvfb (xcb) when `xvfb-run` is installed, else Qt's offscreen
-platform. The PNGs are written outside the repository, to be looked at, not committed.
+platform. With --scale, Qt scales as a 125-150% desktop does, on a 1920x1080 screen. The PNGs
+are written outside the repository, to be looked at, not committed.
 """
 
 from __future__ import annotations
@@ -17,17 +19,26 @@ import time
 from pathlib import Path
 
 
-def _reexec_under_xvfb() -> None:
+def _reexec_under_xvfb(scale: str | None) -> None:
+    if scale:
+        os.environ["QT_SCALE_FACTOR"] = scale
     if os.environ.get("HALLCLIENT_SCREENS_CHILD") or not shutil.which("xvfb-run"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         return
     env = {**os.environ, "HALLCLIENT_SCREENS_CHILD": "1", "QT_QPA_PLATFORM": "xcb"}
-    sys.exit(subprocess.call(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24",
+    screen = "1920x1080x24" if scale else "1280x800x24"
+    sys.exit(subprocess.call(["xvfb-run", "-a", "-s", f"-screen 0 {screen}",
                               sys.executable, *sys.argv], env=env))
 
 
 def main() -> None:
-    _reexec_under_xvfb()
+    args = sys.argv[1:]
+    scale = None
+    if "--scale" in args:
+        at = args.index("--scale")
+        scale = args[at + 1]
+        del args[at:at + 2]
+    _reexec_under_xvfb(scale)
     from PySide6.QtWidgets import QApplication, QWidget
 
     from hallclient.config import Settings
@@ -35,10 +46,13 @@ def main() -> None:
     from hallclient.domain.business import BusinessKind
     from hallclient.domain.text import Text
     from hallclient.receipts.content import HallInfo
+    from hallclient.sync.engine import BootstrapProgress
+    from hallclient.sync.worker import read_status
     from hallclient.ui.counter_window import CounterServices, CounterWindow
+    from hallclient.ui.i18n import use_language
     from hallclient.ui.login_window import LoginWindow
 
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/hallclient-screens")
+    out = Path(args[0] if args else "/tmp/hallclient-screens")
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
 
@@ -57,14 +71,28 @@ def main() -> None:
         server, engine, _ = start_demo_server(Path(tmp))
         world = DemoWorld(Path(tmp), server, engine, [], "zh")
         terminal = world.terminal("T01", "gz-th-01-c1")
+        colleague = world.terminal("T02", "gz-th-01-c2")
+        terminal.engine.sync_once()
+        colleague.engine.sync_once()
+        # A live conflict for the tasks panel: T02 changes an account's contact details and
+        # syncs; T01 had changed the same account's phone meanwhile.
+        contested = terminal.accounts()[5]
+        holder = {"applicant_id_type": contested.id_type,
+                  "applicant_id_number": contested.id_number}
+        colleague.record(BusinessKind.CONTACT_CHANGE, contested,
+                         {**holder, "mailing_address": "广州市天河区体育西路103号"})
+        colleague.engine.sync_once()
+        terminal.record(BusinessKind.CONTACT_CHANGE, contested, {**holder, "phone": "13922223333"})
         terminal.engine.sync_once()
         for row, lang in enumerate(("zh", "en")):
-            shoot(LoginWindow(Settings(), lambda *a: None, lang=lang), f"login-first-run-{lang}")
+            use_language(lang)
+            shoot(LoginWindow(Settings(), lambda *a: None), f"login-first-run-{lang}")
             previews = []
             window = CounterWindow(CounterServices(
                 terminal.cache, terminal.identity, terminal.clerk,
                 HallInfo("GZ-TH-01", Text("广州供电局天河营业厅", "Tianhe Service Hall")),
                 show_preview=previews.append), lang=lang)
+            window.status_bridge.changed.emit(read_status(terminal.cache, online=True))
             window.search.setText("陈")
             settle()
             window.results.setCurrentRow(row)  # another account for each language
@@ -78,10 +106,15 @@ def main() -> None:
             shoot(window, f"counter-after-suspend-{lang}")
             if previews:
                 shoot(previews[0], f"receipt-preview-{lang}")
+            window.tasks.setCurrentRow(0)
+            window.redo_task()  # the conflict reopened on the account as it is now
+            window.status_bridge.changed.emit(read_status(
+                terminal.cache, online=False, bootstrap=BootstrapProgress(41_000, 100_000)))
+            shoot(window, f"counter-conflict-redo-offline-bootstrapping-{lang}")
             window.close()
         terminal.close()
+        colleague.close()
         server.stop()
-
 
 if __name__ == "__main__":
     main()

@@ -3,13 +3,15 @@ size of a 1920x1080 screen at 150% scaling (1280x720, less a taskbar). Qt lays o
 pixels, so what fits here fits at 125-150% on the halls' 1080p screens."""
 
 import pytest
-from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractButton, QLabel, QProgressBar, QWidget
 
 from hallclient.domain.text import Text
 from hallclient.forms import FORMS
 from hallclient.receipts.content import HallInfo
 from hallclient.store.accounts import load_account
 from hallclient.store.operations import TerminalIdentity
+from hallclient.sync.engine import BootstrapProgress
+from hallclient.sync.worker import read_status
 from hallclient.ui.counter_window import CounterServices, CounterWindow
 from tests.factories import account
 
@@ -29,6 +31,10 @@ def cut_off(window: QWidget) -> list[str]:
                     out.append(f"{w.text()!r}: {needed} px high, has {w.height()}")
             elif w.sizeHint().width() > w.width():
                 out.append(f"{w.text()!r}: {w.sizeHint().width()} px wide, has {w.width()}")
+        elif isinstance(w, QProgressBar) and w.text():
+            needed = w.fontMetrics().horizontalAdvance(w.text())
+            if needed > w.width():
+                out.append(f"{w.text()!r}: {needed} px wide, has {w.width()}")
         elif isinstance(w, QAbstractButton) and w.text():
             if w.sizeHint().width() > w.width():
                 out.append(f"{w.text()!r}: {w.sizeHint().width()} px wide, has {w.width()}")
@@ -46,6 +52,8 @@ def test_no_text_is_cut_off_at_150_percent(qtbot, one_account_cache, lang):
     assert window.width() <= SCREEN_AT_150[0] and window.height() <= SCREEN_AT_150[1]
     with one_account_cache.read() as s:
         window.account = load_account(s, account().number)
+    window.status_bridge.changed.emit(read_status(one_account_cache, online=False,
+                                                  bootstrap=BootstrapProgress(41_000, 100_000)))
     for kind in FORMS:
         window.open_form(kind)
         window.form_views[kind].submit()  # every required field says what is missing

@@ -144,10 +144,12 @@ class CounterWindow(QMainWindow):
         left_layout.addWidget(self.account_panel)
         self.history_title = QLabel(self)
         self.history = QListWidget(self)
+        self.history.setWordWrap(True)
         left_layout.addWidget(self.history_title)
         left_layout.addWidget(self.history, 1)
         self.tasks_title = QLabel(self)
         self.tasks = QListWidget(self)
+        self.tasks.setWordWrap(True)  # the server's reason is read in full
         self.redo_button = QPushButton(self)
         self.redo_button.clicked.connect(self.redo_task)
         self.cancel_task_button = QPushButton(self)
@@ -167,6 +169,7 @@ class CounterWindow(QMainWindow):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([460, 740])  # room for an address in the results, a task's reason
         self.setCentralWidget(splitter)
         self.sync_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.sync_label, 1)
@@ -174,7 +177,9 @@ class CounterWindow(QMainWindow):
         self.bootstrap_progress = QProgressBar(self)
         self.bootstrap_progress.hide()
         self.statusBar().addPermanentWidget(self.bootstrap_progress)
-        self.resize(1200, 760)
+        # At 150% a 1080p screen has 1280x720 logical pixels: never open larger than the screen.
+        room = self.screen().availableGeometry()
+        self.resize(min(1200, room.width()), min(760, room.height()))
 
     @property
     def lang(self) -> Lang:
@@ -435,6 +440,7 @@ class CounterWindow(QMainWindow):
             bar.setRange(0, progress.total)
             bar.setValue(min(progress.received, progress.total))
             bar.setFormat(self.tr("Loading accounts: %v of %m"))
+            bar.setMinimumWidth(bar.fontMetrics().horizontalAdvance(bar.text()) + 24)
         else:  # resumed after a restart: the district's size is not known here
             bar.setRange(0, 0)
             bar.setFormat(self.tr("Loading accounts: {n}").format(n=progress.received))
