@@ -41,7 +41,7 @@ def test_task_is_listed_with_the_customer_and_what_the_server_said(conflicted):
     assert "version" in line
 
 
-def test_redo_opens_the_form_filled_as_asked_and_closes_the_task(conflicted):
+def test_redo_opens_the_form_filled_as_asked_and_closes_the_task(qtbot, conflicted):
     window, second, _account, previews = conflicted
     window.tasks.setCurrentRow(0)
     window.redo_task()
@@ -50,7 +50,8 @@ def test_redo_opens_the_form_filled_as_asked_and_closes_the_task(conflicted):
     assert view.values()["phone"] == "13911112222"
     assert window.account.status.value == "suspended"  # the account as it is now
     view.submit()
-    assert "Accepted" in window.message.text() and len(previews) == 1
+    assert "Accepted" in window.message.text()
+    qtbot.waitUntil(lambda: len(previews) == 1)  # rendered off the UI thread
     assert open_tasks(second.cache) == [] and window.tasks.count() == 0
 
 

@@ -77,6 +77,7 @@ def test_suspend_from_the_keyboard_records_it_and_shows_the_receipt(qtbot, windo
     qtbot.keyClick(view.inputs["resume_on"], Qt.Key.Key_Return)  # last field: submit
     assert "Accepted, receipt GZ-TH-01-T01-" in window.message.text()
     assert window.account.status is AccountStatus.SUSPENDED
+    qtbot.waitUntil(lambda: len(window.previews) == 1)  # rendered off the UI thread
     [preview] = window.previews
     assert preview.document.pageCount() == 1
     with window.services.cache.read() as s:
@@ -122,9 +123,10 @@ def test_reprint_from_the_history_is_marked_as_a_copy_and_audited(qtbot, window,
     window.open_form(BusinessKind.SUSPEND)
     window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": target.id_number})
     window.form_views[BusinessKind.SUSPEND].submit()
+    qtbot.waitUntil(lambda: len(window.previews) == 1)
     monkeypatch.setattr(QDialog, "exec", lambda self: 1)  # the clerk picks the latest
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
-    assert len(window.previews) == 2
+    qtbot.waitUntil(lambda: len(window.previews) == 2)
     copy_text = subprocess.run(["pdftotext", "-", "-"], input=window.previews[1].pdf,
                                capture_output=True, check=True).stdout.decode()
     assert "COPY" in copy_text or "补打副本" in copy_text
@@ -175,3 +177,22 @@ def test_a_bootstrap_shows_its_progress_until_it_is_done(qtbot, window):
     assert bar.isVisible() and bar.maximum() == 0  # busy: the size is not known
     window.status_bridge.changed.emit(status(None))
     assert not bar.isVisible()
+
+
+def test_a_receipt_that_cannot_be_drawn_is_said_and_the_request_stays_recorded(
+        qtbot, window, monkeypatch):
+    import hallclient.ui.counter_window as module
+
+    def broken(*args, **kwargs):
+        raise OSError("font file unreadable")
+
+    monkeypatch.setattr(module, "render_pdf", broken)
+    target = find_one(qtbot, window)
+    window.open_form(BusinessKind.SUSPEND)
+    window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": target.id_number})
+    window.form_views[BusinessKind.SUSPEND].submit()
+    qtbot.waitUntil(lambda: "could not be drawn" in window.message.text())
+    assert "font file unreadable" in window.message.text() and window.previews == []
+    assert "GZ-TH-01-T01-" in window.message.text() and "Ctrl+R" in window.message.text()
+    with window.services.cache.read() as s:  # reprint (Ctrl+R) can draw it later
+        assert s.scalars(select(ReceiptRow.receipt_no)).one().startswith("GZ-TH-01-T01-")

@@ -19,25 +19,21 @@ SCREEN_AT_150 = (1280, 680)
 
 
 def cut_off(window: QWidget) -> list[str]:
-    """The visible labels and buttons whose text does not fit the room they were given."""
+    """The visible labels, buttons and bars whose text does not fit the room they were given."""
     out = []
     for w in window.findChildren(QWidget):
         if not w.isVisible() or w.width() == 0:
             continue
-        if isinstance(w, QLabel) and w.text():
-            if w.wordWrap():
-                needed = w.heightForWidth(w.width())
-                if needed > w.height():
-                    out.append(f"{w.text()!r}: {needed} px high, has {w.height()}")
-            elif w.sizeHint().width() > w.width():
-                out.append(f"{w.text()!r}: {w.sizeHint().width()} px wide, has {w.width()}")
+        if isinstance(w, QLabel) and w.text() and w.wordWrap():
+            needed, has = w.heightForWidth(w.width()), w.height()
+        elif isinstance(w, (QLabel, QAbstractButton)) and w.text():
+            needed, has = w.sizeHint().width(), w.width()
         elif isinstance(w, QProgressBar) and w.text():
-            needed = w.fontMetrics().horizontalAdvance(w.text())
-            if needed > w.width():
-                out.append(f"{w.text()!r}: {needed} px wide, has {w.width()}")
-        elif isinstance(w, QAbstractButton) and w.text():
-            if w.sizeHint().width() > w.width():
-                out.append(f"{w.text()!r}: {w.sizeHint().width()} px wide, has {w.width()}")
+            needed, has = w.fontMetrics().horizontalAdvance(w.text()), w.width()
+        else:
+            continue
+        if needed > has:
+            out.append(f"{w.text()!r}: needs {needed} px, has {has}")
     return out
 
 

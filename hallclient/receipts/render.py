@@ -8,6 +8,7 @@ pdftotext gives the Chinese back.
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -29,6 +30,9 @@ from hallclient.resources import resource
 Layout = Literal["a4", "80mm"]
 ReceiptLang = Literal["zh", "en", "both"]
 FONT = "HallCJK"
+# reportlab's font registry is global and its TrueType fonts keep per-document subset state:
+# one render at a time (the windows render off the UI thread, a receipt takes ~25 ms).
+_RENDERING = threading.Lock()
 
 
 @cache
@@ -183,6 +187,11 @@ def render_pdf(content: ReceiptContent, *, layout: Layout = "a4",
 def render_receipts(contents: list[ReceiptContent], *, layout: Layout = "a4",
                     lang: ReceiptLang = "zh") -> bytes:
     """One page per receipt; on the roll, each page as long as its receipt."""
+    with _RENDERING:
+        return _render(contents, layout, lang)
+
+
+def _render(contents: list[ReceiptContent], layout: Layout, lang: ReceiptLang) -> bytes:
     _register_font()
     g = _GEOMETRY[layout]
     buffer = io.BytesIO()

@@ -330,8 +330,7 @@ class CounterWindow(QMainWindow):
             self.account = recorded.account
             self._show_account()
         s.on_recorded()
-        s.show_preview(ReceiptPreview(render_pdf(receipts[0], layout="80mm"),
-                                      recorded.receipt_no, parent=self))
+        self._preview(receipts[0])
 
     # --- receipts --------------------------------------------------------------------------
 
@@ -369,8 +368,18 @@ class CounterWindow(QMainWindow):
         except ReceiptUnavailable as exc:
             self.message.setText(str(exc))
             return
-        s.show_preview(ReceiptPreview(render_pdf(content, layout="80mm"), receipt_no,
-                                      parent=self))
+        self._preview(content)
+
+    def _preview(self, content: ReceiptContent) -> None:
+        """Render the receipt off the UI thread (the first one loads the font: ~0.3 s), then
+        show it to print."""
+        run_in_background(
+            lambda: render_pdf(content, layout="80mm"),
+            on_done=lambda pdf: self.services.show_preview(
+                ReceiptPreview(pdf, content.receipt_no, parent=self)),
+            on_error=lambda exc: self.message.setText(
+                self.tr("Receipt {n} is recorded but could not be drawn: {e}. Print it again "
+                        "with Ctrl+R.").format(n=content.receipt_no, e=exc)))
 
     # --- tasks -----------------------------------------------------------------------------
 

@@ -60,6 +60,10 @@
         <translation>{no}  {t}  {b}  户号 {acct}  {state}  已补打 {c} 次</translation>
     </message>
     <message>
+        <source>Receipt {n} is recorded but could not be drawn: {e}. Print it again with Ctrl+R.</source>
+        <translation>回执 {n} 已记录，但无法生成：{e}。请用 Ctrl+R 补打。</translation>
+    </message>
+    <message>
         <source>[conflict]</source>
         <translation>【冲突】</translation>
     </message>
