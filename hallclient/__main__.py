@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     setup.add_argument("--server", required=True, help="e.g. https://hallserver.example:8600")
     setup.add_argument("--hall", required=True)
     setup.add_argument("--terminal", required=True)
+    setup.add_argument("--ca-file", default="",
+                       help="check an https server's certificate against this CA (PEM file) "
+                            "instead of the system's trusted CAs")
     login = commands.add_parser("login", help="log a clerk in online; keeps the session")
     login.add_argument("--clerk", required=True)
     login.add_argument("--password-stdin", action="store_true",
@@ -76,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.command == "setup":
-            print(cli.setup(args.server, args.hall, args.terminal))
+            print(cli.setup(args.server, args.hall, args.terminal, args.ca_file))
         elif args.command == "login":
             print(cli.login(args.clerk, args.password_stdin))
         elif args.command == "print-test":

@@ -28,7 +28,13 @@ from hallclient.receipts.render import Layout, ReceiptLang, render_receipts
 from hallclient.receipts.testpage import sample_receipts
 from hallclient.store.cache import Cache, CacheError, open_cache
 from hallclient.store.lock import CacheInUse, CacheLock
-from hallclient.sync.api import ServerApi, ServerRefused, ServerUnreachable
+from hallclient.sync.api import (
+    ServerApi,
+    ServerRefused,
+    ServerUnreachable,
+    ServerUntrusted,
+    trust,
+)
 from hallclient.sync.engine import Credentials, LoginNeeded, SyncEngine
 
 EXIT_OFFLINE = 1
@@ -78,14 +84,30 @@ def _locked_cache() -> Iterator[Cache]:
         raise CommandFailed(str(exc), EXIT_SETUP) from exc
 
 
-def setup(server: str, hall: str, terminal: str) -> str:
+def _api(settings: Settings) -> ServerApi:
+    try:
+        return ServerApi(settings.server_url, ca_file=settings.ca_file)
+    except ServerUntrusted as exc:
+        raise CommandFailed(str(exc), EXIT_SETUP) from exc
+
+
+def setup(server: str, hall: str, terminal: str, ca_file: str = "") -> str:
+    """Save the terminal's settings; without a CA file, the system's trust store is used."""
     current = _settings()
+    if ca_file:
+        ca_file = str(Path(ca_file).resolve())
+        try:
+            trust(ca_file)
+        except ServerUntrusted as exc:
+            raise CommandFailed(str(exc), EXIT_SETUP) from exc
     changed = (current.hall_id, current.terminal_id) != (hall, terminal)
     installation = uuid.uuid4().hex if changed or not current.installation_id else (
         current.installation_id)
-    save_settings(replace(current, server_url=server, hall_id=hall, terminal_id=terminal,
-                          installation_id=installation))
-    return f"terminal {terminal} of hall {hall}, server {server}"
+    save_settings(replace(current, server_url=server, ca_file=ca_file, hall_id=hall,
+                          terminal_id=terminal, installation_id=installation))
+    trusted = f"CA file {ca_file}" if ca_file else "the system's trusted CAs"
+    return (f"terminal {terminal} of hall {hall}, server {server} (certificate checked against "
+            f"{trusted})")
 
 
 def login(clerk: str, password_stdin: bool) -> str:
@@ -93,9 +115,11 @@ def login(clerk: str, password_stdin: bool) -> str:
     store = _secrets(settings)
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass(
         f"Password for {clerk}: ")
-    api = ServerApi(settings.server_url)
+    api = _api(settings)
     try:
         answer = online_login(api, store, settings, clerk, password)
+    except ServerUntrusted as exc:
+        raise CommandFailed(str(exc), EXIT_SETUP) from exc
     except ServerUnreachable as exc:
         raise CommandFailed(f"The server cannot be reached ({exc}).", EXIT_OFFLINE) from exc
     except ServerRefused as exc:
@@ -108,7 +132,7 @@ def login(clerk: str, password_stdin: bool) -> str:
 def sync_once() -> str:
     settings = _configured()
     store = _secrets(settings)
-    api = ServerApi(settings.server_url)
+    api = _api(settings)
     try:
         with _locked_cache() as cache:
             engine = SyncEngine(cache, Credentials(api, store))

@@ -29,6 +29,9 @@ def cache_path(base: Path | None = None) -> Path:
 @dataclass(frozen=True, slots=True)
 class Settings:
     server_url: str = "http://127.0.0.1:8600"
+    # An https server's certificate is checked against this CA file (PEM) when set, else
+    # against the system's trust store.
+    ca_file: str = ""
     hall_id: str = ""
     terminal_id: str = ""
     # Made once by `hallclient setup`; the server ties the terminal id to it.
@@ -54,7 +57,8 @@ def load_settings(base: Path | None = None) -> Settings:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict):
             raise ValueError("it does not hold a JSON object")
-        text_fields = ("server_url", "hall_id", "terminal_id", "installation_id", "language")
+        text_fields = ("server_url", "ca_file", "hall_id", "terminal_id", "installation_id",
+                       "language")
         values = {name: str(raw[name]) for name in text_fields if name in raw}
         online_only = raw.get("online_only", Settings().online_only)
         if not isinstance(online_only, list | tuple):

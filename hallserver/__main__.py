@@ -1,9 +1,10 @@
-"""`hallserver` / `python -m hallserver`: serve, migrate, seed, notify."""
+"""`hallserver` / `python -m hallserver`: serve, migrate, seed, notify, audit verify."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import ssl
 import sys
 import time
 from collections.abc import Sequence
@@ -31,12 +32,30 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except SchemaMismatch as exc:
         print(f"hallserver: {exc}", file=sys.stderr)
         return 2
+    problem = _tls_problem(args.tls_cert, args.tls_key)
+    if problem:
+        print(f"hallserver: {problem}", file=sys.stderr)
+        return 2
     os.environ[DB_ENV] = args.db
     if args.sms_log:
         os.environ[SMS_LOG_ENV] = str(args.sms_log)
     uvicorn.run("hallserver.asgi:app_from_environment", factory=True, host=args.host,
-                port=args.port, workers=args.workers, log_level="info")
+                port=args.port, workers=args.workers, log_level="info",
+                ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
     return 0
+
+
+def _tls_problem(cert: Path | None, key: Path | None) -> str | None:
+    """Why the server cannot serve TLS with these files; None when it can, or TLS is off."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        return "--tls-cert and --tls-key go together"
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        return f"the TLS certificate {cert} and key {key} cannot be used ({exc})"
+    return None
 
 
 def _cmd_seed(args: argparse.Namespace) -> int:
@@ -77,14 +96,48 @@ def _cmd_notify(args: argparse.Namespace) -> int:
         time.sleep(args.interval)
 
 
+def _cmd_audit_verify(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hallserver.audit import verify_audit
+    from hallserver.db import SchemaMismatch, check_schema, make_engine
+
+    try:
+        engine = make_engine(args.db)
+    except SQLAlchemyError as exc:
+        print(f"hallserver: {exc}", file=sys.stderr)
+        return 2
+    try:
+        check_schema(engine)
+        reports = verify_audit(engine)
+    except (SchemaMismatch, SQLAlchemyError) as exc:
+        print(f"hallserver: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    for report in reports:
+        if report.broken is None:
+            print(f"{report.chain}: {report.entries} entries, intact")
+        else:
+            where = ("its head row" if report.broken.entry_id is None
+                     else f"entry {report.broken.entry_id}")
+            print(f"{report.chain}: {report.entries} entries, BROKEN at {where}: "
+                  f"{report.broken.problem}")
+    if not reports:
+        print("no audit entries yet")
+    return 1 if any(r.broken for r in reports) else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hallserver", description="HallServer, the central server the halls sync with.")
     parser.add_argument("--version", action="version", version=f"HallServer {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text)
+    def command(name: str, help_text: str,
+                under: argparse._SubParsersAction[argparse.ArgumentParser] = commands
+                ) -> argparse.ArgumentParser:
+        sub = under.add_parser(name, help=help_text)
         sub.add_argument("--db", default=database_url(),
                          help=f"SQLAlchemy URL (default ${DB_ENV} or a SQLite file in the user "
                               "data directory), e.g. postgresql+psycopg://user@host/db")
@@ -96,6 +149,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8600)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--sms-log", type=Path, help="deliver customer SMS into this log file")
+    serve.add_argument("--tls-cert", type=Path,
+                       help="serve HTTPS with this certificate (PEM, the chain after it)")
+    serve.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
     serve.set_defaults(run=_cmd_serve)
     seed = command("seed", "fill an empty database with realistic demo data")
     seed.add_argument("--accounts", type=int, required=True)
@@ -107,6 +163,10 @@ def _parser() -> argparse.ArgumentParser:
     notify.add_argument("--once", action="store_true")
     notify.add_argument("--interval", type=float, default=5.0)
     notify.set_defaults(run=_cmd_notify)
+    audit = commands.add_parser("audit", help="the tamper-evident audit trail")
+    command("verify", "check every chain of the audit trail (exit 1: one is broken)",
+            under=audit.add_subparsers(dest="audit_command", required=True)
+            ).set_defaults(run=_cmd_audit_verify)
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 
 import uvicorn
 from sqlalchemy import Engine
@@ -19,18 +20,24 @@ def free_port() -> int:
 
 
 class EmbeddedServer:
-    """Serves `engine` on 127.0.0.1; can be stopped and started again on the same port."""
+    """Serves `engine` on 127.0.0.1; can be stopped and started again on the same port.
+    Over TLS when given a certificate (for 127.0.0.1) and its key."""
 
-    def __init__(self, engine: Engine, port: int | None = None) -> None:
+    def __init__(self, engine: Engine, port: int | None = None, *,
+                 tls_cert: Path | None = None, tls_key: Path | None = None) -> None:
         self.engine = engine
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.tls_cert = tls_cert
+        self.tls_key = tls_key
+        scheme = "https" if tls_cert else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self, timeout: float = 10.0) -> None:
         config = uvicorn.Config(create_app(self.engine), host="127.0.0.1", port=self.port,
-                                log_level="warning", lifespan="off")
+                                log_level="warning", lifespan="off",
+                                ssl_certfile=self.tls_cert, ssl_keyfile=self.tls_key)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="hallserver",
                                         daemon=True)

@@ -87,6 +87,23 @@ class TokenRow(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class LoginFailureRow(Base):
+    """A failed login, kept while it counts towards the login throttle (hallserver/api/
+    throttle.py): in the database, so every worker and every instance counts the same."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clerk: Mapped[str] = mapped_column(String(32))  # as typed: it may name no clerk
+    address: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+    __table_args__ = (
+        Index("ix_login_failures_clerk_failed_at", "clerk", "failed_at"),
+        Index("ix_login_failures_address_failed_at", "address", "failed_at"),
+    )
+
+
 class CommunityRow(Base):
     __tablename__ = "communities"
 
@@ -178,3 +195,34 @@ class WorkItemRow(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_work_items_hall_due", "hall_id", "done_at", "due_at"),)
+
+
+class AuditEntryRow(Base):
+    """An entry of the server's audit trail: a hash chain per hall (hallserver/audit.py), with
+    no personal data in `detail`: no names, ID numbers or phones."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    hall_id: Mapped[str | None] = mapped_column(String(32))  # None: the "server" chain
+    terminal_id: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(32))  # a clerk login, as typed at a login
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_hall_id_id", "hall_id", "id"),)
+
+
+class AuditHeadRow(Base):
+    """Where a chain of the audit trail ends; locked to append to it, so a chain's entries are
+    written one at a time, and a removed last entry is found."""
+
+    __tablename__ = "audit_heads"
+
+    chain: Mapped[str] = mapped_column(String(32), primary_key=True)  # hall id or "server"
+    last_id: Mapped[int | None] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))

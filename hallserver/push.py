@@ -29,6 +29,7 @@ from hallclient.signing import signature_matches
 from hallclient.store.engine import writer
 from hallclient.wire import AccountWire, BilingualText, OperationResult, Outcome, PushOperation
 from hallserver.accounts import next_account_number, next_seq, rows_to_wire, to_domain, write_domain
+from hallserver.audit import append_audit
 from hallserver.context import Caller
 from hallserver.models import AccountRow, OperationRow, TerminalRow
 from hallserver.notifications import queue_notices
@@ -77,6 +78,9 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
             session.flush()
             if authentic:  # a forged operation tells nobody anything
                 _after_decision(session, caller, op, result, now)
+            append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
+                         actor=caller.clerk, action="push", subject=op.operation_id,
+                         detail=_audit_detail(op, result, stored), at=now)
             if result.outcome is Outcome.APPLIED:
                 result = _stamp_sequence(session, result)
                 stored.result = result.model_dump(mode="json")
@@ -90,6 +94,21 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
         return _rejected(op, Text(
             f"受理号 {op.receipt_no} 已被另一笔业务使用",
             f"receipt number {op.receipt_no} is already used by another operation"))
+
+
+def _audit_detail(op: PushOperation, result: OperationResult, stored: OperationRow
+                  ) -> dict[str, Any]:
+    # What was asked and answered, without personal data: neither the payload nor the
+    # field errors' texts (they may quote what was typed), only the fields' names.
+    detail: dict[str, Any] = {
+        "business_type": op.business_type.value, "account_number": stored.account_number,
+        "receipt_no": op.receipt_no, "counter_clerk": op.clerk,
+        "outcome": result.outcome.value}
+    if result.reason is not None:
+        detail["reason"] = result.reason.en
+    if result.field_errors:
+        detail["fields"] = sorted(result.field_errors)
+    return detail
 
 
 def _stamp_sequence(session: Session, result: OperationResult) -> OperationResult:

@@ -20,3 +20,13 @@ class ServerSettings:
     # Requests larger than this are refused with 413 before they are parsed.
     max_body_bytes: int = field(
         default_factory=lambda: _int("HALLSERVER_MAX_BODY_BYTES", 4 * 1024 * 1024))
+    # Login throttle: this many failed logins within the window, for one clerk id or from one
+    # client address, and further logins are refused (429) until the window has passed. All
+    # terminals of a hall behind one NAT share an address: keep the address limit well above
+    # what a hall's clerks mistype in a window.
+    login_failures_per_clerk: int = field(
+        default_factory=lambda: _int("HALLSERVER_LOGIN_FAILURES_PER_CLERK", 5))
+    login_failures_per_address: int = field(
+        default_factory=lambda: _int("HALLSERVER_LOGIN_FAILURES_PER_ADDRESS", 20))
+    login_failure_window: timedelta = field(
+        default_factory=lambda: timedelta(minutes=_int("HALLSERVER_LOGIN_WINDOW_MINUTES", 15)))

@@ -22,8 +22,8 @@ def test_settings_default_when_absent(tmp_path):
 
 
 def test_settings_round_trip(tmp_path):
-    settings = Settings(server_url="https://hall.example:8600", hall_id="GZ-TH-01",
-                        terminal_id="T03", language="en")
+    settings = Settings(server_url="https://hall.example:8600", ca_file="/etc/hall/ca.pem",
+                        hall_id="GZ-TH-01", terminal_id="T03", language="en")
     save_settings(settings, tmp_path)
     assert load_settings(tmp_path) == settings
     assert not settings_path(tmp_path).with_suffix(".tmp").exists()

@@ -11,7 +11,7 @@ from hallclient.auth import offline
 from hallclient.auth.secrets import SecretStore
 from hallclient.config import Settings
 from hallclient.store.operations import TerminalIdentity
-from hallclient.sync.api import ServerApi, ServerRefused, ServerUnreachable
+from hallclient.sync.api import ServerApi, ServerRefused, ServerUnreachable, ServerUntrusted
 from hallclient.sync.engine import REFRESH_TOKEN
 from hallclient.wire import LoginRequest, TokenResponse
 
@@ -58,9 +58,12 @@ class LoginRefused(Exception):
 def log_in(api: ServerApi, store: SecretStore, settings: Settings, clerk: str, password: str,
            now: datetime) -> ClerkSession:
     """Online when the server answers; offline against the verifier when it cannot be
-    reached. A refusal by the server is final: no offline fallback for a wrong password."""
+    reached. A refusal by the server is final: no offline fallback for a wrong password; nor
+    for a server whose certificate fails the check, which needs setting up, not waiting out."""
     try:
         answer = online_login(api, store, settings, clerk, password)
+    except ServerUntrusted as exc:
+        raise LoginRefused(str(exc)) from exc
     except ServerUnreachable:
         try:
             known = offline.check(store, clerk, password, now)

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from hallclient.domain.business import BusinessKind
 from hallclient.receipts.content import COPY, ReceiptContent
+from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache
-from hallclient.store.models import AuditRow, OutboxRow, ReceiptRow
+from hallclient.store.models import OutboxRow, ReceiptRow
 
 
 class ReceiptUnavailable(LookupError):
@@ -47,7 +48,7 @@ def reprint(cache: Cache, receipt_no: str, *, clerk: str, now: datetime) -> Rece
         if row is None or row.content is None:
             raise ReceiptUnavailable(f"receipt {receipt_no} is not kept on this terminal")
         row.copies_printed += 1
-        session.add(AuditRow(at=now, clerk=clerk, action="reprint", subject=receipt_no,
-                             detail={"copy": row.copies_printed}))
+        append_audit(session, at=now, clerk=clerk, action="reprint", subject=receipt_no,
+                     detail={"copy": row.copies_printed})
         content = ReceiptContent.from_json(row.content)
     return dataclasses.replace(content, marking=COPY)

@@ -151,6 +151,8 @@ class ReceiptRow(Base):
 
 
 class AuditRow(Base):
+    """An entry of the terminal's audit trail, a hash chain: added by store/audit.py only."""
+
     __tablename__ = "audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -159,6 +161,8 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_at", "at"),)
 

@@ -29,8 +29,9 @@ from hallclient.domain.deadlines import HALL_TZ
 from hallclient.domain.text import Text
 from hallclient.signing import receipt_signature
 from hallclient.store.accounts import load_account, save_account
+from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache
-from hallclient.store.models import AuditRow, OutboxRow, ReceiptCounterRow, ReceiptRow
+from hallclient.store.models import OutboxRow, ReceiptCounterRow, ReceiptRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +139,9 @@ def record_operation(
         session.add(ReceiptRow(
             receipt_no=receipt_no, operation_id=operation_id, issued_at=at, signature=signature,
             content=describe(recorded, account, payload) if describe else None))
-        session.add(AuditRow(at=at, clerk=clerk, action="operation", subject=operation_id,
-                             detail=_audit_detail(kind, account, receipt_no, override_by,
-                                                  decision.warnings)))
+        append_audit(session, at=at, clerk=clerk, action="operation", subject=operation_id,
+                     detail=_audit_detail(kind, account, receipt_no, override_by,
+                                          decision.warnings))
     return recorded
 
 

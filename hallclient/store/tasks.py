@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from hallclient.domain.business import BusinessKind
 from hallclient.domain.text import Text
+from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache
-from hallclient.store.models import AuditRow, OutboxRow, TaskRow
+from hallclient.store.models import OutboxRow, TaskRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,5 +57,5 @@ def close_task(cache: Cache, task_id: int, *, clerk: str, resolution: str,
         task.closed_at = now
         task.closed_by = clerk
         task.resolution = resolution.strip()
-        session.add(AuditRow(at=now, clerk=clerk, action="close_task", subject=str(task_id),
-                             detail={"operation_id": task.operation_id}))
+        append_audit(session, at=now, clerk=clerk, action="close_task", subject=str(task_id),
+                     detail={"operation_id": task.operation_id})

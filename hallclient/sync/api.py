@@ -3,15 +3,19 @@
 Failures come out as three kinds, because the sync engine treats them differently:
 `ServerUnreachable` (no answer, a timeout, a 5xx: try again later), `NotAuthenticated` (log in
 or refresh) and `ServerRefused` (the server understood and said no: never retried as is).
+`ServerUntrusted`, an https server whose certificate fails the check, is unreachable to the
+sync engine, but a login is refused with it rather than tried offline: it needs setting up.
 """
 
 from __future__ import annotations
 
+import ssl
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from hallclient.domain.text import Text
 from hallclient.wire import (
     API_PREFIX,
     BootstrapPage,
@@ -28,10 +32,18 @@ from hallclient.wire import (
 )
 
 Model = TypeVar("Model", bound=BaseModel)
+E = TypeVar("E", bound=BaseException)
 
 
 class ServerUnreachable(Exception):
     """No usable answer: the network, a timeout, or the server failing (5xx)."""
+
+
+class ServerUntrusted(ServerUnreachable):
+    """The server's TLS certificate is not trusted, or the CA file set up for it is unusable."""
+
+    def __init__(self, message: Text) -> None:
+        super().__init__(str(message))  # both languages: a clerk reads it at the login
 
 
 class NotAuthenticated(Exception):
@@ -45,11 +57,23 @@ class ServerRefused(Exception):
         self.error = error
 
 
+def trust(ca_file: str = "") -> ssl.SSLContext:
+    """What an https server's certificate is checked against: the CA file set up for it, else
+    the system's trust store (not httpx's default, certifi's bundle, which knows no hall CA)."""
+    try:
+        return ssl.create_default_context(cafile=ca_file or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise ServerUntrusted(Text(
+            f"CA 证书文件 {ca_file} 无法使用（{exc}），请用 hallclient setup --ca-file 重新设置",
+            f"the CA file {ca_file} cannot be used ({exc}); set it again with "
+            "`hallclient setup --ca-file`")) from exc
+
+
 class ServerApi:
-    def __init__(self, base_url: str, *, timeout: float = 15.0,
+    def __init__(self, base_url: str, *, timeout: float = 15.0, ca_file: str = "",
                  transport: httpx.BaseTransport | None = None) -> None:
         self._http = httpx.Client(base_url=base_url.rstrip("/") + API_PREFIX, timeout=timeout,
-                                  transport=transport)
+                                  verify=trust(ca_file), transport=transport)
         self.access_token: str | None = None
 
     def close(self) -> None:
@@ -63,7 +87,7 @@ class ServerApi:
             response = self._http.request(method, path, json=json, params=params,
                                           headers=headers)
         except httpx.TransportError as exc:
-            raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
+            raise self._unreachable(exc) from exc
         if response.status_code >= 500:
             raise ServerUnreachable(f"HTTP {response.status_code}")
         if response.status_code == 401 and auth:
@@ -76,6 +100,21 @@ class ServerApi:
             # A cut or garbled answer: the request may or may not have been done; the
             # operations are idempotent, so the caller treats it like no answer and retries.
             raise ServerUnreachable(f"unreadable answer: {exc.error_count()} errors") from exc
+
+    def _unreachable(self, exc: httpx.TransportError) -> ServerUnreachable:
+        refused = _cause(exc, ssl.SSLCertVerificationError)
+        server = f"{self._http.base_url.scheme}://{self._http.base_url.netloc.decode()}"
+        if refused is not None:
+            return ServerUntrusted(Text(
+                f"服务器 {server} 的证书未通过验证（{refused.verify_message}）：请核对服务器地址；"
+                "若服务器证书由本单位自己的 CA 签发，请用 hallclient setup --ca-file 设置该 CA",
+                f"the certificate of the server {server} failed the check "
+                f"({refused.verify_message}): check the server address; if your own CA signed "
+                "it, set that CA with `hallclient setup --ca-file`"))
+        if isinstance(exc, httpx.RemoteProtocolError) and server.startswith("http:"):
+            return ServerUnreachable(f"{type(exc).__name__}: {exc} If the server uses TLS, its "
+                                     "address must start with https://.")
+        return ServerUnreachable(f"{type(exc).__name__}: {exc}")
 
     def health(self) -> Health:
         return self._call("GET", "/health", Health, auth=False)
@@ -104,6 +143,14 @@ class ServerApi:
     def push(self, operations: list[PushOperation]) -> PushResponse:
         body = PushRequest(operations=operations).model_dump(mode="json")
         return self._call("POST", "/push", PushResponse, json=body)
+
+
+def _cause(exc: BaseException, kind: type[E]) -> E | None:
+    """The first exception of `kind` in the chain that led to `exc`."""
+    found: BaseException | None = exc
+    while found is not None and not isinstance(found, kind):
+        found = found.__cause__ or found.__context__
+    return found
 
 
 def _error_body(response: httpx.Response) -> ErrorBody | None:

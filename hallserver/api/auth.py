@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from hallclient.domain.text import Text
 from hallclient.wire import LoginRequest, RefreshRequest, Role, TokenResponse
+from hallserver.api import throttle
 from hallserver.api.deps import CallerDep, SettingsDep, WriteSessionDep, aware
 from hallserver.api.errors import ApiError
+from hallserver.audit import append_audit
 from hallserver.models import ClerkRow, HallRow, TerminalRow, TokenRow
 from hallserver.security import new_token, password_matches, token_hash
 from hallserver.settings import ServerSettings
@@ -55,6 +57,9 @@ def _register_or_check_terminal(session: Session, body: LoginRequest) -> None:
         session.add(TerminalRow(hall_id=body.hall_id, terminal_id=body.terminal_id,
                                 installation_id=body.installation_id, key=body.terminal_key,
                                 registered_at=datetime.now(UTC)))
+        append_audit(session, hall_id=body.hall_id, terminal_id=body.terminal_id,
+                     actor=body.clerk, action="terminal_registered", subject=body.terminal_id,
+                     detail={"installation_id": body.installation_id})
     elif terminal.installation_id != body.installation_id:
         raise ApiError(409, "terminal_taken", Text(
             f"终端号 {body.terminal_id} 已登记在另一台电脑上；请使用本机自己的终端号，"
@@ -63,20 +68,46 @@ def _register_or_check_terminal(session: Session, body: LoginRequest) -> None:
             "terminal id of this PC's own, or have a supervisor retire the old one first"))
 
 
+def _audit_refusal(session: Session, body: LoginRequest, clerk: ClerkRow | None,
+                   reason: str) -> None:
+    """A refused login (never its password), in the trail of the clerk's hall, or of the
+    server for an unknown clerk id; the caller commits it with the refusal."""
+    append_audit(session, hall_id=None if clerk is None else clerk.hall_id,
+                 terminal_id=body.terminal_id, actor=body.clerk, action="login_refused",
+                 subject=None, detail={"reason": reason, "at_hall": body.hall_id})
+
+
 @router.post("/login", response_model=TokenResponse)
-def login(body: LoginRequest, session: WriteSessionDep, settings: SettingsDep) -> TokenResponse:
+def login(body: LoginRequest, request: Request, session: WriteSessionDep,
+          settings: SettingsDep) -> TokenResponse:
+    address, now = throttle.client_address(request), datetime.now(UTC)
+    throttle.check(session, settings, body.clerk, address, now)
     clerk = session.get(ClerkRow, body.clerk)
     if clerk is None or not clerk.active or not password_matches(body.password,
                                                                  clerk.password_hash):
+        throttle.record_failure(session, settings, body.clerk, address, now)
+        _audit_refusal(session, body, clerk, "unknown_clerk" if clerk is None else
+                       "inactive" if not clerk.active else "wrong_password")
+        session.commit()  # the refusal must not roll the count back
         raise _BAD_LOGIN
     if clerk.hall_id != body.hall_id:
+        _audit_refusal(session, body, clerk, "wrong_hall")
+        session.commit()
         raise ApiError(403, "wrong_hall", Text(
             f"工号 {clerk.login} 不属于营业厅 {body.hall_id}",
             f"clerk {clerk.login} does not work at hall {body.hall_id}"))
     hall = session.get(HallRow, body.hall_id)
     assert hall is not None  # a clerk's hall exists (foreign key)
-    _register_or_check_terminal(session, body)
+    try:
+        _register_or_check_terminal(session, body)
+    except ApiError as refused:
+        _audit_refusal(session, body, clerk, refused.code)
+        session.commit()
+        raise
+    throttle.forget_clerk(session, clerk.login)
     response = _issue(session, settings, clerk, hall, body.terminal_id)
+    append_audit(session, hall_id=hall.id, terminal_id=body.terminal_id, actor=clerk.login,
+                 action="login", subject=None, detail={"role": clerk.role})
     session.commit()
     return response
 
@@ -107,4 +138,6 @@ def logout(caller: CallerDep, session: WriteSessionDep) -> None:
                                            TokenRow.terminal_id == caller.terminal_id,
                                            TokenRow.hall_id == caller.hall_id)
                     .values(revoked=True))
+    append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
+                 actor=caller.clerk, action="logout", subject=None, detail={})
     session.commit()

@@ -17,18 +17,22 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: Text) -> None:
+    def __init__(self, status: int, code: str, message: Text,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message.en)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
 
 
 def error_response(status: int, code: str, message: Text,
-                   fields: dict[str, BilingualText] | None = None) -> JSONResponse:
+                   fields: dict[str, BilingualText] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
     body = ErrorBody(code=code, message=BilingualText(zh=message.zh, en=message.en),
                      fields=fields)
-    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status)
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status,
+                        headers=headers)
 
 
 def _location(loc: tuple[object, ...]) -> str:
@@ -37,7 +41,7 @@ def _location(loc: tuple[object, ...]) -> str:
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message)
+    return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

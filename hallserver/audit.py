@@ -1,0 +1,97 @@
+"""The server's audit trail: a hash chain per hall (hallclient/audit_chain.py).
+
+One chain per hall, and the chain "server" for what belongs to no hall (a failed login of an
+unknown clerk id), so halls never wait on each other's entries. Appending locks the chain's
+head row (SELECT ... FOR UPDATE; SQLite writers are serialized anyway) and moves it to the new
+entry in the same transaction as what the entry records. The head also catches what a chain
+alone cannot show: entries removed from its end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hallclient.audit_chain import (
+    EMPTY_HEAD,
+    GENESIS,
+    Break,
+    ChainEntry,
+    ChainHead,
+    as_utc,
+    entry_hash,
+    verify_chain,
+)
+from hallserver.models import AuditEntryRow, AuditHeadRow
+
+SERVER_CHAIN = "server"
+
+
+def _chain_of(hall_id: str | None) -> str:
+    return SERVER_CHAIN if hall_id is None else hall_id
+
+
+def _fields(row: AuditEntryRow) -> dict[str, Any]:
+    return {"id": row.id, "at": row.at, "hall_id": row.hall_id, "terminal_id": row.terminal_id,
+            "actor": row.actor, "action": row.action, "subject": row.subject,
+            "detail": row.detail}
+
+
+def _locked_head(session: Session, chain: str) -> AuditHeadRow:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # A hall's first entries may be written at once: the head is created exactly once.
+    session.execute(dialect.insert(AuditHeadRow)
+                    .values(chain=chain, last_id=None, last_hash=GENESIS)
+                    .on_conflict_do_nothing())
+    return session.scalars(select(AuditHeadRow).where(AuditHeadRow.chain == chain)
+                           .with_for_update()).one()
+
+
+def append_audit(session: Session, *, hall_id: str | None, terminal_id: str, actor: str,
+                 action: str, subject: str | None, detail: Mapping[str, Any],
+                 at: datetime | None = None) -> None:
+    """Add an entry to the hall's chain, committed (or not) with the caller's transaction."""
+    head = _locked_head(session, _chain_of(hall_id))
+    row = AuditEntryRow(at=as_utc(at or datetime.now(UTC)), hall_id=hall_id,
+                        terminal_id=terminal_id, actor=actor, action=action, subject=subject,
+                        detail=dict(detail), prev_hash=head.last_hash, hash="")
+    session.add(row)
+    session.flush()  # the id the database gives is part of what is hashed
+    row.hash = entry_hash(row.prev_hash, _fields(row))
+    head.last_id, head.last_hash = row.id, row.hash
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    chain: str
+    entries: int
+    broken: Break | None
+
+
+def _entries(session: Session, chain: str) -> Iterator[ChainEntry]:
+    hall = (AuditEntryRow.hall_id.is_(None) if chain == SERVER_CHAIN
+            else AuditEntryRow.hall_id == chain)
+    rows = session.scalars(select(AuditEntryRow).where(hall).order_by(AuditEntryRow.id)
+                           .execution_options(yield_per=1000))
+    return (ChainEntry(_fields(r), r.prev_hash, r.hash) for r in rows)
+
+
+def verify_audit(engine: Engine) -> list[ChainReport]:
+    """Every chain checked against its entries and its head, from one snapshot."""
+    if engine.dialect.name == "postgresql":
+        # Appends committing while the chains are read must not look like breaks.
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    with Session(engine) as session:
+        heads = {h.chain: ChainHead(h.last_id, h.last_hash)
+                 for h in session.scalars(select(AuditHeadRow))}
+        counts = {_chain_of(hall_id): n for hall_id, n in session.execute(
+            select(AuditEntryRow.hall_id, func.count()).group_by(AuditEntryRow.hall_id))}
+        return [ChainReport(chain, counts.get(chain, 0),
+                            verify_chain(_entries(session, chain), heads.get(chain, EMPTY_HEAD)))
+                for chain in sorted(heads.keys() | counts.keys())]
