@@ -6,9 +6,12 @@ import sys
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
+from enum import Enum
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from hallclient.auth import offline
 from hallclient.auth.login import ClerkSession, LoginRefused, log_in, terminal_identity
 from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
 from hallclient.config import (
@@ -21,13 +24,14 @@ from hallclient.config import (
 from hallclient.domain.business import BusinessKind
 from hallclient.domain.text import Lang, Text
 from hallclient.receipts.content import HallInfo
-from hallclient.store.cache import CacheError, open_cache
+from hallclient.store.cache import Cache, CacheError, open_cache
 from hallclient.store.lock import CacheInUse, CacheLock
-from hallclient.sync.api import ServerApi
+from hallclient.sync.api import ServerApi, ServerUntrusted
 from hallclient.sync.engine import Credentials, SyncEngine
 from hallclient.sync.worker import SyncWorker
 from hallclient.ui.counter_window import CounterServices, CounterWindow
-from hallclient.ui.i18n import use_language
+from hallclient.ui.i18n import current_language, use_language
+from hallclient.ui.idle_lock import IdleWatch
 from hallclient.ui.login_window import LoginWindow
 
 
@@ -43,9 +47,9 @@ def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str,
     save_settings(settings)
     try:
         terminal.store = SecretStore(settings.hall_id, settings.terminal_id)
-    except SecretStoreUnavailable as exc:
+        terminal.api = ServerApi(settings.server_url, ca_file=settings.ca_file)
+    except (SecretStoreUnavailable, ServerUntrusted) as exc:
         raise LoginRefused(str(exc)) from exc
-    terminal.api = ServerApi(settings.server_url)
     return log_in(terminal.api, terminal.store, settings, clerk, password, datetime.now(UTC))
 
 
@@ -65,30 +69,56 @@ def run_app(*, lang: Lang = "zh") -> int:
     except (CacheInUse, CacheError) as exc:
         QMessageBox.critical(None, "HallClient", str(exc))
         return 2
-    terminal = TerminalSession()
     use_language(lang)
+    try:
+        while run_clerk_session(app, settings, cache) is SessionEnd.LOGGED_OUT:
+            # The lock screen's "Log out": the next clerk logs in on the same terminal.
+            settings = load_settings()
+        return 0
+    finally:
+        cache.close()
+        lock.release()
+
+
+class SessionEnd(Enum):
+    CANCELLED = "cancelled"  # the login window was closed
+    CLOSED = "closed"  # the counter window was closed
+    LOGGED_OUT = "logged out"
+
+
+def run_clerk_session(app: QCoreApplication, settings: Settings, cache: Cache) -> SessionEnd:
+    """Login window, then the counter window until it is closed or the clerk logs out."""
+    terminal = TerminalSession()
     login = LoginWindow(settings, lambda s, c, p: log_in_terminal(terminal, s, c, p))
     sessions: list[tuple[ClerkSession, Settings]] = []
     login.logged_in.connect(lambda session, used: sessions.append((session, used)))
     if not login.exec() or not sessions or terminal.api is None or terminal.store is None:
-        cache.close()
-        lock.release()
-        return 0
+        return SessionEnd.CANCELLED
     session, used = sessions[0]
-    engine = SyncEngine(cache, Credentials(terminal.api, terminal.store))
+    store = terminal.store
+
+    def check_password(password: str) -> None:
+        try:
+            offline.check(store, session.clerk, password, datetime.now(UTC))
+        except offline.OfflineLoginRefused as exc:
+            raise LoginRefused(str(exc)) from exc
+
+    engine = SyncEngine(cache, Credentials(terminal.api, store))
     worker = SyncWorker(engine)
     window = CounterWindow(CounterServices(
-        cache, terminal_identity(used, terminal.store), session.clerk,
+        cache, terminal_identity(used, store), session.clerk,
         HallInfo(used.hall_id, Text(f"供电营业厅 {used.hall_id}", f"Service hall {used.hall_id}")),
         online=lambda: worker.online is not False,
         online_only=frozenset(BusinessKind(k) for k in used.online_only),
-        on_recorded=worker.wake), lang=lang)
+        on_recorded=worker.wake, check_password=check_password), lang=current_language())
+    ended = [SessionEnd.CLOSED]
+    window.logged_out.connect(lambda: ended.__setitem__(0, SessionEnd.LOGGED_OUT))
+    idle = IdleWatch(parent=window)
+    idle.idle.connect(window.lock)
     worker.subscribe(window.status_bridge.changed.emit)
     worker.start()
     window.showMaximized()  # the clerk's one window, all day
-    code = app.exec()
+    app.exec()
     worker.stop()
     terminal.api.close()
-    cache.close()
-    lock.release()
-    return int(code)
+    return ended[0]

@@ -54,6 +54,7 @@ from hallclient.sync.worker import SyncStatus
 from hallclient.ui.background import run_in_background
 from hallclient.ui.form_view import FormView
 from hallclient.ui.i18n import current_language, follow_language, use_language
+from hallclient.ui.idle_lock import CheckPassword, LockDialog
 from hallclient.ui.receipt_preview import ReceiptPreview
 
 # Pending amber, synced green, conflicts and rejections red: the same as the status bar.
@@ -74,6 +75,8 @@ class CounterServices:
     on_recorded: Callable[[], None] = lambda: None  # e.g. wake the sync worker
     show_preview: Callable[[ReceiptPreview], None] = field(
         default=lambda preview: preview.open())
+    # Checks the clerk's password to unlock the idle-locked window; None: no idle lock.
+    check_password: CheckPassword | None = None
 
 
 class StatusBridge(QObject):
@@ -83,6 +86,8 @@ class StatusBridge(QObject):
 
 
 class CounterWindow(QMainWindow):
+    logged_out = Signal()  # from the lock screen: the next clerk logs in
+
     def __init__(self, services: CounterServices, *, lang: Lang = "zh") -> None:
         super().__init__()
         self.services = services
@@ -92,6 +97,8 @@ class CounterWindow(QMainWindow):
         self.status_bridge.changed.connect(self.show_sync_status)
         self._last_status: SyncStatus | None = None
         self.redoing: Task | None = None
+        self.lock_dialog: LockDialog | None = None
+        self._hidden_while_locked: list[QWidget] = []
         use_language(lang)
         self._build()
         follow_language(self, self.retranslate)
@@ -170,6 +177,7 @@ class CounterWindow(QMainWindow):
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([460, 740])  # room for an address in the results, a task's reason
+        self.central = splitter
         self.setCentralWidget(splitter)
         self.sync_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.sync_label, 1)
@@ -453,3 +461,30 @@ class CounterWindow(QMainWindow):
         else:  # resumed after a restart: the district's size is not known here
             bar.setRange(0, 0)
             bar.setFormat(self.tr("Loading accounts: {n}").format(n=progress.received))
+
+    # --- idle lock -------------------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Hide the customer's data and the open receipts until the clerk's password."""
+        check_password = self.services.check_password
+        if check_password is None or self.lock_dialog is not None:
+            return
+        self._hidden_while_locked = [w for w in self.findChildren(QDialog) if w.isVisible()]
+        for widget in [*self._hidden_while_locked, self.central]:
+            widget.hide()
+        self.lock_dialog = LockDialog(self.services.clerk, check_password, self)
+        self.lock_dialog.unlocked.connect(self._unlocked)
+        self.lock_dialog.logged_out.connect(self._log_out)
+        self.lock_dialog.open()
+
+    def _unlocked(self) -> None:
+        self.lock_dialog = None
+        for widget in [self.central, *self._hidden_while_locked]:
+            widget.show()
+        self._hidden_while_locked = []
+        self.search.setFocus()
+
+    def _log_out(self) -> None:
+        self.lock_dialog = None
+        self.logged_out.emit()
+        self.close()

@@ -4,6 +4,7 @@ and terminal (set once, by IT). Logging in runs off the UI thread."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
@@ -74,11 +75,10 @@ class LoginWindow(QDialog):
         if not all(f.strip() for f in fields):
             self.message.setText(self.tr("Fill in every field"))
             return
-        settings = Settings(server_url=self.server.text().strip(),
-                            hall_id=self.hall.text().strip(),
-                            terminal_id=self.terminal.text().strip(),
-                            installation_id=self.settings.installation_id,
-                            language=current_language(), online_only=self.settings.online_only)
+        settings = replace(self.settings, server_url=self.server.text().strip(),
+                           hall_id=self.hall.text().strip(),
+                           terminal_id=self.terminal.text().strip(),
+                           language=current_language())
         clerk, password = self.clerk.text().strip(), self.password.text()
         self.button.setEnabled(False)
         self.message.setText(self.tr("Logging in…"))

@@ -1,0 +1,139 @@
+"""The counter PC stands in a public room: after some idle minutes the window hides what it
+shows and asks the clerk's password again (checked locally, so it works offline too).
+
+`IdleWatch` sees every key press and mouse action of the application; `LockDialog` covers the
+window until the password is right, or the clerk logs out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hallclient.ui.background import run_in_background
+from hallclient.ui.i18n import follow_language
+
+IDLE_LOCK_MINUTES = 5.0
+
+_INPUT_EVENTS = frozenset({
+    QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
+    QEvent.Type.Wheel, QEvent.Type.TouchBegin,
+})
+
+
+class IdleWatch(QObject):
+    """Emits `idle` once the application has had no input for `minutes`."""
+
+    idle = Signal()
+
+    def __init__(self, minutes: float = IDLE_LOCK_MINUTES, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.limit = minutes * 60
+        self._clock = clock
+        self._last_input = clock()
+        self._fired = False
+        app = QApplication.instance()
+        assert app is not None
+        app.installEventFilter(self)
+        self._timer = QTimer(self, interval=5_000)
+        self._timer.timeout.connect(self.check)
+        self._timer.start()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _INPUT_EVENTS:
+            self._last_input = self._clock()
+            self._fired = False
+        return False
+
+    def check(self) -> None:
+        if not self._fired and self._clock() - self._last_input >= self.limit:
+            self._fired = True
+            self.idle.emit()
+
+
+# (password) -> None when it is the clerk's, or raises with the reason in words
+CheckPassword = Callable[[str], None]
+
+
+class LockDialog(QDialog):
+    """Covers the counter window; only the clerk's password, or logging out, takes it away."""
+
+    unlocked = Signal()
+    logged_out = Signal()
+
+    def __init__(self, clerk: str, check_password: CheckPassword,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clerk = clerk
+        self._check = check_password
+        self.setModal(True)
+        self.title = QLabel(self)
+        self.title.setStyleSheet("font-size: 16pt; font-weight: bold;")
+        self.password = QLineEdit(self)
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.returnPressed.connect(self.unlock)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b00020;")
+        self.unlock_button = QPushButton(self)
+        self.unlock_button.setDefault(True)
+        self.unlock_button.clicked.connect(self.unlock)
+        self.logout_button = QPushButton(self)
+        self.logout_button.clicked.connect(self._log_out)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.logout_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.unlock_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.password)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        self.setMinimumWidth(420)
+        follow_language(self, self.retranslate)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("HallClient is locked"))
+        self.title.setText(self.tr("Locked: {clerk}, type your password").format(
+            clerk=self.clerk))
+        self.unlock_button.setText(self.tr("Unlock"))
+        self.logout_button.setText(self.tr("Log out"))
+
+    def unlock(self) -> None:
+        password = self.password.text()
+        if not password or not self.unlock_button.isEnabled():
+            return
+        self.unlock_button.setEnabled(False)
+        run_in_background(lambda: self._check(password),  # a slow hash: off the UI thread
+                          on_done=lambda _none: self._unlocked(), on_error=self._refused)
+
+    def _unlocked(self) -> None:
+        self.password.clear()
+        self.unlocked.emit()
+        self.accept()
+
+    def _refused(self, error: Exception) -> None:
+        self.unlock_button.setEnabled(True)
+        self.password.clear()
+        self.message.setText(str(error))
+
+    def _log_out(self) -> None:
+        self.logged_out.emit()
+        self.accept()
+
+    def reject(self) -> None:
+        """Escape does not unlock."""

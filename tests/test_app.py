@@ -1,0 +1,79 @@
+"""The desktop application as composed for a hall PC: login window → counter window with its
+sync worker and idle lock → log out from the lock screen → the next clerk's login."""
+
+import keyring
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from hallclient.app import run_app
+from hallclient.auth.secrets import EphemeralKeyring
+from hallclient.ui.counter_window import CounterWindow
+from hallclient.ui.login_window import LoginWindow
+
+
+def shown(kind):
+    return next((w for w in QApplication.topLevelWidgets()
+                 if isinstance(w, kind) and w.isVisible()), None)
+
+
+def test_a_clerk_logs_in_locks_logs_out_and_the_next_login_is_offered(
+        qtbot, server, tmp_path, monkeypatch):
+    monkeypatch.setenv("HALLCLIENT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(keyring, "get_keyring", lambda: EphemeralKeyring())
+    seen: dict[str, object] = {}
+    steps = []  # each runs once, when the screen it needs is up; the event loops stay free
+
+    def first_clerk_logs_in() -> bool:
+        login = shown(LoginWindow)
+        if login is None:
+            return False
+        login.server.setText(server.url)
+        login.hall.setText("GZ-TH-01")
+        login.terminal.setText("T05")
+        login.clerk.setText("gz-th-01-c1")
+        login.password.setText("demo-clerk")
+        login.submit()
+        return True
+
+    def window_syncs_then_locks_and_the_clerk_logs_out() -> bool:
+        window = shown(CounterWindow)
+        if window is None or "online" not in window.sync_label.text():
+            return False
+        seen["status"] = window.sync_label.text()
+        window.lock()
+        seen["hidden"] = not window.central.isVisible()
+        window.lock_dialog.logout_button.click()
+        return True
+
+    def next_login_is_offered() -> bool:
+        login = shown(LoginWindow)
+        if login is None:
+            return False
+        seen["asks_terminal_again"] = login.terminal.isVisible()
+        login.reject()  # nobody logs in: the application ends
+        return True
+
+    steps.extend([first_clerk_logs_in, window_syncs_then_locks_and_the_clerk_logs_out,
+                  next_login_is_offered])
+
+    def drive() -> None:
+        if steps and steps[0]():
+            steps.pop(0)
+        if not steps:
+            timer.stop()
+
+    timer = QTimer(interval=100)
+    timer.timeout.connect(drive)
+    timer.start()
+
+    def give_up() -> None:  # a step that never comes fails the test instead of hanging it
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, LoginWindow):
+                widget.reject()
+            widget.close()
+
+    QTimer.singleShot(60_000, give_up)
+    assert run_app(lang="en") == 0
+    assert [step.__name__ for step in steps] == []
+    assert "pending 0" in seen["status"] and seen["hidden"] is True
+    assert seen["asks_terminal_again"] is False  # hall and terminal were set at first run
