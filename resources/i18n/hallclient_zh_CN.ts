@@ -116,6 +116,25 @@
     </message>
 </context>
 <context>
+    <name>LockDialog</name>
+    <message>
+        <source>HallClient is locked</source>
+        <translation>HallClient 已锁定</translation>
+    </message>
+    <message>
+        <source>Locked: {clerk}, type your password</source>
+        <translation>已锁定：{clerk}，请输入密码</translation>
+    </message>
+    <message>
+        <source>Unlock</source>
+        <translation>解锁</translation>
+    </message>
+    <message>
+        <source>Log out</source>
+        <translation>退出登录</translation>
+    </message>
+</context>
+<context>
     <name>LoginWindow</name>
     <message>
         <source>HallClient login</source>
