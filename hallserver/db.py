@@ -23,7 +23,9 @@ def default_database_url() -> str:
 def make_engine(url: str) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         return sqlite_engine(url, busy_timeout_ms=10000)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # hide_parameters: no customer's ID number or phone in an error message or a log.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         hide_parameters=True)
 
 
 class SchemaMismatch(Exception):

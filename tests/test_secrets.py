@@ -26,3 +26,13 @@ def test_plaintext_keyring_is_refused():
 
     with pytest.raises(SecretStoreUnavailable, match="does not store secrets in files"):
         SecretStore("GZ-TH-01", "T01", PlaintextKeyring())
+
+
+def test_the_keyring_library_never_picks_the_in_memory_keyring_by_itself():
+    # Were it a candidate, a machine without a keyring would get it instead of a refusal.
+    from keyring.backend import get_all_keyring
+
+    assert not EphemeralKeyring.viable
+    assert not any(isinstance(b, EphemeralKeyring) for b in get_all_keyring())
+    SecretStore("GZ-TH-01", "T01", EphemeralKeyring())  # handed in on purpose: accepted
+    assert "in memory" in str(EphemeralKeyring())

@@ -237,3 +237,18 @@ def test_demo_data_fills_a_cache(cache):
             save_account(s, acct)
     with cache.read() as s:
         assert count_accounts(s) == 300
+
+
+def test_a_database_error_does_not_carry_the_customers_data(one_account_cache):
+    """Error messages reach logs and the screen: no statement values in them."""
+    from sqlalchemy.exc import IntegrityError
+
+    from hallclient.store.models import AccountRow
+    from tests.factories import account
+
+    original = account()
+    with pytest.raises(IntegrityError) as error, one_account_cache.write() as s:
+        s.add(AccountRow(number=original.number, holder_name=original.holder_name,
+                         phone=original.phone, id_number=original.id_number))
+    assert original.phone not in str(error.value)
+    assert original.id_number not in str(error.value)

@@ -11,6 +11,7 @@ from contextlib import suppress
 
 import keyring
 from keyring.backend import KeyringBackend
+from keyring.compat import properties
 from keyring.errors import KeyringError, PasswordDeleteError
 
 SERVICE = "HallClient"
@@ -22,21 +23,22 @@ class SecretStoreUnavailable(Exception):
     """No safe keyring: the message says what to install or start."""
 
 
-def _check_backend(backend: KeyringBackend) -> None:
-    module = type(backend).__module__
-    if module.startswith(_FILE_BACKENDS) or backend.priority <= 0:
-        raise SecretStoreUnavailable(
-            f"No secure keyring is available (found {type(backend).__name__}). On Windows the "
-            "Credential Manager is used; on Linux start a Secret Service (GNOME Keyring or "
-            "KWallet) in the desktop session. HallClient does not store secrets in files."
-        )
-
-
 class EphemeralKeyring(KeyringBackend):
     """Secrets in this process's memory only, gone when it ends: for the demo, whose
-    throw-away terminal must run on machines without a keyring, and for tests."""
+    throw-away terminal must run on machines without a keyring, and for tests.
 
-    priority = 1
+    Only ever handed to SecretStore on purpose. The keyring library considers every backend
+    class defined in the process when it picks one by itself; were this one a candidate, it
+    would win over the library's "fail" backend on a machine without a keyring (and be chained
+    behind the Secret Service on one with it), and the terminal's key and the clerk's session
+    would silently vanish at every exit instead of the store saying what is missing."""
+
+    @properties.classproperty
+    def priority(cls) -> float:
+        raise RuntimeError("EphemeralKeyring is used only when handed to SecretStore")
+
+    def __str__(self) -> str:  # the library's own says the priority, which this one lacks
+        return f"{__name__}.EphemeralKeyring (in memory, handed in)"
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
@@ -51,6 +53,19 @@ class EphemeralKeyring(KeyringBackend):
     def delete_password(self, service: str, username: str) -> None:
         if self._values.pop((service, username), None) is None:
             raise PasswordDeleteError(username)
+
+
+def _check_backend(backend: KeyringBackend) -> None:
+    if isinstance(backend, EphemeralKeyring):
+        return  # handed in on purpose: the demo, tests
+    kind = type(backend)
+    if kind.__module__.startswith(_FILE_BACKENDS) or backend.priority <= 0:
+        raise SecretStoreUnavailable(
+            f"No secure keyring is available (found {kind.__module__}.{kind.__qualname__}). "
+            "On Windows the Credential Manager is used; on Linux start a Secret Service (GNOME "
+            "Keyring or KWallet) in the desktop session. HallClient does not store secrets in "
+            "files."
+        )
 
 
 class SecretStore:

@@ -15,7 +15,9 @@ _BEGIN_OPTION = "sqlite_begin"
 
 
 def sqlite_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
-    engine = create_engine(url)
+    # A database error's message would carry the statement's values — customers' ID numbers
+    # and phones — into logs and tracebacks: keep them out.
+    engine = create_engine(url, hide_parameters=True)
 
     def on_connect(dbapi_connection: Any, _record: object) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy's begin event issues BEGIN
