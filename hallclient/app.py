@@ -12,6 +12,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hallclient.auth import offline
+from hallclient.auth.approval import approve
 from hallclient.auth.login import ClerkSession, LoginRefused, log_in, terminal_identity
 from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
 from hallclient.config import (
@@ -110,7 +111,10 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, cache: Cache) -
         HallInfo(used.hall_id, Text(f"供电营业厅 {used.hall_id}", f"Service hall {used.hall_id}")),
         online=lambda: worker.online is not False,
         online_only=frozenset(BusinessKind(k) for k in used.online_only),
-        on_recorded=worker.wake, check_password=check_password), lang=current_language())
+        on_recorded=worker.wake, check_password=check_password,
+        approve=lambda supervisor, password: approve(engine.credentials, store, supervisor,
+                                                     password, datetime.now(UTC))),
+        lang=current_language())
     ended = [SessionEnd.CLOSED]
     window.logged_out.connect(lambda: ended.__setitem__(0, SessionEnd.LOGGED_OUT))
     idle = IdleWatch(parent=window)

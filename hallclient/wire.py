@@ -98,6 +98,18 @@ class RefreshRequest(WireModel):
     refresh_token: str = Field(min_length=16, max_length=200)
 
 
+class ApprovalRequest(WireModel):
+    """A supervisor at the counter signs off a request the clerk may not do alone."""
+
+    supervisor: str = _ID
+    password: str = Field(min_length=1, max_length=200)
+
+
+class Approval(WireModel):
+    supervisor: str
+    supervisor_name: str
+
+
 class TokenResponse(WireModel):
     access_token: str
     refresh_token: str
@@ -141,6 +153,9 @@ class PushOperation(WireModel):
     clerk: str = _ID
     receipt_no: str = Field(pattern=RECEIPT_NO_PATTERN)
     receipt_signature: str = Field(min_length=16, max_length=128, pattern=r"^[0-9A-Fa-f]+$")
+    # The supervisor who signed off at the counter: closing an account, or a rule's warning.
+    approved_by: str | None = Field(default=None, min_length=1, max_length=32,
+                                    pattern=r"^[A-Za-z0-9_.-]+$")
 
 
 class PushRequest(WireModel):

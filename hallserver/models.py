@@ -151,6 +151,7 @@ class OperationRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     receipt_no: Mapped[str] = mapped_column(String(40), unique=True)
     receipt_signature: Mapped[str] = mapped_column(String(128))
+    approved_by: Mapped[str | None] = mapped_column(String(32))  # the supervisor's login
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str] = mapped_column(String(16))

@@ -20,6 +20,7 @@ from hallclient.domain.business import (
     PayloadInvalid,
     apply_change,
     check,
+    needs_approval,
     open_account,
     validate_payload,
 )
@@ -27,11 +28,18 @@ from hallclient.domain.deadlines import HALL_TZ
 from hallclient.domain.text import Text
 from hallclient.signing import signature_matches
 from hallclient.store.engine import writer
-from hallclient.wire import AccountWire, BilingualText, OperationResult, Outcome, PushOperation
+from hallclient.wire import (
+    AccountWire,
+    BilingualText,
+    OperationResult,
+    Outcome,
+    PushOperation,
+    Role,
+)
 from hallserver.accounts import next_account_number, next_seq, rows_to_wire, to_domain, write_domain
 from hallserver.audit import append_audit
 from hallserver.context import Caller
-from hallserver.models import AccountRow, OperationRow, TerminalRow
+from hallserver.models import AccountRow, ClerkRow, OperationRow, TerminalRow
 from hallserver.notifications import queue_notices
 from hallserver.workitems import open_work_items
 
@@ -70,7 +78,8 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
                 terminal_id=caller.terminal_id, clerk=op.clerk,
                 business_type=op.business_type.value, account_number=_account_of(op, result),
                 base_version=op.base_version, payload=op.payload, receipt_no=op.receipt_no,
-                receipt_signature=op.receipt_signature, created_at=op.created_at,
+                receipt_signature=op.receipt_signature, approved_by=op.approved_by,
+                created_at=op.created_at,
                 received_at=now, outcome=result.outcome.value,
                 result=result.model_dump(mode="json"),
             )
@@ -96,6 +105,22 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
             f"receipt number {op.receipt_no} is already used by another operation"))
 
 
+def _approval_refusal(session: Session, caller: Caller, op: PushOperation) -> Text | None:
+    """Why the sign-off the request needs is missing or not valid; None when it is valid: a
+    supervisor of the caller's hall, active, signed off (a supervisor at the counter may sign
+    off their own request)."""
+    approver = op.approved_by or (caller.clerk if caller.role is Role.SUPERVISOR else None)
+    if approver is None:
+        return Text("此业务须经主管现场确认", "this request needs a supervisor's sign-off")
+    supervisor = session.get(ClerkRow, approver)
+    if supervisor is None or not supervisor.active or (
+            supervisor.role != Role.SUPERVISOR.value or supervisor.hall_id != caller.hall_id):
+        return Text(f"{approver} 不是本营业厅在职主管，确认无效",
+                    f"{approver} is not an active supervisor of this hall: the sign-off is "
+                    "not valid")
+    return None
+
+
 def _audit_detail(op: PushOperation, result: OperationResult, stored: OperationRow
                   ) -> dict[str, Any]:
     # What was asked and answered, without personal data: neither the payload nor the
@@ -104,6 +129,8 @@ def _audit_detail(op: PushOperation, result: OperationResult, stored: OperationR
         "business_type": op.business_type.value, "account_number": stored.account_number,
         "receipt_no": op.receipt_no, "counter_clerk": op.clerk,
         "outcome": result.outcome.value}
+    if op.approved_by is not None:
+        detail["approved_by"] = op.approved_by
     if result.reason is not None:
         detail["reason"] = result.reason.en
     if result.field_errors:
@@ -182,6 +209,10 @@ def _decide(session: Session, caller: Caller, op: PushOperation) -> OperationRes
     if not decision.allowed:
         assert decision.reason is not None
         return _rejected(op, decision.reason)
+    if needs_approval(op.business_type, decision):
+        refusal = _approval_refusal(session, caller, op)
+        if refusal is not None:
+            return _rejected(op, refusal)
     write_domain(row, apply_change(op.business_type, account, payload), seq=row.seq)
     session.flush()
     return OperationResult(operation_id=op.operation_id, outcome=Outcome.APPLIED,

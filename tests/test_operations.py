@@ -108,10 +108,10 @@ def test_warning_needs_a_supervisor_override(cache):
     assert "¥5.00" in err.value.warnings[0].en
     assert counts(cache) == (0, 0, 0)
     done = record(cache, "transfer", number="1000000002", payload=transfer,
-                  override_by="gz-th-01-s1")
+                  approved_by="gz-th-01-s1")
     with cache.read() as s:
         audit = s.scalars(select(AuditRow)).one()
-    assert audit.detail["override_by"] == "gz-th-01-s1" and done.warnings
+    assert audit.detail["approved_by"] == "gz-th-01-s1" and done.warnings
 
 
 def test_online_only_business_is_refused_offline(cache):

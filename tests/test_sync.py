@@ -113,7 +113,7 @@ def test_rejection_becomes_a_task_and_the_optimistic_change_is_undone(counters, 
     [a] = active_accounts(counter, 1)
     with Session(server.engine) as s, s.begin():  # a bill the cache has not heard of yet
         s.get(ServerAccount, a.number).arrears_fen = 5000
-    counter.record("close", a.number, holder(a))
+    counter.record("close", a.number, holder(a), approved_by="gz-th-01-s1")
     assert counter.account(a.number).status is AccountStatus.CLOSED  # optimistic
     summary = counter.engine.sync_once()
     assert summary.rejected == 1

@@ -411,6 +411,12 @@ def check(
     return Decision(True, warnings=tuple(warnings))
 
 
+def needs_approval(kind: BusinessKind, decision: Decision) -> bool:
+    """A supervisor must sign off at the counter: the business type says so (closing an
+    account), or the rules allowed the request with a warning. Client and server both ask."""
+    return BUSINESS_TYPES[kind].needs_supervisor or bool(decision.warnings)
+
+
 def _wrong_state(btype: BusinessType, status: AccountStatus) -> Text:
     allowed_zh = "、".join(STATUS_LABELS[s].zh for s in sorted(btype.allowed_from))
     allowed_en = ", ".join(STATUS_LABELS[s].en for s in sorted(btype.allowed_from))

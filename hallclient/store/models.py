@@ -110,6 +110,8 @@ class OutboxRow(Base):
     account_number: Mapped[str | None] = mapped_column(String(10), index=True)
     base_version: Mapped[int | None] = mapped_column(Integer)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The supervisor who signed off at the counter (closing an account, a rule's warning).
+    approved_by: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -23,6 +23,7 @@ from hallclient.domain.business import (
     BusinessKind,
     apply_change,
     check,
+    needs_approval,
     validate_payload,
 )
 from hallclient.domain.deadlines import HALL_TZ
@@ -60,8 +61,13 @@ class RequestRefused(Exception):
         self.reason = reason
 
 
+SUPERVISOR_BUSINESS = Text("{business}须经主管现场确认", "{business} needs a supervisor's "
+                           "sign-off")
+
+
 class OverrideNeeded(Exception):
-    """The request is allowed only if a supervisor accepts these warnings."""
+    """The request may be recorded only with a supervisor's sign-off: its business type needs
+    one, or the rules allowed it with these warnings, which the supervisor accepts."""
 
     def __init__(self, warnings: tuple[Text, ...]) -> None:
         super().__init__("; ".join(str(w) for w in warnings))
@@ -104,7 +110,7 @@ def record_operation(
     now: datetime,
     online: bool = True,
     online_only: Collection[BusinessKind] = (),
-    override_by: str | None = None,
+    approved_by: str | None = None,
     describe: DescribeReceipt | None = None,
 ) -> RecordedOperation:
     """Validate, check and record a request; raises PayloadInvalid, RequestRefused or
@@ -121,8 +127,9 @@ def record_operation(
         if not decision.allowed:
             assert decision.reason is not None
             raise RequestRefused(decision.reason)
-        if decision.warnings and override_by is None:
-            raise OverrideNeeded(decision.warnings)
+        if needs_approval(kind, decision) and approved_by is None:
+            raise OverrideNeeded(decision.warnings or (
+                SUPERVISOR_BUSINESS.format(business=btype.label),))
         operation_id = str(uuid.uuid4())
         receipt_no = _next_receipt_no(session, terminal, now)
         signature = receipt_signature(terminal.key, receipt_no, operation_id)
@@ -132,7 +139,8 @@ def record_operation(
         session.add(OutboxRow(
             operation_id=operation_id, created_at=at, clerk=clerk, business_type=kind.value,
             account_number=account.number if account else None,
-            base_version=account.version if account else None, payload=payload))
+            base_version=account.version if account else None, payload=payload,
+            approved_by=approved_by))
         session.flush()
         recorded = RecordedOperation(operation_id, receipt_no, signature, at, kind, after,
                                      decision.warnings)
@@ -140,17 +148,17 @@ def record_operation(
             receipt_no=receipt_no, operation_id=operation_id, issued_at=at, signature=signature,
             content=describe(recorded, account, payload) if describe else None))
         append_audit(session, at=at, clerk=clerk, action="operation", subject=operation_id,
-                     detail=_audit_detail(kind, account, receipt_no, override_by,
+                     detail=_audit_detail(kind, account, receipt_no, approved_by,
                                           decision.warnings))
     return recorded
 
 
 def _audit_detail(kind: BusinessKind, account: Account | None, receipt_no: str,
-                  override_by: str | None, warnings: tuple[Text, ...]) -> dict[str, Any]:
+                  approved_by: str | None, warnings: tuple[Text, ...]) -> dict[str, Any]:
     # Who did what to which account: no names, ID numbers or phones in the trail.
     detail: dict[str, Any] = {"business_type": kind.value, "receipt_no": receipt_no,
                               "account_number": account.number if account else None}
-    if override_by is not None:
-        detail["override_by"] = override_by
+    if approved_by is not None:
+        detail["approved_by"] = approved_by
         detail["warnings"] = [w.en for w in warnings]
     return detail

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ValidationError
 from hallclient.domain.text import Text
 from hallclient.wire import (
     API_PREFIX,
+    Approval,
+    ApprovalRequest,
     BootstrapPage,
     ChangesPage,
     ErrorBody,
@@ -122,6 +124,10 @@ class ServerApi:
     def login(self, request: LoginRequest) -> TokenResponse:
         return self._call("POST", "/login", TokenResponse, json=request.model_dump(mode="json"),
                           auth=False)
+
+    def approve(self, request: ApprovalRequest) -> Approval:
+        """A supervisor's sign-off at this counter (with the clerk's session)."""
+        return self._call("POST", "/approve", Approval, json=request.model_dump())
 
     def refresh(self, refresh_token: str) -> TokenResponse:
         body = RefreshRequest(refresh_token=refresh_token).model_dump(mode="json")

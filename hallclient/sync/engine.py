@@ -222,7 +222,8 @@ class SyncEngine:
                 operation_id=op.operation_id, business_type=BusinessKind(op.business_type),
                 account_number=op.account_number, base_version=op.base_version,
                 payload=op.payload, created_at=_aware(op.created_at), clerk=op.clerk,
-                receipt_no=receipt.receipt_no, receipt_signature=receipt.signature)
+                receipt_no=receipt.receipt_no, receipt_signature=receipt.signature,
+                approved_by=op.approved_by)
             for op, receipt in rows
         ]
 

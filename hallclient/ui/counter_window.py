@@ -37,7 +37,12 @@ from hallclient.forms import FORMS
 from hallclient.receipts.content import HallInfo, ReceiptContent, build_receipt
 from hallclient.receipts.history import ReceiptUnavailable, receipt_history, reprint
 from hallclient.receipts.render import render_pdf
-from hallclient.store.account_history import SYNC_STATE_LABELS, SyncState, account_history
+from hallclient.store.account_history import (
+    SYNC_STATE_LABELS,
+    OperationEntry,
+    SyncState,
+    account_history,
+)
 from hallclient.store.accounts import load_account
 from hallclient.store.cache import Cache
 from hallclient.store.operations import (
@@ -56,6 +61,7 @@ from hallclient.ui.form_view import FormView
 from hallclient.ui.i18n import current_language, follow_language, use_language
 from hallclient.ui.idle_lock import CheckPassword, LockDialog
 from hallclient.ui.receipt_preview import ReceiptPreview
+from hallclient.ui.supervisor_dialog import Approve, SupervisorDialog
 
 # Pending amber, synced green, conflicts and rejections red: the same as the status bar.
 _STATE_COLOURS = {SyncState.PENDING: "#8a5a00", SyncState.SYNCED: "#1b7f3a",
@@ -77,6 +83,8 @@ class CounterServices:
         default=lambda preview: preview.open())
     # Checks the clerk's password to unlock the idle-locked window; None: no idle lock.
     check_password: CheckPassword | None = None
+    # Checks a supervisor's sign-off at the counter; None: such requests are only explained.
+    approve: Approve | None = None
 
 
 class StatusBridge(QObject):
@@ -98,10 +106,13 @@ class CounterWindow(QMainWindow):
         self._last_status: SyncStatus | None = None
         self.redoing: Task | None = None
         self.lock_dialog: LockDialog | None = None
+        self._history_entries: list[OperationEntry] = []
+        self._open_tasks: list[Task] = []
         self._hidden_while_locked: list[QWidget] = []
         use_language(lang)
         self._build()
         follow_language(self, self.retranslate)
+        self.refresh_tasks()
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -215,10 +226,11 @@ class CounterWindow(QMainWindow):
         self.tasks_title.setText(self.tr("Tasks (conflicts and rejections)"))
         self.redo_button.setText(self.tr("Redo on current details"))
         self.cancel_task_button.setText(self.tr("Cancel with a reason…"))
-        self.refresh_tasks()
+        # Relabels what is on screen; no database read (a language switch does no I/O).
+        self._render_tasks()
         self._show_account()
         if self._last_status is not None:
-            self.show_sync_status(self._last_status)
+            self._render_sync_label(self._last_status)
 
     # --- search and the account ------------------------------------------------------------
 
@@ -247,13 +259,14 @@ class CounterWindow(QMainWindow):
 
     def _selected(self, item: QListWidgetItem | None) -> None:
         self.account = item.data(Qt.ItemDataRole.UserRole) if item else None
+        self._load_history()
         self._show_account()
         if self.kind is not None:
             self.open_form(self.kind)
 
     def _show_account(self) -> None:
         a, lang = self.account, self.lang
-        self._show_history()
+        self._render_history()
         if a is None:
             self.account_panel.setText(self.tr("Find and select an account first"))
             return
@@ -271,14 +284,17 @@ class CounterWindow(QMainWindow):
                      if missing else self.tr("Customer record complete"))
         self.account_panel.setText("\n".join(lines))
 
-    def _show_history(self) -> None:
+    def _load_history(self) -> None:
         """The account's operations made here, each with where it stands with the server."""
+        self._history_entries = []
+        if self.account is not None:
+            with self.services.cache.read() as session:
+                self._history_entries = account_history(session, self.account.number)
+        self._render_history()
+
+    def _render_history(self) -> None:
         self.history.clear()
-        if self.account is None:
-            return
-        with self.services.cache.read() as session:
-            entries = account_history(session, self.account.number)
-        for entry in entries:
+        for entry in self._history_entries:
             made = entry.created_at.astimezone(HALL_TZ)
             item = QListWidgetItem(f"{made:%m-%d %H:%M}  "
                                    f"{BUSINESS_TYPES[entry.kind].label[self.lang]}  "
@@ -299,7 +315,7 @@ class CounterWindow(QMainWindow):
         self.message.clear()
         view.focusNextChild()
 
-    def _submit(self, payload: dict[str, object]) -> None:
+    def _submit(self, payload: dict[str, object], approved_by: str | None = None) -> None:
         assert self.kind is not None
         kind, before = self.kind, self.account
         s = self.services
@@ -317,13 +333,17 @@ class CounterWindow(QMainWindow):
                 s.cache, s.terminal, clerk=s.clerk, kind=kind,
                 account_number=before.number if before else None, raw_payload=payload,
                 now=datetime.now(UTC), online=s.online(), online_only=s.online_only,
-                describe=describe)
+                approved_by=approved_by, describe=describe)
         except RequestRefused as exc:
             self.message.setText(exc.reason[self.lang])
             return
         except OverrideNeeded as exc:
             self.message.setText(self.tr("A supervisor must confirm: {w}").format(
                 w="; ".join(w[self.lang] for w in exc.warnings)))
+            if s.approve is not None:  # the supervisor signs off here and now
+                dialog = SupervisorDialog(exc.warnings, s.approve, self)
+                dialog.approved.connect(lambda supervisor: self._submit(payload, supervisor))
+                dialog.open()
             return
         except PayloadInvalid as exc:
             self.message.setText("; ".join(r[self.lang] for r in exc.errors.values()))
@@ -336,7 +356,8 @@ class CounterWindow(QMainWindow):
             self.refresh_tasks()
         if recorded.account is not None:
             self.account = recorded.account
-            self._show_account()
+        self._load_history()
+        self._show_account()
         s.on_recorded()
         self._preview(receipts[0])
 
@@ -392,9 +413,13 @@ class CounterWindow(QMainWindow):
     # --- tasks -----------------------------------------------------------------------------
 
     def refresh_tasks(self) -> None:
+        self._open_tasks = open_tasks(self.services.cache)
+        self._render_tasks()
+
+    def _render_tasks(self) -> None:
         lang = self.lang
         self.tasks.clear()
-        for task in open_tasks(self.services.cache):
+        for task in self._open_tasks:
             marker = (self.tr("[conflict]") if task.kind == "conflict" else
                       self.tr("[rejected]"))
             item = QListWidgetItem(self.tr("{kind} {b} account {no} {name} {phone}: {said}").format(
@@ -417,6 +442,7 @@ class CounterWindow(QMainWindow):
         if task.account_number:
             with self.services.cache.read() as session:
                 self.account = load_account(session, task.account_number)
+            self._load_history()
             self._show_account()
         self.open_form(task.business)
         self.form_views[task.business].fill(task.asked)
@@ -436,6 +462,12 @@ class CounterWindow(QMainWindow):
 
     def show_sync_status(self, status: SyncStatus) -> None:
         self._last_status = status
+        self._render_sync_label(status)
+        if status.open_tasks != len(self._open_tasks):
+            self.refresh_tasks()
+        self._load_history()  # an operation's sync state may have changed
+
+    def _render_sync_label(self, status: SyncStatus) -> None:
         online = self.tr("● online") if status.online else self.tr("● offline")
         last = (f"{status.last_pull_at.astimezone(HALL_TZ):%H:%M}" if status.last_pull_at
                 else self.tr("never"))
@@ -444,9 +476,6 @@ class CounterWindow(QMainWindow):
         self.sync_label.setStyleSheet("color: #1b7f3a;" if status.online else
                                       "color: #b00020;")
         self._show_bootstrap(status.bootstrap)
-        if status.open_tasks != self.tasks.count():
-            self.refresh_tasks()
-        self._show_history()  # an operation's sync state may have changed
 
     def _show_bootstrap(self, progress: BootstrapProgress | None) -> None:
         bar = self.bootstrap_progress

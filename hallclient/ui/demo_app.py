@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 
+from hallclient.auth.approval import approve
 from hallclient.demo import HALL, DemoWorld, start_demo_server
 from hallclient.domain.business import BusinessKind
 from hallclient.domain.text import Lang, Text
@@ -66,7 +68,10 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
                 HallInfo(HALL, Text("广州供电局天河营业厅（演示）", "Tianhe Service Hall (demo)")),
                 online=lambda: worker.online is not False,
                 online_only=frozenset(BusinessKind(k) for k in terminal.settings.online_only),
-                on_recorded=worker.wake), lang=lang)
+                on_recorded=worker.wake,
+                approve=lambda supervisor, password: approve(
+                    terminal.engine.credentials, terminal.engine.credentials.secrets,
+                    supervisor, password, datetime.now(UTC))), lang=lang)
             worker.subscribe(window.status_bridge.changed.emit)
             window.statusBar().addWidget(NetworkSwitch(server, worker, window))
             worker.start()

@@ -9,7 +9,14 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from hallclient.domain.text import Text
-from hallclient.wire import LoginRequest, RefreshRequest, Role, TokenResponse
+from hallclient.wire import (
+    Approval,
+    ApprovalRequest,
+    LoginRequest,
+    RefreshRequest,
+    Role,
+    TokenResponse,
+)
 from hallserver.api import throttle
 from hallserver.api.deps import CallerDep, SettingsDep, WriteSessionDep, aware
 from hallserver.api.errors import ApiError
@@ -141,3 +148,38 @@ def logout(caller: CallerDep, session: WriteSessionDep) -> None:
     append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
                  actor=caller.clerk, action="logout", subject=None, detail={})
     session.commit()
+
+
+@router.post("/approve", response_model=Approval)
+def approve(body: ApprovalRequest, request: Request, caller: CallerDep,
+            session: WriteSessionDep, settings: SettingsDep) -> Approval:
+    """A supervisor of the caller's hall signs off at the caller's counter. Throttled and
+    audited like a login; no token is issued (the counter stays the clerk's)."""
+    address, now = throttle.client_address(request), datetime.now(UTC)
+    throttle.check(session, settings, body.supervisor, address, now)
+    supervisor = session.get(ClerkRow, body.supervisor)
+    if supervisor is None or not supervisor.active or not password_matches(
+            body.password, supervisor.password_hash):
+        throttle.record_failure(session, settings, body.supervisor, address, now)
+        refusal = "unknown_clerk" if supervisor is None else (
+            "inactive" if not supervisor.active else "wrong_password")
+    elif supervisor.role != Role.SUPERVISOR.value or supervisor.hall_id != caller.hall_id:
+        refusal = "not_a_supervisor_here"
+    else:
+        throttle.forget_clerk(session, supervisor.login)
+        append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
+                     actor=supervisor.login, action="approval", subject=None,
+                     detail={"clerk": caller.clerk})
+        session.commit()
+        return Approval(supervisor=supervisor.login, supervisor_name=supervisor.name)
+    append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
+                 actor=body.supervisor, action="approval_refused", subject=None,
+                 detail={"clerk": caller.clerk, "reason": refusal})
+    session.commit()  # the refusal must not roll the count back
+    if refusal == "not_a_supervisor_here":
+        raise ApiError(403, refusal, Text(
+            f"{body.supervisor} 不是本营业厅的主管", f"{body.supervisor} is not a supervisor "
+            "of this hall"))
+    # Not 401: that would say the clerk's own session has ended.
+    raise ApiError(403, "bad_supervisor_credentials", Text(
+        "主管工号或密码不正确", "the supervisor's id or password is wrong"))

@@ -219,4 +219,27 @@
         <translation>已发送到 {p}</translation>
     </message>
 </context>
+<context>
+    <name>SupervisorDialog</name>
+    <message>
+        <source>Supervisor sign-off</source>
+        <translation>主管现场确认</translation>
+    </message>
+    <message>
+        <source>Supervisor id</source>
+        <translation>主管工号</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Sign off</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+</context>
 </TS>
