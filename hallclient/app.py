@@ -27,6 +27,7 @@ from hallclient.domain.text import Lang, Text
 from hallclient.receipts.content import HallInfo
 from hallclient.store.cache import Cache, CacheError, open_cache
 from hallclient.store.lock import CacheInUse, CacheLock
+from hallclient.store.reassign import MoveRefused, changed_fields, check_can_move, record_move
 from hallclient.sync.api import ServerApi, ServerUntrusted
 from hallclient.sync.engine import Credentials, SyncEngine
 from hallclient.sync.worker import SyncWorker
@@ -34,6 +35,7 @@ from hallclient.ui.counter_window import CounterServices, CounterWindow
 from hallclient.ui.i18n import current_language, use_language
 from hallclient.ui.idle_lock import IdleWatch
 from hallclient.ui.login_window import LoginWindow
+from hallclient.wire import Role
 
 
 class TerminalSession:
@@ -43,15 +45,41 @@ class TerminalSession:
     store: SecretStore | None = None
 
 
-def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str,
-                    password: str) -> ClerkSession:
-    save_settings(settings)
+_SUPERVISOR_ONLY = Text(
+    "只有主管可以更改服务器地址、营业厅或终端编号；请主管登录",
+    "only a supervisor can change the server address, the hall or the terminal id; a "
+    "supervisor logs in to do it")
+_MOVE_NEEDS_SERVER = Text("更改服务器地址、营业厅或终端编号须连接服务器",
+                          "changing the server address, the hall or the terminal id needs the "
+                          "server")
+
+
+def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, password: str,
+                    cache: Cache | None = None) -> ClerkSession:
+    """Log in with the settings the login window was given. Settings other than those saved
+    (a moved terminal) are kept only after a supervisor's online login."""
+    saved = load_settings()
+    changed = changed_fields(saved, settings)
     try:
+        if cache is not None:
+            check_can_move(cache, changed)
         terminal.store = SecretStore(settings.hall_id, settings.terminal_id)
         terminal.api = ServerApi(settings.server_url, ca_file=settings.ca_file)
+    except MoveRefused as exc:
+        raise LoginRefused(str(exc.reason)) from exc
     except (SecretStoreUnavailable, ServerUntrusted) as exc:
         raise LoginRefused(str(exc)) from exc
-    return log_in(terminal.api, terminal.store, settings, clerk, password, datetime.now(UTC))
+    now = datetime.now(UTC)
+    session = log_in(terminal.api, terminal.store, settings, clerk, password, now)
+    if changed:
+        if not session.online:
+            raise LoginRefused(str(_MOVE_NEEDS_SERVER))
+        if session.role != Role.SUPERVISOR.value:
+            raise LoginRefused(str(_SUPERVISOR_ONLY))
+        if cache is not None:
+            record_move(cache, saved, settings, changed, supervisor=session.clerk, now=now)
+    save_settings(settings)
+    return session
 
 
 def run_app(*, lang: Lang = "zh") -> int:
@@ -90,7 +118,7 @@ class SessionEnd(Enum):
 def run_clerk_session(app: QCoreApplication, settings: Settings, cache: Cache) -> SessionEnd:
     """Login window, then the counter window until it is closed or the clerk logs out."""
     terminal = TerminalSession()
-    login = LoginWindow(settings, lambda s, c, p: log_in_terminal(terminal, s, c, p))
+    login = LoginWindow(settings, lambda s, c, p: log_in_terminal(terminal, s, c, p, cache))
     sessions: list[tuple[ClerkSession, Settings]] = []
     login.logged_in.connect(lambda session, used: sessions.append((session, used)))
     if not login.exec() or not sessions or terminal.api is None or terminal.store is None:

@@ -36,7 +36,7 @@ def test_closing_needs_a_sign_off_at_the_counter(counters, server):
 @pytest.mark.parametrize("approver, why", [
     (None, "needs a supervisor's sign-off"),
     ("gz-th-01-c2", "is not an active supervisor"),  # a clerk
-    ("gz-th-02-s1", "is not an active supervisor"),  # another hall's supervisor
+    ("gz-yx-01-s1", "is not an active supervisor"),  # another hall's supervisor
     ("nobody", "is not an active supervisor"),
 ])
 def test_the_server_refuses_a_close_without_a_valid_sign_off(counters, server, approver, why):
@@ -75,7 +75,7 @@ def test_approve_checks_the_supervisor_of_the_callers_hall_and_audits_it(counter
     assert approval.supervisor == "gz-th-01-s1" and approval.supervisor_name
     for supervisor, password, status in (("gz-th-01-s1", "guess", 403),
                                          ("gz-th-01-c2", "demo-clerk", 403),
-                                         ("gz-th-02-s1", DEMO_SUPERVISOR_PASSWORD, 403)):
+                                         ("gz-yx-01-s1", DEMO_SUPERVISOR_PASSWORD, 403)):
         with pytest.raises(ServerRefused) as refused:
             counter.engine.credentials.call(lambda s=supervisor, p=password: counter.api.approve(
                 ApprovalRequest(supervisor=s, password=p)))

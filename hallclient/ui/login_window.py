@@ -41,16 +41,21 @@ class LoginWindow(QDialog):
         self.labels = {name: QLabel(self) for name in
                        ("server", "hall", "terminal", "clerk", "password")}
         form = QFormLayout(self)
-        if first_run:
-            for key, widget in (("server", self.server), ("hall", self.hall),
-                                ("terminal", self.terminal)):
-                form.addRow(self.labels[key], widget)
+        for key, widget in (("server", self.server), ("hall", self.hall),
+                            ("terminal", self.terminal)):
+            form.addRow(self.labels[key], widget)
+        # Later runs show where the terminal is; a supervisor may move it (hallclient/app.py
+        # keeps changed settings only after a supervisor's online login).
+        self.terminal_summary = QLabel(f"{settings.hall_id} / {settings.terminal_id}", self)
+        self.move_button = QPushButton(self)
+        self.move_button.setFlat(True)
+        self.move_button.clicked.connect(self.show_terminal_settings)
+        if not first_run:
+            form.addRow(self.terminal_summary, self.move_button)
+            self._terminal_rows(False)
         else:
-            for key, widget in (("server", self.server), ("hall", self.hall),
-                                ("terminal", self.terminal)):
-                widget.hide()
-                self.labels[key].hide()
-            form.addRow(QLabel(f"{settings.hall_id} / {settings.terminal_id}", self))
+            self.terminal_summary.hide()
+            self.move_button.hide()
         form.addRow(self.labels["clerk"], self.clerk)
         form.addRow(self.labels["password"], self.password)
         form.addRow(self.message)
@@ -68,6 +73,21 @@ class LoginWindow(QDialog):
                            ("password", self.tr("Password"))):
             self.labels[name].setText(text)
         self.button.setText(self.tr("Log in"))
+        self.move_button.setText(self.tr("Change (supervisor)…"))
+
+    def _terminal_rows(self, shown: bool) -> None:
+        for key, widget in (("server", self.server), ("hall", self.hall),
+                            ("terminal", self.terminal)):
+            widget.setVisible(shown)
+            self.labels[key].setVisible(shown)
+
+    def show_terminal_settings(self) -> None:
+        """A supervisor changes the server address, hall or terminal id, then logs in."""
+        self._terminal_rows(True)
+        self.terminal_summary.hide()
+        self.move_button.hide()
+        self.message.setText(self.tr("A supervisor logs in to keep the new settings."))
+        self.server.setFocus()
 
     def submit(self) -> None:
         fields = (self.server.text(), self.hall.text(), self.terminal.text(),

@@ -165,6 +165,14 @@
         <translation>登录</translation>
     </message>
     <message>
+        <source>Change (supervisor)…</source>
+        <translation>更改（主管）…</translation>
+    </message>
+    <message>
+        <source>A supervisor logs in to keep the new settings.</source>
+        <translation>请主管登录以保存新的设置。</translation>
+    </message>
+    <message>
         <source>Fill in every field</source>
         <translation>请填写所有项目</translation>
     </message>
