@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from PySide6.QtCore import QCoreApplication
@@ -25,6 +25,7 @@ from hallclient.config import (
 from hallclient.domain.business import BusinessKind
 from hallclient.domain.text import Lang, Text
 from hallclient.receipts.content import HallInfo
+from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache, CacheError, open_cache
 from hallclient.store.lock import CacheInUse, CacheLock
 from hallclient.store.reassign import MoveRefused, changed_fields, check_can_move, record_move
@@ -57,7 +58,28 @@ _MOVE_NEEDS_SERVER = Text("更改服务器地址、营业厅或终端编号须�
 def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, password: str,
                     cache: Cache | None = None) -> ClerkSession:
     """Log in with the settings the login window was given. Settings other than those saved
-    (a moved terminal) are kept only after a supervisor's online login."""
+    (a moved terminal) are kept only after a supervisor's online login. The cache's audit
+    trail gets the login or the refusal (never the password)."""
+    try:
+        session = _log_in_terminal(terminal, settings, clerk, password, cache)
+    except LoginRefused as exc:
+        if cache is not None:
+            _audit_login(cache, clerk, "login_refused", {"reason": str(exc)[:200]})
+        raise
+    if cache is not None:
+        _audit_login(cache, session.clerk, "login", {"online": session.online,
+                                                     "role": session.role})
+    return session
+
+
+def _audit_login(cache: Cache, clerk: str, action: str, detail: dict[str, object]) -> None:
+    with cache.write() as session:
+        append_audit(session, at=datetime.now(UTC), clerk=clerk[:32], action=action,
+                     subject=None, detail=detail)
+
+
+def _log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, password: str,
+                     cache: Cache | None) -> ClerkSession:
     saved = load_settings()
     changed = changed_fields(saved, settings)
     try:
@@ -128,7 +150,8 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, cache: Cache) -
 
     def check_password(password: str) -> None:
         try:
-            offline.check(store, session.clerk, password, datetime.now(UTC))
+            offline.check(store, session.clerk, password, datetime.now(UTC),
+                          max_age=timedelta(days=used.offline_login_days))
         except offline.OfflineLoginRefused as exc:
             raise LoginRefused(str(exc)) from exc
 
@@ -145,7 +168,7 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, cache: Cache) -
         lang=current_language())
     ended = [SessionEnd.CLOSED]
     window.logged_out.connect(lambda: ended.__setitem__(0, SessionEnd.LOGGED_OUT))
-    idle = IdleWatch(parent=window)
+    idle = IdleWatch(used.idle_lock_minutes, parent=window)
     idle.idle.connect(window.lock)
     worker.subscribe(window.status_bridge.changed.emit)
     worker.start()

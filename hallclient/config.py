@@ -9,6 +9,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_dir
 
@@ -39,6 +40,10 @@ class Settings:
     language: str = "zh"
     # Business types refused while the server cannot be reached.
     online_only: tuple[str, ...] = ("close",)
+    # How long after a clerk's last online login the password is still checked offline.
+    offline_login_days: int = 7
+    # Idle minutes before the counter window locks and asks the clerk's password again.
+    idle_lock_minutes: int = 5
 
 
 def settings_path(base: Path | None = None) -> Path:
@@ -59,16 +64,26 @@ def load_settings(base: Path | None = None) -> Settings:
             raise ValueError("it does not hold a JSON object")
         text_fields = ("server_url", "ca_file", "hall_id", "terminal_id", "installation_id",
                        "language")
-        values = {name: str(raw[name]) for name in text_fields if name in raw}
+        values: dict[str, Any] = {name: str(raw[name]) for name in text_fields if name in raw}
         online_only = raw.get("online_only", Settings().online_only)
         if not isinstance(online_only, list | tuple):
             raise ValueError("online_only must be a list of business types")
+        values.update({name: _positive(raw, name) for name in ("offline_login_days",
+                                                                "idle_lock_minutes")
+                       if name in raw})
         return Settings(**values, online_only=tuple(str(v) for v in online_only))
     except ValueError as exc:
         raise SettingsError(
             f"The settings file {path} cannot be read ({exc}). Fix it or delete it to set the "
             "terminal up again."
         ) from exc
+
+
+def _positive(raw: dict[str, object], name: str) -> int:
+    value = raw[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+        raise ValueError(f"{name} must be a whole number from 1 to 10000")
+    return value
 
 
 def save_settings(settings: Settings, base: Path | None = None) -> None:

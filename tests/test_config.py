@@ -23,7 +23,8 @@ def test_settings_default_when_absent(tmp_path):
 
 def test_settings_round_trip(tmp_path):
     settings = Settings(server_url="https://hall.example:8600", ca_file="/etc/hall/ca.pem",
-                        hall_id="GZ-TH-01", terminal_id="T03", language="en")
+                        hall_id="GZ-TH-01", terminal_id="T03", language="en",
+                        offline_login_days=3, idle_lock_minutes=10)
     save_settings(settings, tmp_path)
     assert load_settings(tmp_path) == settings
     assert not settings_path(tmp_path).with_suffix(".tmp").exists()
@@ -34,7 +35,8 @@ def test_unknown_settings_keys_are_ignored(tmp_path):
     assert load_settings(tmp_path).hall_id == "GZ-TH-01"
 
 
-@pytest.mark.parametrize("content", ["{not json", "[1, 2]"])
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"idle_lock_minutes": 0}',
+                                     '{"offline_login_days": "7"}'])
 def test_unreadable_settings_say_which_file(tmp_path, content):
     settings_path(tmp_path).write_text(content)
     with pytest.raises(SettingsError, match=r"settings\.json"):

@@ -68,3 +68,20 @@ def test_login_falls_back_to_offline_only_when_the_server_is_unreachable(counter
     with pytest.raises(LoginRefused, match="has not logged in online"):
         log_in(counter.api, counter.secrets, counter.settings, "gz-th-01-c2", "demo-clerk",
                NOW)
+
+
+def test_log_in_offline_honours_the_terminals_offline_days(store):
+    from hallclient.auth.login import LoginRefused, log_in
+    from hallclient.config import Settings
+    from hallclient.sync.api import ServerApi
+
+    unreachable = ServerApi("http://127.0.0.1:9", timeout=1)  # discard port: nothing answers
+    later = NOW + timedelta(days=3)
+    strict = Settings(hall_id="GZ-TH-01", terminal_id="T01", installation_id="x" * 32,
+                      offline_login_days=2)
+    with pytest.raises(LoginRefused, match="more than 2 days"):
+        log_in(unreachable, store, strict, "gz-th-01-c1", "demo-clerk", later)
+    lenient = Settings(hall_id="GZ-TH-01", terminal_id="T01", installation_id="x" * 32,
+                       offline_login_days=4)
+    session = log_in(unreachable, store, lenient, "gz-th-01-c1", "demo-clerk", later)
+    assert not session.online

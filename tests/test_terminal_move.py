@@ -50,6 +50,13 @@ def test_a_clerk_cannot_change_the_terminal_settings(terminal):
     with pytest.raises(LoginRefused, match="only a supervisor"):
         login(moved, "gz-th-01-c1", "demo-clerk", cache)
     assert load_settings() == first
+    with cache.read() as s:  # the terminal's own trail has the logins, not the password
+        entries = s.execute(select(AuditRow.action, AuditRow.clerk, AuditRow.detail)
+                            .order_by(AuditRow.id)).all()
+    assert [(action, clerk) for action, clerk, _ in entries] == [
+        ("login", "gz-th-01-c1"), ("login_refused", "gz-th-01-c1")]
+    assert "only a supervisor" in entries[1].detail["reason"]
+    assert "demo-clerk" not in str(entries)
 
 
 def test_a_supervisor_changes_the_terminal_id_and_it_is_audited(terminal):

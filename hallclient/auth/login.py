@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets as random_secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from hallclient.auth import offline
 from hallclient.auth.secrets import SecretStore
@@ -66,7 +66,8 @@ def log_in(api: ServerApi, store: SecretStore, settings: Settings, clerk: str, p
         raise LoginRefused(str(exc)) from exc
     except ServerUnreachable:
         try:
-            known = offline.check(store, clerk, password, now)
+            known = offline.check(store, clerk, password, now,
+                                  max_age=timedelta(days=settings.offline_login_days))
         except offline.OfflineLoginRefused as exc:
             raise LoginRefused(str(exc)) from exc
         return ClerkSession(known.clerk, known.name, known.role, online=False)
