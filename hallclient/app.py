@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hallclient.auth import offline
 from hallclient.auth.approval import approve
-from hallclient.auth.login import ClerkSession, LoginRefused, log_in, terminal_identity
+from hallclient.auth.login import ClerkSession, LoginRefused, log_in, log_out, terminal_identity
 from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
 from hallclient.config import (
     Settings,
@@ -175,5 +175,7 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, cache: Cache) -
     window.showMaximized()  # the clerk's one window, all day
     app.exec()
     worker.stop()
+    if ended[0] is SessionEnd.LOGGED_OUT:
+        log_out(engine.credentials)
     terminal.api.close()
     return ended[0]

@@ -4,11 +4,14 @@ sync worker and idle lock → log out from the lock screen → the next clerk's 
 import keyring
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hallclient.app import run_app
 from hallclient.auth.secrets import EphemeralKeyring
 from hallclient.ui.counter_window import CounterWindow
 from hallclient.ui.login_window import LoginWindow
+from hallserver.models import TokenRow
 
 
 def shown(kind):
@@ -77,3 +80,6 @@ def test_a_clerk_logs_in_locks_logs_out_and_the_next_login_is_offered(
     assert [step.__name__ for step in steps] == []
     assert "pending 0" in seen["status"] and seen["hidden"] is True
     assert seen["asks_terminal_again"] is False  # hall and terminal were set at first run
+    with Session(server.engine) as s:  # logging out ended the session on the server too
+        tokens = s.scalars(select(TokenRow).where(TokenRow.terminal_id == "T05")).all()
+    assert tokens and all(t.revoked for t in tokens)

@@ -4,6 +4,7 @@ token) and the terminal's receipt-signing key stay in the keyring."""
 from __future__ import annotations
 
 import secrets as random_secrets
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,8 +12,14 @@ from hallclient.auth import offline
 from hallclient.auth.secrets import SecretStore
 from hallclient.config import Settings
 from hallclient.store.operations import TerminalIdentity
-from hallclient.sync.api import ServerApi, ServerRefused, ServerUnreachable, ServerUntrusted
-from hallclient.sync.engine import REFRESH_TOKEN
+from hallclient.sync.api import (
+    NotAuthenticated,
+    ServerApi,
+    ServerRefused,
+    ServerUnreachable,
+    ServerUntrusted,
+)
+from hallclient.sync.engine import REFRESH_TOKEN, Credentials, LoginNeeded
 from hallclient.wire import LoginRequest, TokenResponse
 
 TERMINAL_KEY = "terminal_key"
@@ -75,3 +82,11 @@ def log_in(api: ServerApi, store: SecretStore, settings: Settings, clerk: str, p
         raise LoginRefused(str(exc)) from exc
     offline.remember(store, answer.clerk, answer.clerk_name, answer.role.value, password, now)
     return ClerkSession(answer.clerk, answer.clerk_name, answer.role.value, online=True)
+
+
+def log_out(credentials: Credentials) -> None:
+    """End the clerk's session: the server revokes its tokens (when it can be reached; they
+    expire anyway) and the refresh token leaves the keyring."""
+    with suppress(ServerUnreachable, ServerRefused, NotAuthenticated, LoginNeeded):
+        credentials.call(credentials.api.logout)
+    credentials.secrets.delete(REFRESH_TOKEN)

@@ -83,6 +83,16 @@ class ServerApi:
 
     def _call(self, method: str, path: str, answer: type[Model], *, json: Any = None,
               params: dict[str, Any] | None = None, auth: bool = True) -> Model:
+        response = self._request(method, path, json=json, params=params, auth=auth)
+        try:
+            return answer.model_validate_json(response.content)
+        except ValidationError as exc:
+            # A cut or garbled answer: the request may or may not have been done; the
+            # operations are idempotent, so the caller treats it like no answer and retries.
+            raise ServerUnreachable(f"unreadable answer: {exc.error_count()} errors") from exc
+
+    def _request(self, method: str, path: str, *, json: Any = None,
+                 params: dict[str, Any] | None = None, auth: bool = True) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.access_token}"} if auth and (
             self.access_token) else {}
         try:
@@ -96,12 +106,7 @@ class ServerApi:
             raise NotAuthenticated()
         if response.status_code >= 400:
             raise ServerRefused(response.status_code, _error_body(response), response.text)
-        try:
-            return answer.model_validate_json(response.content)
-        except ValidationError as exc:
-            # A cut or garbled answer: the request may or may not have been done; the
-            # operations are idempotent, so the caller treats it like no answer and retries.
-            raise ServerUnreachable(f"unreadable answer: {exc.error_count()} errors") from exc
+        return response
 
     def _unreachable(self, exc: httpx.TransportError) -> ServerUnreachable:
         refused = _cause(exc, ssl.SSLCertVerificationError)
@@ -141,6 +146,11 @@ class ServerApi:
 
     def changes(self, after: int, limit: int) -> ChangesPage:
         return self._call("GET", "/changes", ChangesPage, params={"after": after, "limit": limit})
+
+    def logout(self) -> None:
+        """Revoke this clerk's tokens on this terminal."""
+        self._request("POST", "/logout")
+        self.access_token = None
 
     def verify_receipt(self, receipt_no: str, signature: str) -> ReceiptVerification:
         return self._call("GET", f"/receipts/{receipt_no}", ReceiptVerification,
