@@ -196,3 +196,16 @@ def test_a_receipt_that_cannot_be_drawn_is_said_and_the_request_stays_recorded(
     assert "GZ-TH-01-T01-" in window.message.text() and "Ctrl+R" in window.message.text()
     with window.services.cache.read() as s:  # reprint (Ctrl+R) can draw it later
         assert s.scalars(select(ReceiptRow.receipt_no)).one().startswith("GZ-TH-01-T01-")
+
+
+def test_a_business_shortcut_after_searching_puts_the_cursor_in_the_form(qtbot, window):
+    target = find_one(qtbot, window)  # the cursor is in the search box
+    qtbot.keyClick(window.search, Qt.Key.Key_F3)  # transfer
+    view = window.form_views[BusinessKind.TRANSFER]
+    qtbot.waitUntil(lambda: view.inputs["new_holder_name"].hasFocus())
+    qtbot.keyClicks(window.focusWidget(), "Li Na")
+    assert view.inputs["new_holder_name"].text() == "Li Na"
+    assert window.search.text() == target.number
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_F5)  # suspend: ID type from the account
+    suspend = window.form_views[BusinessKind.SUSPEND]
+    qtbot.waitUntil(lambda: suspend.inputs["applicant_id_number"].hasFocus())

@@ -313,7 +313,7 @@ class CounterWindow(QMainWindow):
                        for name, attr in FORMS[kind].prefill_from_account.items()})
         self.forms.setCurrentWidget(view)
         self.message.clear()
-        view.focusNextChild()
+        view.focus_first_field()
 
     def _submit(self, payload: dict[str, object], approved_by: str | None = None) -> None:
         assert self.kind is not None

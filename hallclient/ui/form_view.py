@@ -160,6 +160,14 @@ class FormView(QWidget):
             self._show(name, None)
         self.submitted.emit(payload)
 
+    def focus_first_field(self) -> None:
+        """Where the clerk types first: the first empty text field (the ID type comes from
+        the account), else the first field."""
+        line_edits = [w for w in self.inputs.values() if isinstance(w, QLineEdit)]
+        empty = [w for w in line_edits if not w.text()]
+        target = (empty or line_edits or list(self.inputs.values()))[0]
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     # --- keyboard --------------------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
