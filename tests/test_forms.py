@@ -1,5 +1,7 @@
 """Business forms: the spec in plain Python, and the generated view driven as a clerk would."""
 
+import itertools
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -57,6 +59,26 @@ def test_message_appears_beside_the_field_as_the_clerk_types(qtbot, transfer_vie
     assert transfer_view.errors["new_holder_id_number"].text() == ""
 
 
+def test_enter_walks_every_field_choices_and_boxes_too_and_submits_on_the_last(
+        qtbot, transfer_view):
+    inputs = transfer_view.inputs
+    type_into(qtbot, inputs["new_holder_name"], "Li Na")
+    order = ["new_holder_name", "new_holder_id_type", "new_holder_id_number",
+             "new_holder_phone", "new_holder_sms_consent", "carry_arrears"]
+    assert list(inputs) == order
+    for here, there in itertools.pairwise(order):
+        if here == "new_holder_id_number":
+            type_into(qtbot, inputs[here], OTHER_ID)
+        elif here == "new_holder_phone":
+            type_into(qtbot, inputs[here], "13922334455")
+        qtbot.keyClick(inputs[here], Qt.Key.Key_Return)
+        assert inputs[there].hasFocus(), there
+    with qtbot.waitSignal(transfer_view.submitted) as sent:
+        qtbot.keyClick(inputs["carry_arrears"], Qt.Key.Key_Return)
+    payload = sent.args[0]
+    assert payload["new_holder_name"] == "Li Na" and "new_holder_sms_consent" not in payload
+
+
 def test_card_reader_enter_moves_to_the_next_field(qtbot, transfer_view):
     id_field = transfer_view.inputs["new_holder_id_number"]
     type_into(qtbot, id_field, OTHER_ID)
@@ -69,7 +91,8 @@ def test_valid_form_submits_a_clean_payload(qtbot, transfer_view):
     type_into(qtbot, transfer_view.inputs["new_holder_id_number"], OTHER_ID.lower())
     type_into(qtbot, transfer_view.inputs["new_holder_phone"], "139 2233 4455")
     with qtbot.waitSignal(transfer_view.submitted) as sent:
-        qtbot.keyClick(transfer_view.inputs["new_holder_phone"], Qt.Key.Key_Return)
+        qtbot.keyClick(transfer_view.inputs["new_holder_phone"], Qt.Key.Key_Return,
+                       Qt.KeyboardModifier.ControlModifier)
     assert sent.args[0] == {
         "new_holder_name": "林晓燕", "new_holder_id_type": "resident_id",
         "new_holder_id_number": OTHER_ID, "new_holder_phone": "13922334455"}

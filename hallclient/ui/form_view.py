@@ -1,8 +1,9 @@
 """A business form on screen, generated from its FormSpec.
 
-Messages appear beside each field as the clerk types; Enter in a field moves to the next one
-(an ID-card reader types the number and presses Enter), Enter on the last field or Ctrl+Enter
-submits. A submission that passes the domain's validation is emitted as a cleaned payload.
+Messages appear beside each field as the clerk types; Enter in a field — a text, a choice or a
+yes/no box — moves to the next one (an ID-card reader types the number and presses Enter),
+Enter on the last field or Ctrl+Enter submits. A submission that passes the domain's
+validation is emitted as a cleaned payload.
 """
 
 from __future__ import annotations
@@ -78,11 +79,13 @@ class FormView(QWidget):
             for value, _label in ID_TYPE_CHOICES:
                 widget.addItem("", value)
             widget.currentIndexChanged.connect(lambda _i, n=field.name: self._recheck_ids(n))
+            widget.installEventFilter(self)
         elif kind is FieldKind.BOOL:
             # Three states: not stated (left out of the request), yes, no.
             widget = QCheckBox(self)
             widget.setTristate(True)
             widget.setCheckState(Qt.CheckState.PartiallyChecked)
+            widget.installEventFilter(self)
         else:
             widget = QLineEdit(self)
             widget.textChanged.connect(lambda _t, n=field.name: self._check(n))
@@ -174,8 +177,7 @@ class FormView(QWidget):
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and (
                 event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
                 and not event.modifiers() & Qt.KeyboardModifier.ControlModifier):
-            line_edits = [w for w in self.inputs.values() if isinstance(w, QLineEdit)]
-            if watched is line_edits[-1]:
+            if watched is list(self.inputs.values())[-1]:
                 self.submit()
             else:
                 self.focusNextChild()
