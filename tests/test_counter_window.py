@@ -209,3 +209,19 @@ def test_a_business_shortcut_after_searching_puts_the_cursor_in_the_form(qtbot, 
     qtbot.keyClick(window.focusWidget(), Qt.Key.Key_F5)  # suspend: ID type from the account
     suspend = window.form_views[BusinessKind.SUSPEND]
     qtbot.waitUntil(lambda: suspend.inputs["applicant_id_number"].hasFocus())
+
+
+def test_after_a_request_the_form_is_empty_and_the_result_shows_the_account_as_it_is_now(
+        qtbot, window):
+    from tests.factories import OTHER_ID
+
+    target = find_one(qtbot, window)
+    window.open_form(BusinessKind.TRANSFER)
+    view = window.form_views[BusinessKind.TRANSFER]
+    view.fill({"new_holder_name": "林晓燕", "new_holder_id_number": OTHER_ID,
+               "new_holder_phone": "13922334455"})
+    view.submit()
+    assert "Accepted" in window.message.text()
+    assert view.inputs["new_holder_name"].text() == ""  # nothing left for the next customer
+    assert "林晓燕" in window.results.currentItem().text()
+    assert target.holder_name not in window.results.currentItem().text()

@@ -250,12 +250,22 @@ class CounterWindow(QMainWindow):
             return  # the clerk typed on; a newer search is on its way
         self.results.clear()
         for account in found:
-            item = QListWidgetItem(f"{account.number}  {account.holder_name}  "
-                                   f"{account.supply_address}")
+            item = QListWidgetItem(self._result_text(account))
             item.setData(Qt.ItemDataRole.UserRole, account)
             self.results.addItem(item)
         if len(found) == 1:
             self.results.setCurrentRow(0)
+
+    def _result_text(self, account: Account) -> str:
+        return f"{account.number}  {account.holder_name}  {account.supply_address}"
+
+    def _update_result(self, account: Account) -> None:
+        """The search result of a changed account shows it as it is now."""
+        for row in range(self.results.count()):
+            item = self.results.item(row)
+            if item.data(Qt.ItemDataRole.UserRole).number == account.number:
+                item.setText(self._result_text(account))
+                item.setData(Qt.ItemDataRole.UserRole, account)
 
     def _selected(self, item: QListWidgetItem | None) -> None:
         self.account = item.data(Qt.ItemDataRole.UserRole) if item else None
@@ -354,8 +364,10 @@ class CounterWindow(QMainWindow):
                        resolution=f"redone, receipt {recorded.receipt_no}")
             self.redoing = None
             self.refresh_tasks()
+        self.form_views[kind].clear()  # the next customer starts from an empty form
         if recorded.account is not None:
             self.account = recorded.account
+            self._update_result(recorded.account)
         self._load_history()
         self._show_account()
         s.on_recorded()

@@ -139,6 +139,18 @@ class FormView(QWidget):
             elif isinstance(widget, QCheckBox):
                 widget.setCheckState(Qt.CheckState.Checked if value else Qt.CheckState.Unchecked)
 
+    def clear(self) -> None:
+        """Empty for the next customer; what comes from the account is filled in again."""
+        for widget in self.inputs.values():
+            if isinstance(widget, QLineEdit):
+                widget.clear()
+            elif isinstance(widget, QComboBox):
+                widget.setCurrentIndex(0)
+            else:
+                widget.setCheckState(Qt.CheckState.PartiallyChecked)
+        for error in self.errors.values():
+            error.clear()
+
     def _show(self, name: str, reason: Text | None) -> None:
         self.errors[name].setText(reason[self.lang] if reason else "")
 
@@ -166,10 +178,9 @@ class FormView(QWidget):
     def focus_first_field(self) -> None:
         """Where the clerk types first: the first empty text field (the ID type comes from
         the account), else the first field."""
-        line_edits = [w for w in self.inputs.values() if isinstance(w, QLineEdit)]
-        empty = [w for w in line_edits if not w.text()]
-        target = (empty or line_edits or list(self.inputs.values()))[0]
-        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        empty: list[FieldWidget] = [w for w in self.inputs.values()
+                                    if isinstance(w, QLineEdit) and not w.text()]
+        (empty or list(self.inputs.values()))[0].setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     # --- keyboard --------------------------------------------------------------------------
 
