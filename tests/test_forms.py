@@ -53,7 +53,7 @@ def type_into(qtbot, widget, text):
 def test_message_appears_beside_the_field_as_the_clerk_types(qtbot, transfer_view):
     id_field = transfer_view.inputs["new_holder_id_number"]
     type_into(qtbot, id_field, OTHER_ID[:-1] + "0")
-    assert "check character should be" in transfer_view.errors["new_holder_id_number"].text()
+    assert "Check character should be" in transfer_view.errors["new_holder_id_number"].text()
     qtbot.keyClick(id_field, Qt.Key.Key_Backspace)
     qtbot.keyClicks(id_field, OTHER_ID[-1])
     assert transfer_view.errors["new_holder_id_number"].text() == ""

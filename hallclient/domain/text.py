@@ -29,6 +29,11 @@ class Text:
         return f"{self.zh} / {self.en}"
 
 
+def sentence(text: str) -> str:
+    """A domain text (written to sit mid-sentence: "the account owes …") shown on its own."""
+    return text[:1].upper() + text[1:]
+
+
 class InvalidInput(ValueError):
     """What a clerk typed cannot be accepted; `reason` says precisely why, in both languages."""
 

@@ -32,7 +32,7 @@ from hallclient.domain.accounts import STATUS_LABELS, Account, missing_informati
 from hallclient.domain.business import BUSINESS_TYPES, BusinessKind, PayloadInvalid
 from hallclient.domain.deadlines import HALL_TZ
 from hallclient.domain.masking import mask_id_number, mask_phone
-from hallclient.domain.text import Lang
+from hallclient.domain.text import Lang, sentence
 from hallclient.forms import FORMS
 from hallclient.receipts.content import HallInfo, ReceiptContent, build_receipt
 from hallclient.receipts.history import ReceiptUnavailable, receipt_history, reprint
@@ -345,7 +345,7 @@ class CounterWindow(QMainWindow):
                 now=datetime.now(UTC), online=s.online(), online_only=s.online_only,
                 approved_by=approved_by, describe=describe)
         except RequestRefused as exc:
-            self.message.setText(exc.reason[self.lang])
+            self.message.setText(sentence(exc.reason[self.lang]))
             return
         except OverrideNeeded as exc:
             self.message.setText(self.tr("A supervisor must confirm: {w}").format(
@@ -356,7 +356,7 @@ class CounterWindow(QMainWindow):
                 dialog.open()
             return
         except PayloadInvalid as exc:
-            self.message.setText("; ".join(r[self.lang] for r in exc.errors.values()))
+            self.message.setText(sentence("; ".join(r[self.lang] for r in exc.errors.values())))
             return
         self.message.setText(self.tr("Accepted, receipt {n}").format(n=recorded.receipt_no))
         if self.redoing is not None and self.redoing.business is kind:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient.domain.business import FieldKind, PayloadInvalid
-from hallclient.domain.text import Lang, Text
+from hallclient.domain.text import Lang, Text, sentence
 from hallclient.forms.spec import ID_TYPE_CHOICES, FormField, FormSpec
 from hallclient.ui.i18n import current_language, follow_language
 
@@ -102,7 +102,7 @@ class FormView(QWidget):
         self.title.setText(self.spec.title[lang])
         for field in self.spec.fields:
             label = field.field.label[lang]
-            label = label[:1].upper() + label[1:]  # domain labels are mid-sentence words
+            label = sentence(label)
             if not field.field.required:
                 label += self.tr(" (optional)")
             self.labels[field.name].setText(label)
@@ -152,7 +152,7 @@ class FormView(QWidget):
             error.clear()
 
     def _show(self, name: str, reason: Text | None) -> None:
-        self.errors[name].setText(reason[self.lang] if reason else "")
+        self.errors[name].setText(sentence(reason[self.lang]) if reason else "")
 
     def _check(self, name: str) -> None:
         self._show(name, self.spec.check_field(name, self.values()))
