@@ -225,3 +225,43 @@ def test_after_a_request_the_form_is_empty_and_the_result_shows_the_account_as_i
     assert view.inputs["new_holder_name"].text() == ""  # nothing left for the next customer
     assert "林晓燕" in window.results.currentItem().text()
     assert target.holder_name not in window.results.currentItem().text()
+
+
+@pytest.mark.parametrize("online", [True, False], ids=["online", "offline"])
+@pytest.mark.parametrize("kind", list(BusinessKind), ids=lambda k: k.value)
+def test_every_form_from_its_shortcut_bad_input_then_good(qtbot, window, kind, online):
+    """Each business as a clerk does it: its key, a mistyped ID number (said beside the
+    field, nothing recorded), then the request as it should be — online and offline."""
+    from datetime import date
+    from enum import Enum
+
+    from hallclient.forms import FORMS
+    from hallclient.samples import SAMPLE_ACCOUNT, sample_payload
+
+    window.online_switch["now"] = online
+    needs_account = kind is not BusinessKind.NEW_CONNECTION
+    status = AccountStatus.SUSPENDED if kind is BusinessKind.RESUME else AccountStatus.ACTIVE
+    target = find_one(qtbot, window, status) if needs_account else None
+    qtbot.keyClick(window.focusWidget(), getattr(Qt.Key, f"Key_{FORMS[kind].shortcut}"))
+    view = window.form_views[kind]
+    assert window.forms.currentWidget() is view
+    payload = {k: v.value if isinstance(v, Enum) else v
+               for k, v in sample_payload(kind, target or SAMPLE_ACCOUNT, date.today()).items()}
+    id_field = next(n for n in payload if n.endswith("id_number"))
+    good_id = payload[id_field]
+    view.fill({**payload, id_field: good_id[:-1] + ("0" if good_id[-1] != "0" else "1")})
+    view.submit()
+    assert view.errors[id_field].text(), "a mistyped ID number is said beside its field"
+    view.fill({id_field: good_id})
+    view.submit()
+    with window.services.cache.read() as s:
+        recorded = s.scalars(select(OutboxRow.business_type)).all()
+    if kind is BusinessKind.CLOSE and not online:
+        assert "only be done while the server can be reached" in window.message.text()
+        assert recorded == []
+    elif kind is BusinessKind.CLOSE:
+        assert "supervisor must confirm" in window.message.text() and recorded == []
+    else:
+        assert "Accepted, receipt GZ-TH-01-T01-" in window.message.text()
+        assert recorded == [kind.value]
+        qtbot.waitUntil(lambda: len(window.previews) == 1)
