@@ -143,6 +143,41 @@ RECEIPT_NO_PATTERN = r"^[A-Za-z0-9-]{1,40}$"
 MAX_VERSION = 2**31 - 1  # the databases' integer column
 
 
+class NotSettledReason(StrEnum):
+    """Why a request was not settled at the first contact."""
+
+    SITE_VISIT = "site_visit"  # a site job follows (still one-stop if it is the only one)
+    DOCUMENTS_MISSING = "documents_missing"
+    SYSTEM_OFFLINE = "system_offline"
+    OTHER = "other"
+
+
+class Rating(StrEnum):
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    DISSATISFIED = "dissatisfied"
+
+
+class Feedback(WireModel):
+    """The customer's rating of one transaction, given at the counter after the receipt."""
+
+    operation_id: str = Field(min_length=8, max_length=36, pattern=r"^[A-Za-z0-9-]+$")
+    rating: Rating
+    reason: str | None = Field(default=None, max_length=200)
+    rated_at: datetime
+
+
+class FeedbackRequest(WireModel):
+    items: list[Feedback] = Field(max_length=MAX_PUSH_BATCH)
+
+
+class FeedbackResponse(WireModel):
+    # Stored now or before (a rating is kept once: a repeat changes nothing).
+    stored: list[str]
+    # Operations the server has not received yet: the terminal sends the rating again later.
+    unknown: list[str]
+
+
 class PushOperation(WireModel):
     operation_id: str = Field(min_length=8, max_length=36, pattern=r"^[A-Za-z0-9-]+$")
     business_type: BusinessKind
@@ -156,6 +191,12 @@ class PushOperation(WireModel):
     # The supervisor who signed off at the counter: closing an account, or a rule's warning.
     approved_by: str | None = Field(default=None, min_length=1, max_length=32,
                                     pattern=r"^[A-Za-z0-9_.-]+$")
+    # One-stop (一站妥): was the customer's request settled at this first contact, and if not,
+    # why. None from terminals that do not say (they count as not recorded, not as settled).
+    first_contact: bool | None = None
+    not_settled_reason: NotSettledReason | None = None
+    # Seconds from opening the form to submitting it: the handling time at the counter.
+    handling_seconds: int | None = Field(default=None, ge=0, le=86_400)
 
 
 class PushRequest(WireModel):
@@ -215,3 +256,49 @@ class Health(WireModel):
     status: str
     version: str
     schema_revision: str
+
+
+class NotificationWire(WireModel):
+    """An SMS to the customer about an operation: what, when queued and when sent (the phone
+    number and the text stay on the server)."""
+
+    operation_id: str
+    notice: str
+    state: str  # pending | sending | sent
+    queued_at: datetime
+    sent_at: datetime | None
+
+
+class AccountNotifications(WireModel):
+    account_number: str
+    items: list[NotificationWire]
+
+
+class KpiRow(WireModel):
+    """Service-quality figures of one group (a hall, a clerk, a business type) over a period.
+    Rates are None where nothing was counted."""
+
+    key: str
+    operations: int
+    rated: int
+    satisfied: int
+    basically_satisfied: int
+    dissatisfied: int
+    satisfaction_rate: float | None  # (satisfied + basically satisfied) / rated
+    first_contact_recorded: int
+    first_contact: int
+    one_stop_ratio: float | None  # settled at first contact / recorded
+    avg_handling_seconds: float | None
+    work_items: int
+    overdue: int  # work items due in the period and done late or still open past due
+    accounts: int | None  # completeness: by hall only (accounts belong to a district)
+    complete_accounts: int | None
+    completeness_rate: float | None
+
+
+class KpiReport(WireModel):
+    since: datetime
+    until: datetime
+    by: str  # hall | clerk | business_type
+    rows: list[KpiRow]
+    total: KpiRow

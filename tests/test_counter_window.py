@@ -18,6 +18,7 @@ from hallclient.store.models import OutboxRow, ReceiptRow
 from hallclient.store.operations import TerminalIdentity
 from hallclient.sync.worker import SyncStatus
 from hallclient.ui.counter_window import CounterServices, CounterWindow
+from hallclient.wire import Rating
 
 
 @pytest.fixture
@@ -31,16 +32,17 @@ def window(qtbot, tmp_path):
         s.flush()
         for a in accounts(district, 200, comms):
             save_account(s, a)
-    previews = []
+    previews, ratings = [], []
     online = {"now": True}
     services = CounterServices(
         cache, TerminalIdentity("GZ-TH-01", "T01", "k" * 64), "gz-th-01-c1",
         HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall")),
-        online=lambda: online["now"], show_preview=previews.append)
+        online=lambda: online["now"], show_preview=previews.append,
+        ask_rating=ratings.append)
     w = CounterWindow(services, lang="en")
     qtbot.addWidget(w)
     w.show()
-    w.previews, w.online_switch = previews, online
+    w.previews, w.ratings, w.online_switch = previews, ratings, online
     yield w
     cache.close()
 
@@ -265,3 +267,28 @@ def test_every_form_from_its_shortcut_bad_input_then_good(qtbot, window, kind, o
         assert "Accepted, receipt GZ-TH-01-T01-" in window.message.text()
         assert recorded == [kind.value]
         qtbot.waitUntil(lambda: len(window.previews) == 1)
+
+
+def test_the_customer_rates_the_transaction_and_the_counter_says_how_it_went(qtbot, window):
+    from hallclient.store.models import FeedbackRow
+    from hallclient.wire import NotSettledReason
+
+    target = find_one(qtbot, window)
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_F5)  # suspend
+    view = window.form_views[BusinessKind.SUSPEND]
+    view.fill({"applicant_id_number": target.id_number})
+    view.settled.setChecked(False)  # the customer must bring a document later
+    view.not_settled_reason.setCurrentIndex(
+        view.not_settled_reason.findData(NotSettledReason.DOCUMENTS_MISSING))
+    view.submit()
+    assert view.settled.isChecked()  # the next customer starts from "settled"
+    [rating] = window.ratings
+    rating.reason.setText("  快，谢谢  ")
+    rating.buttons[Rating.BASICALLY_SATISFIED].click()
+    with window.services.cache.read() as s:
+        op = s.scalars(select(OutboxRow)).one()
+        feedback = s.scalars(select(FeedbackRow)).one()
+    assert (op.first_contact, op.not_settled_reason) == (False, "documents_missing")
+    assert op.handling_seconds is not None and op.handling_seconds >= 0
+    assert (feedback.operation_id, feedback.rating, feedback.reason, feedback.state) == (
+        op.operation_id, "basically_satisfied", "快，谢谢", "pending")

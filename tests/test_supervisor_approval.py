@@ -143,7 +143,7 @@ def test_the_counter_window_asks_the_supervisor_and_records_the_sign_off(qtbot, 
     window = CounterWindow(CounterServices(
         cache, TerminalIdentity("GZ-TH-01", "T01", "k" * 64), "gz-th-01-c1",
         HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall")), approve=approve,
-        show_preview=lambda preview: None), lang="en")
+        show_preview=lambda preview: None, ask_rating=lambda window: None), lang="en")
     qtbot.addWidget(window)
     window.show()
     with cache.read() as s:

@@ -19,6 +19,7 @@ from hallclient.domain.business import (
 )
 from hallclient.domain.ids import DOC_TYPE_LABELS, IdDocType
 from hallclient.domain.text import Text
+from hallclient.wire import NotSettledReason
 
 NO_HINT = Text("", "")
 
@@ -95,3 +96,12 @@ def form(kind: BusinessKind, shortcut: str, **hints: Text) -> FormSpec:
     # The holder shows the ID on record: its type is known, only the number is typed.
     prefill = {"applicant_id_type": "id_type"} if btype.holder_must_present_id else {}
     return FormSpec(kind, fields, shortcut, prefill)
+
+
+# One-stop (一站妥): why a request was not settled at this first contact, for the clerk to say.
+NOT_SETTLED_LABELS: dict[NotSettledReason, Text] = {
+    NotSettledReason.SITE_VISIT: Text("需上门现场作业", "a site visit is needed"),
+    NotSettledReason.DOCUMENTS_MISSING: Text("资料不齐，需再次办理", "documents missing"),
+    NotSettledReason.SYSTEM_OFFLINE: Text("系统离线，待确认", "the system was offline"),
+    NotSettledReason.OTHER: Text("其他原因", "another reason"),
+}

@@ -112,6 +112,10 @@ class OutboxRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     # The supervisor who signed off at the counter (closing an account, a rule's warning).
     approved_by: Mapped[str | None] = mapped_column(String(32))
+    # One-stop: settled at this first contact, or why not; the form's handling time.
+    first_contact: Mapped[bool | None] = mapped_column(Boolean)
+    not_settled_reason: Mapped[str | None] = mapped_column(String(32))
+    handling_seconds: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -167,6 +171,21 @@ class AuditRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_at", "at"),)
+
+
+class FeedbackRow(Base):
+    """The customer's rating of an operation made here, kept until the server has it."""
+
+    __tablename__ = "feedback"
+
+    operation_id: Mapped[str] = mapped_column(ForeignKey("outbox.operation_id"),
+                                              primary_key=True)
+    rating: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+
+    __table_args__ = (CheckConstraint("state in ('pending', 'stored')", name="state"),)
 
 
 class TaskRow(Base):

@@ -33,6 +33,7 @@ from hallclient.store.accounts import load_account, save_account
 from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache
 from hallclient.store.models import OutboxRow, ReceiptCounterRow, ReceiptRow
+from hallclient.wire import NotSettledReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,16 @@ class RequestRefused(Exception):
 
 SUPERVISOR_BUSINESS = Text("{business}须经主管现场确认", "{business} needs a supervisor's "
                            "sign-off")
+
+
+@dataclass(frozen=True, slots=True)
+class CounterFacts:
+    """How the request went at the counter, pushed with it for the service-quality figures:
+    settled at this first contact (一站妥) or why not, and the form's handling time."""
+
+    first_contact: bool | None = None
+    not_settled_reason: NotSettledReason | None = None
+    handling_seconds: int | None = None
 
 
 class OverrideNeeded(Exception):
@@ -111,6 +122,7 @@ def record_operation(
     online: bool = True,
     online_only: Collection[BusinessKind] = (),
     approved_by: str | None = None,
+    facts: CounterFacts = CounterFacts(),
     describe: DescribeReceipt | None = None,
 ) -> RecordedOperation:
     """Validate, check and record a request; raises PayloadInvalid, RequestRefused or
@@ -140,7 +152,8 @@ def record_operation(
             operation_id=operation_id, created_at=at, clerk=clerk, business_type=kind.value,
             account_number=account.number if account else None,
             base_version=account.version if account else None, payload=payload,
-            approved_by=approved_by))
+            approved_by=approved_by, first_contact=facts.first_contact,
+            not_settled_reason=facts.not_settled_reason, handling_seconds=facts.handling_seconds))
         session.flush()
         recorded = RecordedOperation(operation_id, receipt_no, signature, at, kind, after,
                                      decision.warnings)

@@ -10,6 +10,7 @@ sync engine, but a login is refused with it rather than tried offline: it needs 
 from __future__ import annotations
 
 import ssl
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -18,12 +19,17 @@ from pydantic import BaseModel, ValidationError
 from hallclient.domain.text import Text
 from hallclient.wire import (
     API_PREFIX,
+    AccountNotifications,
     Approval,
     ApprovalRequest,
     BootstrapPage,
     ChangesPage,
     ErrorBody,
+    Feedback,
+    FeedbackRequest,
+    FeedbackResponse,
     Health,
+    KpiReport,
     LoginRequest,
     PushOperation,
     PushRequest,
@@ -31,6 +37,8 @@ from hallclient.wire import (
     ReceiptVerification,
     RefreshRequest,
     TokenResponse,
+    WorkItemList,
+    WorkItemWire,
 )
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -159,6 +167,27 @@ class ServerApi:
     def push(self, operations: list[PushOperation]) -> PushResponse:
         body = PushRequest(operations=operations).model_dump(mode="json")
         return self._call("POST", "/push", PushResponse, json=body)
+
+    def feedback(self, items: list[Feedback]) -> FeedbackResponse:
+        body = FeedbackRequest(items=items).model_dump(mode="json")
+        return self._call("POST", "/feedback", FeedbackResponse, json=body)
+
+    def notifications(self, account_number: str) -> AccountNotifications:
+        return self._call("GET", f"/accounts/{account_number}/notifications",
+                          AccountNotifications)
+
+    def work_items(self, hall_id: str, *, overdue_only: bool = False,
+                   within_hours: int = 24) -> WorkItemList:
+        return self._call("GET", f"/halls/{hall_id}/work-items", WorkItemList,
+                          params={"state": "overdue" if overdue_only else "due",
+                                  "within_hours": within_hours})
+
+    def complete_work_item(self, item_id: int) -> WorkItemWire:
+        return self._call("POST", f"/work-items/{item_id}/done", WorkItemWire)
+
+    def kpi_report(self, since: datetime, until: datetime, by: str) -> KpiReport:
+        return self._call("GET", "/reports/kpi", KpiReport, params={
+            "since": since.isoformat(), "until": until.isoformat(), "by": by})
 
 
 def _cause(exc: BaseException, kind: type[E]) -> E | None:

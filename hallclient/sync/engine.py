@@ -24,6 +24,7 @@ from hallclient.domain.business import BusinessKind
 from hallclient.domain.text import Text
 from hallclient.store.accounts import count_accounts
 from hallclient.store.cache import Cache
+from hallclient.store.feedback import mark_stored, sendable_feedback
 from hallclient.store.models import OutboxRow, ReceiptRow, SyncStateRow
 from hallclient.sync.api import NotAuthenticated, ServerApi, ServerRefused, ServerUnreachable
 from hallclient.sync.apply import (
@@ -31,7 +32,7 @@ from hallclient.sync.apply import (
     record_result,
     store_server_account,
 )
-from hallclient.wire import BootstrapPage, Outcome, PushOperation
+from hallclient.wire import BootstrapPage, NotSettledReason, Outcome, PushOperation
 
 T = TypeVar("T")
 
@@ -223,7 +224,10 @@ class SyncEngine:
                 account_number=op.account_number, base_version=op.base_version,
                 payload=op.payload, created_at=_aware(op.created_at), clerk=op.clerk,
                 receipt_no=receipt.receipt_no, receipt_signature=receipt.signature,
-                approved_by=op.approved_by)
+                approved_by=op.approved_by, first_contact=op.first_contact,
+                not_settled_reason=(NotSettledReason(op.not_settled_reason)
+                                    if op.not_settled_reason else None),
+                handling_seconds=op.handling_seconds)
             for op, receipt in rows
         ]
 
@@ -248,6 +252,22 @@ class SyncEngine:
                 sync_state(session).last_push_at = now
             summary.pushed += len(batch)
 
+    def push_feedback(self) -> int:
+        """Send the customers' ratings of operations the server has; returns how many it
+        stored. A rating of an operation it does not know yet stays for the next round."""
+        stored = 0
+        while True:
+            with self.cache.read() as session:
+                batch = sendable_feedback(session, self.push_batch)
+            if not batch:
+                return stored
+            answer = self.credentials.call(partial(self.api.feedback, batch))
+            with self.cache.write() as session:
+                mark_stored(session, answer.stored)
+            stored += len(answer.stored)
+            if not answer.stored:
+                return stored  # the rest waits for the server to know their operations
+
     # --- all of it -------------------------------------------------------------------------
 
     def sync_once(self, *, on_bootstrap: BootstrapListener | None = None) -> SyncSummary:
@@ -257,6 +277,7 @@ class SyncEngine:
         summary = SyncSummary()
         summary.bootstrapped = self.bootstrap(on_bootstrap)
         self.push(summary)
+        self.push_feedback()
         summary.pulled = self.pull()
         with self.cache.read() as session:
             summary.pending = pending_count(session)

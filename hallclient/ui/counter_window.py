@@ -45,6 +45,7 @@ from hallclient.store.account_history import (
 )
 from hallclient.store.accounts import load_account
 from hallclient.store.cache import Cache
+from hallclient.store.feedback import record_feedback
 from hallclient.store.operations import (
     OverrideNeeded,
     RecordedOperation,
@@ -60,8 +61,10 @@ from hallclient.ui.background import run_in_background
 from hallclient.ui.form_view import FormView
 from hallclient.ui.i18n import current_language, follow_language, use_language
 from hallclient.ui.idle_lock import CheckPassword, LockDialog
+from hallclient.ui.rating import RatingWindow
 from hallclient.ui.receipt_preview import ReceiptPreview
 from hallclient.ui.supervisor_dialog import Approve, SupervisorDialog
+from hallclient.wire import Rating
 
 # Pending amber, synced green, conflicts and rejections red: the same as the status bar.
 _STATE_COLOURS = {SyncState.PENDING: "#8a5a00", SyncState.SYNCED: "#1b7f3a",
@@ -81,6 +84,8 @@ class CounterServices:
     on_recorded: Callable[[], None] = lambda: None  # e.g. wake the sync worker
     show_preview: Callable[[ReceiptPreview], None] = field(
         default=lambda preview: preview.open())
+    ask_rating: Callable[[RatingWindow], None] = field(
+        default=lambda window: window.show_to_customer())
     # Checks the clerk's password to unlock the idle-locked window; None: no idle lock.
     check_password: CheckPassword | None = None
     # Checks a supervisor's sign-off at the counter; None: such requests are only explained.
@@ -323,6 +328,7 @@ class CounterWindow(QMainWindow):
                        for name, attr in FORMS[kind].prefill_from_account.items()})
         self.forms.setCurrentWidget(view)
         self.message.clear()
+        view.start()
         view.focus_first_field()
 
     def _submit(self, payload: dict[str, object], approved_by: str | None = None) -> None:
@@ -343,7 +349,8 @@ class CounterWindow(QMainWindow):
                 s.cache, s.terminal, clerk=s.clerk, kind=kind,
                 account_number=before.number if before else None, raw_payload=payload,
                 now=datetime.now(UTC), online=s.online(), online_only=s.online_only,
-                approved_by=approved_by, describe=describe)
+                approved_by=approved_by, facts=self.form_views[kind].counter_facts(),
+                describe=describe)
         except RequestRefused as exc:
             self.message.setText(sentence(exc.reason[self.lang]))
             return
@@ -372,6 +379,18 @@ class CounterWindow(QMainWindow):
         self._show_account()
         s.on_recorded()
         self._preview(receipts[0])
+        self._ask_rating(recorded)
+
+    def _ask_rating(self, recorded: RecordedOperation) -> None:
+        """The customer rates the transaction (satisfaction per transaction)."""
+        window = RatingWindow(recorded.receipt_no, self)
+        window.rated.connect(lambda rating, reason: self._rated(recorded, rating, reason))
+        self.services.ask_rating(window)
+
+    def _rated(self, recorded: RecordedOperation, rating: Rating, reason: str | None) -> None:
+        record_feedback(self.services.cache, recorded.operation_id, rating, reason,
+                        datetime.now(UTC))
+        self.services.on_recorded()  # the worker sends it with the next round
 
     # --- receipts --------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ validation is emitted as a cleaned payload.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -25,7 +27,8 @@ from PySide6.QtWidgets import (
 
 from hallclient.domain.business import FieldKind, PayloadInvalid
 from hallclient.domain.text import Lang, Text, sentence
-from hallclient.forms.spec import ID_TYPE_CHOICES, FormField, FormSpec
+from hallclient.forms.spec import ID_TYPE_CHOICES, NOT_SETTLED_LABELS, FormField, FormSpec
+from hallclient.store.operations import CounterFacts
 from hallclient.ui.i18n import current_language, follow_language
 
 _ERROR_STYLE = "color: #b00020;"
@@ -62,10 +65,24 @@ class FormView(QWidget):
         self.submit_button = QPushButton(self)
         self.submit_button.clicked.connect(self.submit)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.submit)
+        # One-stop: settled at this visit unless the clerk says why not.
+        self.settled = QCheckBox(self)
+        self.settled.setChecked(True)
+        self.not_settled_reason = QComboBox(self)
+        for reason in NOT_SETTLED_LABELS:
+            self.not_settled_reason.addItem("", reason)
+        self.not_settled_reason.setEnabled(False)
+        self.settled.toggled.connect(lambda on: self.not_settled_reason.setEnabled(not on))
+        self.opened_at: float | None = None
+        footer = QHBoxLayout()
+        footer.addWidget(self.settled)
+        footer.addWidget(self.not_settled_reason)
+        footer.addStretch(1)
+        footer.addWidget(self.submit_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(form)
-        layout.addWidget(self.submit_button, alignment=Qt.AlignmentFlag.AlignRight)
+        layout.addLayout(footer)
         layout.addStretch(1)
         follow_language(self, self.retranslate)
 
@@ -101,8 +118,7 @@ class FormView(QWidget):
         lang = self.lang
         self.title.setText(self.spec.title[lang])
         for field in self.spec.fields:
-            label = field.field.label[lang]
-            label = sentence(label)
+            label = sentence(field.field.label[lang])
             if not field.field.required:
                 label += self.tr(" (optional)")
             self.labels[field.name].setText(label)
@@ -113,6 +129,9 @@ class FormView(QWidget):
                 for i, (_value, choice) in enumerate(ID_TYPE_CHOICES):
                     widget.setItemText(i, choice[lang])
         self.submit_button.setText(self.tr("Submit (Ctrl+Enter)"))
+        self.settled.setText(self.tr("Settled at this visit (one-stop)"))
+        for i, reason in enumerate(NOT_SETTLED_LABELS.values()):
+            self.not_settled_reason.setItemText(i, reason[lang])
         for name in self.errors:
             self._check(name)
 
@@ -139,6 +158,19 @@ class FormView(QWidget):
             elif isinstance(widget, QCheckBox):
                 widget.setCheckState(Qt.CheckState.Checked if value else Qt.CheckState.Unchecked)
 
+    def start(self) -> None:
+        """The clerk opens the form for a customer: the handling time starts."""
+        self.opened_at = time.monotonic()
+
+    def counter_facts(self) -> CounterFacts:
+        """How the request went at the counter: one-stop, and the time since `start`."""
+        settled = self.settled.isChecked()
+        return CounterFacts(
+            first_contact=settled,
+            not_settled_reason=None if settled else self.not_settled_reason.currentData(),
+            handling_seconds=(None if self.opened_at is None else
+                              min(int(time.monotonic() - self.opened_at), 86_400)))
+
     def clear(self) -> None:
         """Empty for the next customer; what comes from the account is filled in again."""
         for widget in self.inputs.values():
@@ -150,6 +182,8 @@ class FormView(QWidget):
                 widget.setCheckState(Qt.CheckState.PartiallyChecked)
         for error in self.errors.values():
             error.clear()
+        self.settled.setChecked(True)
+        self.opened_at = None
 
     def _show(self, name: str, reason: Text | None) -> None:
         self.errors[name].setText(sentence(reason[self.lang]) if reason else "")

@@ -114,6 +114,10 @@
         <source>Submit (Ctrl+Enter)</source>
         <translation>提交受理 (Ctrl+Enter)</translation>
     </message>
+    <message>
+        <source>Settled at this visit (one-stop)</source>
+        <translation>本次办结（一站妥）</translation>
+    </message>
 </context>
 <context>
     <name>LockDialog</name>
