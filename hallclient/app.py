@@ -7,6 +7,8 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from functools import partial
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -164,7 +166,8 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, cache: Cache) -
         online_only=frozenset(BusinessKind(k) for k in used.online_only),
         on_recorded=worker.wake, check_password=check_password,
         approve=lambda supervisor, password: approve(engine.credentials, store, supervisor,
-                                                     password, datetime.now(UTC))),
+                                                     password, datetime.now(UTC)),
+        **server_views(engine.credentials, used.hall_id)),
         lang=current_language())
     ended = [SessionEnd.CLOSED]
     window.logged_out.connect(lambda: ended.__setitem__(0, SessionEnd.LOGGED_OUT))
@@ -179,3 +182,15 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, cache: Cache) -
         log_out(engine.credentials)
     terminal.api.close()
     return ended[0]
+
+
+def server_views(credentials: Credentials, hall_id: str) -> dict[str, Any]:
+    """What the counter window reads from the server, with the clerk's session: the hall's
+    work items and an account's SMS."""
+    api = credentials.api
+    return {
+        "work_items": lambda: credentials.call(partial(api.work_items, hall_id)),
+        "complete_work_item": lambda item_id: credentials.call(
+            partial(api.complete_work_item, item_id)),
+        "notifications": lambda number: credentials.call(partial(api.notifications, number)),
+    }

@@ -292,3 +292,45 @@ def test_the_customer_rates_the_transaction_and_the_counter_says_how_it_went(qtb
     assert op.handling_seconds is not None and op.handling_seconds >= 0
     assert (feedback.operation_id, feedback.rating, feedback.reason, feedback.state) == (
         op.operation_id, "basically_satisfied", "快，谢谢", "pending")
+
+
+def test_the_account_history_shows_the_sms_the_customer_was_sent(qtbot, window):
+    from hallclient.wire import AccountNotifications, NotificationWire
+
+    sent_at = datetime(2026, 11, 25, 3, 5, tzinfo=UTC)  # 11:05 in the hall
+
+    def notifications(number: str) -> AccountNotifications:
+        with window.services.cache.read() as s:
+            ids = s.scalars(select(OutboxRow.operation_id)).all()
+        return AccountNotifications(account_number=number, items=[
+            NotificationWire(operation_id=op, notice="accepted", state="sent",
+                             queued_at=sent_at, sent_at=sent_at) for op in ids] + [
+            NotificationWire(operation_id=op, notice="completed", state="pending",
+                             queued_at=sent_at, sent_at=None) for op in ids])
+
+    window.services.notifications = notifications
+    target = find_one(qtbot, window)
+    window.open_form(BusinessKind.SUSPEND)
+    window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": target.id_number})
+    window.form_views[BusinessKind.SUSPEND].submit()
+    qtbot.waitUntil(lambda: window.history.count() == 3)
+    lines = [window.history.item(i).text() for i in range(3)]
+    assert "Suspension of supply" in lines[0]
+    assert lines[1].strip() == "SMS “accepted” sent 11-25 11:05"
+    assert lines[2].strip() == "SMS “completed” waiting to be sent"
+
+
+def test_a_record_with_gaps_invites_the_clerk_to_complete_it(qtbot, window):
+    from dataclasses import replace
+
+    from hallclient.store.accounts import save_account
+
+    target = find_one(qtbot, window)
+    with window.services.cache.write() as s:
+        save_account(s, replace(target, mailing_address=None, sms_consent=False))
+    window.search.clear()
+    qtbot.keyClicks(window.search, target.number)
+    qtbot.waitUntil(lambda: window.complete_button.isVisible())
+    window.complete_button.click()
+    assert window.forms.currentWidget() is window.form_views[BusinessKind.CONTACT_CHANGE]
+    assert "Ask the customer for: mailing address, SMS consent" == window.message.text()

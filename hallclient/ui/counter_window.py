@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QGridLayout,
     QHBoxLayout,
@@ -64,7 +65,14 @@ from hallclient.ui.idle_lock import CheckPassword, LockDialog
 from hallclient.ui.rating import RatingWindow
 from hallclient.ui.receipt_preview import ReceiptPreview
 from hallclient.ui.supervisor_dialog import Approve, SupervisorDialog
-from hallclient.wire import Rating
+from hallclient.ui.work_items import WorkItemsPanel
+from hallclient.wire import (
+    AccountNotifications,
+    NotificationWire,
+    Rating,
+    WorkItemList,
+    WorkItemWire,
+)
 
 # Pending amber, synced green, conflicts and rejections red: the same as the status bar.
 _STATE_COLOURS = {SyncState.PENDING: "#8a5a00", SyncState.SYNCED: "#1b7f3a",
@@ -90,6 +98,10 @@ class CounterServices:
     check_password: CheckPassword | None = None
     # Checks a supervisor's sign-off at the counter; None: such requests are only explained.
     approve: Approve | None = None
+    # From the server (called off the UI thread); None: not shown (no server, as in tests).
+    work_items: Callable[[], WorkItemList] | None = None
+    complete_work_item: Callable[[int], WorkItemWire] | None = None
+    notifications: Callable[[str], AccountNotifications] | None = None
 
 
 class StatusBridge(QObject):
@@ -112,6 +124,7 @@ class CounterWindow(QMainWindow):
         self.redoing: Task | None = None
         self.lock_dialog: LockDialog | None = None
         self._history_entries: list[OperationEntry] = []
+        self._sms: list[NotificationWire] = []
         self._open_tasks: list[Task] = []
         self._hidden_while_locked: list[QWidget] = []
         use_language(lang)
@@ -165,6 +178,11 @@ class CounterWindow(QMainWindow):
         left_layout.addWidget(self.search)
         left_layout.addWidget(self.results, 1)
         left_layout.addWidget(self.account_panel)
+        # Information completeness: while the customer is here, fill what the record lacks.
+        self.complete_button = QPushButton(self)
+        self.complete_button.clicked.connect(self.complete_record)
+        self.complete_button.hide()
+        left_layout.addWidget(self.complete_button)
         self.history_title = QLabel(self)
         self.history = QListWidget(self)
         self.history.setWordWrap(True)
@@ -188,6 +206,13 @@ class CounterWindow(QMainWindow):
         right_layout.addLayout(buttons)
         right_layout.addWidget(self.forms, 1)
         right_layout.addWidget(self.message)
+        self.work_items: WorkItemsPanel | None = None
+        s = self.services
+        if s.work_items is not None and s.complete_work_item is not None:
+            self.work_items = WorkItemsPanel(s.work_items, s.complete_work_item, parent=self)
+            self.work_items.remind.connect(self._remind)
+            right_layout.addWidget(self.work_items, 1)
+            QTimer.singleShot(0, self.work_items.refresh)
         splitter = QSplitter(self)
         splitter.addWidget(left)
         splitter.addWidget(right)
@@ -228,6 +253,7 @@ class CounterWindow(QMainWindow):
         self.language_button.setText("English (Ctrl+L)" if lang == "zh" else "中文 (Ctrl+L)")
         self.reprint_button.setText(self.tr("Reprint (Ctrl+R)"))
         self.history_title.setText(self.tr("Operations at this counter"))
+        self.complete_button.setText(self.tr("Complete the customer record (F8)"))
         self.tasks_title.setText(self.tr("Tasks (conflicts and rejections)"))
         self.redo_button.setText(self.tr("Redo on current details"))
         self.cancel_task_button.setText(self.tr("Cancel with a reason…"))
@@ -274,6 +300,7 @@ class CounterWindow(QMainWindow):
 
     def _selected(self, item: QListWidgetItem | None) -> None:
         self.account = item.data(Qt.ItemDataRole.UserRole) if item else None
+        self._sms = []
         self._load_history()
         self._show_account()
         if self.kind is not None:
@@ -282,6 +309,7 @@ class CounterWindow(QMainWindow):
     def _show_account(self) -> None:
         a, lang = self.account, self.lang
         self._render_history()
+        self.complete_button.setVisible(a is not None and bool(missing_information(a)))
         if a is None:
             self.account_panel.setText(self.tr("Find and select an account first"))
             return
@@ -299,16 +327,51 @@ class CounterWindow(QMainWindow):
                      if missing else self.tr("Customer record complete"))
         self.account_panel.setText("\n".join(lines))
 
+    def complete_record(self) -> None:
+        """Open the contact change with the record's gaps named, to ask the customer now."""
+        if self.account is None:
+            return
+        missing = missing_information(self.account)
+        self.open_form(BusinessKind.CONTACT_CHANGE)
+        separator = "、" if self.lang == "zh" else ", "
+        self.message.setText(self.tr("Ask the customer for: {m}").format(
+            m=separator.join(m[self.lang] for m in missing)))
+
     def _load_history(self) -> None:
-        """The account's operations made here, each with where it stands with the server."""
+        """The account's operations made here, each with where it stands with the server,
+        and the SMS the server sent the customer about them (fetched off the UI thread)."""
         self._history_entries = []
         if self.account is not None:
             with self.services.cache.read() as session:
                 self._history_entries = account_history(session, self.account.number)
+            fetch = self.services.notifications
+            if fetch is not None:
+                number = self.account.number
+                run_in_background(lambda: fetch(number), on_done=self._show_sms,
+                                  on_error=lambda _exc: None)  # offline: none shown
         self._render_history()
+
+    def _show_sms(self, sent: AccountNotifications) -> None:
+        if self.account is None or sent.account_number != self.account.number:
+            return  # another account was chosen meanwhile
+        self._sms = sent.items
+        self._render_history()
+
+    def _sms_line(self, sms: NotificationWire) -> str:
+        notice = {"accepted": self.tr("accepted"), "completed": self.tr("completed"),
+                  "conflict": self.tr("conflict"), "rejected": self.tr("rejected")
+                  }.get(sms.notice, sms.notice)
+        if sms.sent_at is None:
+            return "    " + self.tr("SMS “{n}” waiting to be sent").format(n=notice)
+        sent = sms.sent_at.astimezone(HALL_TZ)
+        return "    " + self.tr("SMS “{n}” sent {t}").format(n=notice,
+                                                                   t=f"{sent:%m-%d %H:%M}")
 
     def _render_history(self) -> None:
         self.history.clear()
+        sms_of: dict[str, list[NotificationWire]] = {}
+        for sms in self._sms:
+            sms_of.setdefault(sms.operation_id, []).append(sms)
         for entry in self._history_entries:
             made = entry.created_at.astimezone(HALL_TZ)
             item = QListWidgetItem(f"{made:%m-%d %H:%M}  "
@@ -317,6 +380,8 @@ class CounterWindow(QMainWindow):
                                    f"{SYNC_STATE_LABELS[entry.state][self.lang]}")
             item.setForeground(QColor(_STATE_COLOURS[entry.state]))
             self.history.addItem(item)
+            for sms in sms_of.get(entry.operation_id, []):
+                self.history.addItem(QListWidgetItem(self._sms_line(sms)))
 
     # --- the request -----------------------------------------------------------------------
 
@@ -521,6 +586,12 @@ class CounterWindow(QMainWindow):
         else:  # resumed after a restart: the district's size is not known here
             bar.setRange(0, 0)
             bar.setFormat(self.tr("Loading accounts: {n}").format(n=progress.received))
+
+    # --- work items ------------------------------------------------------------------------
+
+    def _remind(self, text: str) -> None:
+        self.statusBar().showMessage(text, 120_000)
+        QApplication.alert(self)  # the taskbar entry asks for attention
 
     # --- idle lock -------------------------------------------------------------------------
 

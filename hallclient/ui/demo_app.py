@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 
+from hallclient.app import server_views
 from hallclient.auth.approval import approve
 from hallclient.demo import HALL, DemoWorld, start_demo_server
 from hallclient.domain.business import BusinessKind
@@ -71,7 +72,8 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
                 on_recorded=worker.wake,
                 approve=lambda supervisor, password: approve(
                     terminal.engine.credentials, terminal.engine.credentials.secrets,
-                    supervisor, password, datetime.now(UTC))), lang=lang)
+                    supervisor, password, datetime.now(UTC)),
+                **server_views(terminal.engine.credentials, HALL)), lang=lang)
             worker.subscribe(window.status_bridge.changed.emit)
             window.statusBar().addWidget(NetworkSwitch(server, worker, window))
             worker.start()

@@ -16,6 +16,10 @@
         <translation>本柜台办理记录</translation>
     </message>
     <message>
+        <source>Complete the customer record (F8)</source>
+        <translation>补全客户信息 (F8)</translation>
+    </message>
+    <message>
         <source>Tasks (conflicts and rejections)</source>
         <translation>待处理任务（冲突与退回）</translation>
     </message>
@@ -42,6 +46,34 @@
     <message>
         <source>Customer record complete</source>
         <translation>客户信息完整</translation>
+    </message>
+    <message>
+        <source>Ask the customer for: {m}</source>
+        <translation>请向客户询问：{m}</translation>
+    </message>
+    <message>
+        <source>accepted</source>
+        <translation>已受理</translation>
+    </message>
+    <message>
+        <source>completed</source>
+        <translation>已办结</translation>
+    </message>
+    <message>
+        <source>conflict</source>
+        <translation>冲突</translation>
+    </message>
+    <message>
+        <source>rejected</source>
+        <translation>退回</translation>
+    </message>
+    <message>
+        <source>SMS “{n}” waiting to be sent</source>
+        <translation>短信“{n}”待发送</translation>
+    </message>
+    <message>
+        <source>SMS “{n}” sent {t}</source>
+        <translation>短信“{n}”已发送 {t}</translation>
     </message>
     <message>
         <source>A supervisor must confirm: {w}</source>
@@ -117,6 +149,173 @@
     <message>
         <source>Settled at this visit (one-stop)</source>
         <translation>本次办结（一站妥）</translation>
+    </message>
+</context>
+<context>
+    <name>KpiDashboard</name>
+    <message>
+        <source>Period</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This month</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Group by</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refresh (F5)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export PDF…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation type="unfinished">关闭</translation>
+    </message>
+    <message>
+        <source>Service KPIs: {hall}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Business type</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Clerk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hall</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Operations</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ratings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Satisfaction rate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>One-stop ratio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Avg handling (min)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Work items</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Completeness rate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Total</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The server cannot be reached; the dashboard needs it. Try again with Refresh (F5).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The login has expired; log in again to see the dashboard.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>target {t}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{m} min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Average handling time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{n} operations</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Overdue work items</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>of {n} due</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Information completeness</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export CSV</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export PDF</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Period: {days}    Grouped by: {grouping}    Made: {made}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saving {path}…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved {path}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{path} could not be saved: {reason}</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -252,6 +451,33 @@
     <message>
         <source>Cancel</source>
         <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>WorkItemsPanel</name>
+    <message>
+        <source>Work items of the hall (time left)</source>
+        <translation>本营业厅工单（剩余时限）</translation>
+    </message>
+    <message>
+        <source>Step done</source>
+        <translation>本步完成</translation>
+    </message>
+    <message>
+        <source>Not updated: {e}</source>
+        <translation>未能更新：{e}</translation>
+    </message>
+    <message>
+        <source>Work item due in {t}: {b} {step}, account {no}</source>
+        <translation>工单将在 {t} 后到期：{b} {step}，户号 {no}</translation>
+    </message>
+    <message>
+        <source>overdue by {t}</source>
+        <translation>已超期 {t}</translation>
+    </message>
+    <message>
+        <source>{t} left</source>
+        <translation>剩余 {t}</translation>
     </message>
 </context>
 </TS>
