@@ -333,4 +333,4 @@ def test_a_record_with_gaps_invites_the_clerk_to_complete_it(qtbot, window):
     qtbot.waitUntil(lambda: window.complete_button.isVisible())
     window.complete_button.click()
     assert window.forms.currentWidget() is window.form_views[BusinessKind.CONTACT_CHANGE]
-    assert "Ask the customer for: mailing address, SMS consent" == window.message.text()
+    assert window.message.text() == "Ask the customer for: mailing address, SMS consent"
