@@ -186,11 +186,13 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, cache: Cache) -
 
 def server_views(credentials: Credentials, hall_id: str) -> dict[str, Any]:
     """What the counter window reads from the server, with the clerk's session: the hall's
-    work items and an account's SMS."""
+    work items, an account's SMS, the hall's service KPIs."""
     api = credentials.api
     return {
         "work_items": lambda: credentials.call(partial(api.work_items, hall_id)),
         "complete_work_item": lambda item_id: credentials.call(
             partial(api.complete_work_item, item_id)),
         "notifications": lambda number: credentials.call(partial(api.notifications, number)),
+        "kpi_report": lambda since, until, by: credentials.call(
+            partial(api.kpi_report, since, until, by)),
     }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -31,15 +33,22 @@ Layout = Literal["a4", "80mm"]
 ReceiptLang = Literal["zh", "en", "both"]
 FONT = "HallCJK"
 # reportlab's font registry is global and its TrueType fonts keep per-document subset state:
-# one render at a time (the windows render off the UI thread, a receipt takes ~25 ms).
+# one PDF at a time (the windows render off the UI thread, a receipt takes ~25 ms).
 _RENDERING = threading.Lock()
 
 
 @cache
-def _register_font() -> str:
+def _register_font() -> None:
     path = resource("fonts/wqy-microhei.ttc")
     pdfmetrics.registerFont(TTFont(FONT, str(path), subfontIndex=0))
-    return FONT
+
+
+@contextmanager
+def embedded_font() -> Iterator[str]:
+    """The embedded CJK font's name, registered, held while one PDF is built with it."""
+    with _RENDERING:
+        _register_font()
+        yield FONT
 
 
 @dataclass(frozen=True)
@@ -187,12 +196,11 @@ def render_pdf(content: ReceiptContent, *, layout: Layout = "a4",
 def render_receipts(contents: list[ReceiptContent], *, layout: Layout = "a4",
                     lang: ReceiptLang = "zh") -> bytes:
     """One page per receipt; on the roll, each page as long as its receipt."""
-    with _RENDERING:
+    with embedded_font():
         return _render(contents, layout, lang)
 
 
 def _render(contents: list[ReceiptContent], layout: Layout, lang: ReceiptLang) -> bytes:
-    _register_font()
     g = _GEOMETRY[layout]
     buffer = io.BytesIO()
     # The CJK font from the start, or an unused, non-embedded Helvetica lands in the PDF.

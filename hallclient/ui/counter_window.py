@@ -59,6 +59,7 @@ from hallclient.store.tasks import Task, close_task, open_tasks
 from hallclient.sync.engine import BootstrapProgress
 from hallclient.sync.worker import SyncStatus
 from hallclient.ui.background import run_in_background
+from hallclient.ui.dashboard import KpiDashboard
 from hallclient.ui.form_view import FormView
 from hallclient.ui.i18n import current_language, follow_language, use_language
 from hallclient.ui.idle_lock import CheckPassword, LockDialog
@@ -68,6 +69,7 @@ from hallclient.ui.supervisor_dialog import Approve, SupervisorDialog
 from hallclient.ui.work_items import WorkItemsPanel
 from hallclient.wire import (
     AccountNotifications,
+    KpiReport,
     NotificationWire,
     Rating,
     WorkItemList,
@@ -102,6 +104,8 @@ class CounterServices:
     work_items: Callable[[], WorkItemList] | None = None
     complete_work_item: Callable[[int], WorkItemWire] | None = None
     notifications: Callable[[str], AccountNotifications] | None = None
+    # The hall's service KPIs (supervisors; the server refuses clerks with a message).
+    kpi_report: Callable[[datetime, datetime, str], KpiReport] | None = None
 
 
 class StatusBridge(QObject):
@@ -162,6 +166,8 @@ class CounterWindow(QMainWindow):
         self.reprint_button = QPushButton(self)
         self.reprint_button.clicked.connect(self.show_history)
         QShortcut(QKeySequence("Ctrl+R"), self, self.show_history)
+        QShortcut(QKeySequence("Ctrl+D"), self, self.show_dashboard)
+        self.dashboard: KpiDashboard | None = None
         buttons.addWidget(self.reprint_button, 0, 4)
         buttons.addWidget(self.language_button, 1, 4)
         self.forms = QStackedWidget(self)
@@ -586,6 +592,19 @@ class CounterWindow(QMainWindow):
         else:  # resumed after a restart: the district's size is not known here
             bar.setRange(0, 0)
             bar.setFormat(self.tr("Loading accounts: {n}").format(n=progress.received))
+
+    def show_dashboard(self) -> None:
+        """The hall's service KPIs (Ctrl+D), beside the counter window."""
+        fetch = self.services.kpi_report
+        if fetch is None:
+            return
+        if self.dashboard is None:
+            self.dashboard = KpiDashboard(fetch, hall=self.services.hall.name, parent=self)
+        else:
+            self.dashboard.refresh()
+        self.dashboard.show()
+        self.dashboard.raise_()
+        self.dashboard.activateWindow()
 
     # --- work items ------------------------------------------------------------------------
 

@@ -2,6 +2,25 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About HallClient</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>HallClient version {version}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Data directory: {path}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fonts and libraries included, and their licences:</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>CounterWindow</name>
     <message>
         <source>account, ID number, phone, name or address (Ctrl+F)</source>
@@ -155,39 +174,39 @@
     <name>KpiDashboard</name>
     <message>
         <source>Period</source>
-        <translation type="unfinished"></translation>
+        <translation>统计期间</translation>
     </message>
     <message>
         <source>Today</source>
-        <translation type="unfinished"></translation>
+        <translation>今天</translation>
     </message>
     <message>
         <source>Last 7 days</source>
-        <translation type="unfinished"></translation>
+        <translation>近 7 天</translation>
     </message>
     <message>
         <source>Last 30 days</source>
-        <translation type="unfinished"></translation>
+        <translation>近 30 天</translation>
     </message>
     <message>
         <source>This month</source>
-        <translation type="unfinished"></translation>
+        <translation>本月</translation>
     </message>
     <message>
         <source>Group by</source>
-        <translation type="unfinished"></translation>
+        <translation>分组</translation>
     </message>
     <message>
         <source>Refresh (F5)</source>
-        <translation type="unfinished"></translation>
+        <translation>刷新 (F5)</translation>
     </message>
     <message>
         <source>Export CSV…</source>
-        <translation type="unfinished"></translation>
+        <translation>导出 CSV…</translation>
     </message>
     <message>
         <source>Export PDF…</source>
-        <translation type="unfinished"></translation>
+        <translation>导出 PDF…</translation>
     </message>
     <message>
         <source>Close</source>
@@ -195,127 +214,123 @@
     </message>
     <message>
         <source>Service KPIs: {hall}</source>
-        <translation type="unfinished"></translation>
+        <translation>服务指标：{hall}</translation>
     </message>
     <message>
         <source>Business type</source>
-        <translation type="unfinished"></translation>
+        <translation>业务类型</translation>
     </message>
     <message>
         <source>Clerk</source>
-        <translation type="unfinished"></translation>
+        <translation>受理人</translation>
     </message>
     <message>
         <source>Hall</source>
-        <translation type="unfinished"></translation>
+        <translation>营业厅</translation>
     </message>
     <message>
         <source>Operations</source>
-        <translation type="unfinished"></translation>
+        <translation>业务量</translation>
     </message>
     <message>
         <source>Ratings</source>
-        <translation type="unfinished"></translation>
+        <translation>评价数</translation>
     </message>
     <message>
         <source>Satisfaction rate</source>
-        <translation type="unfinished"></translation>
+        <translation>满意率</translation>
     </message>
     <message>
         <source>One-stop ratio</source>
-        <translation type="unfinished"></translation>
+        <translation>一站妥率</translation>
     </message>
     <message>
         <source>Avg handling (min)</source>
-        <translation type="unfinished"></translation>
+        <translation>平均办理时长（分钟）</translation>
     </message>
     <message>
         <source>Work items</source>
-        <translation type="unfinished"></translation>
+        <translation>工单数</translation>
     </message>
     <message>
         <source>Overdue</source>
-        <translation type="unfinished"></translation>
+        <translation>超期</translation>
     </message>
     <message>
         <source>Completeness rate</source>
-        <translation type="unfinished"></translation>
+        <translation>信息完整率</translation>
     </message>
     <message>
         <source>Total</source>
-        <translation type="unfinished"></translation>
+        <translation>合计</translation>
     </message>
     <message>
         <source>Loading…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在加载…</translation>
     </message>
     <message>
         <source>The server cannot be reached; the dashboard needs it. Try again with Refresh (F5).</source>
-        <translation type="unfinished"></translation>
+        <translation>无法连接服务器，指标看板需要服务器。请按“刷新 (F5)”重试。</translation>
     </message>
     <message>
         <source>The login has expired; log in again to see the dashboard.</source>
-        <translation type="unfinished"></translation>
+        <translation>登录已过期，请重新登录后查看指标看板。</translation>
     </message>
     <message>
         <source>target {t}</source>
-        <translation type="unfinished"></translation>
+        <translation>目标 {t}</translation>
     </message>
     <message>
         <source>{m} min</source>
-        <translation type="unfinished"></translation>
+        <translation>{m} 分钟</translation>
     </message>
     <message>
         <source>Average handling time</source>
-        <translation type="unfinished"></translation>
+        <translation>平均办理时长</translation>
     </message>
     <message>
         <source>{n} operations</source>
-        <translation type="unfinished"></translation>
+        <translation>共 {n} 笔业务</translation>
     </message>
     <message>
         <source>Overdue work items</source>
-        <translation type="unfinished"></translation>
+        <translation>超期工单</translation>
     </message>
     <message>
-        <source>of {n} due</source>
-        <translation type="unfinished"></translation>
+        <source>of {n} work items</source>
+        <translation>共 {n} 项工单</translation>
     </message>
     <message>
-        <source>Information completeness</source>
-        <translation type="unfinished"></translation>
+        <source>Period: {days} · Grouped by: {grouping} · Made: {made}</source>
+        <translation>统计期间：{days} · 分组：{grouping} · 生成时间：{made}</translation>
     </message>
     <message>
         <source>Export CSV</source>
-        <translation type="unfinished"></translation>
+        <translation>导出 CSV</translation>
     </message>
     <message>
         <source>CSV files (*.csv)</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
         <source>Export PDF</source>
-        <translation type="unfinished"></translation>
+        <translation>导出 PDF</translation>
     </message>
     <message>
         <source>PDF files (*.pdf)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Period: {days}    Grouped by: {grouping}    Made: {made}</source>
-        <translation type="unfinished"></translation>
+        <translation>PDF 文件 (*.pdf)</translation>
     </message>
     <message>
         <source>Saving {path}…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在保存 {path}…</translation>
     </message>
     <message>
         <source>Saved {path}</source>
-        <translation type="unfinished"></translation>
+        <translation>已保存 {path}</translation>
     </message>
     <message>
         <source>{path} could not be saved: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>{path} 无法保存：{reason}</translation>
     </message>
 </context>
 <context>

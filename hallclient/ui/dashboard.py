@@ -1,0 +1,413 @@
+"""The KPI dashboard: where the hall stands on satisfaction, one-stop settling, handling time,
+overdue work and information completeness over a period, by business type, clerk or hall;
+exported as CSV or PDF. The figures come from the server (supervisors only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt, Signal
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hallclient.domain.deadlines import HALL_TZ
+from hallclient.domain.text import Text
+from hallclient.reports import (
+    COMPLETENESS_TARGET,
+    NO_FIGURE,
+    ONE_STOP_TARGET,
+    OVERDUE_TARGET,
+    SATISFACTION_TARGET,
+    Grouping,
+    KpiSheet,
+    Period,
+    csv_bytes,
+    group_name,
+    kpi_pdf,
+    minutes,
+    percent,
+    period_bounds,
+    period_text,
+    report_days,
+)
+from hallclient.sync.api import NotAuthenticated, ServerRefused, ServerUnreachable, ServerUntrusted
+from hallclient.ui.background import run_in_background
+from hallclient.ui.bar_chart import BAD, GOOD, BarChart
+from hallclient.ui.i18n import current_language, follow_language
+from hallclient.wire import KpiReport, KpiRow
+
+# (since, until exclusive, grouping) -> the report; raises as ServerApi does
+Fetch = Callable[[datetime, datetime, str], KpiReport]
+
+_PLAIN, _FAINT, _ERROR = "#202020", "#8a8a8a", "#b00020"
+
+
+def _hall_now() -> datetime:
+    return datetime.now(HALL_TZ)
+
+
+def _target(rate: float) -> str:
+    return f"{rate:.0%}"
+
+
+def _judged(figure: float | None, target: float, *, at_most: bool = False) -> str:
+    """The colour of a figure: green where it meets the target, red where it falls short."""
+    if figure is None:
+        return _FAINT
+    return GOOD if (figure <= target if at_most else figure >= target) else BAD
+
+
+class _Figure(QFrame):
+    """A headline figure: the value large, its name, and its target or what it counts."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.value = QLabel(NO_FIGURE, self)
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 2.6)
+        font.setBold(True)
+        self.value.setFont(font)
+        self.name = QLabel(self)
+        bold = QFont(self.font())
+        bold.setBold(True)
+        self.name.setFont(bold)
+        self.note = QLabel(self)
+        self.note.setStyleSheet(f"color: {_FAINT};")
+        layout = QVBoxLayout(self)
+        for label in (self.value, self.name, self.note):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(label)
+
+    def show_figure(self, value: str, colour: str, name: str, note: str) -> None:
+        self.value.setText(value)
+        self.value.setStyleSheet(f"color: {colour};")
+        self.name.setText(name)
+        self.note.setText(note)
+
+
+class KpiDashboard(QDialog):
+    """Opens on the last 7 days by business type; `fetch` is called off the UI thread."""
+
+    loaded = Signal(object)  # the KpiReport now shown
+    failed = Signal(str)  # what went wrong (fetching or saving), in words
+    exported = Signal(str)  # the file written
+
+    def __init__(self, fetch: Fetch, *, hall: Text, now: Callable[[], datetime] = _hall_now,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._fetch = fetch
+        self.hall = hall
+        self._now = now
+        self.report: KpiReport | None = None
+        self._asked = 0  # the latest request; an older answer arriving late is dropped
+        self._exporting = False
+        self._build()
+        follow_language(self, self.retranslate)
+        self.refresh()
+
+    def _build(self) -> None:
+        self.period_label = QLabel(self)
+        self.period = QComboBox(self)
+        for period in Period:
+            self.period.addItem("", period)
+        self.period.setCurrentIndex(self.period.findData(Period.LAST_7_DAYS))
+        self.grouping_label = QLabel(self)
+        self.grouping = QComboBox(self)
+        for grouping in Grouping:
+            self.grouping.addItem("", grouping)
+        self.period.currentIndexChanged.connect(self.refresh)
+        self.grouping.currentIndexChanged.connect(self.refresh)
+        self.refresh_button = QPushButton(self)
+        self.refresh_button.clicked.connect(self.refresh)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self, self.refresh)
+        self.csv_button = QPushButton(self)
+        self.csv_button.clicked.connect(self.export_csv)
+        self.pdf_button = QPushButton(self)
+        self.pdf_button.clicked.connect(self.export_pdf)
+        self.close_button = QPushButton(self)
+        self.close_button.clicked.connect(self.reject)
+        controls = QHBoxLayout()
+        for widget in (self.period_label, self.period, self.grouping_label, self.grouping,
+                       self.refresh_button):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        for widget in (self.csv_button, self.pdf_button, self.close_button):
+            controls.addWidget(widget)
+        self.caption = QLabel(self)  # what the figures cover
+        caption_font = QFont(self.font())
+        caption_font.setPointSizeF(caption_font.pointSizeF() * 1.2)
+        caption_font.setBold(True)
+        self.caption.setFont(caption_font)
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.satisfaction, self.one_stop, self.handling, self.overdue, self.completeness = (
+            _Figure(self) for _ in range(5))
+        headline = QHBoxLayout()
+        for figure in (self.satisfaction, self.one_stop, self.handling, self.overdue,
+                       self.completeness):
+            headline.addWidget(figure)
+        self.satisfaction_chart = BarChart(self)
+        self.one_stop_chart = BarChart(self)
+        charts = QWidget(self)
+        charts_layout = QHBoxLayout(charts)
+        charts_layout.setContentsMargins(0, 0, 0, 0)
+        charts_layout.addWidget(self.satisfaction_chart)
+        charts_layout.addWidget(self.one_stop_chart)
+        self.table = QTableWidget(self)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(60)
+        body = QSplitter(Qt.Orientation.Vertical, self)
+        body.addWidget(charts)
+        body.addWidget(self.table)
+        body.setStretchFactor(0, 3)
+        body.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        about = QHBoxLayout()
+        about.addWidget(self.caption)
+        about.addWidget(self.status, 1)
+        layout.addLayout(about)
+        layout.addLayout(headline)
+        layout.addWidget(body, 1)
+        room = self.screen().availableGeometry()
+        self.resize(min(1200, room.width()), min(760, room.height()))
+
+    # --- words -----------------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self._title())
+        self.period_label.setText(self.tr("Period"))
+        for n, text in enumerate((self.tr("Today"), self.tr("Last 7 days"),
+                                  self.tr("Last 30 days"), self.tr("This month"))):
+            self.period.setItemText(n, text)
+        self.grouping_label.setText(self.tr("Group by"))
+        for grouping in Grouping:
+            self.grouping.setItemText(self.grouping.findData(grouping),
+                                      self._grouping_name(grouping))
+        self.refresh_button.setText(self.tr("Refresh (F5)"))
+        self.csv_button.setText(self.tr("Export CSV…"))
+        self.pdf_button.setText(self.tr("Export PDF…"))
+        self.close_button.setText(self.tr("Close"))
+        self._show(self.report)
+
+    def _title(self) -> str:
+        return self.tr("Service KPIs: {hall}").format(hall=self.hall[current_language()])
+
+    def _grouping_name(self, grouping: Grouping) -> str:
+        return {Grouping.BUSINESS_TYPE: self.tr("Business type"),
+                Grouping.CLERK: self.tr("Clerk"), Grouping.HALL: self.tr("Hall")}[grouping]
+
+    def _sheet(self, report: KpiReport) -> KpiSheet:
+        """The table as shown, and as exported."""
+        headings = [self._grouping_name(Grouping(report.by)), self.tr("Operations"),
+                    self.tr("Ratings"), self.tr("Satisfaction rate"), self.tr("One-stop ratio"),
+                    self.tr("Avg handling (min)"), self.tr("Work items"), self.tr("Overdue"),
+                    self.tr("Completeness rate")]
+        return KpiSheet.of(report, headings, self.tr("Total"), current_language())
+
+    # --- the report ------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Ask the server for the chosen period and grouping, off the UI thread."""
+        since, until = period_bounds(Period(self.period.currentData()), self._now())
+        by = str(self.grouping.currentData())
+        self._asked += 1
+        asked = self._asked
+        self._say(self.tr("Loading…"))
+        run_in_background(lambda: self._fetch(since, until, by),
+                          on_done=lambda report: self._loaded(asked, report),
+                          on_error=lambda error: self._not_loaded(asked, error))
+
+    def _loaded(self, asked: int, report: KpiReport) -> None:
+        if asked != self._asked:
+            return
+        self._say("")
+        self._show(report)
+        self.loaded.emit(report)
+
+    def _not_loaded(self, asked: int, error: Exception) -> None:
+        if asked != self._asked:
+            return
+        self._show(None)  # figures of another period or grouping would mislead
+        self._fail(self._reason(error))
+
+    def _reason(self, error: Exception) -> str:
+        if isinstance(error, ServerRefused) and error.error is not None:
+            message = error.error.message  # e.g. 403: supervisors only
+            return Text(message.zh, message.en)[current_language()]
+        if isinstance(error, ServerUntrusted | ServerRefused):
+            return str(error)  # says what to do (both languages), or the server's own words
+        if isinstance(error, ServerUnreachable):
+            return self.tr("The server cannot be reached; the dashboard needs it. "
+                           "Try again with Refresh (F5).")
+        if isinstance(error, NotAuthenticated):
+            return self.tr("The login has expired; log in again to see the dashboard.")
+        return f"{type(error).__name__}: {error}"
+
+    def _show(self, report: KpiReport | None) -> None:
+        self.report = report
+        self._enable_exports()
+        self.caption.setVisible(report is not None)
+        if report is not None:
+            self.caption.setText(f"{self.hall[current_language()]} · "
+                                 f"{period_text(report.since, report.until)}")
+        self._show_headline(report.total if report else None)
+        self._show_charts(report)
+        self._show_table(report)
+
+    def _show_headline(self, total: KpiRow | None) -> None:
+        target = self.tr("target {t}")
+        for figure, rate, goal, name in (
+                (self.satisfaction, total.satisfaction_rate if total else None,
+                 SATISFACTION_TARGET, self.tr("Satisfaction rate")),
+                (self.one_stop, total.one_stop_ratio if total else None, ONE_STOP_TARGET,
+                 self.tr("One-stop ratio")),
+                (self.completeness, total.completeness_rate if total else None,
+                 COMPLETENESS_TARGET, self.tr("Completeness rate"))):
+            figure.show_figure(percent(rate), _judged(rate, goal), name,
+                               target.format(t=_target(goal)))
+        handling = total.avg_handling_seconds if total else None
+        self.handling.show_figure(
+            NO_FIGURE if handling is None else self.tr("{m} min").format(m=minutes(handling)),
+            _FAINT if handling is None else _PLAIN, self.tr("Average handling time"),
+            self.tr("{n} operations").format(n=total.operations) if total else "")
+        self.overdue.show_figure(
+            NO_FIGURE if total is None else str(total.overdue),
+            _judged(total.overdue if total else None, OVERDUE_TARGET, at_most=True),
+            self.tr("Overdue work items"),
+            self.tr("of {n} work items").format(n=total.work_items) if total else "")
+
+    def _show_charts(self, report: KpiReport | None) -> None:
+        lang = current_language()
+        rows = [] if report is None else [(group_name(report.by, row.key, lang), row)
+                                          for row in report.rows]
+        target = self.tr("target {t}")
+        self.satisfaction_chart.show_bars(
+            self.tr("Satisfaction rate"), [(name, row.satisfaction_rate) for name, row in rows],
+            SATISFACTION_TARGET, target.format(t=_target(SATISFACTION_TARGET)))
+        self.one_stop_chart.show_bars(
+            self.tr("One-stop ratio"), [(name, row.one_stop_ratio) for name, row in rows],
+            ONE_STOP_TARGET, target.format(t=_target(ONE_STOP_TARGET)))
+
+    def _show_table(self, report: KpiReport | None) -> None:
+        self.table.clear()
+        if report is None:
+            self.table.setRowCount(0)
+            self.table.setColumnCount(0)
+            return
+        sheet = self._sheet(report)
+        self.table.setColumnCount(len(sheet.headings))
+        # The group's name in full (an English business type is long); the figures share the rest.
+        self.table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setHorizontalHeaderLabels(sheet.headings)
+        self.table.setRowCount(len(sheet.rows))
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        for r, cells in enumerate(sheet.rows):
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                if r == len(sheet.rows) - 1:
+                    item.setFont(bold)
+                self.table.setItem(r, c, item)
+
+    # --- messages --------------------------------------------------------------------------
+
+    def _say(self, text: str) -> None:
+        self.status.setStyleSheet(f"color: {_PLAIN};")
+        self.status.setText(text)
+
+    def _fail(self, text: str) -> None:
+        self.status.setStyleSheet(f"color: {_ERROR};")
+        self.status.setText(text)
+        self.failed.emit(text)
+
+    # --- export ----------------------------------------------------------------------------
+
+    def _enable_exports(self) -> None:
+        ready = self.report is not None and not self._exporting
+        self.csv_button.setEnabled(ready)
+        self.pdf_button.setEnabled(ready)
+
+    def _save_path(self, report: KpiReport, caption: str, suffix: str, kind: str) -> str:
+        first, last = report_days(report.since, report.until)
+        name = f"kpi-{first:%Y%m%d}-{last:%Y%m%d}-{report.by}.{suffix}"
+        folder = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation)
+        path, _filter = QFileDialog.getSaveFileName(self, caption, str(Path(folder) / name),
+                                                    kind)
+        return path
+
+    def export_csv(self) -> None:
+        if self.report is None:
+            return
+        path = self._save_path(self.report, self.tr("Export CSV"), "csv",
+                               self.tr("CSV files (*.csv)"))
+        if path:
+            sheet = self._sheet(self.report)
+            self._write(path, lambda: csv_bytes(sheet))
+
+    def export_pdf(self) -> None:
+        if self.report is None:
+            return
+        path = self._save_path(self.report, self.tr("Export PDF"), "pdf",
+                               self.tr("PDF files (*.pdf)"))
+        if not path:
+            return
+        sheet = self._sheet(self.report)
+        title = self._title()
+        subtitle = self.tr("Period: {days} · Grouped by: {grouping} · Made: {made}").format(
+            days=period_text(self.report.since, self.report.until),
+            grouping=self._grouping_name(Grouping(self.report.by)),
+            made=f"{self._now().astimezone(HALL_TZ):%Y-%m-%d %H:%M}")
+        charts = [self.satisfaction_chart.png(), self.one_stop_chart.png()]  # Qt: the UI thread
+        self._write(path, lambda: kpi_pdf(title, subtitle, sheet, charts))
+
+    def _write(self, path: str, make: Callable[[], bytes]) -> None:
+        """Build the file and write it off the UI thread (a PDF takes a moment, a network drive
+        longer)."""
+        self._exporting = True
+        self._enable_exports()
+        self._say(self.tr("Saving {path}…").format(path=path))
+        run_in_background(lambda: Path(path).write_bytes(make()),
+                          on_done=lambda _size: self._written(path),
+                          on_error=lambda error: self._not_written(path, error))
+
+    def _written(self, path: str) -> None:
+        self._exporting = False
+        self._enable_exports()
+        self._say(self.tr("Saved {path}").format(path=path))
+        self.exported.emit(path)
+
+    def _not_written(self, path: str, error: Exception) -> None:
+        self._exporting = False
+        self._enable_exports()
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        self._fail(self.tr("{path} could not be saved: {reason}").format(path=path,
+                                                                         reason=reason))
