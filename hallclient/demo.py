@@ -112,13 +112,14 @@ class DemoWorld:
     def say(self, text: Text) -> None:
         self.out.append(text[self.lang])
 
-    def terminal(self, terminal_id: str, clerk: str) -> DemoTerminal:
+    def terminal(self, terminal_id: str, clerk: str,
+                 password: str = DEMO_CLERK_PASSWORD) -> DemoTerminal:
         settings = Settings(server_url=self.server.url, hall_id=HALL, terminal_id=terminal_id,
                             installation_id=uuid.uuid4().hex)
         store = SecretStore(HALL, terminal_id, backend=EphemeralKeyring())
         cache = open_cache(self.directory / terminal_id / "cache.sqlite3")
         api = ServerApi(self.server.url, timeout=5)
-        online_login(api, store, settings, clerk, DEMO_CLERK_PASSWORD)
+        online_login(api, store, settings, clerk, password)
         return DemoTerminal(cache, api, SyncEngine(cache, Credentials(api, store)),
                          terminal_identity(settings, store), clerk, settings)
 

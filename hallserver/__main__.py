@@ -1,4 +1,4 @@
-"""`hallserver` / `python -m hallserver`: serve, migrate, seed, notify, audit verify."""
+"""`hallserver` / `python -m hallserver`: serve, migrate, seed, notify, report, audit verify."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import ssl
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 
 from hallclient import __version__
 from hallserver.asgi import DB_ENV, SMS_LOG_ENV, database_url
+from hallserver.kpi import Grouping
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -128,6 +130,36 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1 if any(r.broken for r in reports) else 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from hallserver.db import SchemaMismatch, check_schema, make_engine
+    from hallserver.kpi import in_hall_time, report, table, write_csv
+
+    since, until = (in_hall_time(datetime.combine(day, datetime.min.time()))
+                    for day in (args.since, args.until))
+    if since >= until:
+        print("hallserver: --until must be after --since (the period is [since, until))",
+              file=sys.stderr)
+        return 2
+    engine = make_engine(args.db)
+    try:
+        check_schema(engine)
+        with Session(engine) as session:
+            kpi = report(session, since, until, args.by)
+    except SchemaMismatch as exc:
+        print(f"hallserver: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    if args.csv:
+        write_csv(kpi, args.csv)
+        print(f"{len(kpi.rows)} rows and the total written to {args.csv}")
+    else:
+        print(table(kpi))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hallserver", description="HallServer, the central server the halls sync with.")
@@ -163,6 +195,14 @@ def _parser() -> argparse.ArgumentParser:
     notify.add_argument("--once", action="store_true")
     notify.add_argument("--interval", type=float, default=5.0)
     notify.set_defaults(run=_cmd_notify)
+    kpi = command("report", "service-quality figures (KPI) of every hall over a period")
+    kpi.add_argument("--since", type=date.fromisoformat, required=True,
+                     help="first day of the period, YYYY-MM-DD (the halls' clock)")
+    kpi.add_argument("--until", type=date.fromisoformat, required=True,
+                     help="the day after the period, YYYY-MM-DD")
+    kpi.add_argument("--by", type=Grouping, choices=list(Grouping), required=True)
+    kpi.add_argument("--csv", type=Path, help="write CSV here instead of printing a table")
+    kpi.set_defaults(run=_cmd_report)
     audit = commands.add_parser("audit", help="the tamper-evident audit trail")
     command("verify", "check every chain of the audit trail (exit 1: one is broken)",
             under=audit.add_subparsers(dest="audit_command", required=True)

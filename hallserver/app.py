@@ -9,7 +9,16 @@ from sqlalchemy import Engine
 from hallclient import __version__
 from hallclient.domain.text import Text
 from hallclient.wire import API_PREFIX, Health
-from hallserver.api import auth, errors, receipts, sync, workitems
+from hallserver.api import (
+    auth,
+    errors,
+    feedback,
+    notifications,
+    receipts,
+    reports,
+    sync,
+    workitems,
+)
 from hallserver.api.deps import EngineDep
 from hallserver.api.limits import BodySizeLimit
 from hallserver.db import SchemaMismatch, check_schema
@@ -23,7 +32,7 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     app.state.engine = engine
     app.state.settings = settings
     errors.install(app)
-    for module in (auth, sync, receipts, workitems):
+    for module in (auth, sync, receipts, workitems, feedback, notifications, reports):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", response_model=Health, tags=["health"])

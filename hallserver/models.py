@@ -152,10 +152,29 @@ class OperationRow(Base):
     receipt_no: Mapped[str] = mapped_column(String(40), unique=True)
     receipt_signature: Mapped[str] = mapped_column(String(128))
     approved_by: Mapped[str | None] = mapped_column(String(32))  # the supervisor's login
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str] = mapped_column(String(16))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # One-stop (一站妥) as the KPI counts it: None where the terminal did not record it; False
+    # for a rejection or a conflict whatever the terminal said (hallserver/push.py).
+    first_contact: Mapped[bool | None] = mapped_column(Boolean)
+    not_settled_reason: Mapped[str | None] = mapped_column(String(24))
+    handling_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+class FeedbackRow(Base):
+    """The customer's rating of an operation, kept once. `reason` is the customer's own words:
+    never in a log or an audit entry."""
+
+    __tablename__ = "feedback"
+
+    operation_id: Mapped[str] = mapped_column(ForeignKey("operations.operation_id"),
+                                              primary_key=True)
+    rating: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class NotificationRow(Base):
@@ -170,6 +189,7 @@ class NotificationRow(Base):
     text: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|sent
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -192,7 +212,7 @@ class WorkItemRow(Base):
     hall_id: Mapped[str] = mapped_column(String(32))
     business_type: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_work_items_hall_due", "hall_id", "done_at", "due_at"),)

@@ -19,10 +19,11 @@ from typing import Any, Protocol
 from sqlalchemy import CursorResult, Engine, select, update
 from sqlalchemy.orm import Session
 
+from hallclient.audit_chain import as_utc
 from hallclient.domain.business import BUSINESS_TYPES, NOTICE_TEMPLATES, BusinessKind, Notice
 from hallclient.store.engine import writer
-from hallclient.wire import AccountWire, BilingualText
-from hallserver.models import NotificationRow
+from hallclient.wire import AccountWire, BilingualText, NotificationWire
+from hallserver.models import NotificationRow, OperationRow
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +76,30 @@ def queue_notices(
     if not account.sms_consent or not account.phone:
         return
     btype = BUSINESS_TYPES[BusinessKind(op.business_type)]
+    # In Chinese: neither the account nor the request records a customer's language yet.
     for notice in notices:
         text = NOTICE_TEMPLATES[notice].format(
             business=btype.label.zh, receipt_no=op.receipt_no,
             due=f"{due:%Y-%m-%d}" if due else "", reason=reason.zh if reason else "")
         session.add(NotificationRow(operation_id=op.operation_id, notice=notice.value,
-                                    phone=account.phone, text=text.zh, next_attempt_at=now))
+                                    phone=account.phone, text=text.zh, queued_at=now,
+                                    next_attempt_at=now))
+
+
+def account_notifications(session: Session, number: str) -> list[NotificationWire]:
+    """The SMS about the account's operations, oldest first: what and when, never the phone or
+    the text."""
+    rows = session.execute(
+        select(NotificationRow.operation_id, NotificationRow.notice, NotificationRow.state,
+               NotificationRow.queued_at, NotificationRow.sent_at)
+        .join(OperationRow, OperationRow.operation_id == NotificationRow.operation_id)
+        .where(OperationRow.account_number == number)
+        .order_by(NotificationRow.queued_at, NotificationRow.id)
+    ).all()
+    return [NotificationWire(operation_id=r.operation_id, notice=r.notice, state=r.state,
+                             queued_at=as_utc(r.queued_at),
+                             sent_at=as_utc(r.sent_at) if r.sent_at else None)
+            for r in rows]
 
 
 def _claim(engine: Engine, limit: int, now: datetime) -> list[NotificationRow]:

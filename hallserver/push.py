@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hallclient.audit_chain import as_utc
 from hallclient.domain.business import (
     BUSINESS_TYPES,
     Notice,
@@ -73,15 +74,20 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
             if result.outcome is Outcome.REJECTED and result.account is None:
                 # The terminal sets its cached account back to this state.
                 result = result.model_copy(update={"account": _current(session, caller, op)})
+            settled = settled_at_first_contact(op.first_contact, result.outcome)
             stored = OperationRow(
                 operation_id=op.operation_id, hall_id=caller.hall_id,
                 terminal_id=caller.terminal_id, clerk=op.clerk,
                 business_type=op.business_type.value, account_number=_account_of(op, result),
                 base_version=op.base_version, payload=op.payload, receipt_no=op.receipt_no,
                 receipt_signature=op.receipt_signature, approved_by=op.approved_by,
-                created_at=op.created_at,
+                # In UTC: SQLite keeps a time without its offset, and reports compare times.
+                created_at=as_utc(op.created_at),
                 received_at=now, outcome=result.outcome.value,
-                result=result.model_dump(mode="json"),
+                result=result.model_dump(mode="json"), first_contact=settled,
+                not_settled_reason=op.not_settled_reason.value
+                if settled is False and op.not_settled_reason else None,
+                handling_seconds=op.handling_seconds,
             )
             session.add(stored)
             session.flush()
@@ -103,6 +109,17 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
         return _rejected(op, Text(
             f"受理号 {op.receipt_no} 已被另一笔业务使用",
             f"receipt number {op.receipt_no} is already used by another operation"))
+
+
+def settled_at_first_contact(recorded: bool | None, outcome: Outcome) -> bool | None:
+    """Whether the request counts as settled at the first contact (一站妥), decided once, when
+    the operation is stored: as the terminal recorded it, except that a rejected or
+    conflicting request was not, whatever the terminal said (the customer must come back).
+    Not recorded stays not recorded: an older terminal's requests are left out of the ratio
+    rather than counted as failures."""
+    if recorded is None:
+        return None
+    return recorded and outcome is Outcome.APPLIED
 
 
 def _approval_refusal(session: Session, caller: Caller, op: PushOperation) -> Text | None:
@@ -240,6 +257,8 @@ def _after_decision(session: Session, caller: Caller, op: PushOperation,
         notices = [n for n in BUSINESS_TYPES[op.business_type].notices
                    if n is Notice.ACCEPTED or (n is Notice.COMPLETED and due is None)]
         queue_notices(session, op, result.account, notices, now, due=due)
-    elif result.account is not None:
+    elif result.account is not None and op.payload.get("sms_consent") is not False:
+        # A refused request that withdrew the SMS consent is not answered by SMS: the
+        # customer has just said they want none.
         notice = Notice.CONFLICT if result.outcome is Outcome.CONFLICT else Notice.REJECTED
         queue_notices(session, op, result.account, [notice], now, reason=result.reason)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hallclient.audit_chain import as_utc
 from hallclient.domain.accounts import AccountStatus
 from hallclient.domain.business import BUSINESS_TYPES, BusinessKind, Notice, WorkStep
 from hallclient.domain.deadlines import HALL_TZ, due_at
@@ -39,7 +40,7 @@ def open_work_items(session: Session, caller: Caller, op: PushOperation,
         session.add(WorkItemRow(
             operation_id=op.operation_id, account_number=account_number,
             hall_id=caller.hall_id, business_type=op.business_type.value, step=step.code,
-            due_at=due))
+            due_at=as_utc(due)))  # in UTC: SQLite keeps a time without its offset
         last = due if last is None else max(last, due)
     return last
 

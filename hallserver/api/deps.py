@@ -73,8 +73,18 @@ def get_caller(request: Request, engine: Annotated[Engine, Depends(get_engine)])
                   terminal_id=row.terminal_id, district=hall.district)
 
 
+def get_supervisor(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    """The caller, who must be a supervisor."""
+    if caller.role is not Role.SUPERVISOR:
+        raise ApiError(403, "supervisor_only", Text(
+            "此功能仅限主管使用，请主管登录后查看",
+            "only a supervisor may see this; ask a supervisor to log in"))
+    return caller
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
+SupervisorDep = Annotated[Caller, Depends(get_supervisor)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]

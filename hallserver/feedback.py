@@ -1,0 +1,56 @@
+"""Customers' ratings of their transactions: kept once per operation, each in its own
+transaction, for the operations of the caller's hall only.
+
+The reason a customer gives is their own words: it is stored, and never written to a log or
+an audit entry.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hallclient.audit_chain import as_utc
+from hallclient.store.engine import writer
+from hallclient.wire import Feedback, FeedbackResponse
+from hallserver.audit import append_audit
+from hallserver.context import Caller
+from hallserver.models import FeedbackRow, OperationRow
+
+
+def store_feedback(engine: Engine, caller: Caller, items: list[Feedback]) -> FeedbackResponse:
+    stored: list[str] = []
+    unknown: list[str] = []
+    for item in items:
+        (stored if _store_one(engine, caller, item) else unknown).append(item.operation_id)
+    return FeedbackResponse(stored=stored, unknown=unknown)
+
+
+def _store_one(engine: Engine, caller: Caller, item: Feedback) -> bool:
+    """True when the rating is kept (now or before); False for an operation this hall has
+    not pushed (another hall's is not told apart from one not received yet)."""
+    now = datetime.now(UTC)
+    try:
+        with Session(writer(engine)) as session, session.begin():
+            operation = session.get(OperationRow, item.operation_id)
+            if operation is None or operation.hall_id != caller.hall_id:
+                return False
+            if session.get(FeedbackRow, item.operation_id) is not None:
+                return True  # rated before: a repeat changes nothing
+            session.add(FeedbackRow(operation_id=item.operation_id, rating=item.rating.value,
+                                    reason=item.reason, rated_at=as_utc(item.rated_at),
+                                    received_at=now))
+            session.flush()
+            append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
+                         actor=caller.clerk, action="feedback", subject=item.operation_id,
+                         detail={"rating": item.rating.value}, at=now)
+            return True
+    except IntegrityError:
+        # Another request stored this operation's rating first.
+        with Session(engine) as session:
+            if session.get(FeedbackRow, item.operation_id) is None:
+                raise
+        return True
