@@ -17,6 +17,9 @@ def test_demo_window_finds_an_account_syncs_and_cuts_the_network(qapp, qtbot):
         qtbot.waitUntil(lambda: window.account is not None, timeout=10_000)
         qtbot.waitUntil(lambda: "online" in window.sync_label.text(), timeout=15_000)
         seen["online"] = window.sync_label.text()
+        window.show_dashboard()  # Ctrl+D: the morning at the next counter, by business type
+        qtbot.waitUntil(lambda: window.dashboard.report is not None, timeout=15_000)
+        seen["operations"] = window.dashboard.report.total.operations
         cut = next(b for b in window.statusBar().findChildren(
             type(window.language_button)) if "cut the network" in b.text())
         cut.click()
@@ -27,3 +30,4 @@ def test_demo_window_finds_an_account_syncs_and_cuts_the_network(qapp, qtbot):
     QTimer.singleShot(0, drive)
     assert run_gui_demo(lang="en") == 0
     assert "pending 0" in seen["online"] and "offline" in seen["offline"]
+    assert seen["operations"] > 0

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from hallclient.app import server_views
 from hallclient.auth.approval import approve
 from hallclient.demo import HALL, DemoWorld, start_demo_server
+from hallclient.demoday import simulate_day
 from hallclient.domain.business import BusinessKind
 from hallclient.domain.text import Lang, Text
 from hallclient.receipts.content import HallInfo
@@ -26,6 +27,7 @@ from hallclient.sync.worker import Backoff, SyncWorker
 from hallclient.ui.counter_window import CounterServices, CounterWindow
 from hallclient.ui.i18n import follow_language
 from hallserver.embedded import EmbeddedServer
+from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 
 
 class NetworkSwitch(QPushButton):
@@ -53,6 +55,9 @@ class NetworkSwitch(QPushButton):
         self.worker.wake()
 
 
+DEMO_DAY_CUSTOMERS = 30
+
+
 def run_gui_demo(*, lang: Lang = "zh") -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     with tempfile.TemporaryDirectory(prefix="hallclient-demo-") as tmp:
@@ -60,7 +65,12 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
         server, server_engine, _seconds = start_demo_server(directory)
         world = DemoWorld(directory, server, server_engine, [], lang)
         terminal = world.terminal("T01", "gz-th-01-c1")
+        # The morning at the next counter, so the dashboard (Ctrl+D) has a day to show; the
+        # supervisor's session reads it (the report is for supervisors).
+        colleague = world.terminal("T02", "gz-th-01-c2")
+        supervisor = world.terminal("T03", "gz-th-01-s1", DEMO_SUPERVISOR_PASSWORD)
         try:
+            simulate_day([colleague], DEMO_DAY_CUSTOMERS)
             terminal.engine.sync_once()  # bootstrap before the window opens (about 0.5 s)
             worker = SyncWorker(terminal.engine, interval=5,
                                 backoff=Backoff(base=1, cap=5))
@@ -73,7 +83,9 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
                 approve=lambda supervisor, password: approve(
                     terminal.engine.credentials, terminal.engine.credentials.secrets,
                     supervisor, password, datetime.now(UTC)),
-                **server_views(terminal.engine.credentials, HALL)), lang=lang)
+                **{**server_views(terminal.engine.credentials, HALL),
+                   "kpi_report": server_views(supervisor.engine.credentials, HALL)[
+                       "kpi_report"]}), lang=lang)
             worker.subscribe(window.status_bridge.changed.emit)
             window.statusBar().addWidget(NetworkSwitch(server, worker, window))
             worker.start()
@@ -81,7 +93,8 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
             code = app.exec()
             worker.stop()
         finally:
-            terminal.close()
+            for counter in (terminal, colleague, supervisor):
+                counter.close()
             server.stop()
             server_engine.dispose()
     return int(code)
