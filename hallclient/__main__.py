@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from hallclient import __version__
+from hallclient.config import data_dir
+from hallclient.logs import logging_to
+
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,8 +30,13 @@ def _parser() -> argparse.ArgumentParser:
         help="with --demo: the walk-through on the terminal, even where a screen is available",
     )
     parser.add_argument(
-        "--lang", choices=("zh", "en"), default="zh", help="language of the demo"
+        "--lang", choices=("zh", "en"),
+        help="the interface's language (default: the terminal's last, or Chinese)"
     )
+    parser.add_argument(
+        "--smoke-test", action="store_true",
+        help="check that this installation works (offscreen, in a temporary directory); "
+             "prints one line, exits 0 when it does")
     commands = parser.add_subparsers(dest="command")
     setup = commands.add_parser("setup", help="set this terminal up (once, by IT)")
     setup.add_argument("--server", required=True, help="e.g. https://hallserver.example:8600")
@@ -60,21 +70,34 @@ def _has_screen() -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.demo:
+    if args.demo:  # its world lives in a temporary directory: no log file is left either
         if not args.text and _has_screen():
             from hallclient.ui.demo_app import run_gui_demo
 
-            return run_gui_demo(lang=args.lang)
+            return run_gui_demo(lang=args.lang or "zh")
         from hallclient.demo import run_demo
 
-        return run_demo(lang=args.lang)
-    if args.command is None:
-        if _has_screen():
-            from hallclient.app import run_app
-
-            return run_app(lang=args.lang)
+        return run_demo(lang=args.lang or "zh")
+    if args.command is None and not args.smoke_test and not _has_screen():
         _parser().print_help()
         return 0
+    what = "smoke-test" if args.smoke_test else args.command or "desktop"
+    with logging_to(data_dir()):
+        log.info("HallClient %s: %s", __version__, what)
+        code = _run(args)
+        log.info("%s: exit code %d", what, code)
+        return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.smoke_test:
+        from hallclient.smoke import run_smoke_test
+
+        return run_smoke_test()
+    if args.command is None:
+        from hallclient.app import run_app
+
+        return run_app(lang=args.lang)
     from hallclient import cli
 
     try:

@@ -106,7 +106,8 @@ def _log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, 
     return session
 
 
-def run_app(*, lang: Lang = "zh") -> int:
+def run_app(*, lang: Lang | None = None) -> int:
+    """The desktop client; in `lang`, else in the language the terminal last logged in with."""
     app = QApplication.instance() or QApplication(sys.argv)
     try:
         settings = load_settings()
@@ -122,7 +123,7 @@ def run_app(*, lang: Lang = "zh") -> int:
     except (CacheInUse, CacheError) as exc:
         QMessageBox.critical(None, "HallClient", str(exc))
         return 2
-    use_language(lang)
+    use_language(lang or ("en" if settings.language == "en" else "zh"))
     try:
         while run_clerk_session(app, settings, cache) is SessionEnd.LOGGED_OUT:
             # The lock screen's "Log out": the next clerk logs in on the same terminal.

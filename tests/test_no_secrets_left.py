@@ -348,7 +348,8 @@ def test_no_other_file_of_the_session_holds_personal_data_or_secrets(session, pe
     others = [p for p in session.files()
               if not (CACHE_FILE.match(p.name) or SERVER_DB_FILE.match(p.name)
                       or p.name in ("sms.log", "settings.json"))]
-    for path in others:  # lock files today; whatever a later version leaves behind
+    assert session.data_dir / "logs" / "hallclient.log" in others  # the operator's log file
+    for path in others:  # lock files, log files; whatever a later version leaves behind
         content = path.read_bytes()
         assert _found(personal.everything(), content) == [], path
         assert _found(secret_values, content) == [], path

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from hallclient.logs import where
 from hallclient.store.cache import Cache
 from hallclient.store.models import OutboxRow, SyncStateRow, TaskRow
 from hallclient.sync.api import ServerRefused, ServerUnreachable
@@ -88,13 +88,6 @@ class Backoff:
 StatusListener = Callable[[SyncStatus], None]
 
 
-def _where(exc: BaseException) -> str:
-    """Where an exception was raised, without its message: a database error's message carries
-    the statement's parameters, customers' ID numbers and phones among them, and a log is no
-    place for those (the server's unexpected-error handler does the same)."""
-    return "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
-
-
 class SyncWorker:
     def __init__(self, engine: SyncEngine, *, interval: float = 30.0,
                  backoff: Backoff | None = None) -> None:
@@ -159,7 +152,7 @@ class SyncWorker:
             self._publish(login_needed=True, last_error=str(exc))
             return self.interval
         except Exception as exc:  # unexpected: keep the worker alive, report, back off
-            log.error("sync round failed: %s\n%s", type(exc).__name__, _where(exc))
+            log.error("sync round failed: %s\n%s", type(exc).__name__, where(exc))
             delay = self.backoff.next_delay()
             self._publish(last_error=f"{type(exc).__name__}: {exc}", retry_in=delay)
             return delay

@@ -58,6 +58,7 @@ from hallclient.store.search import search_accounts
 from hallclient.store.tasks import Task, close_task, open_tasks
 from hallclient.sync.engine import BootstrapProgress
 from hallclient.sync.worker import SyncStatus
+from hallclient.ui.about import AboutDialog
 from hallclient.ui.background import run_in_background
 from hallclient.ui.dashboard import KpiDashboard
 from hallclient.ui.form_view import FormView
@@ -167,6 +168,7 @@ class CounterWindow(QMainWindow):
         self.reprint_button.clicked.connect(self.show_history)
         QShortcut(QKeySequence("Ctrl+R"), self, self.show_history)
         QShortcut(QKeySequence("Ctrl+D"), self, self.show_dashboard)
+        QShortcut(QKeySequence("F1"), self, lambda: AboutDialog(self).exec())
         self.dashboard: KpiDashboard | None = None
         buttons.addWidget(self.reprint_button, 0, 4)
         buttons.addWidget(self.language_button, 1, 4)

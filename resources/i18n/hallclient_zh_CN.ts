@@ -5,19 +5,19 @@
     <name>AboutDialog</name>
     <message>
         <source>About HallClient</source>
-        <translation type="unfinished"></translation>
+        <translation>关于 HallClient</translation>
     </message>
     <message>
         <source>HallClient version {version}</source>
-        <translation type="unfinished"></translation>
+        <translation>HallClient 版本 {version}</translation>
     </message>
     <message>
         <source>Data directory: {path}</source>
-        <translation type="unfinished"></translation>
+        <translation>数据目录：{path}</translation>
     </message>
     <message>
         <source>Fonts and libraries included, and their licences:</source>
-        <translation type="unfinished"></translation>
+        <translation>随附的字体和程序库及其许可证：</translation>
     </message>
 </context>
 <context>
@@ -210,7 +210,7 @@
     </message>
     <message>
         <source>Close</source>
-        <translation type="unfinished">关闭</translation>
+        <translation>关闭</translation>
     </message>
     <message>
         <source>Service KPIs: {hall}</source>
