@@ -34,6 +34,7 @@ from hallclient.store.reassign import MoveRefused, changed_fields, check_can_mov
 from hallclient.sync.api import ServerApi, ServerUntrusted
 from hallclient.sync.engine import Credentials, SyncEngine
 from hallclient.sync.worker import SyncWorker
+from hallclient.ui.background import collect_garbage_on_the_ui_thread
 from hallclient.ui.counter_window import CounterServices, CounterWindow
 from hallclient.ui.i18n import current_language, use_language
 from hallclient.ui.idle_lock import IdleWatch
@@ -109,6 +110,7 @@ def _log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, 
 def run_app(*, lang: Lang | None = None) -> int:
     """The desktop client; in `lang`, else in the language the terminal last logged in with."""
     app = QApplication.instance() or QApplication(sys.argv)
+    collect_garbage_on_the_ui_thread(app)
     try:
         settings = load_settings()
     except SettingsError as exc:

@@ -41,20 +41,26 @@ def main() -> None:
     _reexec_under_xvfb(scale)
     from PySide6.QtWidgets import QApplication, QWidget
 
+    from hallclient.app import server_views
     from hallclient.config import Settings
     from hallclient.demo import DemoWorld, start_demo_server
+    from hallclient.demoday import simulate_day
     from hallclient.domain.business import BusinessKind
     from hallclient.domain.text import Text
     from hallclient.receipts.content import HallInfo
     from hallclient.sync.engine import BootstrapProgress
     from hallclient.sync.worker import read_status
+    from hallclient.ui.background import collect_garbage_on_the_ui_thread
     from hallclient.ui.counter_window import CounterServices, CounterWindow
+    from hallclient.ui.dashboard import KpiDashboard
     from hallclient.ui.i18n import use_language
     from hallclient.ui.login_window import LoginWindow
+    from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 
     out = Path(args[0] if args else "/tmp/hallclient-screens")
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
+    collect_garbage_on_the_ui_thread(app)
 
     def settle() -> None:
         for _ in range(40):
@@ -84,14 +90,18 @@ def main() -> None:
         colleague.engine.sync_once()
         terminal.record(BusinessKind.CONTACT_CHANGE, contested, {**holder, "phone": "13922223333"})
         terminal.engine.sync_once()
+        # A simulated morning at the next counter for the dashboard, read as the supervisor.
+        simulate_day([colleague], 60)
+        supervisor = world.terminal("T03", "gz-th-01-s1", DEMO_SUPERVISOR_PASSWORD)
+        kpi_report = server_views(supervisor.engine.credentials, "GZ-TH-01")["kpi_report"]
         for row, lang in enumerate(("zh", "en")):
             use_language(lang)
             shoot(LoginWindow(Settings(), lambda *a: None), f"login-first-run-{lang}")
-            previews = []
+            previews, ratings = [], []
             window = CounterWindow(CounterServices(
                 terminal.cache, terminal.identity, terminal.clerk,
                 HallInfo("GZ-TH-01", Text("广州供电局天河营业厅", "Tianhe Service Hall")),
-                show_preview=previews.append), lang=lang)
+                show_preview=previews.append, ask_rating=ratings.append), lang=lang)
             window.status_bridge.changed.emit(read_status(terminal.cache, online=True))
             window.search.setText("陈")
             settle()
@@ -112,8 +122,19 @@ def main() -> None:
                 terminal.cache, online=False, bootstrap=BootstrapProgress(41_000, 100_000)))
             shoot(window, f"counter-conflict-redo-offline-bootstrapping-{lang}")
             window.close()
+            dashboard = KpiDashboard(
+                kpi_report, hall=Text("广州供电局天河营业厅", "Tianhe Service Hall"))
+            dashboard.resize(1280, 720)
+            dashboard.show()
+            for _ in range(200):
+                if dashboard.report is not None:
+                    break
+                settle()
+            shoot(dashboard, f"dashboard-{lang}")
+            dashboard.close()
         terminal.close()
         colleague.close()
+        supervisor.close()
         server.stop()
 
 if __name__ == "__main__":

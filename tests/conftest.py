@@ -1,3 +1,4 @@
+import gc
 import os
 from pathlib import Path
 
@@ -9,6 +10,17 @@ import pytest
 from tests.server_support import empty_tables, postgres_engine
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# As the desktop app does (hallclient/ui/background.py): the cycle collector never runs on its
+# own, where it could free a test's window from a worker thread and crash the run; each test's
+# garbage is collected on the main thread when it ends.
+gc.disable()
+
+
+@pytest.fixture(autouse=True)
+def _garbage_collected_on_the_main_thread():
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

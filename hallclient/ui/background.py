@@ -9,10 +9,11 @@ the printer, and callbacks may touch widgets.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal
 
 
 class _Relay(QObject):
@@ -35,18 +36,33 @@ class _Task(QRunnable):
             self.relay.done.emit(result)
 
 
-_pending: set[_Relay] = set()  # relays live until their task has reported
-
-
 def run_in_background(work: Callable[[], Any], *, on_done: Callable[[Any], None],
                       on_error: Callable[[Exception], None]) -> None:
-    relay = _Relay()  # created on the UI thread: its signals are delivered there
-    _pending.add(relay)
+    # Created on the UI thread, so its signals are delivered there. Owned by the application
+    # and deleted with deleteLater, on the UI thread: the worker's last reference to the
+    # Python wrapper may go anywhere, and a QObject deleted from the worker's thread crashed.
+    relay = _Relay(QCoreApplication.instance())
 
     def finish(callback: Callable[[Any], None], value: Any) -> None:
-        _pending.discard(relay)
+        relay.deleteLater()
         callback(value)
 
     relay.done.connect(lambda result: finish(on_done, result))
     relay.failed.connect(lambda exc: finish(on_error, exc))
     QThreadPool.globalInstance().start(_Task(work, relay))
+
+
+GC_INTERVAL_MS = 1_000
+
+
+def collect_garbage_on_the_ui_thread(app: QCoreApplication) -> QTimer:
+    """Python's cycle collector runs in whichever thread happens to allocate. When it frees a
+    window (or any QObject with a timer) from a worker or the sync thread, Qt cannot stop that
+    object's timers from there, and the next tick crashes the application. So the automatic
+    collector is switched off and the UI thread collects, once a second."""
+    gc.disable()
+    timer = QTimer(app)
+    timer.setInterval(GC_INTERVAL_MS)
+    timer.timeout.connect(gc.collect)
+    timer.start()
+    return timer

@@ -24,6 +24,7 @@ from hallclient.domain.business import BusinessKind
 from hallclient.domain.text import Lang, Text
 from hallclient.receipts.content import HallInfo
 from hallclient.sync.worker import Backoff, SyncWorker
+from hallclient.ui.background import collect_garbage_on_the_ui_thread
 from hallclient.ui.counter_window import CounterServices, CounterWindow
 from hallclient.ui.i18n import follow_language
 from hallserver.embedded import EmbeddedServer
@@ -60,6 +61,7 @@ DEMO_DAY_CUSTOMERS = 30
 
 def run_gui_demo(*, lang: Lang = "zh") -> int:
     app = QApplication.instance() or QApplication(sys.argv)
+    collect_garbage_on_the_ui_thread(app)
     with tempfile.TemporaryDirectory(prefix="hallclient-demo-") as tmp:
         directory = Path(tmp)
         server, server_engine, _seconds = start_demo_server(directory)
