@@ -28,8 +28,8 @@ from hallclient.wire import NotSettledReason, Rating
 _ASKED = ((BusinessKind.CONTACT_CHANGE, 30), (BusinessKind.TRANSFER, 20),
           (BusinessKind.SUSPEND, 15), (BusinessKind.RESUME, 10), (BusinessKind.RENAME, 10),
           (BusinessKind.NEW_CONNECTION, 10), (BusinessKind.CLOSE, 5))
-_RATINGS = ((Rating.SATISFIED, 75), (Rating.BASICALLY_SATISFIED, 18),
-            (Rating.DISSATISFIED, 7))
+_RATINGS = ((Rating.SATISFIED, 70), (Rating.BASICALLY_SATISFIED, 18),
+            (Rating.DISSATISFIED, 12))
 _REASONS = ("等候时间较长", "手续还可以更简单", None, None)
 SUPERVISOR = "gz-th-01-s1"
 

@@ -122,21 +122,22 @@ def report(session: Session, since: datetime, until: datetime, by: Grouping, *,
     for key, found in _activity(session, by, start, end, cutoff, hall):
         counts[key] = counts.get(key, Counts()) + found
     total = sum(counts.values(), Counts())
+    halls = {hall_id: district for hall_id, district in session.execute(
+        select(HallRow.id, HallRow.district).where(*_only(HallRow.id, hall)))}
+    by_district = _completeness(session, set(halls.values()))
+    # The total carries the completeness of the halls in scope, however it is grouped (a
+    # manager reads it in the headline); halls may share a district: each counted once.
+    whole = Completeness(sum(c.accounts for c in by_district.values()),
+                         sum(c.complete for c in by_district.values()))
     if by is not Grouping.HALL:
         return KpiReport(since=since, until=until, by=by.value,
                          rows=[kpi_row(k, c) for k, c in sorted(counts.items())],
-                         total=kpi_row(TOTAL, total))
+                         total=kpi_row(TOTAL, total, whole))
     # Every hall has a row, with its completeness, whether or not it was busy.
-    halls = {hall_id: district for hall_id, district in session.execute(
-        select(HallRow.id, HallRow.district).where(*_only(HallRow.id, hall)))}
     for hall_id in halls:
         counts.setdefault(hall_id, Counts())
-    by_district = _completeness(session, set(halls.values()))
     rows = [kpi_row(k, c, by_district.get(halls.get(k, ""), Completeness(0, 0)))
             for k, c in sorted(counts.items())]
-    # Halls may share a district: the total counts each district's accounts once.
-    whole = Completeness(sum(c.accounts for c in by_district.values()),
-                         sum(c.complete for c in by_district.values()))
     return KpiReport(since=since, until=until, by=by.value, rows=rows,
                      total=kpi_row(TOTAL, total, whole))
 
