@@ -7,11 +7,11 @@ function, so a payload that passed at the counter passes there too.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from hallclient.domain.accounts import Account, AccountStatus, Community
 from hallclient.domain.business import BusinessKind
@@ -22,6 +22,53 @@ MAX_PUSH_BATCH = 500
 MAX_PAGE = 5000
 
 _ID = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
+MAX_INTEGER = 2**31 - 1  # the databases' integer column
+
+# Times from terminals and supervisors: any a clock may show, and far enough from the ends of
+# Python's calendar (years 1 and 9999) that moving one to UTC or the halls' time, or counting
+# working days from it, cannot run off the calendar.
+EARLIEST_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _on_the_calendar(moment: datetime) -> datetime:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if not EARLIEST_TIME <= aware < LATEST_TIME:
+        raise ValueError(f"a time from the year {EARLIEST_TIME.year} to {LATEST_TIME.year} "
+                         "is expected")
+    return moment
+
+
+def _storable_text(text: str) -> str:
+    # PostgreSQL keeps no NUL in text or jsonb; a lone surrogate (the JSON escape "\ud800") is
+    # no Unicode: it cannot be written as UTF-8, in a database, an audit hash or an answer.
+    if "\x00" in text:
+        raise ValueError("text must not contain the NUL character (U+0000)")
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise ValueError("text must not contain a lone surrogate (U+D800 to U+DFFF)") from None
+    return text
+
+
+def _storable_json(value: dict[str, Any]) -> dict[str, Any]:
+    """Every key and string in a JSON value storable; walked without recursion, however deep."""
+    pending: list[object] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            _storable_text(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return value
+
+
+WireTime = Annotated[datetime, AfterValidator(_on_the_calendar)]
+StorableText = Annotated[str, AfterValidator(_storable_text)]
+StorableJson = Annotated[dict[str, Any], AfterValidator(_storable_json)]
 
 
 class WireModel(BaseModel):
@@ -89,9 +136,9 @@ class LoginRequest(WireModel):
     hall_id: str = _ID
     terminal_id: str = _ID
     # Made once per installation; a second installation with the same terminal id is refused.
-    installation_id: str = Field(min_length=8, max_length=64)
+    installation_id: StorableText = Field(min_length=8, max_length=64)
     # Sent once, when the terminal registers: the key its receipts are signed with.
-    terminal_key: str | None = Field(default=None, min_length=32, max_length=128)
+    terminal_key: StorableText | None = Field(default=None, min_length=32, max_length=128)
 
 
 class RefreshRequest(WireModel):
@@ -140,7 +187,6 @@ class BootstrapPage(WireModel):
 
 
 RECEIPT_NO_PATTERN = r"^[A-Za-z0-9-]{1,40}$"
-MAX_VERSION = 2**31 - 1  # the databases' integer column
 
 
 class NotSettledReason(StrEnum):
@@ -163,8 +209,8 @@ class Feedback(WireModel):
 
     operation_id: str = Field(min_length=8, max_length=36, pattern=r"^[A-Za-z0-9-]+$")
     rating: Rating
-    reason: str | None = Field(default=None, max_length=200)
-    rated_at: datetime
+    reason: StorableText | None = Field(default=None, max_length=200)
+    rated_at: WireTime
 
 
 class FeedbackRequest(WireModel):
@@ -182,9 +228,9 @@ class PushOperation(WireModel):
     operation_id: str = Field(min_length=8, max_length=36, pattern=r"^[A-Za-z0-9-]+$")
     business_type: BusinessKind
     account_number: str | None = Field(default=None, pattern=r"^\d{10}$")
-    base_version: int | None = Field(default=None, ge=0, le=MAX_VERSION)
-    payload: dict[str, Any]
-    created_at: datetime
+    base_version: int | None = Field(default=None, ge=0, le=MAX_INTEGER)
+    payload: StorableJson
+    created_at: WireTime
     clerk: str = _ID
     receipt_no: str = Field(pattern=RECEIPT_NO_PATTERN)
     receipt_signature: str = Field(min_length=16, max_length=128, pattern=r"^[0-9A-Fa-f]+$")

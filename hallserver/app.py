@@ -3,12 +3,14 @@ number of processes can serve one database."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from hallclient import __version__
 from hallclient.domain.text import Text
-from hallclient.wire import API_PREFIX, Health
+from hallclient.wire import API_PREFIX, ErrorBody, Health
 from hallserver.api import (
     auth,
     errors,
@@ -24,11 +26,20 @@ from hallserver.api.limits import BodySizeLimit
 from hallserver.db import SchemaMismatch, check_schema
 from hallserver.settings import ServerSettings
 
+# Every error is an ErrorBody (api/errors.py): described once for every route, in place of
+# FastAPI's own validation-error body, which this server never sends.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "Refused: a code, and what to do in Chinese and "
+            "English (with the fields concerned for a request that does not match the API)"},
+    "5XX": {"model": ErrorBody, "description": "The server failed; the same form"},
+}
+
 
 def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
     app = FastAPI(title="HallServer", version=__version__,
-                  description="Central sync server of the service halls' counter terminals.")
+                  description="Central sync server of the service halls' counter terminals.",
+                  responses=ERROR_RESPONSES)
     app.state.engine = engine
     app.state.settings = settings
     errors.install(app)

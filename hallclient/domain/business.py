@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -282,26 +282,45 @@ MAX_SUSPENSION = timedelta(days=180)
 # --- payload validation ----------------------------------------------------------------------
 
 
+# Longer than anything a clerk types into one field, however it is spaced: refused before it is
+# normalised, so a request of megabytes costs no more than one of a line.
+MAX_TYPED_LENGTH = 1000
+
+
+def _typed_text(raw: object) -> str:
+    """What was typed into a text field: a string (an enum's value included) of a sane length;
+    a number or a yes/no is not a name, a phone or an ID."""
+    if not isinstance(raw, str):
+        raise InvalidInput(Text("应填写文字", "must be text"))
+    if len(raw) > MAX_TYPED_LENGTH:
+        raise InvalidInput(Text("输入过长（{n} 个字符），请检查", "far too long: {n} characters")
+                           .format(n=len(raw)))
+    return raw
+
+
 def _clean_id_type(raw: object) -> str:
+    text = _typed_text(raw)
     try:
-        return IdDocType(str(raw)).value
+        return IdDocType(text).value
     except ValueError:
         known = "、".join(label.zh for label in DOC_TYPE_LABELS.values())
         raise InvalidInput(
             Text("未知的证件类型“{v}”，可选：{known}", "unknown ID type “{v}”").format(
-                v=raw, known=known)
+                v=text, known=known)
         ) from None
 
 
 def _clean_date(raw: object) -> str:
-    if isinstance(raw, date):
+    # A datetime is a date too, but its isoformat() is no date: only a plain date is taken.
+    if isinstance(raw, date) and not isinstance(raw, datetime):
         return raw.isoformat()
+    text = _typed_text(raw)
     try:
-        return date.fromisoformat(str(raw).strip()).isoformat()
+        return date.fromisoformat(text.strip()).isoformat()
     except ValueError:
         raise InvalidInput(
             Text("“{v}”不是日期，请按 2026-01-31 的格式输入", "“{v}” is not a date; use 2026-01-31")
-            .format(v=raw)
+            .format(v=text)
         ) from None
 
 
@@ -313,9 +332,9 @@ def _clean_bool(raw: object) -> bool:
 
 _CLEANERS: dict[FieldKind, Callable[[object], object]] = {
     FieldKind.ID_TYPE: _clean_id_type,
-    FieldKind.PERSON_NAME: lambda raw: validate_person_name(str(raw)),
-    FieldKind.PHONE: lambda raw: validate_phone(str(raw)).number,
-    FieldKind.ADDRESS: lambda raw: validate_address(str(raw)),
+    FieldKind.PERSON_NAME: lambda raw: validate_person_name(_typed_text(raw)),
+    FieldKind.PHONE: lambda raw: validate_phone(_typed_text(raw)).number,
+    FieldKind.ADDRESS: lambda raw: validate_address(_typed_text(raw)),
     FieldKind.DATE: _clean_date,
     FieldKind.BOOL: _clean_bool,
 }
@@ -361,7 +380,7 @@ def _clean_value(f: Field, value: object, raw: Mapping[str, object]) -> object:
     if f.kind is FieldKind.ID_NUMBER:
         assert f.id_type_field is not None
         doc_type = IdDocType(_clean_id_type(raw.get(f.id_type_field)))
-        return validate_id(doc_type, str(value)).number
+        return validate_id(doc_type, _typed_text(value)).number
     return _CLEANERS[f.kind](value)
 
 

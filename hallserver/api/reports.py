@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from hallclient.domain.text import Text
-from hallclient.wire import KpiReport
+from hallclient.wire import KpiReport, WireTime
 from hallserver.api.deps import SessionDep, SupervisorDep
 from hallserver.api.errors import ApiError
 from hallserver.kpi import Grouping, in_hall_time, report
@@ -17,7 +16,7 @@ router = APIRouter(tags=["reports"])
 
 
 @router.get("/reports/kpi", response_model=KpiReport)
-def kpi_report(caller: SupervisorDep, session: SessionDep, since: datetime, until: datetime,
+def kpi_report(caller: SupervisorDep, session: SessionDep, since: WireTime, until: WireTime,
                by: Grouping = Grouping.HALL,
                hall: Annotated[str | None, Query(max_length=32)] = None) -> KpiReport:
     """The KPI over [since, until) (times without an offset are the halls' clock)."""

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from hallclient.wire import MAX_PAGE, BootstrapPage, ChangesPage, PushRequest, PushResponse
+from hallclient.wire import (
+    MAX_INTEGER,
+    MAX_PAGE,
+    BootstrapPage,
+    ChangesPage,
+    PushRequest,
+    PushResponse,
+)
 from hallserver.accounts import rows_to_wire
 from hallserver.api.deps import CallerDep, EngineDep, SessionDep
 from hallserver.models import AccountRow, DistrictRow
@@ -26,7 +33,7 @@ def _json(page: BaseModel) -> Response:
 
 @router.get("/changes", response_model=ChangesPage)
 def changes(caller: CallerDep, session: SessionDep,
-            after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+            after: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
             limit: PageSize = 1000) -> Response:
     """Accounts of the caller's district changed after the cursor, in sequence order."""
     rows = session.scalars(

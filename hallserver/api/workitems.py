@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from hallclient.domain.text import Text
-from hallclient.wire import WorkItemList, WorkItemWire
+from hallclient.wire import MAX_INTEGER, WorkItemList, WorkItemWire
 from hallserver.api.deps import CallerDep, SessionDep, WriteSessionDep
 from hallserver.api.errors import ApiError
 from hallserver.workitems import WorkItemNotFound, complete, list_open, to_wire
@@ -43,7 +43,7 @@ def hall_work_items(
 
 @router.post("/work-items/{item_id}/done", response_model=WorkItemWire)
 def complete_work_item(caller: CallerDep, session: WriteSessionDep,
-                       item_id: Annotated[int, Path(ge=1)]) -> WorkItemWire:
+                       item_id: Annotated[int, Path(ge=1, le=MAX_INTEGER)]) -> WorkItemWire:
     """Mark a step done; the last step completes the request and tells the customer."""
     now = datetime.now(UTC)
     try:
