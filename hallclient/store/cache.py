@@ -4,10 +4,15 @@ A cache is never overwritten or silently recreated. A file that is not a SQLite 
 SQLite file of some other program, or a cache written by a newer HallClient is refused with a
 message that says what to do, and the file is left exactly as it was. Before a migration the
 old file is copied beside itself, so an upgrade can always be undone.
+
+A full or read-only disk is not a damaged file: opening the cache there, or writing to it
+later, raises `CacheFull` or `CacheReadOnly`, which name the file and what to do. What failed
+to be written is rolled back whole; what was saved before is intact.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -15,8 +20,10 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hallclient.domain.text import Text
 from hallclient.store.engine import sqlite_engine, writer
 from hallclient.store.schema import SchemaHistory
 
@@ -38,6 +45,52 @@ class CacheTooNew(CacheError):
 
 class NotACache(CacheError):
     pass
+
+
+class CacheUnwritable(CacheError):
+    """The cache's disk is full or read-only. Nothing of what failed was written and what was
+    saved before is intact; `reason` names the file and what to do, in both languages."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+class CacheFull(CacheUnwritable):
+    def __init__(self, path: Path) -> None:
+        super().__init__(Text(
+            f"缓存文件 {path} 所在的磁盘已满，无法保存：本次内容未写入，此前保存的数据完好。"
+            "请清理该磁盘（或联系信息管理员）后再试。",
+            f"The disk of the cache file {path} is full, so nothing could be saved: none of "
+            "this was written, and everything saved before is intact. Free space on that disk "
+            "(or call IT), then try again."))
+
+
+class CacheReadOnly(CacheUnwritable):
+    def __init__(self, path: Path) -> None:
+        super().__init__(Text(
+            f"缓存文件 {path} 无法写入：该文件、其文件夹或所在磁盘为只读。文件未作任何改动。"
+            "请让它们恢复可写（或联系信息管理员）后重新启动 HallClient。",
+            f"The cache file {path} cannot be written: the file, its folder or its disk is "
+            "read-only. It has not been changed. Make them writable again (or call IT), then "
+            "start HallClient again."))
+
+
+# SQLite's ways of saying the disk is full: a write that found no space, and the shared-memory
+# index beside a WAL database that could not be given its pages.
+_DISK_FULL = {"SQLITE_FULL", "SQLITE_IOERR_SHMSIZE"}
+_READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def unwritable(path: Path, exc: BaseException) -> CacheUnwritable | None:
+    """The full or read-only disk behind `exc`, a failed use of the cache at `path` (a SQLite
+    error, or an OSError creating a file); None when the failure is something else."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    if getattr(cause, "sqlite_errorname", None) in _DISK_FULL:
+        return CacheFull(path)
+    if isinstance(cause, OSError) and cause.errno in _READ_ONLY:
+        return CacheReadOnly(path)
+    return None
 
 
 def head_revision() -> str:
@@ -64,6 +117,8 @@ def _inspect_existing(path: Path) -> str | None:
                 revision = row[0] if row else None
             (check,) = conn.execute("PRAGMA quick_check(1)").fetchone()
     except sqlite3.DatabaseError as exc:
+        if (fault := unwritable(path, exc)) is not None:
+            raise fault from exc
         raise CacheCorrupt(
             f"The cache file {path} is damaged ({exc}). It has not been changed. Move it aside "
             "(or restore it from a backup) and start HallClient again."
@@ -89,15 +144,31 @@ def _inspect_existing(path: Path) -> str | None:
 
 def _create_private(path: Path) -> None:
     """Create an empty cache file readable by its owner only (it holds personal data)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        if (fault := unwritable(path, exc)) is not None:
+            raise fault from exc
+        raise
     os.close(fd)
+
+
+def _check_writable(path: Path) -> None:
+    # SQLite would open a read-only file read-only and fail at the first write, or not open it
+    # at all ("unable to open database file") when it cannot create the WAL index beside it.
+    if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        raise CacheReadOnly(path)
 
 
 def _backup(path: Path, revision: str) -> Path:
     target = path.with_name(f"{path.name}.before-{head_revision()}-from-{revision}.bak")
-    with closing(sqlite3.connect(path)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
+    try:
+        with closing(sqlite3.connect(path)) as src, closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+    except sqlite3.Error:
+        target.unlink(missing_ok=True)  # a part of a backup would pass for a whole one
+        raise
     os.chmod(target, 0o600)
     return target
 
@@ -124,9 +195,15 @@ class Cache:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with self._writer.begin() as session:
-            yield session
+        """One transaction: committed when the block ends, rolled back if it raises. On a full
+        disk it raises CacheFull, with nothing of the transaction written."""
+        try:
+            with self._writer.begin() as session:
+                yield session
+        except DBAPIError as exc:
+            if isinstance(fault := unwritable(self.path, exc), CacheFull):
+                raise fault from exc
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
@@ -137,13 +214,25 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 
 def open_cache(path: Path) -> Cache:
-    """Open the cache at `path`, creating it if absent and migrating it to this version."""
+    """Open the cache at `path`, creating it if absent and migrating it to this version.
+
+    Raises a CacheError saying what to do, CacheFull or CacheReadOnly among them."""
+    try:
+        return _open(path)
+    except (sqlite3.Error, DBAPIError) as exc:  # a backup or a migration
+        if (fault := unwritable(path, exc)) is not None:
+            raise fault from exc
+        raise
+
+
+def _open(path: Path) -> Cache:
     backup = None
     if not path.exists() or path.stat().st_size == 0:
         if not path.exists():
             _create_private(path)
         revision = None
     else:
+        _check_writable(path)
         revision = _inspect_existing(path)
         if revision is not None and revision != head_revision():
             backup = _backup(path, revision)

@@ -7,6 +7,7 @@ begun by SQLAlchemy itself: deferred for reading, `BEGIN IMMEDIATE` for a writer
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -22,12 +23,19 @@ def sqlite_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
     def on_connect(dbapi_connection: Any, _record: object) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy's begin event issues BEGIN
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        # FULL: a transaction reported committed survives a power cut. The terminal's outbox
-        # and the server's "applied" answers both rely on that.
-        cursor.execute("PRAGMA synchronous = FULL")
-        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            # FULL: a transaction reported committed survives a power cut. The terminal's
+            # outbox and the server's "applied" answers both rely on that.
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+        except sqlite3.Error:
+            # E.g. a full disk has no room for the WAL. The pool drops the connection but
+            # does not close it: the file would stay open until the garbage collector came.
+            cursor.close()
+            dbapi_connection.close()
+            raise
         cursor.close()
 
     def on_begin(conn: Any) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from hallclient.store.cache import unwritable
+
 
 class CacheInUse(Exception):
     pass
@@ -17,12 +19,19 @@ class CacheLock:
     system drops it when the process ends, however it ends (even by SIGKILL)."""
 
     def __init__(self, cache_path: Path) -> None:
+        self.cache_path = cache_path
         self.path = cache_path.with_name(cache_path.name + ".lock")
         self._file: IO[bytes] | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+b")  # noqa: SIM115 - held open for the process's life
+        """Raises CacheInUse, or CacheReadOnly when the lock file cannot be written."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path, "a+b")  # noqa: SIM115 - held open for the process's life
+        except OSError as exc:
+            if (fault := unwritable(self.cache_path, exc)) is not None:
+                raise fault from exc
+            raise
         try:
             _lock(handle)
         except OSError:

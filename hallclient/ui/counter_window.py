@@ -45,7 +45,7 @@ from hallclient.store.account_history import (
     account_history,
 )
 from hallclient.store.accounts import load_account
-from hallclient.store.cache import Cache
+from hallclient.store.cache import Cache, CacheUnwritable
 from hallclient.store.feedback import record_feedback
 from hallclient.store.operations import (
     OverrideNeeded,
@@ -437,6 +437,9 @@ class CounterWindow(QMainWindow):
             return
         except PayloadInvalid as exc:
             self.message.setText(sentence("; ".join(r[self.lang] for r in exc.errors.values())))
+            return
+        except CacheUnwritable as exc:  # a full disk: nothing recorded, the form stays filled
+            self.message.setText(exc.reason[self.lang])
             return
         self.message.setText(self.tr("Accepted, receipt {n}").format(n=recorded.receipt_no))
         if self.redoing is not None and self.redoing.business is kind:
