@@ -337,3 +337,27 @@ def test_the_app_on_a_read_only_data_directory_says_so_instead_of_a_traceback(
     finally:
         disk.remount("rw")
     assert shown == [str(CacheReadOnly(path))]
+
+
+def test_a_rating_on_a_full_disk_is_said_not_raised(qtbot, disk):
+    from hallclient.wire import Rating
+
+    cache = new_cache(disk.path / "cache.sqlite3")
+    ratings = []
+    window = CounterWindow(CounterServices(
+        cache, TERMINAL, "gz-th-01-c1", HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe")),
+        show_preview=lambda _preview: None, ask_rating=ratings.append), lang="en")
+    qtbot.addWidget(window)
+    try:
+        window.account = account()
+        window.open_form(BusinessKind.SUSPEND)
+        window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": account().id_number})
+        window.form_views[BusinessKind.SUSPEND].submit()
+        assert "Accepted" in window.message.text()
+        disk.fill(cache)
+        ratings[0].buttons[Rating.SATISFIED].click()  # a slot: an exception would be lost
+        assert window.message.text() == CacheFull(cache.path).reason.en
+    finally:
+        disk.free()
+        window.close()
+        cache.close()

@@ -464,8 +464,12 @@ class CounterWindow(QMainWindow):
         self.services.ask_rating(window)
 
     def _rated(self, recorded: RecordedOperation, rating: Rating, reason: str | None) -> None:
-        record_feedback(self.services.cache, recorded.operation_id, rating, reason,
-                        datetime.now(UTC))
+        try:
+            record_feedback(self.services.cache, recorded.operation_id, rating, reason,
+                            datetime.now(UTC))
+        except CacheUnwritable as exc:  # a full disk: the rating is lost, the clerk told
+            self.message.setText(exc.reason[self.lang])
+            return
         self.services.on_recorded()  # the worker sends it with the next round
 
     # --- receipts --------------------------------------------------------------------------
@@ -561,8 +565,11 @@ class CounterWindow(QMainWindow):
         reason, ok = QInputDialog.getText(self, self.tr("Cancel with a reason…"),
                                           self.tr("Reason for cancelling:"))
         if ok and reason.strip():
-            close_task(self.services.cache, task.id, clerk=self.services.clerk,
-                       resolution=reason, now=datetime.now(UTC))
+            try:
+                close_task(self.services.cache, task.id, clerk=self.services.clerk,
+                           resolution=reason, now=datetime.now(UTC))
+            except CacheUnwritable as exc:  # the task stays open
+                self.message.setText(exc.reason[self.lang])
             self.refresh_tasks()
 
     # --- sync status -----------------------------------------------------------------------
