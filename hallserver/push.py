@@ -106,9 +106,11 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
             stored = session.get(OperationRow, op.operation_id)
             if stored is not None:
                 return _duplicate(stored)
-        return _rejected(op, Text(
-            f"受理号 {op.receipt_no} 已被另一笔业务使用",
-            f"receipt number {op.receipt_no} is already used by another operation"))
+            # With the account as it is, so that the terminal undoes its optimistic change.
+            return _rejected(op, Text(
+                f"受理号 {op.receipt_no} 已被另一笔业务使用",
+                f"receipt number {op.receipt_no} is already used by another operation"),
+                account=_current(session, caller, op))
 
 
 def settled_at_first_contact(recorded: bool | None, outcome: Outcome) -> bool | None:
@@ -200,7 +202,7 @@ def _decide(session: Session, caller: Caller, op: PushOperation) -> OperationRes
                          field_errors={k: _text(v) for k, v in exc.errors.items()})
     # The rules are judged as on the day the customer stood at the counter, so a request
     # made offline is not refused for the days it waited in the outbox.
-    counter_day = op.created_at.astimezone(HALL_TZ).date()
+    counter_day = as_utc(op.created_at).astimezone(HALL_TZ).date()
     btype = BUSINESS_TYPES[op.business_type]
     if btype.opens_account:
         return _open(session, caller, op, payload)

@@ -16,6 +16,7 @@ from hallclient.auth.login import online_login, terminal_identity
 from hallclient.auth.secrets import EphemeralKeyring, SecretStore
 from hallclient.config import Settings
 from hallclient.domain.business import BusinessKind
+from hallclient.store.account_columns import read_columns
 from hallclient.store.accounts import account_from_row, load_account
 from hallclient.store.cache import Cache, open_cache
 from hallclient.store.models import AccountRow
@@ -37,6 +38,7 @@ class Counter:
     clerk: str
     keyring: EphemeralKeyring = field(default_factory=EphemeralKeyring)
     transport: httpx.BaseTransport | None = None
+    timeout: float = 5.0  # seconds the terminal waits for an answer
 
     def __post_init__(self) -> None:
         self.settings = Settings(server_url=self.server_url, hall_id=self.hall_id,
@@ -44,7 +46,7 @@ class Counter:
                                  installation_id=uuid.uuid4().hex)
         self.secrets = SecretStore(self.hall_id, self.terminal_id, backend=self.keyring)
         self.cache: Cache = open_cache(self.directory / "cache.sqlite3")
-        self.api = ServerApi(self.server_url, timeout=5, transport=self.transport)
+        self.api = ServerApi(self.server_url, timeout=self.timeout, transport=self.transport)
         self.engine = SyncEngine(self.cache, Credentials(self.api, self.secrets),
                                  page_size=100, push_batch=50)
 
@@ -99,3 +101,19 @@ def collide(first: Counter, second: Counter) -> Any:
     second.record("contact_change", account.number, {**holder(account), "phone": "13911112222"})
     first.engine.sync_once()
     return account
+
+
+def account_state(row: Any, seq: int) -> dict[str, Any]:
+    """Every field of an account that the cache and the server share, `seq` the server's."""
+    return {**read_columns(row), "community_code": row.community_code, "seq": seq}
+
+
+def cached_accounts(cache: Cache) -> dict[str, dict[str, Any]]:
+    with cache.read() as s:
+        return {r.number: account_state(r, r.server_seq) for r in s.scalars(select(AccountRow))}
+
+
+def server_accounts(engine: Any, district: str) -> dict[str, dict[str, Any]]:
+    with Session(engine) as s:
+        return {r.number: account_state(r, r.seq) for r in s.scalars(
+            select(ServerAccount).where(ServerAccount.district == district))}

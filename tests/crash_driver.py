@@ -1,7 +1,10 @@
 """A client process for the crash tests: records counter operations, then syncs.
 
 Run as `python -m tests.crash_driver OPS` with HALLCLIENT_DATA_DIR set to a terminal that is
-set up and logged in; the test kills it with SIGKILL at random moments.
+set up and logged in; the test kills it with SIGKILL at random moments. It says on stdout how
+far it got, so that the test knows where each kill fell and which receipt numbers a clerk was
+shown: `started` once its imports are done (the test's kills fall after it), `recorded
+RECEIPT_NO OPERATION_ID` after each operation commits, `syncing`, then the sync's summary.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ ACCOUNTS = 40
 
 
 def main(ops: int) -> None:
+    print("started", flush=True)
     settings = load_settings()
     store = SecretStore(settings.hall_id, settings.terminal_id)
     terminal = terminal_identity(settings, store)
@@ -42,11 +46,14 @@ def main(ops: int) -> None:
                 account = account_from_row(rows[i % len(rows)])
             kind = (BusinessKind.SUSPEND if account.status is AccountStatus.ACTIVE
                     else BusinessKind.RESUME)
-            record_operation(cache, terminal, clerk="gz-th-01-c1", kind=kind,
-                             account_number=account.number,
-                             raw_payload={"applicant_id_type": account.id_type,
-                                          "applicant_id_number": account.id_number},
-                             now=datetime.now(UTC))
+            done = record_operation(cache, terminal, clerk="gz-th-01-c1", kind=kind,
+                                    account_number=account.number,
+                                    raw_payload={"applicant_id_type": account.id_type,
+                                                 "applicant_id_number": account.id_number},
+                                    now=datetime.now(UTC))
+            # Committed: from here on the clerk may hand this receipt number out.
+            print(f"recorded {done.receipt_no} {done.operation_id}", flush=True)
+        print("syncing", flush=True)
         engine = SyncEngine(cache, Credentials(ServerApi(settings.server_url), store),
                             push_batch=5)
         print(engine.sync_once(), flush=True)

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from hallclient.domain.accounts import AccountStatus
 from hallclient.store.models import OutboxRow, SyncStateRow, TaskRow
+from hallclient.store.tasks import open_tasks
 from hallclient.sync.api import ServerUnreachable
 from hallclient.sync.engine import LoginNeeded
 from hallclient.wire import PushResponse
@@ -232,3 +233,31 @@ def test_conflict_task_is_listed_with_what_was_asked_and_closed_with_a_reason(co
     with pytest.raises(TaskAlreadyClosed):
         close_task(second.cache, task.id, clerk="gz-th-01-c2", resolution="again",
                    now=datetime.now(UTC))
+
+
+def test_a_receipt_number_the_server_holds_is_rejected_and_the_cache_takes_the_servers_state(
+        counters, server, tmp_path):
+    first = counters()
+    first.engine.sync_once()
+    a, b = active_accounts(first, 2)
+    first.record("suspend", a.number, holder(a))
+    first.engine.sync_once()
+    # The same terminal starts again on an empty cache (a damaged one replaced) the same day:
+    # its receipt numbers count from 0001 again.
+    again = Counter(tmp_path / "replaced", server.url, HALL, "T01", "gz-th-01-c1",
+                    keyring=first.keyring)
+    again.settings = first.settings
+    try:
+        again.engine.sync_once()
+        made = again.record("suspend", b.number, holder(b))
+        assert made.receipt_no.endswith("-0001")
+        summary = again.engine.sync_once()
+        [task] = open_tasks(again.cache)
+        cached = again.account(b.number)
+    finally:
+        again.close()
+    assert summary.rejected == 1 and "already used" in task.server_said.en
+    # Stored once, under its first operation; the rejected change is undone in the cache.
+    assert server_ops(server) == 1
+    assert server_account(server, b.number).status == "active"
+    assert (cached.status, cached.version) == (AccountStatus.ACTIVE, b.version)
