@@ -136,5 +136,7 @@ def accounts(
             district=district.code,
             arrears_fen=rng.choice((0, 0, 0, 0, 0, 0, 3250, 12880, 45600)),
             sms_consent=rng.random() < 0.85,
+            # Some customers (foreign residents among them) read their SMS in English.
+            sms_language="en" if rng.random() < 0.03 else "zh",
             community=community,
         )

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from hallclient.domain.accounts import Account, AccountStatus, Community
 from hallclient.domain.business import BusinessKind
 from hallclient.domain.ids import IdDocType
+from hallclient.domain.text import Lang
 
 API_PREFIX = "/api/v1"
 MAX_PUSH_BATCH = 500
@@ -113,6 +114,7 @@ class AccountWire(WireModel):
     district: str
     arrears_fen: int
     sms_consent: bool
+    sms_language: Lang = "zh"
     community: CommunityWire | None
     seq: int  # the district's change sequence number of this state
 
@@ -122,6 +124,7 @@ class AccountWire(WireModel):
             id_number=self.id_number, phone=self.phone, supply_address=self.supply_address,
             mailing_address=self.mailing_address, status=self.status, version=self.version,
             district=self.district, arrears_fen=self.arrears_fen, sms_consent=self.sms_consent,
+            sms_language=self.sms_language,
             community=self.community.to_domain() if self.community else None)
 
 

@@ -130,6 +130,7 @@ class AccountRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     arrears_fen: Mapped[int] = mapped_column(Integer, default=0)
     sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_language: Mapped[str] = mapped_column(String(2), default="zh", server_default="zh")
     community_code: Mapped[str | None] = mapped_column(ForeignKey("communities.code"))
     seq: Mapped[int] = mapped_column(Integer)
 

@@ -72,18 +72,18 @@ def queue_notices(
     due: datetime | None = None,
     reason: BilingualText | None = None,
 ) -> None:
-    """Queue the operation's notices to the account's phone, if the customer consented."""
+    """Queue the operation's notices to the account's phone, in the customer's language, if
+    they consented."""
     if not account.sms_consent or not account.phone:
         return
     btype = BUSINESS_TYPES[BusinessKind(op.business_type)]
-    # In Chinese: neither the account nor the request records a customer's language yet.
     for notice in notices:
         text = NOTICE_TEMPLATES[notice].format(
-            business=btype.label.zh, receipt_no=op.receipt_no,
-            due=f"{due:%Y-%m-%d}" if due else "", reason=reason.zh if reason else "")
+            business=btype.label, receipt_no=op.receipt_no,
+            due=f"{due:%Y-%m-%d}" if due else "", reason=reason or "")
         session.add(NotificationRow(operation_id=op.operation_id, notice=notice.value,
-                                    phone=account.phone, text=text.zh, queued_at=now,
-                                    next_attempt_at=now))
+                                    phone=account.phone, text=text[account.sms_language],
+                                    queued_at=now, next_attempt_at=now))
 
 
 def account_notifications(session: Session, number: str) -> list[NotificationWire]:

@@ -185,6 +185,7 @@ def _account_row(account: Account, seq: int) -> dict[str, Any]:
         "version": account.version,
         "arrears_fen": account.arrears_fen,
         "sms_consent": account.sms_consent,
+        "sms_language": account.sms_language,
         "community_code": account.community.code if account.community else None,
         "seq": seq,
     }

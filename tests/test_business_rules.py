@@ -230,6 +230,31 @@ def test_contact_change_needs_something_that_changes():
                    {**holder_presents(), "sms_consent": False}).allowed
 
 
+def test_the_sms_language_alone_is_a_contact_change():
+    acct = account()
+    assert acct.sms_language == "zh"
+    english = validate_payload(BusinessKind.CONTACT_CHANGE,
+                               {**holder_presents(), "sms_language": " en "})
+    assert english["sms_language"] == "en"
+    assert checked(BusinessKind.CONTACT_CHANGE, acct, english).allowed
+    after = apply_change(BusinessKind.CONTACT_CHANGE, acct, english)
+    assert (after.sms_language, after.phone, after.sms_consent) == ("en", acct.phone, True)
+    same = checked(BusinessKind.CONTACT_CHANGE, after, english)
+    assert not same.allowed and "nothing changes" in same.reason.en
+    with pytest.raises(PayloadInvalid) as refused:
+        validate_payload(BusinessKind.CONTACT_CHANGE, {**holder_presents(), "sms_language": "fr"})
+    assert refused.value.errors["sms_language"].zh == "短信语言只能是中文或英文"
+
+
+def test_a_new_holder_or_customer_gets_sms_in_the_language_they_chose():
+    transferred = apply_change(BusinessKind.TRANSFER, account(sms_language="en"),
+                               validate_payload(BusinessKind.TRANSFER, NEW_HOLDER))
+    assert transferred.sms_language == "zh"  # the old holder's choice is not the new one's
+    chosen = validate_payload(BusinessKind.TRANSFER,
+                              {**NEW_HOLDER, "new_holder_sms_language": "en"})
+    assert apply_change(BusinessKind.TRANSFER, account(), chosen).sms_language == "en"
+
+
 def test_contact_change_allowed_while_awaiting_connection():
     acct = account(status=AccountStatus.PENDING_CONNECTION)
     assert checked(BusinessKind.CONTACT_CHANGE, acct,

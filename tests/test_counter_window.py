@@ -334,3 +334,27 @@ def test_a_record_with_gaps_invites_the_clerk_to_complete_it(qtbot, window):
     window.complete_button.click()
     assert window.forms.currentWidget() is window.form_views[BusinessKind.CONTACT_CHANGE]
     assert window.message.text() == "Ask the customer for: mailing address, SMS consent"
+
+
+def test_a_customer_who_reads_english_gets_sms_in_english(qtbot, window):
+    from hallclient.store.models import AccountRow
+
+    target = find_one(qtbot, window)
+    assert "SMS notices in Chinese" in window.account_panel.text()
+    qtbot.keyClick(window, Qt.Key.Key_F8)
+    view = window.form_views[BusinessKind.CONTACT_CHANGE]
+    language = view.inputs["sms_language"]
+    assert [language.itemText(i) for i in range(language.count())] == [
+        "Not chosen", "Chinese", "English"]
+    assert "sms_language" not in view.values()  # not chosen: left as it is
+    view.fill({"applicant_id_number": target.id_number})
+    language.setFocus()
+    qtbot.keyClick(language, Qt.Key.Key_End)
+    view.submit()
+    assert "Accepted" in window.message.text()
+    assert "SMS notices in English" in window.account_panel.text()
+    with window.services.cache.read() as s:
+        assert s.get(AccountRow, target.number).sms_language == "en"
+        assert s.scalars(select(OutboxRow.payload)).one()["sms_language"] == "en"
+        receipt = s.scalars(select(ReceiptRow.content)).one()
+    assert "SMS language: Chinese → English" in str(receipt)

@@ -80,6 +80,7 @@ _valid: dict[FieldKind, st.SearchStrategy[object]] = {
     FieldKind.DATE: st.dates(date(2026, 11, 26), date(2027, 5, 1))
     | st.dates(date(2026, 11, 26), date(2027, 5, 1)).map(lambda d: f" {d.isoformat()} "),
     FieldKind.BOOL: st.booleans(),
+    FieldKind.LANGUAGE: st.sampled_from(["zh", "en", " en "]),
 }
 # An ID document's type and number go together; the holder's (tests/factories.py) most often.
 _id_documents = st.sampled_from([

@@ -253,6 +253,54 @@ def test_a_customer_who_withdraws_consent_gets_no_sms_about_it(th):
     assert op["operation_id"] not in {n["operation_id"] for n in notices(th, refused["number"])}
 
 
+def sms_texts(engine, op):
+    with Session(engine) as s:
+        return s.scalars(select(NotificationRow.text)
+                         .where(NotificationRow.operation_id == op["operation_id"])
+                         .order_by(NotificationRow.id)).all()
+
+
+def test_sms_come_in_the_language_the_customer_chose(th, server_engine):
+    chinese, english = reachable(th, 2)
+    assert chinese["sms_language"] == english["sms_language"] == "zh"
+    # Asked at the counter: the change is done, and its "completed" SMS is already in English.
+    op, result = push_one(th, "contact_change", english,
+                          {**holder_of(english), "sms_language": "en"})
+    assert result["outcome"] == "applied" and result["account"]["sms_language"] == "en"
+    [completed] = sms_texts(server_engine, op)
+    assert completed.startswith("[Power Supply Hall] Your request (Change of contact details)")
+    # Every later SMS too, a refusal's reason included; the other customer's stay in Chinese.
+    english = result["account"]
+    op, _ = push_one(th, "suspend", english)
+    assert ["Your request (Suspension of supply) is accepted" in t
+            for t in sms_texts(server_engine, op)] == [True]
+    refused, result = push_one(th, "close", english)
+    assert result["outcome"] == "conflict"
+    [conflict] = sms_texts(server_engine, refused)
+    assert "needs to be checked again" in conflict
+    assert not any("\u4e00" <= c <= "\u9fff" for c in conflict)
+    op, _ = push_one(th, "suspend", chinese)
+    assert all(t.startswith("【供电营业厅】您的暂停用电") for t in sms_texts(server_engine, op))
+
+
+def test_a_new_customer_chooses_the_sms_language_at_the_counter(th, server_engine):
+    op, result = push_one(th, "new_connection", None, {**NEW_CONNECTION, "sms_language": "en"})
+    assert result["account"]["sms_language"] == "en"
+    assert [t[:34] for t in sms_texts(server_engine, op)] == [
+        "[Power Supply Hall] Your request ("]
+    op, result = push_one(th, "new_connection", None, NEW_CONNECTION)
+    assert result["account"]["sms_language"] == "zh"  # not chosen: Chinese
+    assert sms_texts(server_engine, op)[0].startswith("【供电营业厅】")
+
+
+def test_an_unknown_sms_language_is_refused_with_its_reason(th):
+    [account] = reachable(th, 1)
+    _, result = push_one(th, "contact_change", account,
+                          {**holder_of(account), "sms_language": "fr"})
+    assert result["outcome"] == "rejected"
+    assert result["field_errors"]["sms_language"]["en"] == "the SMS language is Chinese or English"
+
+
 def test_the_migration_dates_each_queued_sms_and_moves_sqlite_due_times_to_utc(server_engine):
     config = SERVER_SCHEMA.config()
     with server_engine.begin() as conn:

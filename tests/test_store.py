@@ -157,7 +157,8 @@ def test_previous_revision_is_migrated_and_its_data_kept(tmp_path):
     cache = open_cache(path)
     with cache.read() as s:
         assert s.scalar(text("select version_num from alembic_version")) == head_revision()
-        assert load_account(s, "1000000001").version == 3
+        kept = load_account(s, "1000000001")
+        assert (kept.version, kept.sms_language) == (3, "zh")  # SMS in Chinese, as before
         assert s.scalar(text("select count(*) from outbox")) == 0
     cache.close()
     # The file as it was before the upgrade is kept beside it.

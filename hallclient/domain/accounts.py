@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hallclient.domain.ids import IdDocType
-from hallclient.domain.text import InvalidInput, Text
+from hallclient.domain.text import InvalidInput, Lang, Text
 
 
 class AccountStatus(StrEnum):
@@ -52,8 +52,12 @@ class Account:
     district: str
     arrears_fen: int = 0  # unpaid charges, in fen (0.01 yuan)
     sms_consent: bool = False
+    sms_language: Lang = "zh"  # the customer's SMS come in this language
     community: Community | None = None
 
+
+# The languages a customer's SMS can be sent in, as the clerk offers them.
+SMS_LANGUAGES: dict[str, Text] = {"zh": Text("中文", "Chinese"), "en": Text("英文", "English")}
 
 ACCOUNT_NUMBER_LENGTH = 10
 _ACCOUNT_NUMBER = re.compile(r"\d{10}")

@@ -16,7 +16,13 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from hallclient.domain.accounts import STATUS_LABELS, Account, AccountStatus, format_yuan
+from hallclient.domain.accounts import (
+    SMS_LANGUAGES,
+    STATUS_LABELS,
+    Account,
+    AccountStatus,
+    format_yuan,
+)
 from hallclient.domain.contact import validate_address, validate_person_name, validate_phone
 from hallclient.domain.deadlines import TimeLimit
 from hallclient.domain.ids import DOC_TYPE_LABELS, IdDocType, validate_id
@@ -41,6 +47,7 @@ class FieldKind(StrEnum):
     ADDRESS = "address"
     DATE = "date"
     BOOL = "bool"
+    LANGUAGE = "language"  # the language of the customer's SMS: "zh" or "en"
 
 
 class Notice(StrEnum):
@@ -135,6 +142,7 @@ def _id_fields(prefix: str, who: Text) -> tuple[Field, Field]:
 _HOLDER = Text("户主", "holder's")
 _APPLICANT_ID = _id_fields("applicant", _HOLDER)
 _SMS_CONSENT = Text("同意短信通知", "agrees to SMS notices")
+_SMS_LANGUAGE = Text("短信语言", "language of the SMS")
 _ONE_DAY = TimeLimit(1)
 _THREE_DAYS = TimeLimit(3)
 
@@ -150,6 +158,8 @@ BUSINESS_TYPES: dict[BusinessKind, BusinessType] = {
                 Field("new_holder_phone", FieldKind.PHONE,
                       Text("新户主联系电话", "new holder's phone")),
                 Field("new_holder_sms_consent", FieldKind.BOOL, _SMS_CONSENT, required=False),
+                Field("new_holder_sms_language", FieldKind.LANGUAGE, _SMS_LANGUAGE,
+                      required=False),
                 Field("carry_arrears", FieldKind.BOOL,
                       Text("新户主承接欠费", "new holder takes on arrears"), required=False),
             ),
@@ -216,6 +226,7 @@ BUSINESS_TYPES: dict[BusinessKind, BusinessType] = {
                 Field("mailing_address", FieldKind.ADDRESS, Text("通讯地址", "mailing address"),
                       required=False),
                 Field("sms_consent", FieldKind.BOOL, _SMS_CONSENT, required=False),
+                Field("sms_language", FieldKind.LANGUAGE, _SMS_LANGUAGE, required=False),
             ),
             allowed_from=frozenset(
                 {AccountStatus.PENDING_CONNECTION, AccountStatus.ACTIVE, AccountStatus.SUSPENDED}
@@ -236,6 +247,7 @@ BUSINESS_TYPES: dict[BusinessKind, BusinessType] = {
                 Field("mailing_address", FieldKind.ADDRESS, Text("通讯地址", "mailing address"),
                       required=False),
                 Field("sms_consent", FieldKind.BOOL, _SMS_CONSENT, required=False),
+                Field("sms_language", FieldKind.LANGUAGE, _SMS_LANGUAGE, required=False),
             ),
             allowed_from=frozenset(),
             result_status=AccountStatus.PENDING_CONNECTION,
@@ -330,6 +342,14 @@ def _clean_bool(raw: object) -> bool:
     raise InvalidInput(Text("应为“是”或“否”", "must be yes or no"))
 
 
+def _clean_language(raw: object) -> str:
+    text = _typed_text(raw).strip()
+    if text not in SMS_LANGUAGES:
+        raise InvalidInput(Text("短信语言只能是中文或英文",
+                                "the SMS language is Chinese or English"))
+    return text
+
+
 _CLEANERS: dict[FieldKind, Callable[[object], object]] = {
     FieldKind.ID_TYPE: _clean_id_type,
     FieldKind.PERSON_NAME: lambda raw: validate_person_name(_typed_text(raw)),
@@ -337,6 +357,7 @@ _CLEANERS: dict[FieldKind, Callable[[object], object]] = {
     FieldKind.ADDRESS: lambda raw: validate_address(_typed_text(raw)),
     FieldKind.DATE: _clean_date,
     FieldKind.BOOL: _clean_bool,
+    FieldKind.LANGUAGE: _clean_language,
 }
 
 
@@ -499,15 +520,19 @@ def _close_rule(account: Account, payload: Mapping[str, Any], today: date) -> De
     return Decision(True)
 
 
+# What a change of contact details may change.
+_CONTACT_DETAILS = ("phone", "mailing_address", "sms_consent", "sms_language")
+
+
 def _contact_rule(account: Account, payload: Mapping[str, Any], today: date) -> Decision:
     changes = {
         name: value
         for name, value in payload.items()
-        if name in ("phone", "mailing_address", "sms_consent")
+        if name in _CONTACT_DETAILS
     }
     if not changes:
-        return _refused(Text("请填写要变更的联系电话、通讯地址或短信授权",
-                             "enter the new phone, mailing address or SMS consent"))
+        return _refused(Text("请填写要变更的联系电话、通讯地址、短信授权或短信语言",
+                             "enter the new phone, mailing address, SMS consent or SMS language"))
     if all(getattr(account, name) == value for name, value in changes.items()):
         return _refused(Text("填写的联系信息与登记信息相同，没有变更",
                              "the details entered are those on record; nothing changes"))
@@ -543,12 +568,13 @@ def apply_change(kind: BusinessKind, account: Account, payload: Mapping[str, Any
             id_number=payload["new_holder_id_number"],
             phone=payload["new_holder_phone"],
             sms_consent=payload.get("new_holder_sms_consent", False),
+            sms_language=payload.get("new_holder_sms_language", "zh"),
         )
     elif kind is BusinessKind.RENAME:
         changes["holder_name"] = payload["new_name"]
     elif kind is BusinessKind.CONTACT_CHANGE:
         changes.update(
-            {k: payload[k] for k in ("phone", "mailing_address", "sms_consent") if k in payload}
+            {k: payload[k] for k in _CONTACT_DETAILS if k in payload}
         )
     return dataclasses.replace(account, **changes)
 
@@ -567,4 +593,5 @@ def open_account(payload: Mapping[str, Any], *, number: str, district: str) -> A
         version=1,
         district=district,
         sms_consent=payload.get("sms_consent", False),
+        sms_language=payload.get("sms_language", "zh"),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from hallclient.domain.accounts import SMS_LANGUAGES
 from hallclient.domain.business import (
     BUSINESS_TYPES,
     BusinessKind,
@@ -76,8 +77,12 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-ID_TYPE_CHOICES: tuple[tuple[str, Text], ...] = tuple(
-    (doc.value, DOC_TYPE_LABELS[doc]) for doc in IdDocType)
+# The values a choice field offers, with their labels; None leaves the field out of the
+# request (the SMS language stays as it is, or Chinese for a new customer).
+CHOICES: dict[FieldKind, tuple[tuple[str | None, Text], ...]] = {
+    FieldKind.ID_TYPE: tuple((doc.value, DOC_TYPE_LABELS[doc]) for doc in IdDocType),
+    FieldKind.LANGUAGE: ((None, Text("未选择", "not chosen")), *SMS_LANGUAGES.items()),
+}
 
 HINTS: dict[FieldKind, Text] = {
     FieldKind.ID_NUMBER: Text("刷卡或输入证件号码", "swipe the card or type the number"),

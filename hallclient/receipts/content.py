@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hallclient.domain.accounts import STATUS_LABELS, Account, format_yuan
+from hallclient.domain.accounts import SMS_LANGUAGES, STATUS_LABELS, Account, format_yuan
 from hallclient.domain.business import BUSINESS_TYPES, BusinessKind
 from hallclient.domain.deadlines import HALL_TZ, due_at
 from hallclient.domain.masking import mask_id_number, mask_phone
@@ -102,6 +102,7 @@ _REPORTED: tuple[tuple[str, Text, Callable[[Any], Text | str]], ...] = (
     ("mailing_address", Text("通讯地址", "Mailing address"), lambda v: v or "—"),
     ("status", Text("用电状态", "Supply"), lambda v: STATUS_LABELS[v]),
     ("sms_consent", Text("短信通知", "SMS notices"), _yes_no),
+    ("sms_language", Text("短信语言", "SMS language"), lambda v: SMS_LANGUAGES[v]),
 )
 
 

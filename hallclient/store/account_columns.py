@@ -22,6 +22,7 @@ class AccountColumns(Protocol):
     district: str
     arrears_fen: int
     sms_consent: bool
+    sms_language: str
 
 
 def read_columns(row: AccountColumns) -> dict[str, Any]:
@@ -34,6 +35,7 @@ def read_columns(row: AccountColumns) -> dict[str, Any]:
         "status": AccountStatus(row.status), "version": row.version,
         "district": row.district, "arrears_fen": row.arrears_fen,
         "sms_consent": row.sms_consent,
+        "sms_language": "en" if row.sms_language == "en" else "zh",
     }
 
 
@@ -49,3 +51,4 @@ def write_columns(row: AccountColumns, account: Account) -> None:
     row.district = account.district
     row.arrears_fen = account.arrears_fen
     row.sms_consent = account.sms_consent
+    row.sms_language = account.sms_language

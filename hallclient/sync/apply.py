@@ -62,7 +62,7 @@ def _account_values(wire: AccountWire) -> dict[str, Any]:
         "phone": wire.phone, "supply_address": wire.supply_address,
         "mailing_address": wire.mailing_address, "status": wire.status.value,
         "version": wire.version, "district": wire.district, "arrears_fen": wire.arrears_fen,
-        "sms_consent": wire.sms_consent,
+        "sms_consent": wire.sms_consent, "sms_language": wire.sms_language,
         "community_code": wire.community.code if wire.community else None,
         "server_seq": wire.seq,
     }

@@ -324,6 +324,12 @@ class CounterWindow(QMainWindow):
         lines = [f"{a.number}  {a.holder_name}  {STATUS_LABELS[a.status][lang]}",
                  f"{mask_id_number(a.id_number or '')}  {mask_phone(a.phone or '')}",
                  a.supply_address]
+        if not a.sms_consent:
+            lines.append(self.tr("No SMS notices"))
+        elif a.sms_language == "en":
+            lines.append(self.tr("SMS notices in English"))
+        else:
+            lines.append(self.tr("SMS notices in Chinese"))
         if a.community:
             lines.append(a.community.name)
         if a.community and a.community.manager_name:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from hallclient.domain.business import FieldKind, PayloadInvalid
 from hallclient.domain.text import Lang, Text, sentence
-from hallclient.forms.spec import ID_TYPE_CHOICES, NOT_SETTLED_LABELS, FormField, FormSpec
+from hallclient.forms.spec import CHOICES, NOT_SETTLED_LABELS, FormField, FormSpec
 from hallclient.store.operations import CounterFacts
 from hallclient.ui.i18n import current_language, follow_language
 
@@ -91,11 +91,13 @@ class FormView(QWidget):
     def _make_input(self, field: FormField) -> FieldWidget:
         kind = field.field.kind
         widget: FieldWidget
-        if kind is FieldKind.ID_TYPE:
+        if kind in CHOICES:
             widget = QComboBox(self)
-            for value, _label in ID_TYPE_CHOICES:
+            for value, _label in CHOICES[kind]:
                 widget.addItem("", value)
-            widget.currentIndexChanged.connect(lambda _i, n=field.name: self._recheck_ids(n))
+            if kind is FieldKind.ID_TYPE:
+                widget.currentIndexChanged.connect(
+                    lambda _i, n=field.name: self._recheck_ids(n))
             widget.installEventFilter(self)
         elif kind is FieldKind.BOOL:
             # Three states: not stated (left out of the request), yes, no.
@@ -126,8 +128,8 @@ class FormView(QWidget):
             if isinstance(widget, QLineEdit):
                 widget.setPlaceholderText(field.hint[lang])
             elif isinstance(widget, QComboBox):
-                for i, (_value, choice) in enumerate(ID_TYPE_CHOICES):
-                    widget.setItemText(i, choice[lang])
+                for i, (_value, choice) in enumerate(CHOICES[field.field.kind]):
+                    widget.setItemText(i, sentence(choice[lang]))
         self.submit_button.setText(self.tr("Submit (Ctrl+Enter)"))
         self.settled.setText(self.tr("Settled at this visit (one-stop)"))
         for i, reason in enumerate(NOT_SETTLED_LABELS.values()):
@@ -143,7 +145,8 @@ class FormView(QWidget):
             if isinstance(widget, QLineEdit):
                 out[name] = widget.text()
             elif isinstance(widget, QComboBox):
-                out[name] = widget.currentData()
+                if widget.currentData() is not None:  # "not chosen" leaves the field out
+                    out[name] = widget.currentData()
             elif widget.checkState() != Qt.CheckState.PartiallyChecked:
                 out[name] = widget.checkState() == Qt.CheckState.Checked
         return out

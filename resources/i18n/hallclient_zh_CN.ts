@@ -55,6 +55,18 @@
         <translation>请先查找并选定账户</translation>
     </message>
     <message>
+        <source>No SMS notices</source>
+        <translation>不发短信通知</translation>
+    </message>
+    <message>
+        <source>SMS notices in English</source>
+        <translation>短信通知：英文</translation>
+    </message>
+    <message>
+        <source>SMS notices in Chinese</source>
+        <translation>短信通知：中文</translation>
+    </message>
+    <message>
         <source>Customer manager: {n} {p}</source>
         <translation>客户经理：{n} {p}</translation>
     </message>
