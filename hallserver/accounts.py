@@ -11,13 +11,14 @@ from hallclient.wire import AccountWire, CommunityWire
 from hallserver.models import AccountRow, CommunityRow, DistrictRow
 
 
-def next_seq(session: Session, district: str) -> int:
-    """Take the district's next change number. The row stays locked until commit, so changes
-    of one district commit in sequence order and a pull never skips an uncommitted one."""
+def next_seq(session: Session, district: str, count: int = 1) -> int:
+    """Take the district's next `count` change numbers; returns the last. The row stays locked
+    until commit, so changes of one district commit in sequence order and a pull never skips an
+    uncommitted one."""
     seq = session.execute(
         update(DistrictRow)
         .where(DistrictRow.code == district)
-        .values(last_seq=DistrictRow.last_seq + 1)
+        .values(last_seq=DistrictRow.last_seq + count)
         .returning(DistrictRow.last_seq)
     ).scalar_one()
     return int(seq)

@@ -9,7 +9,7 @@ alone cannot show: entries removed from its end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +65,31 @@ def append_audit(session: Session, *, hall_id: str | None, terminal_id: str, act
     session.flush()  # the id the database gives is part of what is hashed
     row.hash = entry_hash(row.prev_hash, _fields(row))
     head.last_id, head.last_hash = row.id, row.hash
+
+
+def lock_chain(session: Session, hall_id: str | None) -> AuditHeadRow:
+    """The hall's chain head, locked until the caller's transaction ends: for a writer that
+    appends later (`append_audits`) but must take this lock where append_audit would."""
+    return _locked_head(session, _chain_of(hall_id))
+
+
+def append_audits(session: Session, head: AuditHeadRow, *, terminal_id: str, actor: str,
+                  action: str, entries: Sequence[tuple[str | None, Mapping[str, Any]]],
+                  at: datetime) -> None:
+    """Many entries (subject, detail) of one transaction added to the chain `head` locked by
+    `lock_chain`: inserted with one flush, then chained in the order the database numbered
+    them (the id is part of what is hashed)."""
+    hall_id = None if head.chain == SERVER_CHAIN else head.chain
+    rows = [AuditEntryRow(at=as_utc(at), hall_id=hall_id, terminal_id=terminal_id,
+                          actor=actor, action=action, subject=subject, detail=dict(detail),
+                          prev_hash="", hash="")
+            for subject, detail in entries]
+    session.add_all(rows)
+    session.flush()
+    for row in sorted(rows, key=lambda r: r.id):
+        row.prev_hash = head.last_hash
+        row.hash = entry_hash(row.prev_hash, _fields(row))
+        head.last_id, head.last_hash = row.id, row.hash
 
 
 @dataclass(frozen=True, slots=True)

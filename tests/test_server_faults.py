@@ -104,7 +104,8 @@ def test_server_killed_mid_push_and_restarted_lands_every_operation_once(databas
         counter.engine.sync_once()
         accounts = active_accounts(counter, 30)
         total = suspend_and_resume(counter, accounts)
-        counter.engine.push_batch = total  # one request, one server transaction per operation
+        batch = 5
+        counter.engine.push_batch = batch  # a request, and a server transaction, per 5
 
         failed: list[BaseException] = []
 
@@ -123,14 +124,19 @@ def test_server_killed_mid_push_and_restarted_lands_every_operation_once(databas
         pushing.join(30)
         landed = operations_on(engine)
         print(f"killed with {landed} of {total} operations stored")
-        assert 0 < landed < total, f"the kill did not fall inside the batch: {failed}"
+        assert 0 < landed < total, f"the kill did not fall inside the push: {failed}"
+        assert landed % batch == 0  # a batch is stored whole or not at all
         assert [type(e) for e in failed] == [ServerUnreachable], failed
-        assert set(outbox(counter).values()) == {"pending"}  # no answer came back
+        states = list(outbox(counter).values())
+        # Answered batches are recorded; the rest (one stored but unanswered, maybe) waits.
+        assert set(states) <= {"applied", "pending"}
+        assert states.count("pending") >= total - landed
 
         proc = serve(url, port)
         wait_healthy(port, proc)
         summary = counter.engine.sync_once()
-        assert (summary.pushed, summary.applied, summary.pending) == (total, total, 0)
+        waiting = states.count("pending")
+        assert (summary.pushed, summary.applied, summary.pending) == (waiting, waiting, 0)
         assert operations_on(engine) == total
         assert_landed_once(counter, engine, accounts, 2)
     finally:
