@@ -1,22 +1,26 @@
-"""The composition root of the desktop client: settings → login → cache, sync → window."""
+"""The composition root of the desktop client: settings → login → cache, sync → window.
+
+The login window comes up first, on little more than Qt: the database, HTTP and receipt
+libraries load behind it (the cache is locked and opened off the UI thread while the clerk
+types), so a clerk waits for the window about as long as for any Qt window.
+"""
 
 from __future__ import annotations
 
 import sys
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from functools import partial
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from hallclient.auth import offline
-from hallclient.auth.approval import approve
-from hallclient.auth.login import ClerkSession, LoginRefused, log_in, log_out, terminal_identity
-from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
 from hallclient.config import (
     Settings,
     SettingsError,
@@ -24,22 +28,18 @@ from hallclient.config import (
     load_settings,
     save_settings,
 )
-from hallclient.domain.business import BusinessKind
 from hallclient.domain.text import Lang, Text
-from hallclient.receipts.content import HallInfo
-from hallclient.store.audit import append_audit
-from hallclient.store.cache import Cache, CacheError, open_cache
-from hallclient.store.lock import CacheInUse, CacheLock
-from hallclient.store.reassign import MoveRefused, changed_fields, check_can_move, record_move
-from hallclient.sync.api import ServerApi, ServerUntrusted
-from hallclient.sync.engine import Credentials, SyncEngine
-from hallclient.sync.worker import SyncWorker
-from hallclient.ui.background import collect_garbage_on_the_ui_thread
-from hallclient.ui.counter_window import CounterServices, CounterWindow
+from hallclient.ui.background import collect_garbage_on_the_ui_thread, run_in_background
 from hallclient.ui.i18n import current_language, use_language
-from hallclient.ui.idle_lock import IdleWatch
 from hallclient.ui.login_window import LoginWindow
-from hallclient.wire import Role
+
+if TYPE_CHECKING:
+    from hallclient.auth.login import ClerkSession
+    from hallclient.auth.secrets import SecretStore
+    from hallclient.store.cache import Cache
+    from hallclient.store.lock import CacheLock
+    from hallclient.sync.api import ServerApi
+    from hallclient.sync.engine import Credentials
 
 
 class TerminalSession:
@@ -63,6 +63,8 @@ def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, p
     """Log in with the settings the login window was given. Settings other than those saved
     (a moved terminal) are kept only after a supervisor's online login. The cache's audit
     trail gets the login or the refusal (never the password)."""
+    from hallclient.auth.login import LoginRefused
+
     try:
         session = _log_in_terminal(terminal, settings, clerk, password, cache)
     except LoginRefused as exc:
@@ -76,6 +78,8 @@ def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, p
 
 
 def _audit_login(cache: Cache, clerk: str, action: str, detail: dict[str, object]) -> None:
+    from hallclient.store.audit import append_audit
+
     with cache.write() as session:
         append_audit(session, at=datetime.now(UTC), clerk=clerk[:32], action=action,
                      subject=None, detail=detail)
@@ -83,6 +87,12 @@ def _audit_login(cache: Cache, clerk: str, action: str, detail: dict[str, object
 
 def _log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, password: str,
                      cache: Cache | None) -> ClerkSession:
+    from hallclient.auth.login import LoginRefused, log_in
+    from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
+    from hallclient.store.reassign import MoveRefused, changed_fields, check_can_move, record_move
+    from hallclient.sync.api import ServerApi, ServerUntrusted
+    from hallclient.wire import Role
+
     saved = load_settings()
     changed = changed_fields(saved, settings)
     try:
@@ -118,40 +128,113 @@ def run_app(*, lang: Lang | None = None) -> int:
         return 2
     if not settings.installation_id:
         settings = replace(settings, installation_id=uuid.uuid4().hex)
-    lock = CacheLock(cache_path())
-    try:
-        lock.acquire()
-        cache = open_cache(cache_path())
-    except (CacheInUse, CacheError) as exc:
-        QMessageBox.critical(None, "HallClient", str(exc))
-        return 2
     use_language(lang or ("en" if settings.language == "en" else "zh"))
+    opening = CacheOpening(cache_path())
     try:
-        while run_clerk_session(app, settings, cache) is SessionEnd.LOGGED_OUT:
+        while (end := run_clerk_session(app, settings, opening)) is SessionEnd.LOGGED_OUT:
             # The lock screen's "Log out": the next clerk logs in on the same terminal.
             settings = load_settings()
-        return 0
+        return 2 if end is SessionEnd.FAILED else 0
     finally:
-        cache.close()
-        lock.release()
+        opening.close()
+
+
+class CacheOpening:
+    """The cache, locked and opened off the UI thread once the login window is up (the
+    database libraries load meanwhile); the login waits for it. A cache that cannot be opened
+    (another HallClient on it, damaged, a read-only disk) is said in a message box and the
+    application ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.error: Exception | None = None
+        self._cache: Cache | None = None
+        self._lock: CacheLock | None = None
+        self._done = threading.Event()
+        self._started = False
+
+    def start(self, on_error: Callable[[Exception], None]) -> None:
+        """Start opening (once); `on_error` runs on the UI thread if it fails."""
+        if self._started:
+            return
+        self._started = True
+        run_in_background(self._open, on_done=lambda _: None, on_error=on_error)
+
+    def _open(self) -> None:
+        from hallclient.store.cache import open_cache
+        from hallclient.store.lock import CacheLock
+
+        try:
+            lock = CacheLock(self.path)
+            lock.acquire()
+            self._lock = lock
+            self._cache = open_cache(self.path)
+        except Exception as exc:  # said in the message box: CacheInUse, a CacheError, ...
+            self.error = exc
+            raise
+        finally:
+            self._done.set()
+
+    def wait(self) -> Cache:
+        """The open cache, once it is; raises what opening it raised."""
+        self._done.wait()
+        if self._cache is None:
+            raise self.error or RuntimeError("the cache was not opened")
+        return self._cache
+
+    def close(self) -> None:
+        if self._started:
+            self._done.wait()
+        if self._cache is not None:
+            self._cache.close()
+        if self._lock is not None:
+            self._lock.release()
 
 
 class SessionEnd(Enum):
     CANCELLED = "cancelled"  # the login window was closed
     CLOSED = "closed"  # the counter window was closed
     LOGGED_OUT = "logged out"
+    FAILED = "failed"  # the cache could not be opened
 
 
-def run_clerk_session(app: QCoreApplication, settings: Settings, cache: Cache) -> SessionEnd:
+def run_clerk_session(app: QCoreApplication, settings: Settings, opening: CacheOpening
+                      ) -> SessionEnd:
     """Login window, then the counter window until it is closed or the clerk logs out."""
     terminal = TerminalSession()
-    login = LoginWindow(settings, lambda s, c, p: log_in_terminal(terminal, s, c, p, cache))
+    login = LoginWindow(settings, lambda s, c, p: log_in_terminal(terminal, s, c, p,
+                                                                  opening.wait()))
     sessions: list[tuple[ClerkSession, Settings]] = []
     login.logged_in.connect(lambda session, used: sessions.append((session, used)))
+
+    def cannot_open(exc: Exception) -> None:
+        QMessageBox.critical(None, "HallClient", str(exc))
+        login.reject()
+
+    # Once the window is up: its first paint does not wait for the database libraries.
+    QTimer.singleShot(0, lambda: opening.start(on_error=cannot_open))
     if not login.exec() or not sessions or terminal.api is None or terminal.store is None:
-        return SessionEnd.CANCELLED
+        return SessionEnd.FAILED if opening.error is not None else SessionEnd.CANCELLED
     session, used = sessions[0]
-    store = terminal.store
+    return _counter_session(app, terminal, session, used, opening.wait())
+
+
+def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: ClerkSession,
+                     used: Settings, cache: Cache) -> SessionEnd:
+    """The counter window and its sync worker, until the window is closed or the clerk logs
+    out."""
+    from hallclient.auth import offline
+    from hallclient.auth.approval import approve
+    from hallclient.auth.login import LoginRefused, log_out, terminal_identity
+    from hallclient.domain.business import BusinessKind
+    from hallclient.receipts.content import HallInfo
+    from hallclient.sync.engine import Credentials, SyncEngine
+    from hallclient.sync.worker import SyncWorker
+    from hallclient.ui.counter_window import CounterServices, CounterWindow
+    from hallclient.ui.idle_lock import IdleWatch
+
+    assert terminal.api is not None and terminal.store is not None
+    api, store = terminal.api, terminal.store
 
     def check_password(password: str) -> None:
         try:
@@ -160,7 +243,7 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, cache: Cache) -
         except offline.OfflineLoginRefused as exc:
             raise LoginRefused(str(exc)) from exc
 
-    engine = SyncEngine(cache, Credentials(terminal.api, store))
+    engine = SyncEngine(cache, Credentials(api, store))
     worker = SyncWorker(engine)
     window = CounterWindow(CounterServices(
         cache, terminal_identity(used, store), session.clerk,
@@ -183,7 +266,7 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, cache: Cache) -
     worker.stop()
     if ended[0] is SessionEnd.LOGGED_OUT:
         log_out(engine.credentials)
-    terminal.api.close()
+    api.close()
     return ended[0]
 
 

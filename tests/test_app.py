@@ -83,3 +83,31 @@ def test_a_clerk_logs_in_locks_logs_out_and_the_next_login_is_offered(
     with Session(server.engine) as s:  # logging out ended the session on the server too
         tokens = s.scalars(select(TokenRow).where(TokenRow.terminal_id == "T05")).all()
     assert tokens and all(t.revoked for t in tokens)
+
+
+def test_the_login_window_needs_neither_the_database_nor_the_network_libraries():
+    # They load behind the login window (bench/startup.py: start-up beside a bare Qt window).
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, hallclient.__main__, hallclient.app; "
+         "print(' '.join(sorted(m for m in ('sqlalchemy', 'httpx', 'reportlab', 'alembic', "
+         "'keyring', 'pydantic') if m in sys.modules)))"],
+        capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []
+
+
+def test_a_second_hallclient_on_the_same_cache_says_so_and_ends(
+        qapp, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from hallclient.store.lock import CacheLock
+
+    monkeypatch.setenv("HALLCLIENT_DATA_DIR", str(tmp_path))
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, message: shown.append(
+        message))
+    with CacheLock(tmp_path / "cache.sqlite3"):
+        assert run_app(lang="en") == 2
+    assert len(shown) == 1 and "already running" in shown[0]

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from hallclient.auth.login import ClerkSession
 from hallclient.config import Settings
 from hallclient.ui.background import run_in_background
 from hallclient.ui.i18n import current_language, follow_language
 
+if TYPE_CHECKING:  # the login window comes up before the sync and database libraries load
+    from hallclient.auth.login import ClerkSession
+
 # (settings, clerk, password) -> a session, or raises with a message for the clerk
-LogIn = Callable[[Settings, str, str], ClerkSession]
+LogIn = Callable[[Settings, str, str], "ClerkSession"]
 
 
 class LoginWindow(QDialog):
