@@ -247,7 +247,9 @@ def _stamp_sequences(session: Session, district: str, answers: list[_Answer]) ->
     applied = sum(answer.result.outcome is Outcome.APPLIED for answer in answers)
     if not applied:
         return
-    seq = next_seq(session, district, count=applied) - applied
+    with session.no_autoflush:  # each changed account is written once, seq included
+        seq = next_seq(session, district, count=applied) - applied
+    opened = {row.number: row for row in session.new if isinstance(row, AccountRow)}
     latest: dict[str, int] = {}
     for answer in answers:
         account = answer.result.account
@@ -256,7 +258,7 @@ def _stamp_sequences(session: Session, district: str, answers: list[_Answer]) ->
         if answer.result.outcome is Outcome.APPLIED:
             seq += 1
             latest[account.number] = seq
-            row = session.get(AccountRow, account.number)
+            row = opened.get(account.number) or session.get(AccountRow, account.number)
             assert row is not None
             row.seq = seq
         if account.number in latest:
@@ -336,12 +338,12 @@ def _decide(session: Session, caller: Caller, op: PushOperation) -> OperationRes
 
 def _open(session: Session, caller: Caller, op: PushOperation, payload: dict[str, Any]
           ) -> OperationResult:
-    number = next_account_number(session, caller.district)
+    with session.no_autoflush:  # the batch's changes so far are flushed once, at the end
+        number = next_account_number(session, caller.district)
     account = open_account(payload, number=number, district=caller.district)
     row = AccountRow(number=number, district=caller.district, community_code=None)
     write_domain(row, account, seq=0)  # its sequence number is stamped last
     session.add(row)
-    session.flush()
     return OperationResult(operation_id=op.operation_id, outcome=Outcome.APPLIED,
                            account=_wire(session, row))
 
