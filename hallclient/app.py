@@ -18,8 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from hallclient.config import (
     Settings,
@@ -191,6 +191,29 @@ class CacheOpening:
             self._lock.release()
 
 
+FIRST_PAINT_FALLBACK_MS = 1_000
+
+
+class _FirstPaint(QObject):
+    def __init__(self, window: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._then = then
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._then)  # once this paint is done
+        return False
+
+
+def after_first_paint(window: QWidget, then: Callable[[], None], *, fallback_ms: int) -> None:
+    """Run `then` on the UI thread right after `window` is first drawn, or after
+    `fallback_ms`, whichever comes first (`then` must not mind a second call)."""
+    _FirstPaint(window, then)
+    QTimer.singleShot(fallback_ms, window, then)
+
+
 class SessionEnd(Enum):
     CANCELLED = "cancelled"  # the login window was closed
     CLOSED = "closed"  # the counter window was closed
@@ -211,8 +234,10 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, opening: CacheO
         QMessageBox.critical(None, "HallClient", str(exc))
         login.reject()
 
-    # Once the window is up: its first paint does not wait for the database libraries.
-    QTimer.singleShot(0, lambda: opening.start(on_error=cannot_open))
+    # Once the window is drawn, so that drawing it does not wait for the database libraries
+    # (or after a second, should a platform never paint it).
+    after_first_paint(login, lambda: opening.start(on_error=cannot_open),
+                      fallback_ms=FIRST_PAINT_FALLBACK_MS)
     if not login.exec() or not sessions or terminal.api is None or terminal.store is None:
         return SessionEnd.FAILED if opening.error is not None else SessionEnd.CANCELLED
     session, used = sessions[0]
