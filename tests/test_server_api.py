@@ -8,7 +8,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hallclient.wire import API_PREFIX, MAX_PUSH_BATCH
+from hallclient.wire import (
+    ACCOUNT_ROW_FIELDS,
+    API_PREFIX,
+    MAX_BOOTSTRAP_ROWS,
+    MAX_PUSH_BATCH,
+    BootstrapRows,
+)
 from hallserver.app import create_app
 from hallserver.db import SERVER_SCHEMA
 from hallserver.models import NotificationRow, OperationRow, WorkItemRow
@@ -65,8 +71,8 @@ def test_health_reports_the_schema(client):
 
 def test_openapi_describes_every_route(client):
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/login", "/refresh", "/logout", "/changes", "/bootstrap", "/push",
-                 "/receipts/{receipt_no}", "/halls/{hall_id}/work-items", "/health"):
+    for path in ("/login", "/refresh", "/logout", "/changes", "/bootstrap", "/bootstrap/rows",
+                 "/push", "/receipts/{receipt_no}", "/halls/{hall_id}/work-items", "/health"):
         assert f"{API_PREFIX}{path}" in paths
 
 
@@ -146,6 +152,25 @@ def test_bootstrap_resumes_after_the_last_account_received(th):
     whole = [a["number"] for a in th.all_accounts()]
     page = th.get("/bootstrap", limit=50, after=whole[99]).json()
     assert [a["number"] for a in page["accounts"]] == whole[100:150]
+
+
+def test_bootstrap_rows_are_the_same_pages_in_compact_form(th):
+    first_page = th.get("/bootstrap", limit=70).json()
+    accounts, after, pages = [], None, []
+    while True:
+        page = BootstrapRows.model_validate(
+            th.get("/bootstrap/rows", limit=70, **({"after": after} if after else {})).json())
+        codes = [code for code, *_ in page.communities]
+        community = ACCOUNT_ROW_FIELDS.index("community_code")
+        assert len(codes) == len(set(codes)) == len({row[community] for row in page.rows})
+        accounts += [page.account(row).model_dump(mode="json") for row in page.rows]
+        pages.append(page)
+        if (after := page.next_after) is None:
+            break
+    assert accounts == th.all_accounts()
+    assert [len(p.rows) for p in pages] == [70, 70, 60]
+    assert pages[0].total == first_page["total"] == 200
+    assert pages[0].cursor == first_page["cursor"] and pages[1].total is None
 
 
 def test_pull_returns_changes_after_the_cursor_in_order(th, yx):
@@ -357,6 +382,8 @@ def test_bad_query_parameters_are_422_not_500(th):
     assert th.get("/changes", after=-1).status_code == 422
     assert th.get("/changes", limit=10**9).status_code == 422
     assert th.get("/bootstrap", after="x" * 50).status_code == 422
+    assert th.get("/bootstrap/rows", limit=MAX_BOOTSTRAP_ROWS + 1).status_code == 422
+    assert th.get("/bootstrap/rows", after="x" * 50).status_code == 422
 
 
 def test_energising_completes_a_new_connection_and_tells_the_customer(th, server_engine):

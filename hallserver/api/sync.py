@@ -10,16 +10,20 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from hallclient.wire import (
+    ACCOUNT_ROW_FIELDS,
+    COMMUNITY_ROW_FIELDS,
+    MAX_BOOTSTRAP_ROWS,
     MAX_INTEGER,
     MAX_PAGE,
     BootstrapPage,
+    BootstrapRows,
     ChangesPage,
     PushRequest,
     PushResponse,
 )
 from hallserver.accounts import rows_to_wire
 from hallserver.api.deps import CallerDep, EngineDep, SessionDep
-from hallserver.models import AccountRow, DistrictRow
+from hallserver.models import AccountRow, CommunityRow, DistrictRow
 from hallserver.push import push_operations
 
 router = APIRouter(tags=["sync"])
@@ -50,6 +54,9 @@ def changes(caller: CallerDep, session: SessionDep,
 
 
 AfterNumber = Annotated[str | None, Query(pattern=r"^\d{1,10}$")]
+_ROW_COLUMNS = [AccountRow.__table__.c[name] for name in ACCOUNT_ROW_FIELDS]
+_COMMUNITY_COLUMNS = [CommunityRow.__table__.c[name] for name in COMMUNITY_ROW_FIELDS]
+_COMMUNITY_CODE = ACCOUNT_ROW_FIELDS.index("community_code")
 
 
 def _bootstrap_start(session: Session, district: str, after: str | None) -> tuple[int, int | None]:
@@ -90,6 +97,28 @@ def bootstrap(caller: CallerDep, session: SessionDep, after: AfterNumber = None,
     return _json(BootstrapPage(accounts=rows_to_wire(session, page),
                                next_after=page[-1].number if len(rows) > limit else None,
                                cursor=cursor, total=total))
+
+
+@router.get("/bootstrap/rows", response_model=BootstrapRows)
+def bootstrap_rows(caller: CallerDep, session: SessionDep, after: AfterNumber = None,
+                   limit: Annotated[int, Query(ge=1, le=MAX_BOOTSTRAP_ROWS)] = 5000,
+                   ) -> Response:
+    """The same pages as /bootstrap in compact form: an array per account, each community
+    once. Read with Core, no ORM object per account."""
+    cursor, total = _bootstrap_start(session, caller.district, after)
+    # Core rows as plain tuples: no ORM object on the way, and pydantic reads a tuple four
+    # times as fast as a Row.
+    connection = session.connection()
+    rows = [tuple(row) for row in connection.execute(
+        _bootstrap_page(session, select(*_ROW_COLUMNS), caller.district, after, limit))]
+    page = rows[:limit]
+    codes = {row[_COMMUNITY_CODE] for row in page if row[_COMMUNITY_CODE] is not None}
+    communities = [tuple(row) for row in connection.execute(
+        select(*_COMMUNITY_COLUMNS).where(CommunityRow.code.in_(codes)))] if codes else []
+    return _json(BootstrapRows.model_validate({
+        "rows": page, "communities": communities,
+        "next_after": page[-1][0] if len(rows) > limit else None,
+        "cursor": cursor, "total": total}))
 
 
 @router.post("/push", response_model=PushResponse)
