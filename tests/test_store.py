@@ -22,6 +22,7 @@ from hallclient.store.cache import (
     open_cache,
 )
 from hallclient.store.models import Base, OutboxRow, ReceiptRow
+from hallclient.store.search import SEARCH_INDEX_TABLES
 from tests.factories import COMMUNITY, account
 
 
@@ -135,10 +136,19 @@ def test_writers_queue_instead_of_failing(tmp_path):
     second.close()
 
 
+# SQLite's reflection cannot read an index on an expression (the phone's last digits): Alembic
+# says it skips it.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_migrations_match_the_models(cache):
-    """Every model change has its Alembic revision: nothing left for autogenerate to find."""
+    """Every model change has its Alembic revision: nothing left for autogenerate to find
+    (the search index's tables are store/search.py's, not the models')."""
+    def models_only(name, type_, _parent):
+        return not (type_ == "table" and name in SEARCH_INDEX_TABLES)
+
     with cache.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": models_only})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 

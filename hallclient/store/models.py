@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -78,6 +79,9 @@ class AccountRow(Base):
             "status in ('pending_connection', 'active', 'suspended', 'closed')", name="status"
         ),
         CheckConstraint("version >= 0", name="version"),
+        # A phone's last digits: search finds a phone by them (store/search.py), checking
+        # the whole phone in the index.
+        Index("ix_accounts_phone_last4", text("substr(phone, -4)"), "phone"),
     )
 
 
