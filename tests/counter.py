@@ -48,7 +48,7 @@ class Counter:
         self.cache: Cache = open_cache(self.directory / "cache.sqlite3")
         self.api = ServerApi(self.server_url, timeout=self.timeout, transport=self.transport)
         self.engine = SyncEngine(self.cache, Credentials(self.api, self.secrets),
-                                 page_size=100, push_batch=50)
+                                 page_size=100, bootstrap_page=100, push_batch=50)
 
     def login(self, password: str = "demo-clerk") -> None:
         online_login(self.api, self.secrets, self.settings, self.clerk, password)

@@ -87,7 +87,7 @@ def test_resumed_bootstrap_counts_what_earlier_runs_stored(counters):
     # A restart: a new engine on the same cache. The first page was not seen by it, and the
     # total is not stored in the cache, so it is unknown.
     pages = recording_pages(counter)
-    restarted = SyncEngine(counter.cache, counter.engine.credentials, page_size=100)
+    restarted = SyncEngine(counter.cache, counter.engine.credentials, bootstrap_page=100)
     resumed: list[BootstrapProgress] = []
     assert restarted.bootstrap(resumed.append) == 50
     assert resumed == [BootstrapProgress(250, None)]

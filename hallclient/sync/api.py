@@ -22,7 +22,7 @@ from hallclient.wire import (
     AccountNotifications,
     Approval,
     ApprovalRequest,
-    BootstrapPage,
+    BootstrapRows,
     ChangesPage,
     ErrorBody,
     Feedback,
@@ -146,11 +146,12 @@ class ServerApi:
         body = RefreshRequest(refresh_token=refresh_token).model_dump(mode="json")
         return self._call("POST", "/refresh", TokenResponse, json=body, auth=False)
 
-    def bootstrap(self, after: str | None, limit: int) -> BootstrapPage:
+    def bootstrap(self, after: str | None, limit: int) -> BootstrapRows:
+        """A bootstrap page, in compact form."""
         params: dict[str, Any] = {"limit": limit}
         if after is not None:
             params["after"] = after
-        return self._call("GET", "/bootstrap", BootstrapPage, params=params)
+        return self._call("GET", "/bootstrap/rows", BootstrapRows, params=params)
 
     def changes(self, after: int, limit: int) -> ChangesPage:
         return self._call("GET", "/changes", ChangesPage, params={"after": after, "limit": limit})

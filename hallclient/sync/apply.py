@@ -9,19 +9,26 @@ local one never vanishes before the server has answered it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy import Index, Table, select
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from hallclient.domain.business import BusinessKind, apply_change, check
 from hallclient.domain.deadlines import HALL_TZ
 from hallclient.store.accounts import load_account, save_account, save_community
 from hallclient.store.models import AccountRow, CommunityRow, OutboxRow, TaskRow
-from hallclient.wire import AccountWire, OperationResult, Outcome
+from hallclient.wire import (
+    ACCOUNT_ROW_FIELDS,
+    COMMUNITY_ROW_FIELDS,
+    AccountRowWire,
+    AccountWire,
+    CommunityRowWire,
+    OperationResult,
+    Outcome,
+)
 
 
 def replay_pending(session: Session, number: str) -> None:
@@ -55,43 +62,57 @@ def store_server_account(session: Session, wire: AccountWire) -> None:
     replay_pending(session, wire.number)
 
 
-def _account_values(wire: AccountWire) -> dict[str, Any]:
-    return {
-        "number": wire.number, "holder_name": wire.holder_name,
-        "id_type": wire.id_type.value if wire.id_type else None, "id_number": wire.id_number,
-        "phone": wire.phone, "supply_address": wire.supply_address,
-        "mailing_address": wire.mailing_address, "status": wire.status.value,
-        "version": wire.version, "district": wire.district, "arrears_fen": wire.arrears_fen,
-        "sms_consent": wire.sms_consent, "sms_language": wire.sms_language,
-        "community_code": wire.community.code if wire.community else None,
-        "server_seq": wire.seq,
-    }
+def _upsert(table: Table, key: str, columns: Sequence[str], where: str = "") -> str:
+    """An INSERT of rows of `columns`, in that order, that updates the row with the same
+    `key` instead (only if `where` holds). Column names are checked against the model."""
+    names = [table.c[column].name for column in columns]
+    updates = ", ".join(f"{name} = excluded.{name}" for name in names if name != key)
+    return (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+            f"({', '.join('?' * len(names))}) ON CONFLICT ({key}) DO UPDATE SET {updates}"
+            + (f" WHERE {where}" if where else ""))
 
 
-def bulk_store_server_accounts(session: Session, accounts: Iterable[AccountWire]) -> int:
-    """Many server accounts at once (bootstrap): two statements, not one per row.
+_ACCOUNTS = AccountRow.metadata.tables[AccountRow.__tablename__]
+_COMMUNITIES = CommunityRow.metadata.tables[CommunityRow.__tablename__]
+_UPSERT_COMMUNITIES = _upsert(_COMMUNITIES, "code", COMMUNITY_ROW_FIELDS)
+# A bootstrap row's `seq` is the cache's `server_seq`; an older state never replaces a newer.
+_UPSERT_ACCOUNTS = _upsert(
+    _ACCOUNTS, "number",
+    ["server_seq" if field == "seq" else field for field in ACCOUNT_ROW_FIELDS],
+    where="accounts.server_seq <= excluded.server_seq")
+
+
+def bulk_store_rows(session: Session, rows: Sequence[AccountRowWire],
+                    communities: Sequence[CommunityRowWire]) -> None:
+    """A bootstrap page's rows as they come, one executemany per table on the session's
+    connection: no object or dict per account.
 
     Only for accounts no pending operation touches; the caller checks."""
-    accounts = list(accounts)
-    communities = {a.community.code: a.community for a in accounts if a.community}
-    # Core statements on the session's connection: one executemany each, no ORM bookkeeping.
     connection = session.connection()
     if communities:
-        stmt = insert(CommunityRow)
-        connection.execute(stmt.on_conflict_do_update(
-            index_elements=[CommunityRow.code],
-            set_={c: stmt.excluded[c] for c in ("name", "households", "manager_name",
-                                                 "manager_phone")}),
-            [c.model_dump() for c in communities.values()])
-    if accounts:
-        stmt = insert(AccountRow)
-        columns = [c for c in _account_values(accounts[0]) if c != "number"]
-        connection.execute(stmt.on_conflict_do_update(
-            index_elements=[AccountRow.number],
-            set_={c: stmt.excluded[c] for c in columns},
-            where=AccountRow.server_seq <= stmt.excluded.server_seq),
-            [_account_values(a) for a in accounts])
-    return len(accounts)
+        connection.exec_driver_sql(_UPSERT_COMMUNITIES, list(communities))
+    if rows:
+        connection.exec_driver_sql(_UPSERT_ACCOUNTS, list(rows))
+
+
+def lookup_indexes() -> list[Index]:
+    """The accounts' indexes by ID number, phone and community."""
+    return sorted(_ACCOUNTS.indexes, key=lambda index: index.name or "")
+
+
+def drop_lookup_indexes(session: Session) -> None:
+    """Before a bootstrap: without the lookup indexes its rows are appended in number order,
+    instead of each landing on a random page of three trees (at a million accounts that
+    rewrote most of their pages at every page's commit). Until build_lookup_index has run for
+    each, searches scan the table."""
+    connection = session.connection()
+    for index in lookup_indexes():
+        connection.execute(DropIndex(index, if_exists=True))
+
+
+def build_lookup_index(session: Session, index: Index) -> None:
+    """One of the lookup indexes, unless it is there."""
+    session.connection().execute(CreateIndex(index, if_not_exists=True))
 
 
 def record_result(session: Session, op: OutboxRow, result: OperationResult,

@@ -11,6 +11,7 @@ with its first answer, which is then recorded. Nothing is lost, nothing applied 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -28,11 +29,14 @@ from hallclient.store.feedback import mark_stored, sendable_feedback
 from hallclient.store.models import OutboxRow, ReceiptRow, SyncStateRow
 from hallclient.sync.api import NotAuthenticated, ServerApi, ServerRefused, ServerUnreachable
 from hallclient.sync.apply import (
-    bulk_store_server_accounts,
+    build_lookup_index,
+    bulk_store_rows,
+    drop_lookup_indexes,
+    lookup_indexes,
     record_result,
     store_server_account,
 )
-from hallclient.wire import BootstrapPage, NotSettledReason, Outcome, PushOperation
+from hallclient.wire import BootstrapRows, NotSettledReason, Outcome, PushOperation
 
 T = TypeVar("T")
 
@@ -135,11 +139,12 @@ def pending_count(session: Session) -> int:
 
 class SyncEngine:
     def __init__(self, cache: Cache, credentials: Credentials, *, page_size: int = 2000,
-                 push_batch: int = 200) -> None:
+                 bootstrap_page: int = 10_000, push_batch: int = 200) -> None:
         self.cache = cache
         self.credentials = credentials
         self.api = credentials.api
-        self.page_size = page_size
+        self.page_size = page_size  # changes pulled per request
+        self.bootstrap_page = bootstrap_page  # accounts per bootstrap page
         self.push_batch = push_batch
         # The district's size from the first bootstrap page, kept so that a bootstrap this
         # process resumes (after a network cut) still knows it. Not stored in the cache.
@@ -151,27 +156,44 @@ class SyncEngine:
         """Fill an empty cache from the server; resumes where an interrupted one stopped.
 
         Returns the accounts received by this call. `on_progress` is called (on this thread)
-        after each page is stored, never when the bootstrap was done already."""
-        received = 0
-        in_cache: int | None = None  # accounts in the cache, counted once, when listened to
-        while True:
-            with self.cache.read() as session:
-                state = session.get(SyncStateRow, 1)
-                if state is not None and state.bootstrap_done:
-                    return received
-                after = state.bootstrap_after if state else None
-                if on_progress is not None and in_cache is None:
-                    in_cache = count_accounts(session)  # includes what earlier runs stored
-            page = self.credentials.call(partial(self.api.bootstrap, after, self.page_size))
-            stored = self._store_bootstrap_page(page, first=after is None)
-            received += stored
-            if page.total is not None:
-                self._bootstrap_total = page.total
-            if on_progress is not None and in_cache is not None:
-                in_cache += stored
-                on_progress(BootstrapProgress(in_cache, self._bootstrap_total))
+        after each page is stored, never when the bootstrap was done already.
 
-    def _store_bootstrap_page(self, page: BootstrapPage, *, first: bool) -> int:
+        While a page is stored, a second thread fetches and reads the next. The accounts'
+        lookup indexes are dropped for the load and built once at the end, before the
+        bootstrap counts as done."""
+        with self.cache.read() as session:
+            state = session.get(SyncStateRow, 1)
+            if state is not None and state.bootstrap_done:
+                return 0
+            after = state.bootstrap_after if state else None
+            # Accounts in the cache, those stored by earlier runs included; counted once.
+            in_cache = count_accounts(session) if on_progress is not None else 0
+        with self.cache.write() as session:
+            drop_lookup_indexes(session)
+        received = 0
+        with ThreadPoolExecutor(1, thread_name_prefix="hallclient-bootstrap") as fetcher:
+            coming = fetcher.submit(self._fetch_bootstrap_page, after)
+            while True:
+                page = coming.result()
+                if page.next_after is not None:
+                    coming = fetcher.submit(self._fetch_bootstrap_page, page.next_after)
+                stored = self._store_bootstrap_page(page, first=after is None)
+                received += stored
+                if page.total is not None:
+                    self._bootstrap_total = page.total
+                if on_progress is not None:
+                    in_cache += stored
+                    on_progress(BootstrapProgress(in_cache, self._bootstrap_total))
+                if page.next_after is None:
+                    break
+                after = page.next_after
+        self._finish_bootstrap()
+        return received
+
+    def _fetch_bootstrap_page(self, after: str | None) -> BootstrapRows:
+        return self.credentials.call(partial(self.api.bootstrap, after, self.bootstrap_page))
+
+    def _store_bootstrap_page(self, page: BootstrapRows, *, first: bool) -> int:
         with self.cache.write() as session:
             state = sync_state(session)
             if first:
@@ -180,14 +202,28 @@ class SyncEngine:
                 state.pull_cursor = page.cursor
             pending_accounts = set(session.scalars(select(OutboxRow.account_number).where(
                 OutboxRow.state == "pending", OutboxRow.account_number.is_not(None))))
-            bulk_store_server_accounts(
-                session, [a for a in page.accounts if a.number not in pending_accounts])
-            for wire in page.accounts:
-                if wire.number in pending_accounts:
-                    store_server_account(session, wire)
-            state.bootstrap_after = page.next_after
-            state.bootstrap_done = page.next_after is None
-        return len(page.accounts)
+            bulk_store_rows(session, [row for row in page.rows
+                                      if row[0] not in pending_accounts]
+                            if pending_accounts else page.rows, page.communities)
+            for row in page.rows:
+                if row[0] in pending_accounts:
+                    store_server_account(session, page.account(row))
+            # Resume after this page; after the last one, after its last account, until
+            # _finish_bootstrap has built the indexes.
+            if page.next_after is not None or page.rows:
+                state.bootstrap_after = page.next_after or page.rows[-1][0]
+        return len(page.rows)
+
+    def _finish_bootstrap(self) -> None:
+        """The lookup indexes, a transaction each (a clerk's request waits for one at most),
+        then the bootstrap is done."""
+        for index in lookup_indexes():
+            with self.cache.write() as session:
+                build_lookup_index(session, index)
+        with self.cache.write() as session:
+            state = sync_state(session)
+            state.bootstrap_after = None
+            state.bootstrap_done = True
 
     # --- pull ------------------------------------------------------------------------------
 
