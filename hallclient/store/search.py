@@ -63,6 +63,15 @@ _DENSE = 4
 # The 3-character pieces of a long fragment intersected at most.
 _MAX_PIECES = 32
 
+_ACCOUNTS = AccountRow.metadata.tables[AccountRow.__tablename__]
+_COMMUNITIES = CommunityRow.metadata.tables[CommunityRow.__tablename__]
+_COMMUNITY_FIELDS = ("code", "name", "households", "manager_name", "manager_phone")
+# Core, not ORM: a search shows up to 50 accounts, and ORM objects cost twice the time.
+_LOAD = (select(_ACCOUNTS, *(_COMMUNITIES.c[f].label(f"c_{f}")
+                             for f in _COMMUNITY_FIELDS))
+         .outerjoin(_COMMUNITIES, _COMMUNITIES.c.code == _ACCOUNTS.c.community_code)
+         .where(_ACCOUNTS.c.number.in_(bindparam("numbers", expanding=True))))
+
 
 def _pieces_at(field: str, value: str, length: str) -> str:
     """SQL: the tokens of the pieces of `value` that start at position `n`."""
@@ -180,16 +189,6 @@ def search_accounts(session: Session, query: str, *, limit: int = 50) -> list[Ac
     return _load(connection, list(found)[:limit])
 
 
-_ACCOUNTS = AccountRow.metadata.tables[AccountRow.__tablename__]
-_COMMUNITIES = CommunityRow.metadata.tables[CommunityRow.__tablename__]
-_COMMUNITY_FIELDS = ("code", "name", "households", "manager_name", "manager_phone")
-# Core, not ORM: a search shows up to 50 accounts, and ORM objects cost twice the time.
-_LOAD = (select(_ACCOUNTS, *(_COMMUNITIES.c[f].label(f"c_{f}")
-                             for f in _COMMUNITY_FIELDS))
-         .outerjoin(_COMMUNITIES, _COMMUNITIES.c.code == _ACCOUNTS.c.community_code)
-         .where(_ACCOUNTS.c.number.in_(bindparam("numbers", expanding=True))))
-
-
 def _load(connection: Connection, numbers: list[str]) -> list[Account]:
     """The accounts of `numbers`, in that order."""
     if not numbers:
@@ -300,20 +299,21 @@ def _worth_intersecting(connection: Connection, pieces: list[str]) -> list[str]:
     those of the accounts table: a piece found fewer times is rare, and then the rare pieces
     alone are enough; otherwise the pieces in more than 1 account in _DENSE are left out (all
     are kept if all are such). LIKE then rules out what the pieces left out let in."""
-    probes = [f"SELECT count(*), max(k) - min(k) FROM (SELECT CAST(number AS INTEGER) AS k"
+    probes = [f"SELECT 0, count(*), max(k) - min(k) FROM (SELECT CAST(number AS INTEGER) AS k"
               f" FROM accounts ORDER BY number LIMIT {_PROBE})"]
-    probes += [f"SELECT count(*), max(k) - min(k) FROM (SELECT rowid AS k FROM account_search"
-               f" WHERE account_search MATCH ? ORDER BY rowid LIMIT {_PROBE})"] * len(pieces)
-    # UNION ALL answers its parts in order.
-    (accounts, accounts_span), *probed = connection.exec_driver_sql(
-        " UNION ALL ".join(probes), tuple(pieces)).all()
-    if any(count == 0 for count, _ in probed):
+    probes += [f"SELECT {i}, count(*), max(k) - min(k) FROM (SELECT rowid AS k FROM"
+               f" account_search WHERE account_search MATCH ? ORDER BY rowid LIMIT {_PROBE})"
+               for i in range(1, len(pieces) + 1)]
+    (_, accounts, accounts_span), *probed = sorted(connection.exec_driver_sql(
+        " UNION ALL ".join(probes), tuple(pieces)).all())
+    if any(count == 0 for _, count, _ in probed):
         return []
-    rare = [piece for piece, (count, _) in zip(pieces, probed, strict=True) if count < _PROBE]
+    rare = [piece for piece, (_, count, _) in zip(pieces, probed, strict=True)
+            if count < _PROBE]
     if rare:
         return rare
     # The mean distance between consecutive keys: of all accounts, of those with a piece.
     every = accounts_span / max(accounts - 1, 1)
-    sparse = [piece for piece, (_, span) in zip(pieces, probed, strict=True)
+    sparse = [piece for piece, (_, _, span) in zip(pieces, probed, strict=True)
               if span / (_PROBE - 1) >= _DENSE * every]
     return sparse or pieces
