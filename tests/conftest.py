@@ -1,5 +1,6 @@
 import gc
 import os
+import sys
 from pathlib import Path
 
 # Qt must not look for a display: set before any Qt module is imported.
@@ -23,8 +24,26 @@ _tests_run = [0]
 @pytest.fixture(autouse=True)
 def _garbage_collected_on_the_main_thread():
     yield
+    _stop_the_apps_own_collection()
     _tests_run[0] += 1
     gc.collect(0 if _tests_run[0] % 100 else 2)
+
+
+def _stop_the_apps_own_collection():
+    """A test that ran the app in this process left its once-a-second full collection on the
+    shared QApplication: here the suite collects, and a full pass over the suite's heap every
+    second slowed every later test."""
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from hallclient.ui.background import GC_TIMER_NAME
+
+    app = QApplication.instance()
+    for timer in app.findChildren(QTimer, GC_TIMER_NAME) if app is not None else []:
+        timer.stop()
+        timer.setParent(None)
 
 
 @pytest.fixture(scope="session")

@@ -47,3 +47,18 @@ def test_a_window_in_a_reference_cycle_is_freed_on_the_ui_thread(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "finished 3"
     assert "QBasicTimer" not in run.stderr
+
+
+def test_the_app_started_twice_in_one_process_collects_with_one_timer(qapp):
+    from PySide6.QtCore import QTimer
+
+    from hallclient.ui.background import GC_TIMER_NAME, collect_garbage_on_the_ui_thread
+
+    first = collect_garbage_on_the_ui_thread(qapp)
+    second = collect_garbage_on_the_ui_thread(qapp)  # a second login, or the demo after it
+    try:
+        assert second is first
+        assert len(qapp.findChildren(QTimer, GC_TIMER_NAME)) == 1
+    finally:
+        first.stop()
+        first.deleteLater()

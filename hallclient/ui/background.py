@@ -53,15 +53,31 @@ def run_in_background(work: Callable[[], Any], *, on_done: Callable[[Any], None]
 
 
 GC_INTERVAL_MS = 1_000
+GC_TIMER_NAME = "hallclient-ui-thread-gc"
+
+
+def freeze_long_lived_objects() -> None:
+    """Once the main window is made: the modules, classes and windows living now live as long
+    as the process, so they are moved out of the collector's reach (gc.freeze), and each
+    once-a-second collection walks only what was made since. Walking the whole heap blocked
+    the UI thread for 60-100 ms every second (bench/ui_stalls.py)."""
+    gc.collect()
+    gc.freeze()
 
 
 def collect_garbage_on_the_ui_thread(app: QCoreApplication) -> QTimer:
     """Python's cycle collector runs in whichever thread happens to allocate. When it frees a
     window (or any QObject with a timer) from a worker or the sync thread, Qt cannot stop that
     object's timers from there, and the next tick crashes the application. So the automatic
-    collector is switched off and the UI thread collects, once a second."""
+    collector is switched off and the UI thread collects, once a second. One timer per
+    application, however often this is called (each run of the app or the demo in one
+    process calls it): more would each walk the heap every second."""
     gc.disable()
+    existing = app.findChild(QTimer, GC_TIMER_NAME)
+    if existing is not None:
+        return existing
     timer = QTimer(app)
+    timer.setObjectName(GC_TIMER_NAME)
     timer.setInterval(GC_INTERVAL_MS)
     timer.timeout.connect(gc.collect)
     timer.start()
