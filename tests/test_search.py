@@ -93,7 +93,8 @@ def every_account(cache):
 
 def expected(cache, query, limit=50, rows=None):
     """What the search must answer, worked out over every account in Python: exact
-    identifiers, then a number's first digits or a phone's last (4 or more), then the name
+    identifiers alone when there are any; else a number's first digits or a phone's last (4
+    or more), then the name
     containing the query, then the supply address (LIKE: ASCII letters in either case); each
     in account-number order."""
     typed = unicodedata.normalize("NFKC", query).strip()
@@ -113,6 +114,8 @@ def expected(cache, query, limit=50, rows=None):
         [n for n, _, _, name, _ in rows if fragment in name],
         [n for n, _, _, _, address in rows if fragment in address],
     ]
+    if kinds[0]:
+        return kinds[0][:limit]
     return list(dict.fromkeys(n for kind in kinds for n in kind))[:limit]
 
 
@@ -192,6 +195,17 @@ def test_while_suspended_search_scans_and_finds_the_same_then_rebuild_resumes_th
     with cache.read() as s:
         assert search_index_is_current(s.connection())
     assert {q: found(cache, q) for q in queries} == before
+
+
+def test_a_whole_identifier_that_matches_answers_alone(fresh):
+    """A scanned account number finds that account, not also one whose phone happens to end
+    in the same digits."""
+    with fresh.write() as s:
+        save_account(s, person("1380000001", "陈伟", "广州市天河区天河路1号"))
+        save_account(s, person("1000000002", "李芳", "广州市越秀区中山一路8号",
+                               phone="11380000001"))
+    assert found(fresh, "1380000001") == ["1380000001"]
+    assert found(fresh, "380000001") == ["1000000002"]  # a part: phones ending with it
 
 
 def test_a_new_cache_keeps_its_index(fresh):

@@ -171,18 +171,22 @@ def search_index_is_current(connection: Connection) -> bool:
 
 
 def search_accounts(session: Session, query: str, *, limit: int = 50) -> list[Account]:
-    """Accounts matching `query`, at most `limit`: exact identifiers first, then accounts
-    whose number starts with the digits typed or whose phone ends with them (at least 4),
-    then those with the fragment in the name, then in the supply address; each kind in
-    account-number order. Blank queries find nothing."""
+    """Accounts matching `query`, at most `limit`. A whole identifier (account number, phone,
+    ID number) that matches answers alone: the clerk typed or scanned the customer's own.
+    Otherwise accounts whose number starts with the digits typed or whose phone ends with them
+    (at least 4), then those with the fragment in the name, then in the supply address; each
+    kind in account-number order. Blank queries find nothing."""
     typed = unicodedata.normalize("NFKC", query).strip()
     if not typed:
         return []
     compact = "".join(typed.split()).replace("-", "")
+    digits = _DIGITS.fullmatch(compact) is not None
     connection = session.connection()
-    indexed = search_index_is_current(connection)
+    exact = _exact(connection, compact if digits else None, normalize_id_input(typed), limit)
+    if exact:
+        return _load(connection, list(exact))
     found: dict[str, None] = {}  # account numbers, in the order shown
-    for kind in _kinds(connection, typed, compact, limit, indexed):
+    for kind in _kinds(connection, typed, compact if digits else None, limit):
         found.update(dict.fromkeys(kind))
         if len(found) >= limit:
             break
@@ -203,14 +207,13 @@ def _load(connection: Connection, numbers: list[str]) -> list[Account]:
     return [accounts[number] for number in numbers]
 
 
-def _kinds(connection: Connection, typed: str, compact: str, limit: int,
-           indexed: bool) -> Iterator[Sequence[str]]:
-    """The numbers of each kind of match in turn, at most `limit` each, computed only when
-    the kinds before them have not filled the list."""
-    digits = _DIGITS.fullmatch(compact) is not None
-    yield _exact(connection, compact if digits else None, normalize_id_input(typed), limit)
-    if digits and len(compact) >= _PARTIAL_DIGITS:
-        yield _number_start_or_phone_end(connection, compact, limit)
+def _kinds(connection: Connection, typed: str, digits: str | None,
+           limit: int) -> Iterator[Sequence[str]]:
+    """The numbers of each kind of partial match in turn, at most `limit` each, computed only
+    when the kinds before them have not filled the list."""
+    if digits is not None and len(digits) >= _PARTIAL_DIGITS:
+        yield _number_start_or_phone_end(connection, digits, limit)
+    indexed = search_index_is_current(connection)
     for field in _FIELDS:
         yield _with_fragment(connection, field, typed, limit, indexed)
 
