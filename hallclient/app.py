@@ -29,7 +29,11 @@ from hallclient.config import (
     save_settings,
 )
 from hallclient.domain.text import Lang, Text
-from hallclient.ui.background import collect_garbage_on_the_ui_thread, run_in_background
+from hallclient.ui.background import (
+    collect_garbage_on_the_ui_thread,
+    freeze_long_lived_objects,
+    run_in_background,
+)
 from hallclient.ui.i18n import current_language, use_language
 from hallclient.ui.login_window import LoginWindow
 
@@ -192,6 +196,10 @@ class CacheOpening:
 
 
 FIRST_PAINT_FALLBACK_MS = 1_000
+# A request just recorded is sent this long after, not at once: by then its receipt is drawn
+# and printed, and the sync thread's work does not share the interpreter with the clerk's
+# window and the printing meanwhile (bench/ui_stalls.py).
+SYNC_AFTER_RECORDING_MS = 2_000
 
 
 class _FirstPaint(QObject):
@@ -253,6 +261,7 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
     from hallclient.auth.login import LoginRefused, log_out, terminal_identity
     from hallclient.domain.business import BusinessKind
     from hallclient.receipts.content import HallInfo
+    from hallclient.receipts.render import load_font
     from hallclient.sync.engine import Credentials, SyncEngine
     from hallclient.sync.worker import SyncWorker
     from hallclient.ui.counter_window import CounterServices, CounterWindow
@@ -275,7 +284,8 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
         HallInfo(used.hall_id, Text(f"供电营业厅 {used.hall_id}", f"Service hall {used.hall_id}")),
         online=lambda: worker.online is not False,
         online_only=frozenset(BusinessKind(k) for k in used.online_only),
-        on_recorded=worker.wake, check_password=check_password,
+        on_recorded=lambda: QTimer.singleShot(SYNC_AFTER_RECORDING_MS, worker.wake),
+        check_password=check_password,
         approve=lambda supervisor, password: approve(engine.credentials, store, supervisor,
                                                      password, datetime.now(UTC)),
         **server_views(engine.credentials, used.hall_id)),
@@ -285,8 +295,11 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
     idle = IdleWatch(used.idle_lock_minutes, parent=window)
     idle.idle.connect(window.lock)
     worker.subscribe(window.status_bridge.changed.emit)
+    freeze_long_lived_objects()  # before the sync thread starts making objects
     worker.start()
     window.showMaximized()  # the clerk's one window, all day
+    run_in_background(load_font, on_done=lambda _none: None,
+                      on_error=lambda _exc: None)  # the first receipt then says what failed
     app.exec()
     worker.stop()
     if ended[0] is SessionEnd.LOGGED_OUT:

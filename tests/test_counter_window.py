@@ -144,6 +144,7 @@ def test_account_panel_lists_its_operations_and_follows_their_sync_state(qtbot, 
     window.open_form(BusinessKind.SUSPEND)
     window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": target.id_number})
     window.form_views[BusinessKind.SUSPEND].submit()
+    qtbot.waitUntil(lambda: bool(window.ratings))  # the account and rating follow
     [line] = [window.history.item(i).text() for i in range(window.history.count())]
     assert "Suspension of supply" in line and "waiting to send" in line
     assert "GZ-TH-01-T01-" in line
@@ -223,6 +224,7 @@ def test_after_a_request_the_form_is_empty_and_the_result_shows_the_account_as_i
     view.fill({"new_holder_name": "林晓燕", "new_holder_id_number": OTHER_ID,
                "new_holder_phone": "13922334455"})
     view.submit()
+    qtbot.waitUntil(lambda: bool(window.ratings))  # the account and rating follow
     assert "Accepted" in window.message.text()
     assert view.inputs["new_holder_name"].text() == ""  # nothing left for the next customer
     assert "林晓燕" in window.results.currentItem().text()
@@ -281,6 +283,7 @@ def test_the_customer_rates_the_transaction_and_the_counter_says_how_it_went(qtb
     view.not_settled_reason.setCurrentIndex(
         view.not_settled_reason.findData(NotSettledReason.DOCUMENTS_MISSING))
     view.submit()
+    qtbot.waitUntil(lambda: bool(window.ratings))  # the account and rating follow
     assert view.settled.isChecked()  # the next customer starts from "settled"
     [rating] = window.ratings
     rating.reason.setText("  快，谢谢  ")
@@ -351,6 +354,7 @@ def test_a_customer_who_reads_english_gets_sms_in_english(qtbot, window):
     language.setFocus()
     qtbot.keyClick(language, Qt.Key.Key_End)
     view.submit()
+    qtbot.waitUntil(lambda: bool(window.ratings))  # the account and rating follow
     assert "Accepted" in window.message.text()
     assert "SMS notices in English" in window.account_panel.text()
     with window.services.cache.read() as s:

@@ -354,6 +354,7 @@ def test_a_rating_on_a_full_disk_is_said_not_raised(qtbot, disk):
         window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": account().id_number})
         window.form_views[BusinessKind.SUSPEND].submit()
         assert "Accepted" in window.message.text()
+        qtbot.waitUntil(lambda: bool(ratings))
         disk.fill(cache)
         ratings[0].buttons[Rating.SATISFIED].click()  # a slot: an exception would be lost
         assert window.message.text() == CacheFull(cache.path).reason.en
