@@ -1,4 +1,5 @@
-"""HallServer throughput with many counter terminals syncing at once, on local PostgreSQL.
+"""HallServer throughput with many counter terminals syncing at once, on local PostgreSQL
+(the area "server" of `python -m bench`, and a standalone script).
 
 What it measures. A fresh database (default `hall_bench`: dropped, created, migrated, seeded
 with `--accounts` accounts and `--halls` halls) is served by `hallserver serve --workers N` in a
@@ -13,10 +14,14 @@ p50/p99 latency of a push batch and of a pull, bootstrap time and accounts/s, CP
 server, PostgreSQL and the load generator, and every non-applied outcome and HTTP error (both
 should be 0).
 
+Raw limits, same run, same load generator: the rate and p99 of `GET /health` (the same HTTP
+stack and one database read) from as many terminals for a few seconds; and bare PostgreSQL
+INSERT + COMMIT of one row each, from as many connections, beside the applied operations.
+
 The load generator runs on the same machine as the server and the database and takes CPU from
 them, so the figures are a lower bound for the server alone.
 
-    python -m bench.server_throughput [--db-url URL] [--terminals 50] [--seconds 20]
+    python -m bench.server [--db-url URL] [--terminals 50] [--seconds 20]
         [--workers 2] [--accounts 50000] [--halls 8] [--json out.json] [--keep-db]
 """
 
@@ -25,163 +30,48 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from bench.common import BenchContext, Figure, machine
+from bench.common import percentile as nearest_rank
+from bench.servers import (
+    API,
+    Prepared,
+    drop_database,
+    prepare_database,
+    running_server,
+)
 from hallclient.signing import receipt_signature
-from hallserver.db import SERVER_SCHEMA, make_engine
-from hallserver.models import HallRow
-from hallserver.seed import DEMO_CLERK_PASSWORD, seed
+from hallserver.seed import DEMO_CLERK_PASSWORD
 
-DEFAULT_DB_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/hall_bench"
-API = "/api/v1"
+AREA = "server"
+DEFAULT_DB_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/hall_bench_server"
 BATCH = 10
 BOOTSTRAP_PAGE = 2000
 MAX_BOOTSTRAP_PAGES = 10_000
 PULL_LIMIT = 1000
 HTTP_TIMEOUT = 30.0
-SERVER_START_TIMEOUT = 60.0
-SERVER_STOP_TIMEOUT = 20.0
+RAW_SECONDS = 5.0
 _TICK = os.sysconf("SC_CLK_TCK")
 
 Json = dict[str, Any]
-
-
-# --- the database ----------------------------------------------------------------------------
-
-
-def _database_name(url: URL) -> str:
-    name = url.database or ""
-    if url.get_backend_name() != "postgresql":
-        raise SystemExit(f"--db-url must be a PostgreSQL URL (got {url.get_backend_name()})")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or name in ("postgres", "template0",
-                                                                "template1"):
-        raise SystemExit(f"refusing to drop and create the database {name!r}")
-    return name
-
-
-def _on_admin_db(url: str, *statements: str) -> None:
-    """Run statements on the server's `postgres` database, outside a transaction."""
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        admin.dispose()
-
-
-def drop_database(url: str) -> None:
-    name = _database_name(make_url(url))
-    _on_admin_db(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def recreate_database(url: str) -> None:
-    name = _database_name(make_url(url))
-    _on_admin_db(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-                 f'CREATE DATABASE "{name}"')
-
-
-@dataclass(frozen=True)
-class Prepared:
-    halls: list[tuple[str, str]]  # (hall id, district), by hall id
-    seed_seconds: float
-    accounts: int
-    postgres_version: str
-
-
-def prepare_database(url: str, accounts: int, halls: int) -> Prepared:
-    """A fresh, migrated, seeded database at `url`."""
-    recreate_database(url)
-    engine = make_engine(url)
-    try:
-        SERVER_SCHEMA.upgrade(engine)
-        summary = seed(engine, accounts=accounts, halls=halls)
-        with engine.connect() as conn:
-            rows = conn.execute(select(HallRow.id, HallRow.district).order_by(HallRow.id)).all()
-            version = conn.execute(text("SHOW server_version")).scalar_one()
-    finally:
-        engine.dispose()
-    return Prepared([(hall, district) for hall, district in rows], summary.seconds,
-                    summary.accounts, str(version))
-
-
-# --- the server ------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _log_tail(path: Path, lines: int = 30) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _wait_healthy(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.perf_counter() + SERVER_START_TIMEOUT
-    while time.perf_counter() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}:\n{_log_tail(log)}")
-        try:
-            if httpx.get(f"{base_url}{API}/health", timeout=2.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer /health in {SERVER_START_TIMEOUT:.0f} s:\n"
-                       f"{_log_tail(log)}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGINT (uvicorn's graceful stop, workers included); SIGKILL to its group if it hangs."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(SERVER_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(SERVER_STOP_TIMEOUT)
-
-
-@contextmanager
-def running_server(db_url: str, workers: int, log: Path) -> Iterator[tuple[str, int]]:
-    """`hallserver serve` on a free loopback port; yields its base URL and process id."""
-    port = _free_port()
-    command = [sys.executable, "-m", "hallserver", "serve", "--db", db_url, "--host",
-               "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    env = {k: v for k, v in os.environ.items() if k != "HALLSERVER_SMS_LOG"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                   start_new_session=True)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(process, base_url, log)
-        yield base_url, process.pid
-    finally:
-        _stop(process)
 
 
 # --- CPU accounting from /proc ----------------------------------------------------------------
@@ -448,11 +338,7 @@ class SimTerminal:
 
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100); 0.0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))
-    return ordered[int(rank) - 1]
+    return nearest_rank(values, q) if values else 0.0
 
 
 def bootstrap_all(pool: ThreadPoolExecutor, terminals: list[SimTerminal]) -> Json:
@@ -495,6 +381,71 @@ def load_figures(stats: list[TerminalStats], window: float) -> Json:
     }
 
 
+def health_rate(base_url: str, terminals: int, seconds: float) -> Json:
+    """Raw limit of the HTTP stack: GET /health (one database read) from `terminals` threads,
+    one keep-alive connection each, for `seconds`."""
+    latencies: list[list[float]] = [[] for _ in range(terminals)]
+    errors = [0]
+    deadline = time.perf_counter() + seconds
+
+    def hammer(slot: int) -> None:
+        with httpx.Client(base_url=base_url, timeout=HTTP_TIMEOUT) as client:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    ok = client.get(f"{API}/health").status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    latencies[slot].append(time.perf_counter() - started)
+                else:
+                    errors[0] += 1
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=terminals) as pool:
+        list(pool.map(hammer, range(terminals)))
+    window = time.perf_counter() - started
+    done = [x for slot in latencies for x in slot]
+    return {"requests_per_s": round(len(done) / window, 1),
+            "p50_ms": round(percentile(done, 50) * 1000, 1),
+            "p99_ms": round(percentile(done, 99) * 1000, 1), "errors": errors[0]}
+
+
+def insert_commit_rate(db_url: str, connections: int, seconds: float) -> float:
+    """Raw limit of the database: a one-row INSERT and its COMMIT, over and over, from
+    `connections` bare driver connections, into a table of its own (dropped after)."""
+    engine = create_engine(db_url, poolclass=NullPool)
+    counts = [0] * connections
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE bench_commits (id bigserial PRIMARY KEY, "
+                          "at timestamptz NOT NULL DEFAULT now(), payload text NOT NULL)"))
+    barrier = threading.Barrier(connections)
+    deadline = [0.0]
+
+    def commit_loop(slot: int) -> None:
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            if barrier.wait() == 0:
+                deadline[0] = time.perf_counter() + seconds
+            barrier.wait()
+            while time.perf_counter() < deadline[0]:
+                cursor.execute("INSERT INTO bench_commits (payload) VALUES (%s)", ("x" * 200,))
+                raw.commit()
+                counts[slot] += 1
+        finally:
+            raw.close()
+
+    try:
+        with ThreadPoolExecutor(max_workers=connections) as pool:
+            list(pool.map(commit_loop, range(connections)))
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE bench_commits"))
+        engine.dispose()
+    return round(sum(counts) / seconds, 1)
+
+
 def drive(base_url: str, server_pid: int, db_url: str, seats: list[Seat], seconds: float
           ) -> Json:
     """Log in, bootstrap, then push and pull for `seconds`; the figures."""
@@ -514,10 +465,14 @@ def drive(base_url: str, server_pid: int, db_url: str, seats: list[Seat], second
     finally:
         for terminal in terminals:
             terminal.client.close()
+    raw_seconds = min(RAW_SECONDS, seconds)
     return {"login_all_s": round(login_s, 2), "bootstrap": bootstrap,
             "load": load_figures(stats, after.at - before.at),
             "cpu_cores": cpu_usage(before, after, server_pid),
-            "db_sessions_opened": sessions}
+            "db_sessions_opened": sessions,
+            "raw": {"health": health_rate(base_url, len(seats), raw_seconds),
+                    "insert_commit_per_s": insert_commit_rate(db_url, len(seats),
+                                                              raw_seconds)}}
 
 
 def _code_version() -> str:
@@ -531,38 +486,84 @@ def _code_version() -> str:
     return f"{git('rev-parse', '--short', 'HEAD') or 'unknown'}{changed}"
 
 
-def _machine() -> Json:
-    meminfo = Path("/proc/meminfo").read_text().split("\n", 1)[0].split()
-    return {"cores": os.cpu_count(), "memory_gib": round(int(meminfo[1]) / 2**20, 1)}
+@dataclass(frozen=True)
+class Config:
+    db_url: str = DEFAULT_DB_URL
+    terminals: int = 50
+    seconds: float = 20.0
+    workers: int = 2
+    accounts: int = 50_000
+    halls: int = 8
+    keep_db: bool = False
 
 
-def run(args: argparse.Namespace) -> Json:
-    print(f"preparing {args.db_url}: {args.accounts:,} accounts, {args.halls} halls ...",
-          flush=True)
-    log = Path(tempfile.gettempdir()) / f"hallserver-bench-{os.getpid()}.log"
+QUICK = Config(terminals=10, seconds=5.0, accounts=8_000, halls=4)
+
+
+def measure(config: Config, log: Path) -> Json:
+    print(f"preparing {config.db_url}: {config.accounts:,} accounts, {config.halls} halls ...",
+          file=sys.stderr, flush=True)
     try:
-        prepared = prepare_database(args.db_url, args.accounts, args.halls)
-        with running_server(args.db_url, args.workers, log) as (base_url, pid):
-            print(f"server at {base_url} ({args.workers} workers, log {log}); "
-                  f"{args.terminals} terminals for {args.seconds:g} s ...", flush=True)
-            figures = drive(base_url, pid, args.db_url,
-                            seat_terminals(args.terminals, prepared.halls), args.seconds)
+        prepared: Prepared = prepare_database(config.db_url, config.accounts, config.halls)
+        with running_server(config.db_url, log, workers=config.workers) as (base_url, pid):
+            print(f"server at {base_url} ({config.workers} workers, log {log}); "
+                  f"{config.terminals} terminals for {config.seconds:g} s ...",
+                  file=sys.stderr, flush=True)
+            figures = drive(base_url, pid, config.db_url,
+                            seat_terminals(config.terminals, prepared.halls), config.seconds)
     finally:
-        if not args.keep_db:
-            drop_database(args.db_url)
+        if not config.keep_db:
+            drop_database(config.db_url)
     return {
         "date": datetime.now(UTC).date().isoformat(), "code": _code_version(),
-        "machine": _machine(),
-        "postgres": prepared.postgres_version,
-        "config": {"terminals": args.terminals, "seconds": args.seconds,
-                   "workers": args.workers, "accounts": prepared.accounts,
-                   "halls": args.halls, "batch": BATCH, "bootstrap_page": BOOTSTRAP_PAGE},
+        "machine": machine(), "postgres": prepared.version,
+        "config": {"terminals": config.terminals, "seconds": config.seconds,
+                   "workers": config.workers, "accounts": prepared.accounts,
+                   "halls": config.halls, "batch": BATCH, "bootstrap_page": BOOTSTRAP_PAGE},
         "seed_s": round(prepared.seed_seconds, 1), "server_log": str(log), **figures,
     }
 
 
+def figures(result: Json) -> list[Figure]:
+    """The run as the figures of `python -m bench`, each beside its raw limit."""
+    load, raw, cpu = result["load"], result["raw"], result["cpu_cores"]
+    health = raw["health"]
+    n = result["config"]["terminals"]
+    on = f"{n} terminals, {result['config']['workers']} workers"
+    health_label = f"GET /health, same {n} terminals"
+    faults = (f"not applied {load['not_applied'] or 0}, HTTP errors "
+              f"{load['http_errors'] or 0}")
+    return [
+        Figure(AREA, f"applied operations/s, {on}", load["ops_per_s"], "ops/s",
+               raw=raw["insert_commit_per_s"],
+               raw_label=f"bare INSERT + COMMIT/s from {n} connections",
+               notes=f"{load['applied_ops']} applied in {load['window_s']} s; {faults}; "
+                     f"{result['postgres']}"),
+        Figure(AREA, f"pushes/s (batches of {BATCH}), {on}", load["push_batches_per_s"],
+               "req/s", raw=health["requests_per_s"], raw_label=health_label,
+               notes=f"p50 {load['push_p50_ms']} ms; CPU cores: server {cpu['server']}, "
+                     f"postgres {cpu['postgres']}, load generator {cpu['load_generator']}, "
+                     f"other {cpu['other']}"),
+        Figure(AREA, f"pulls/s, {on}", load["pulls_per_s"], "req/s",
+               raw=health["requests_per_s"], raw_label=health_label,
+               notes=f"p50 {load['pull_p50_ms']} ms"),
+        Figure(AREA, f"push p99, {on}", load["push_p99_ms"], "ms", raw=health["p99_ms"],
+               raw_label=health_label),
+        Figure(AREA, f"pull p99, {on}", load["pull_p99_ms"], "ms", raw=health["p99_ms"],
+               raw_label=health_label),
+    ]
+
+
+def run(ctx: BenchContext) -> list[Figure]:
+    config = QUICK if ctx.quick else Config()
+    config = Config(**{**config.__dict__, "db_url": ctx.pg_database("server")})
+    result = measure(config, ctx.scratch("server") / "server.log")
+    (ctx.scratch("server") / "server.json").write_text(json.dumps(result, indent=2))
+    return figures(result)
+
+
 def table(result: Json) -> str:
-    boot, load, cpu = result["bootstrap"], result["load"], result["cpu_cores"]
+    boot, load, cpu, raw = result["bootstrap"], result["load"], result["cpu_cores"], result["raw"]
     cfg = result["config"]
     rows = [
         ("terminals / workers / window", f"{cfg['terminals']} / {cfg['workers']} / "
@@ -574,6 +575,10 @@ def table(result: Json) -> str:
         ("pull p50 / p99", f"{load['pull_p50_ms']} / {load['pull_p99_ms']} ms"),
         ("not applied / HTTP errors", f"{load['not_applied'] or 0} / "
                                       f"{load['http_errors'] or 0}"),
+        ("raw: GET /health/s, p50 / p99", f"{raw['health']['requests_per_s']}, "
+                                          f"{raw['health']['p50_ms']} / "
+                                          f"{raw['health']['p99_ms']} ms"),
+        ("raw: INSERT + COMMIT/s", str(raw["insert_commit_per_s"])),
         ("bootstrap, 1 terminal alone", f"{boot['solo_accounts']} accounts in {boot['solo_s']} s "
                                         f"({boot['solo_accounts_per_s']}/s)"),
         ("bootstrap, all at once", f"{boot['all_accounts']} accounts in {boot['all_wall_s']} s "
@@ -593,7 +598,7 @@ def table(result: Json) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.server_throughput",
+    parser = argparse.ArgumentParser(prog="python -m bench.server",
                                      description=__doc__.split("\n", 1)[0] if __doc__ else None)
     parser.add_argument("--db-url", default=DEFAULT_DB_URL,
                         help="PostgreSQL database to drop, create and seed (default %(default)s)")
@@ -612,9 +617,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.terminals < 1 or args.seconds <= 0 or args.workers < 1:
         raise SystemExit("--terminals and --workers must be at least 1, --seconds above 0")
+    config = Config(args.db_url, args.terminals, args.seconds, args.workers, args.accounts,
+                    args.halls, args.keep_db)
+    log = Path(tempfile.gettempdir()) / f"hallserver-bench-{os.getpid()}.log"
     try:
-        result = run(args)
-    except (httpx.HTTPError, RuntimeError) as exc:
+        result = measure(config, log)
+    except (httpx.HTTPError, RuntimeError, ValueError) as exc:
         # Login or bootstrap failed (the push/pull loop counts its errors instead).
         print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2

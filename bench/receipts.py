@@ -1,0 +1,131 @@
+"""Receipts: milliseconds per receipt after the first, and file size, A4 and 80 mm roll.
+
+Each sample receipt (one per business type, `hallclient.receipts.testpage`) is rendered by
+`hallclient.receipts.render.render_pdf`, in Chinese as the counter prints it, over and over;
+the first receipt of a fresh process (it loads and registers the font) is timed apart, in a
+subprocess. Raw limit, same run: a bare reportlab canvas with the same font, registered the
+same way, drawing one line of the same text (the receipt's title) into a page of the same size:
+what a PDF with an embedded font subset costs at the least, in time and in bytes.
+
+    python -m bench.receipts [--repeat 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import subprocess
+import sys
+from datetime import UTC, datetime
+from functools import partial
+
+from reportlab.pdfgen.canvas import Canvas
+
+from bench.common import BenchContext, Figure, percentile, time_calls
+from hallclient.domain.text import Text
+from hallclient.receipts.content import HallInfo, ReceiptContent
+from hallclient.receipts.render import _GEOMETRY, Layout, embedded_font, render_pdf
+from hallclient.receipts.testpage import sample_receipts
+
+AREA = "receipts"
+GOAL_MS = 30.0
+GOAL_KB = 60.0
+LAYOUTS: tuple[Layout, ...] = ("a4", "80mm")
+HALL = HallInfo("GZ-TH-01", Text("天河供电营业厅", "Tianhe service hall"))
+FIRST_RECEIPT = """
+import time
+started = time.perf_counter()
+from datetime import UTC, datetime
+from hallclient.domain.text import Text
+from hallclient.receipts.content import HallInfo
+from hallclient.receipts.render import render_pdf
+from hallclient.receipts.testpage import sample_receipts
+[receipt] = sample_receipts(HallInfo("GZ-TH-01", Text("天河", "Tianhe")), "T01",
+                            datetime(2026, 11, 25, 3, tzinfo=UTC))[:1]
+imported = time.perf_counter()
+render_pdf(receipt, layout="80mm")
+print((time.perf_counter() - imported) * 1000, (imported - started) * 1000)
+"""
+
+
+def samples() -> list[ReceiptContent]:
+    return sample_receipts(HALL, "T01", datetime(2026, 11, 25, 3, tzinfo=UTC))
+
+
+def bare_pdf(layout: Layout, text: str) -> bytes:
+    """One line of `text` in the embedded font on a page of the layout's width."""
+    g = _GEOMETRY[layout]
+    with embedded_font() as font:
+        buffer = io.BytesIO()
+        canvas = Canvas(buffer, pagesize=(g.width, 300), pageCompression=1,
+                        initialFontName=font,  # type: ignore[arg-type]  # (a stub error)
+                        initialFontSize=9)
+        canvas.setFont(font, g.title)
+        canvas.drawString(g.margin, 200, text)
+        canvas.showPage()
+        canvas.save()
+        return buffer.getvalue()
+
+
+def first_receipt_ms() -> tuple[float, float]:
+    """(ms of the first receipt of a fresh process, ms of its imports)."""
+    out = subprocess.run([sys.executable, "-c", FIRST_RECEIPT], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def layout_figures(layout: Layout, receipts: list[ReceiptContent], repeat: int) -> list[Figure]:
+    render_pdf(receipts[0], layout=layout)  # the font is loaded once per process
+    times: list[float] = []
+    sizes: list[int] = []
+    rounds = max(1, repeat // len(receipts))
+    for receipt in receipts:
+        times += time_calls(partial(render_pdf, receipt, layout=layout), rounds)
+        sizes.append(len(render_pdf(receipt, layout=layout)))
+    title = "业务受理回执（样张）"
+    bare_times = time_calls(lambda: bare_pdf(layout, title), rounds * len(receipts))
+    bare_kb = len(bare_pdf(layout, title)) / 1024
+    median = statistics.median(times)
+    largest = max(sizes) / 1024
+    name = "A4" if layout == "a4" else "80 mm roll"
+    return [
+        Figure(AREA, f"{name} receipt, each after the first", median, "ms",
+               raw=statistics.median(bare_times), raw_label="bare canvas, same font, one line",
+               goal=f"< {GOAL_MS:g} ms", met=median < GOAL_MS,
+               notes=f"median of {len(times)} over {len(receipts)} business types; p95 "
+                     f"{percentile(times, 95):.1f} ms"),
+        Figure(AREA, f"{name} receipt, file size", largest, "KB", raw=bare_kb,
+               raw_label="bare canvas, same font, one line", goal=f"< {GOAL_KB:g} KB",
+               met=largest < GOAL_KB,
+               notes=f"largest of {len(receipts)} business types; smallest "
+                     f"{min(sizes) / 1024:.1f} KB"),
+    ]
+
+
+def run(ctx: BenchContext) -> list[Figure]:
+    repeat = 21 if ctx.quick else 210
+    receipts = samples()
+    figures: list[Figure] = []
+    for layout in LAYOUTS:
+        figures += layout_figures(layout, receipts, repeat)
+    first, imports = first_receipt_ms()
+    figures.append(Figure(AREA, "first receipt of a process (loads the font)", first, "ms",
+                          notes=f"fresh process, 80 mm; its imports took {imports:.0f} ms "
+                                "more; no goal"))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else "")
+    parser.add_argument("--repeat", type=int, default=210)
+    args = parser.parse_args()
+    receipts = samples()
+    for layout in LAYOUTS:
+        for figure in layout_figures(layout, receipts, args.repeat):
+            print(f"{figure.name}: {figure.value:.1f} {figure.unit} (raw {figure.raw:.1f}) "
+                  f"{figure.notes}")
+
+
+if __name__ == "__main__":
+    main()
