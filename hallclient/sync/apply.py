@@ -10,9 +10,11 @@ local one never vanishes before the server has answered it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Index, Table, select
+from sqlalchemy import Index, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, DropIndex
 
@@ -118,22 +120,104 @@ def build_lookup_index(session: Session, index: Index) -> None:
 def record_result(session: Session, op: OutboxRow, result: OperationResult,
                   now: datetime) -> Outcome:
     """Apply the server's answer to one pushed operation; returns its final outcome."""
-    outcome = result.first_outcome if result.outcome is Outcome.DUPLICATE else result.outcome
-    assert outcome is not None
-    op.state = outcome.value
-    op.result = result.model_dump(mode="json")
-    op.last_error = None
     session.flush()
-    if result.account is not None:
-        if op.account_number is None:  # a new connection: the server gave it its number
-            op.account_number = result.account.number
-        store_server_account(session, result.account)
-    if outcome in (Outcome.CONFLICT, Outcome.REJECTED):
-        _open_task(session, op, result, outcome, now)
+    [outcome] = record_results(session, [result], now)
+    session.expire(op)  # written around the ORM
+    assert outcome is not None, "the operation was answered already"
     return outcome
 
 
-def _open_task(session: Session, op: OutboxRow, result: OperationResult, outcome: Outcome,
+@dataclass(frozen=True, slots=True)
+class Pushed:
+    """What an answer's bookkeeping needs of an outbox row."""
+
+    seq: int
+    operation_id: str
+    account_number: str | None
+    business_type: str
+    payload: dict[str, Any]
+
+
+_OUTBOX = OutboxRow.metadata.tables[OutboxRow.__tablename__]
+_ANSWERED = (update(_OUTBOX).where(_OUTBOX.c.seq == bindparam("b_seq"))
+             .values(state=bindparam("b_state"), result=bindparam("b_result"),
+                     account_number=bindparam("b_account"), last_error=None))
+
+
+def record_results(session: Session, results: Sequence[OperationResult], now: datetime
+                   ) -> list[Outcome | None]:
+    """The server's answers to a pushed batch, in one transaction and a handful of statements:
+    each pending operation's outcome, the accounts the answers carry (each once, its newest
+    state), conflict and rejection tasks. Returns each answer's final outcome, None for an
+    operation answered already (a second copy of a batch).
+
+    As if the answers were recorded one by one, except that an operation answered in this
+    batch is never replayed on an account state sent in the same answer."""
+    rows = {row.operation_id: row for row in session.execute(
+        select(_OUTBOX.c.seq, _OUTBOX.c.operation_id, _OUTBOX.c.account_number,
+               _OUTBOX.c.business_type, _OUTBOX.c.payload, _OUTBOX.c.state)
+        .where(_OUTBOX.c.operation_id.in_({r.operation_id for r in results})))}
+    outcomes: list[Outcome | None] = []
+    answered: list[dict[str, Any]] = []
+    done: set[int] = set()
+    tasks: list[tuple[Pushed, OperationResult, Outcome]] = []
+    newest: dict[str, AccountWire] = {}  # by number; the later of equal sequence numbers
+    for result in results:
+        row = rows[result.operation_id]
+        if row.state != "pending" or row.seq in done:
+            outcomes.append(None)  # answered already (a second copy of this batch)
+            continue
+        done.add(row.seq)
+        outcome = result.first_outcome if result.outcome is Outcome.DUPLICATE else result.outcome
+        assert outcome is not None
+        account = result.account
+        op = Pushed(row.seq, row.operation_id,
+                    row.account_number or (account.number if account else None),
+                    row.business_type, row.payload)
+        answered.append({"b_seq": op.seq, "b_state": outcome.value,
+                         "b_result": result.model_dump(mode="json"),
+                         "b_account": op.account_number})
+        if account is not None and (account.number not in newest
+                                    or newest[account.number].seq <= account.seq):
+            newest[account.number] = account
+        if outcome in (Outcome.CONFLICT, Outcome.REJECTED):
+            tasks.append((op, result, outcome))
+        outcomes.append(outcome)
+    if answered:
+        session.connection().execute(_ANSWERED, answered)
+    _store_answered_accounts(session, list(newest.values()))
+    for op, result, outcome in tasks:
+        _open_task(session, op, result, outcome, now)
+    return outcomes
+
+
+def _store_answered_accounts(session: Session, accounts: list[AccountWire]) -> None:
+    """Accounts no pending operation touches are written in bulk, the others one by one with
+    their pending operations replayed."""
+    if not accounts:
+        return
+    replayed = set(session.scalars(select(OutboxRow.account_number).where(
+        OutboxRow.state == "pending",
+        OutboxRow.account_number.in_([a.number for a in accounts]))))
+    plain = [a for a in accounts if a.number not in replayed]
+    communities = {a.community.code: a.community for a in plain if a.community is not None}
+    bulk_store_rows(session, [_row(a) for a in plain], [
+        (c.code, c.name, c.households, c.manager_name, c.manager_phone)
+        for c in communities.values()])
+    for account in accounts:
+        if account.number in replayed:
+            store_server_account(session, account)
+
+
+def _row(account: AccountWire) -> AccountRowWire:
+    return (account.number, account.holder_name, account.id_type, account.id_number,
+            account.phone, account.supply_address, account.mailing_address, account.status,
+            account.version, account.district, account.arrears_fen, account.sms_consent,
+            account.sms_language, account.community.code if account.community else None,
+            account.seq)
+
+
+def _open_task(session: Session, op: Pushed, result: OperationResult, outcome: Outcome,
                now: datetime) -> None:
     if session.scalars(select(TaskRow).where(TaskRow.operation_id == op.operation_id)).first():
         return
@@ -150,7 +234,7 @@ def _open_task(session: Session, op: OutboxRow, result: OperationResult, outcome
         server_reason_en=reason_en))
 
 
-def _customer(op: OutboxRow, result: OperationResult) -> tuple[str | None, str | None]:
+def _customer(op: Pushed, result: OperationResult) -> tuple[str | None, str | None]:
     """Whom to call back: the person who stood at the counter, as best known."""
     payload = op.payload
     for name_key, phone_key in (("new_holder_name", "new_holder_phone"),

@@ -33,7 +33,7 @@ from hallclient.sync.apply import (
     bulk_store_rows,
     drop_lookup_indexes,
     lookup_indexes,
-    record_result,
+    record_results,
     store_server_account,
 )
 from hallclient.wire import BootstrapRows, NotSettledReason, Outcome, PushOperation
@@ -276,16 +276,11 @@ class SyncEngine:
                 # Never loop on a batch the server did not answer in full.
                 raise ServerUnreachable("the server's answer does not match the batch sent")
             with self.cache.write() as session:
-                for result in answer.results:
-                    op = session.scalars(select(OutboxRow).where(
-                        OutboxRow.operation_id == result.operation_id)).one()
-                    if op.state != "pending":
-                        continue  # answered already (a second copy of this process's batch)
-                    outcome = record_result(session, op, result, now)
-                    summary.applied += outcome is Outcome.APPLIED
-                    summary.conflicts += outcome is Outcome.CONFLICT
-                    summary.rejected += outcome is Outcome.REJECTED
+                outcomes = record_results(session, answer.results, now)
                 sync_state(session).last_push_at = now
+            summary.applied += outcomes.count(Outcome.APPLIED)
+            summary.conflicts += outcomes.count(Outcome.CONFLICT)
+            summary.rejected += outcomes.count(Outcome.REJECTED)
             summary.pushed += len(batch)
 
     def push_feedback(self) -> int:
