@@ -27,6 +27,7 @@ from hallclient.store.accounts import count_accounts
 from hallclient.store.cache import Cache
 from hallclient.store.feedback import mark_stored, sendable_feedback
 from hallclient.store.models import OutboxRow, ReceiptRow, SyncStateRow
+from hallclient.store.search import rebuild_search_index, suspend_search_index
 from hallclient.sync.api import NotAuthenticated, ServerApi, ServerRefused, ServerUnreachable
 from hallclient.sync.apply import (
     build_lookup_index,
@@ -170,6 +171,7 @@ class SyncEngine:
             in_cache = count_accounts(session) if on_progress is not None else 0
         with self.cache.write() as session:
             drop_lookup_indexes(session)
+            suspend_search_index(session.connection())
         received = 0
         with ThreadPoolExecutor(1, thread_name_prefix="hallclient-bootstrap") as fetcher:
             coming = fetcher.submit(self._fetch_bootstrap_page, after)
@@ -216,11 +218,12 @@ class SyncEngine:
 
     def _finish_bootstrap(self) -> None:
         """The lookup indexes, a transaction each (a clerk's request waits for one at most),
-        then the bootstrap is done."""
+        then the search index, in the transaction that marks the bootstrap done."""
         for index in lookup_indexes():
             with self.cache.write() as session:
                 build_lookup_index(session, index)
         with self.cache.write() as session:
+            rebuild_search_index(session.connection())
             state = sync_state(session)
             state.bootstrap_after = None
             state.bootstrap_done = True
