@@ -17,7 +17,7 @@ from hallclient.store.account_history import (
 from hallclient.store.accounts import save_account
 from hallclient.store.models import OutboxRow
 from hallclient.store.operations import TerminalIdentity, record_operation
-from hallclient.sync.apply import record_result
+from hallclient.sync.apply import record_results
 from hallclient.wire import AccountWire, BilingualText, OperationResult, Outcome
 from tests.factories import account, holder_presents
 
@@ -51,8 +51,7 @@ def answer(cache, operation_id, outcome, first_outcome=None, account_wire=None):
         account=account_wire,
         reason=None if outcome is Outcome.APPLIED else BilingualText(zh="不行", en="no"))
     with cache.write() as s:
-        op = s.scalars(select(OutboxRow).where(OutboxRow.operation_id == operation_id)).one()
-        record_result(s, op, result, NOON_CST + timedelta(hours=1))
+        record_results(s, [result], NOON_CST + timedelta(hours=1))
 
 
 def test_lists_the_accounts_operations_newest_first_with_their_receipt(cache):
@@ -115,7 +114,7 @@ def test_server_answers_map_to_sync_states(cache):
 
 
 def test_an_outbox_row_marked_duplicate_counts_as_synced(cache):
-    # record_result stores the first push's outcome, but the outbox allows 'duplicate'.
+    # record_results stores the first push's outcome, but the outbox allows 'duplicate'.
     done = change_phone(cache, 1)
     with cache.write() as s:
         s.scalars(select(OutboxRow)).one().state = "duplicate"

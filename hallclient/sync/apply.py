@@ -117,16 +117,6 @@ def build_lookup_index(session: Session, index: Index) -> None:
     session.connection().execute(CreateIndex(index, if_not_exists=True))
 
 
-def record_result(session: Session, op: OutboxRow, result: OperationResult,
-                  now: datetime) -> Outcome:
-    """Apply the server's answer to one pushed operation; returns its final outcome."""
-    session.flush()
-    [outcome] = record_results(session, [result], now)
-    session.expire(op)  # written around the ORM
-    assert outcome is not None, "the operation was answered already"
-    return outcome
-
-
 @dataclass(frozen=True, slots=True)
 class Pushed:
     """What an answer's bookkeeping needs of an outbox row."""
