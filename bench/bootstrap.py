@@ -37,7 +37,7 @@ from hallclient.store.search import suspend_search_index
 from hallclient.sync.api import ServerApi
 from hallclient.sync.apply import drop_lookup_indexes
 from hallclient.sync.engine import Credentials, SyncEngine
-from hallclient.wire import ACCOUNT_ROW_FIELDS, COMMUNITY_ROW_FIELDS
+from hallcore.wire import ACCOUNT_ROW_FIELDS, COMMUNITY_ROW_FIELDS
 
 # The server's modules are imported in run(), not here: the client's process imports this
 # module too, and its memory is one of the figures.

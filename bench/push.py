@@ -35,8 +35,6 @@ from bench.servers import drop_database, prepare_database, running_server, sqlit
 from hallclient.auth.login import online_login, terminal_identity
 from hallclient.auth.secrets import EphemeralKeyring, SecretStore
 from hallclient.config import Settings
-from hallclient.domain.accounts import Account
-from hallclient.domain.business import BusinessKind, PayloadInvalid
 from hallclient.store.accounts import account_from_row
 from hallclient.store.cache import Cache, open_cache
 from hallclient.store.models import AccountRow
@@ -48,6 +46,8 @@ from hallclient.store.operations import (
 )
 from hallclient.sync.api import ServerApi
 from hallclient.sync.engine import Credentials, SyncEngine, SyncSummary, pending_count
+from hallcore.domain.accounts import Account
+from hallcore.domain.business import BusinessKind, PayloadInvalid
 from hallserver.db import make_engine
 from hallserver.models import OperationRow
 from hallserver.seed import DEMO_CLERK_PASSWORD

@@ -23,10 +23,10 @@ from functools import partial
 from reportlab.pdfgen.canvas import Canvas
 
 from bench.common import BenchContext, Figure, percentile, time_calls
-from hallclient.domain.text import Text
 from hallclient.receipts.content import HallInfo, ReceiptContent
 from hallclient.receipts.render import _GEOMETRY, Layout, embedded_font, render_pdf
 from hallclient.receipts.testpage import sample_receipts
+from hallcore.domain.text import Text
 
 AREA = "receipts"
 GOAL_MS = 30.0
@@ -37,7 +37,7 @@ FIRST_RECEIPT = """
 import time
 started = time.perf_counter()
 from datetime import UTC, datetime
-from hallclient.domain.text import Text
+from hallcore.domain.text import Text
 from hallclient.receipts.content import HallInfo
 from hallclient.receipts.render import render_pdf
 from hallclient.receipts.testpage import sample_receipts

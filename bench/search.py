@@ -4,7 +4,7 @@ file; and what the search index costs to keep (inserts with and without its trig
 rebuild, the file's size).
 
 The cache is made by the client's migrations (`open_cache`) and filled with the demo data of
-one Guangzhou district (`hallclient.demodata`) by raw executemany, the index suspended, then
+one Guangzhou district (`hallcore.demodata`) by raw executemany, the index suspended, then
 rebuilt; it is kept in the work directory for the next run. The queries are drawn from
 accounts of the cache: whole identifiers, a phone's last 8 digits, a surname's character, a
 2-character given name, a whole name, 2- and 3-to-8-character pieces of supply addresses.
@@ -35,8 +35,6 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.schema import CreateIndex, DropIndex
 
 from bench.common import BenchContext, Figure, percentile, time_calls
-from hallclient.demodata import DISTRICTS, District, accounts, communities
-from hallclient.domain.accounts import Account
 from hallclient.store.cache import head_revision, make_engine, open_cache
 from hallclient.store.models import AccountRow
 from hallclient.store.search import (
@@ -44,6 +42,8 @@ from hallclient.store.search import (
     search_accounts,
     suspend_search_index,
 )
+from hallcore.demodata import DISTRICTS, District, accounts, communities
+from hallcore.domain.accounts import Account
 
 AREA = "search"
 IDENTIFIER_GOAL_MS = 2.0

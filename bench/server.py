@@ -58,7 +58,7 @@ from bench.servers import (
     prepare_database,
     running_server,
 )
-from hallclient.signing import receipt_signature
+from hallcore.signing import receipt_signature
 from hallserver.seed import DEMO_CLERK_PASSWORD
 
 AREA = "server"

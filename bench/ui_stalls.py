@@ -3,7 +3,7 @@ is rendered and printed.
 
 A HallServer (`hallserver serve`, its own process, SQLite) is seeded with one hall whose
 district holds every account. The desktop client runs as a clerk starts it, in a process of its
-own (QT_QPA_PLATFORM=offscreen): `hallclient.app.run_app`, the login window filled in and
+own (QT_QPA_PLATFORM=offscreen): `hallclient.ui.app.run_app`, the login window filled in and
 submitted, then the counter window with its sync worker, which bootstraps the empty cache from
 the server on its background thread. A heartbeat QTimer on the UI thread ticks every 5 ms; the
 longest gap between two ticks is how long the UI thread could not answer. Phases:
@@ -95,7 +95,7 @@ def child(server_url: str, out: Path) -> int:
         _watch_stalls(beat, out.with_suffix(".stacks"))
         _trace_calls(beat, out.with_suffix(".calls"))
 
-    from hallclient.app import run_app
+    from hallclient.ui.app import run_app
     from hallclient.ui.counter_window import CounterWindow
     from hallclient.ui.login_window import LoginWindow
     from hallclient.ui.receipt_preview import ReceiptPreview
@@ -155,7 +155,7 @@ def child(server_url: str, out: Path) -> int:
         window, target = state["window"], state["target"]
         if window.account is None or window.account.number != target.number:
             return False
-        from hallclient.domain.business import BusinessKind
+        from hallcore.domain.business import BusinessKind
 
         window.open_form(BusinessKind.SUSPEND)
         view = window.form_views[BusinessKind.SUSPEND]

@@ -1,3 +1,5 @@
 """HallClient: the counter client of an electricity-supply service hall."""
 
-__version__ = "0.1.0"
+from hallcore import __version__
+
+__all__ = ["__version__"]

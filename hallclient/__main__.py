@@ -95,7 +95,7 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_smoke_test()
     if args.command is None:
-        from hallclient.app import run_app
+        from hallclient.ui.app import run_app
 
         return run_app(lang=args.lang)
     from hallclient import cli

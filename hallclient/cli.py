@@ -21,8 +21,6 @@ from hallclient.config import (
     load_settings,
     save_settings,
 )
-from hallclient.domain.business import BUSINESS_TYPES
-from hallclient.domain.text import Text
 from hallclient.receipts.content import HallInfo
 from hallclient.receipts.render import Layout, ReceiptLang, render_receipts
 from hallclient.receipts.testpage import sample_receipts
@@ -36,6 +34,8 @@ from hallclient.sync.api import (
     trust,
 )
 from hallclient.sync.engine import Credentials, LoginNeeded, SyncEngine
+from hallcore.domain.business import BUSINESS_TYPES
+from hallcore.domain.text import Text
 
 EXIT_OFFLINE = 1
 EXIT_SETUP = 2

@@ -25,24 +25,6 @@ from sqlalchemy import Engine, select
 from hallclient.auth.login import online_login, terminal_identity
 from hallclient.auth.secrets import EphemeralKeyring, SecretStore
 from hallclient.config import Settings
-from hallclient.domain.accounts import (
-    STATUS_LABELS,
-    Account,
-    AccountStatus,
-    completeness_rate,
-    missing_information,
-)
-from hallclient.domain.business import (
-    BUSINESS_TYPES,
-    BusinessKind,
-    PayloadInvalid,
-    check,
-    validate_payload,
-)
-from hallclient.domain.deadlines import due_at
-from hallclient.domain.ids import IdDocType, validate_id
-from hallclient.domain.masking import mask_id_number, mask_phone
-from hallclient.domain.text import InvalidInput, Lang, Text
 from hallclient.samples import sample_payload
 from hallclient.store.accounts import account_from_row
 from hallclient.store.cache import Cache, open_cache
@@ -55,6 +37,24 @@ from hallclient.store.operations import (
 )
 from hallclient.sync.api import ServerApi, ServerUnreachable
 from hallclient.sync.engine import Credentials, SyncEngine
+from hallcore.domain.accounts import (
+    STATUS_LABELS,
+    Account,
+    AccountStatus,
+    completeness_rate,
+    missing_information,
+)
+from hallcore.domain.business import (
+    BUSINESS_TYPES,
+    BusinessKind,
+    PayloadInvalid,
+    check,
+    validate_payload,
+)
+from hallcore.domain.deadlines import due_at
+from hallcore.domain.ids import IdDocType, validate_id
+from hallcore.domain.masking import mask_id_number, mask_phone
+from hallcore.domain.text import InvalidInput, Lang, Text
 from hallserver.db import SERVER_SCHEMA, make_engine
 from hallserver.embedded import EmbeddedServer
 from hallserver.notifications import LogFileGateway, deliver_due

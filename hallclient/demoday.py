@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Protocol
 
-from hallclient.domain.accounts import Account, AccountStatus
-from hallclient.domain.business import BUSINESS_TYPES, BusinessKind, PayloadInvalid
 from hallclient.samples import SAMPLE_ACCOUNT, sample_payload
 from hallclient.store.cache import Cache
 from hallclient.store.feedback import record_feedback
@@ -22,7 +20,9 @@ from hallclient.store.operations import (
     record_operation,
 )
 from hallclient.sync.engine import SyncEngine
-from hallclient.wire import NotSettledReason, Rating
+from hallcore.domain.accounts import Account, AccountStatus
+from hallcore.domain.business import BUSINESS_TYPES, BusinessKind, PayloadInvalid
+from hallcore.wire import NotSettledReason, Rating
 
 # What customers ask for, roughly as often as a residential hall sees it.
 _ASKED = ((BusinessKind.CONTACT_CHANGE, 30), (BusinessKind.TRANSFER, 20),

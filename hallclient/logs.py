@@ -2,7 +2,7 @@
 old files kept, in a folder only its owner can open.
 
 Nothing personal or secret goes in: database errors carry no statement values
-(hallclient/store/engine.py), an unexpected error is logged by its type and place, never its
+(hallcore/db/engine.py), an unexpected error is logged by its type and place, never its
 message (`where`), and the command line logs which command ran and how it ended, not its
 arguments.
 """

@@ -21,11 +21,11 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from hallclient.domain.business import BUSINESS_TYPES, BusinessKind
-from hallclient.domain.deadlines import HALL_TZ
-from hallclient.domain.text import Lang
 from hallclient.receipts.render import embedded_font
-from hallclient.wire import KpiReport, KpiRow
+from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.domain.text import Lang
+from hallcore.wire import KpiReport, KpiRow
 
 # The hall's targets, in one place: the charts draw them as reference lines and the headline
 # figures are coloured by them. The 2010 one-stop ratio was 82.5% and the information

@@ -6,9 +6,9 @@ import dataclasses
 from datetime import date, timedelta
 from typing import Any
 
-from hallclient.domain.accounts import Account, AccountStatus, Community
-from hallclient.domain.business import BusinessKind
-from hallclient.domain.ids import IdDocType
+from hallcore.domain.accounts import Account, AccountStatus, Community
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.ids import IdDocType
 
 SAMPLE_ACCOUNT = Account(
     number="1000000001", holder_name="陈伟", id_type=IdDocType.RESIDENT_ID,

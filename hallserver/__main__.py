@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-from hallclient import __version__
+from hallcore import __version__
 from hallserver.asgi import DB_ENV, SMS_LOG_ENV, database_url
 from hallserver.kpi import Grouping
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hallclient.domain.accounts import Account
-from hallclient.store.account_columns import read_columns, write_columns
-from hallclient.wire import AccountWire, CommunityWire
+from hallcore.db.account_columns import read_columns, write_columns
+from hallcore.domain.accounts import Account
+from hallcore.wire import AccountWire, CommunityWire
 from hallserver.models import AccountRow, CommunityRow, DistrictRow
 
 

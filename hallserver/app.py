@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from hallclient import __version__
-from hallclient.domain.text import Text
-from hallclient.wire import API_PREFIX, ErrorBody, Health
+from hallcore import __version__
+from hallcore.domain.text import Text
+from hallcore.wire import API_PREFIX, ErrorBody, Health
 from hallserver.api import (
     auth,
     errors,

@@ -1,4 +1,4 @@
-"""The server's audit trail: a hash chain per hall (hallclient/audit_chain.py).
+"""The server's audit trail: a hash chain per hall (hallcore/audit_chain.py).
 
 One chain per hall, and the chain "server" for what belongs to no hall (a failed login of an
 unknown clerk id), so halls never wait on each other's entries. Appending locks the chain's
@@ -18,7 +18,7 @@ from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from hallclient.audit_chain import (
+from hallcore.audit_chain import (
     EMPTY_HEAD,
     GENESIS,
     Break,

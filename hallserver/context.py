@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hallclient.wire import Role
+from hallcore.wire import Role
 
 
 @dataclass(frozen=True, slots=True)

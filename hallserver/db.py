@@ -8,8 +8,8 @@ from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
-from hallclient.store.engine import sqlite_engine
-from hallclient.store.schema import SchemaHistory, current_revision
+from hallcore.db.engine import sqlite_engine
+from hallcore.db.schema import SchemaHistory, current_revision
 
 SERVER_SCHEMA = SchemaHistory(Path(__file__).with_name("migrations"))
 

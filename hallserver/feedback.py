@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hallclient.audit_chain import as_utc
-from hallclient.store.engine import writer
-from hallclient.wire import Feedback, FeedbackResponse
+from hallcore.audit_chain import as_utc
+from hallcore.db.engine import writer
+from hallcore.wire import Feedback, FeedbackResponse
 from hallserver.audit import append_audit
 from hallserver.context import Caller
 from hallserver.models import FeedbackRow, OperationRow

@@ -14,7 +14,7 @@ What counts:
   the clerk who took the request); overdue when done after the due time, or still open and
   past due at the period's end (or now, if that is earlier);
 - completeness: by hall only, the accounts of the hall's district with nothing missing
-  (`hallclient.domain.accounts.missing_information`), now rather than over the period.
+  (`hallcore.domain.accounts.missing_information`), now rather than over the period.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from hallclient.audit_chain import as_utc
-from hallclient.domain.deadlines import HALL_TZ
-from hallclient.wire import KpiReport, KpiRow, Rating
+from hallcore.audit_chain import as_utc
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.wire import KpiReport, KpiRow, Rating
 from hallserver.models import AccountRow, FeedbackRow, HallRow, OperationRow, WorkItemRow
 
 TOTAL = "total"

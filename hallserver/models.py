@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from hallclient.store.models import NAMING
+from hallcore.db.naming import NAMING
 
 
 class Base(DeclarativeBase):

@@ -19,10 +19,10 @@ from typing import Any, Protocol
 from sqlalchemy import CursorResult, Engine, select, update
 from sqlalchemy.orm import Session
 
-from hallclient.audit_chain import as_utc
-from hallclient.domain.business import BUSINESS_TYPES, NOTICE_TEMPLATES, BusinessKind, Notice
-from hallclient.store.engine import writer
-from hallclient.wire import AccountWire, BilingualText, NotificationWire
+from hallcore.audit_chain import as_utc
+from hallcore.db.engine import writer
+from hallcore.domain.business import BUSINESS_TYPES, NOTICE_TEMPLATES, BusinessKind, Notice
+from hallcore.wire import AccountWire, BilingualText, NotificationWire
 from hallserver.models import NotificationRow, OperationRow
 
 log = logging.getLogger(__name__)

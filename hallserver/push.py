@@ -16,8 +16,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hallclient.audit_chain import as_utc
-from hallclient.domain.business import (
+from hallcore.audit_chain import as_utc
+from hallcore.db.engine import writer
+from hallcore.domain.business import (
     BUSINESS_TYPES,
     Notice,
     PayloadInvalid,
@@ -27,11 +28,10 @@ from hallclient.domain.business import (
     open_account,
     validate_payload,
 )
-from hallclient.domain.deadlines import HALL_TZ
-from hallclient.domain.text import Text
-from hallclient.signing import signature_matches
-from hallclient.store.engine import writer
-from hallclient.wire import (
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.domain.text import Text
+from hallcore.signing import signature_matches
+from hallcore.wire import (
     AccountWire,
     BilingualText,
     OperationResult,

@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from hallclient.demodata import DISTRICTS, District, communities
-from hallclient.demodata import accounts as demo_accounts
-from hallclient.domain.accounts import Account, Community
+from hallcore.demodata import DISTRICTS, District, communities
+from hallcore.demodata import accounts as demo_accounts
+from hallcore.domain.accounts import Account, Community
 from hallserver.models import AccountRow, ClerkRow, CommunityRow, DistrictRow, HallRow
 from hallserver.security import hash_password
 

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hallclient.audit_chain import as_utc
-from hallclient.domain.accounts import AccountStatus
-from hallclient.domain.business import BUSINESS_TYPES, BusinessKind, Notice, WorkStep
-from hallclient.domain.deadlines import HALL_TZ, due_at
-from hallclient.domain.text import Text
-from hallclient.wire import BilingualText, PushOperation, WorkItemWire
+from hallcore.audit_chain import as_utc
+from hallcore.domain.accounts import AccountStatus
+from hallcore.domain.business import BUSINESS_TYPES, BusinessKind, Notice, WorkStep
+from hallcore.domain.deadlines import HALL_TZ, due_at
+from hallcore.domain.text import Text
+from hallcore.wire import BilingualText, PushOperation, WorkItemWire
 from hallserver.accounts import next_seq, rows_to_wire
 from hallserver.context import Caller
 from hallserver.models import AccountRow, OperationRow, WorkItemRow

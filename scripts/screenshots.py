@@ -41,20 +41,20 @@ def main() -> None:
     _reexec_under_xvfb(scale)
     from PySide6.QtWidgets import QApplication, QWidget
 
-    from hallclient.app import server_views
     from hallclient.config import Settings
     from hallclient.demo import DemoWorld, start_demo_server
     from hallclient.demoday import simulate_day
-    from hallclient.domain.business import BusinessKind
-    from hallclient.domain.text import Text
     from hallclient.receipts.content import HallInfo
     from hallclient.sync.engine import BootstrapProgress
     from hallclient.sync.worker import read_status
+    from hallclient.ui.app import server_views
     from hallclient.ui.background import collect_garbage_on_the_ui_thread
     from hallclient.ui.counter_window import CounterServices, CounterWindow
     from hallclient.ui.dashboard import KpiDashboard
     from hallclient.ui.i18n import use_language
     from hallclient.ui.login_window import LoginWindow
+    from hallcore.domain.business import BusinessKind
+    from hallcore.domain.text import Text
     from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 
     out = Path(args[0] if args else "/tmp/hallclient-screens")

@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 from hallclient.auth.login import online_login, terminal_identity
 from hallclient.auth.secrets import EphemeralKeyring, SecretStore
 from hallclient.config import Settings
-from hallclient.domain.business import BusinessKind
-from hallclient.store.account_columns import read_columns
 from hallclient.store.accounts import account_from_row, load_account
 from hallclient.store.cache import Cache, open_cache
 from hallclient.store.models import AccountRow
 from hallclient.store.operations import RecordedOperation, record_operation
 from hallclient.sync.api import ServerApi
 from hallclient.sync.engine import Credentials, SyncEngine
+from hallcore.db.account_columns import read_columns
+from hallcore.domain.business import BusinessKind
 from hallserver.models import AccountRow as ServerAccount
 from hallserver.models import OperationRow
 

@@ -17,8 +17,6 @@ from sqlalchemy import select
 from hallclient.auth.login import terminal_identity
 from hallclient.auth.secrets import SecretStore
 from hallclient.config import cache_path, load_settings
-from hallclient.domain.accounts import AccountStatus
-from hallclient.domain.business import BusinessKind
 from hallclient.store.accounts import account_from_row
 from hallclient.store.cache import open_cache
 from hallclient.store.lock import CacheLock
@@ -26,6 +24,8 @@ from hallclient.store.models import AccountRow
 from hallclient.store.operations import record_operation
 from hallclient.sync.api import ServerApi
 from hallclient.sync.engine import Credentials, SyncEngine
+from hallcore.domain.accounts import AccountStatus
+from hallcore.domain.business import BusinessKind
 
 ACCOUNTS = 40
 

@@ -6,8 +6,8 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from hallclient.domain.accounts import Account, AccountStatus, Community
-from hallclient.domain.ids import IdDocType, make_resident_id
+from hallcore.domain.accounts import Account, AccountStatus, Community
+from hallcore.domain.ids import IdDocType, make_resident_id
 
 HOLDER_ID = make_resident_id("440106", date(1980, 5, 17), 123)
 OTHER_ID = make_resident_id("430102", date(1992, 3, 15), 442)

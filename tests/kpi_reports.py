@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from hallclient.domain.deadlines import HALL_TZ
-from hallclient.wire import KpiReport, KpiRow
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.wire import KpiReport, KpiRow
 
 SINCE = datetime(2025, 5, 1, tzinfo=HALL_TZ)
 UNTIL = datetime(2025, 5, 8, tzinfo=HALL_TZ)

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
-from hallclient.signing import receipt_signature
+from hallcore.signing import receipt_signature
 from hallserver.db import SERVER_SCHEMA, make_engine
 from hallserver.models import Base
 

@@ -5,9 +5,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from hallclient.domain.accounts import AccountStatus
-from hallclient.domain.business import BusinessKind
-from hallclient.domain.deadlines import HALL_TZ
 from hallclient.store.account_history import (
     SYNC_STATE_LABELS,
     OperationEntry,
@@ -18,7 +15,10 @@ from hallclient.store.accounts import save_account
 from hallclient.store.models import OutboxRow
 from hallclient.store.operations import TerminalIdentity, record_operation
 from hallclient.sync.apply import record_results
-from hallclient.wire import AccountWire, BilingualText, OperationResult, Outcome
+from hallcore.domain.accounts import AccountStatus
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.wire import AccountWire, BilingualText, OperationResult, Outcome
 from tests.factories import account, holder_presents
 
 TERMINAL = TerminalIdentity("GZ-TH-01", "T01", "k" * 64)

@@ -1,12 +1,12 @@
 import pytest
 
-from hallclient.domain.accounts import (
+from hallcore.domain.accounts import (
     completeness_rate,
     format_yuan,
     missing_information,
     validate_account_number,
 )
-from hallclient.domain.text import InvalidInput
+from hallcore.domain.text import InvalidInput
 from tests.factories import account
 
 

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hallclient.app import run_app
 from hallclient.auth.secrets import EphemeralKeyring
+from hallclient.ui.app import run_app
 from hallclient.ui.counter_window import CounterWindow
 from hallclient.ui.login_window import LoginWindow
 from hallserver.models import TokenRow
@@ -91,7 +91,7 @@ def test_the_login_window_needs_neither_the_database_nor_the_network_libraries()
     import sys
 
     loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, hallclient.__main__, hallclient.app; "
+        [sys.executable, "-c", "import sys, hallclient.__main__, hallclient.ui.app; "
          "print(' '.join(sorted(m for m in ('sqlalchemy', 'httpx', 'reportlab', 'alembic', "
          "'keyring', 'pydantic') if m in sys.modules)))"],
         capture_output=True, text=True, check=True).stdout.split()

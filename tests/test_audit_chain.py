@@ -7,18 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from hallclient.audit_chain import (
-    EMPTY_HEAD,
-    GENESIS,
-    ChainEntry,
-    ChainHead,
-    canonical,
-    entry_hash,
-    verify_chain,
-)
-from hallclient.domain.business import BusinessKind
-from hallclient.domain.deadlines import HALL_TZ
-from hallclient.domain.text import Text
 from hallclient.receipts.content import HallInfo, build_receipt
 from hallclient.receipts.history import reprint
 from hallclient.store.accounts import save_account
@@ -27,6 +15,18 @@ from hallclient.store.cache import make_engine, migrate, open_cache
 from hallclient.store.models import AuditRow, TaskRow
 from hallclient.store.operations import TerminalIdentity, record_operation
 from hallclient.store.tasks import close_task
+from hallcore.audit_chain import (
+    EMPTY_HEAD,
+    GENESIS,
+    ChainEntry,
+    ChainHead,
+    canonical,
+    entry_hash,
+    verify_chain,
+)
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.domain.text import Text
 from tests.factories import account, holder_presents
 
 NOW = datetime(2026, 11, 25, 3, 0, 0, 250_000, tzinfo=UTC)

@@ -2,8 +2,8 @@ from datetime import timedelta
 
 import pytest
 
-from hallclient.domain.accounts import AccountStatus
-from hallclient.domain.business import (
+from hallcore.domain.accounts import AccountStatus
+from hallcore.domain.business import (
     BUSINESS_TYPES,
     MAX_SUSPENSION,
     BusinessKind,
@@ -14,7 +14,7 @@ from hallclient.domain.business import (
     open_account,
     validate_payload,
 )
-from hallclient.domain.ids import IdDocType
+from hallcore.domain.ids import IdDocType
 from tests.factories import HOLDER_ID, OTHER_ID, TODAY, account, holder_presents
 
 NEW_HOLDER = {

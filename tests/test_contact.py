@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hallclient.domain.contact import (
+from hallcore.domain.contact import (
     Phone,
     PhoneKind,
     is_han_character,
@@ -14,7 +14,7 @@ from hallclient.domain.contact import (
     validate_person_name,
     validate_phone,
 )
-from hallclient.domain.text import InvalidInput, Text
+from hallcore.domain.text import InvalidInput, Text
 
 
 def reason_of(validator: object, raw: str) -> Text:

@@ -6,13 +6,13 @@ from PySide6.QtWidgets import QInputDialog
 from sqlalchemy import select
 
 from hallclient.auth.login import terminal_identity
-from hallclient.domain.business import BusinessKind
-from hallclient.domain.text import Text
 from hallclient.receipts.content import HallInfo
 from hallclient.store.models import AuditRow
 from hallclient.store.tasks import open_tasks
 from hallclient.sync.worker import read_status
 from hallclient.ui.counter_window import CounterServices, CounterWindow
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.text import Text
 from tests.counter import collide
 
 

@@ -7,10 +7,6 @@ import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import select
 
-from hallclient.demodata import DISTRICTS, accounts, communities
-from hallclient.domain.accounts import AccountStatus
-from hallclient.domain.business import BusinessKind
-from hallclient.domain.text import Text
 from hallclient.receipts.content import HallInfo
 from hallclient.store.accounts import save_account, save_community
 from hallclient.store.cache import open_cache
@@ -18,7 +14,11 @@ from hallclient.store.models import OutboxRow, ReceiptRow
 from hallclient.store.operations import TerminalIdentity
 from hallclient.sync.worker import SyncStatus
 from hallclient.ui.counter_window import CounterServices, CounterWindow
-from hallclient.wire import Rating
+from hallcore.demodata import DISTRICTS, accounts, communities
+from hallcore.domain.accounts import AccountStatus
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.text import Text
+from hallcore.wire import Rating
 
 
 @pytest.fixture
@@ -273,7 +273,7 @@ def test_every_form_from_its_shortcut_bad_input_then_good(qtbot, window, kind, o
 
 def test_the_customer_rates_the_transaction_and_the_counter_says_how_it_went(qtbot, window):
     from hallclient.store.models import FeedbackRow
-    from hallclient.wire import NotSettledReason
+    from hallcore.wire import NotSettledReason
 
     target = find_one(qtbot, window)
     qtbot.keyClick(window.focusWidget(), Qt.Key.Key_F5)  # suspend
@@ -298,7 +298,7 @@ def test_the_customer_rates_the_transaction_and_the_counter_says_how_it_went(qtb
 
 
 def test_the_account_history_shows_the_sms_the_customer_was_sent(qtbot, window):
-    from hallclient.wire import AccountNotifications, NotificationWire
+    from hallcore.wire import AccountNotifications, NotificationWire
 
     sent_at = datetime(2026, 11, 25, 3, 5, tzinfo=UTC)  # 11:05 in the hall
 

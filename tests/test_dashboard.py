@@ -11,13 +11,13 @@ from PySide6.QtCore import QThreadPool
 from PySide6.QtGui import QColor, QImage
 
 import hallclient.ui.dashboard as dashboard_module
-from hallclient.domain.deadlines import HALL_TZ
-from hallclient.domain.text import Text
 from hallclient.sync.api import ServerRefused, ServerUnreachable
 from hallclient.ui.bar_chart import BAD, GOOD, BarChart
 from hallclient.ui.dashboard import KpiDashboard
 from hallclient.ui.i18n import use_language
-from hallclient.wire import BilingualText, ErrorBody
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.domain.text import Text
+from hallcore.wire import BilingualText, ErrorBody
 from tests.kpi_reports import BY_TYPE, kpi_row, report
 from tests.test_layout import SCREEN_AT_150, cut_off
 

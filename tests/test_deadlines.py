@@ -2,7 +2,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from hallclient.domain.deadlines import (
+from hallcore.domain.deadlines import (
     TimeLimit,
     add_working_days,
     due_at,

@@ -5,10 +5,10 @@ import itertools
 import pytest
 from PySide6.QtCore import Qt
 
-from hallclient.domain.business import BUSINESS_TYPES, BusinessKind
 from hallclient.forms import FORMS
 from hallclient.ui.form_view import FormView
 from hallclient.ui.i18n import use_language
+from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
 from tests.factories import HOLDER_ID, OTHER_ID
 
 TRANSFER = FORMS[BusinessKind.TRANSFER]

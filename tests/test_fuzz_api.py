@@ -27,7 +27,7 @@ from schemathesis.checks import (
 )
 from sqlalchemy import create_engine
 
-from hallclient.wire import API_PREFIX, ErrorBody
+from hallcore.wire import API_PREFIX, ErrorBody
 from hallserver.app import create_app
 from hallserver.db import SERVER_SCHEMA, make_engine
 from hallserver.embedded import EmbeddedServer

@@ -14,29 +14,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from hallclient.domain.accounts import (
-    ACCOUNT_NUMBER_LENGTH,
-    AccountStatus,
-    validate_account_number,
-)
-from hallclient.domain.business import (
-    BUSINESS_TYPES,
-    BusinessKind,
-    FieldKind,
-    PayloadInvalid,
-    validate_payload,
-)
-from hallclient.domain.contact import validate_address, validate_person_name, validate_phone
-from hallclient.domain.deadlines import (
-    HALL_TZ,
-    TimeLimit,
-    add_working_days,
-    due_at,
-    is_working_day,
-    time_left,
-)
-from hallclient.domain.ids import IdDocType, validate_id
-from hallclient.domain.text import InvalidInput, Text
 from hallclient.forms import FORMS
 from hallclient.store.accounts import load_account, save_account
 from hallclient.store.models import AuditRow, OutboxRow, ReceiptRow
@@ -46,6 +23,29 @@ from hallclient.store.operations import (
     TerminalIdentity,
     record_operation,
 )
+from hallcore.domain.accounts import (
+    ACCOUNT_NUMBER_LENGTH,
+    AccountStatus,
+    validate_account_number,
+)
+from hallcore.domain.business import (
+    BUSINESS_TYPES,
+    BusinessKind,
+    FieldKind,
+    PayloadInvalid,
+    validate_payload,
+)
+from hallcore.domain.contact import validate_address, validate_person_name, validate_phone
+from hallcore.domain.deadlines import (
+    HALL_TZ,
+    TimeLimit,
+    add_working_days,
+    due_at,
+    is_working_day,
+    time_left,
+)
+from hallcore.domain.ids import IdDocType, validate_id
+from hallcore.domain.text import InvalidInput, Text
 from tests.factories import HOLDER_ID, OTHER_ID, account
 
 FAST = settings(max_examples=60, deadline=None)

@@ -9,11 +9,11 @@ from PySide6.QtWidgets import QDialog
 
 from hallclient.auth import offline
 from hallclient.auth.secrets import EphemeralKeyring, SecretStore
-from hallclient.domain.text import Text
 from hallclient.receipts.content import HallInfo
 from hallclient.store.operations import TerminalIdentity
 from hallclient.ui.counter_window import CounterServices, CounterWindow
 from hallclient.ui.idle_lock import IdleWatch
+from hallcore.domain.text import Text
 
 CLERK = "gz-th-01-c1"
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from hallclient.domain.ids import (
+from hallcore.domain.ids import (
     DOC_TYPE_LABELS,
     MIN_BIRTH_YEAR,
     IdDocType,
@@ -19,7 +19,7 @@ from hallclient.domain.ids import (
     resident_id_check_char,
     validate_id,
 )
-from hallclient.domain.text import InvalidInput, Text
+from hallcore.domain.text import InvalidInput, Text
 
 TODAY = date(2025, 6, 1)
 

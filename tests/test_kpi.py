@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hallclient.demodata import DISTRICTS
-from hallclient.domain.accounts import missing_information
-from hallclient.domain.deadlines import HALL_TZ
-from hallclient.store.account_columns import write_columns
 from hallclient.store.feedback import record_feedback
 from hallclient.store.operations import CounterFacts
-from hallclient.wire import KpiRow, NotSettledReason, Outcome, Rating
+from hallcore.db.account_columns import write_columns
+from hallcore.demodata import DISTRICTS
+from hallcore.domain.accounts import missing_information
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.wire import KpiRow, NotSettledReason, Outcome, Rating
 from hallserver.__main__ import main
 from hallserver.accounts import to_domain
 from hallserver.app import create_app

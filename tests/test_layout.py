@@ -5,7 +5,6 @@ pixels, so what fits here fits at 125-150% on the halls' 1080p screens."""
 import pytest
 from PySide6.QtWidgets import QAbstractButton, QLabel, QProgressBar, QWidget
 
-from hallclient.domain.text import Text
 from hallclient.forms import FORMS
 from hallclient.receipts.content import HallInfo
 from hallclient.store.accounts import load_account
@@ -13,6 +12,7 @@ from hallclient.store.operations import TerminalIdentity
 from hallclient.sync.engine import BootstrapProgress
 from hallclient.sync.worker import read_status
 from hallclient.ui.counter_window import CounterServices, CounterWindow
+from hallcore.domain.text import Text
 from tests.factories import account
 
 SCREEN_AT_150 = (1280, 680)

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 import keyring
 from keyring.backends.fail import Keyring as NoKeyring
 
-from hallclient.app import TerminalSession, log_in_terminal
 from hallclient.auth.login import log_in
 from hallclient.auth.secrets import EphemeralKeyring, SecretStore
 from hallclient.config import Settings
 from hallclient.sync.api import ServerApi
+from hallclient.ui.app import TerminalSession, log_in_terminal
 from hallclient.ui.i18n import use_language
 from hallclient.ui.login_window import LoginWindow
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from hallclient.domain.contact import validate_phone
-from hallclient.domain.masking import mask_id_number, mask_name, mask_phone
+from hallcore.domain.contact import validate_phone
+from hallcore.domain.masking import mask_id_number, mask_name, mask_phone
 
 # --------------------------------------------------------------------------- ID numbers
 

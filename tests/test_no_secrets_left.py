@@ -41,10 +41,10 @@ import uvicorn
 import hallclient.demo
 from hallclient.__main__ import main
 from hallclient.auth.secrets import EphemeralKeyring
-from hallclient.domain.accounts import Community
 from hallclient.store.accounts import save_account
 from hallclient.sync.api import ServerApi
 from hallclient.sync.worker import Backoff, SyncWorker
+from hallcore.domain.accounts import Community
 from hallserver.db import SERVER_SCHEMA, make_engine
 from hallserver.embedded import EmbeddedServer
 from hallserver.security import token_hash

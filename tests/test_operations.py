@@ -5,9 +5,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from hallclient.domain.accounts import AccountStatus
-from hallclient.domain.business import BusinessKind, PayloadInvalid
-from hallclient.signing import signature_matches
 from hallclient.store.accounts import load_account, save_account
 from hallclient.store.cache import open_cache
 from hallclient.store.models import AuditRow, OutboxRow, ReceiptRow
@@ -17,6 +14,9 @@ from hallclient.store.operations import (
     TerminalIdentity,
     record_operation,
 )
+from hallcore.domain.accounts import AccountStatus
+from hallcore.domain.business import BusinessKind, PayloadInvalid
+from hallcore.signing import signature_matches
 from tests.factories import account, holder_presents
 
 TERMINAL = TerminalIdentity("GZ-TH-01", "T01", "k" * 64)

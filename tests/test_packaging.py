@@ -9,7 +9,7 @@ import pytest
 
 from hallclient import smoke
 from hallclient.__main__ import main
-from hallclient.domain.business import BUSINESS_TYPES
+from hallcore.domain.business import BUSINESS_TYPES
 from tests.conftest import ROOT
 
 

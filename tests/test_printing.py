@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from hallclient.domain.text import Text
 from hallclient.receipts.content import HallInfo
 from hallclient.receipts.qr import QrPayload
 from hallclient.receipts.render import render_receipts
 from hallclient.receipts.testpage import sample_receipts
 from hallclient.ui.printing import PrintFailed, print_pdf
+from hallcore.domain.text import Text
 from tests.conftest import PRINT_QUEUE as QUEUE
 
 OUT = Path.home() / "PDF"  # where cups-pdf puts the jobs of this user

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from hallclient.domain.business import BusinessKind
-from hallclient.domain.text import Text
 from hallclient.receipts.content import COPY, HallInfo, ReceiptContent, build_receipt
 from hallclient.receipts.history import ReceiptUnavailable, receipt_history, reprint
 from hallclient.receipts.testpage import sample_receipts
 from hallclient.store.models import AuditRow
 from hallclient.store.operations import TerminalIdentity, record_operation
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.text import Text
 from tests.factories import holder_presents
 
 HALL = HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall"))

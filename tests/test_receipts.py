@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 import pytest
 
 from hallclient.__main__ import main
-from hallclient.domain.business import BUSINESS_TYPES, BusinessKind
-from hallclient.domain.text import Text
 from hallclient.receipts.content import COPY, HallInfo, build_receipt
 from hallclient.receipts.qr import QrPayload
 from hallclient.receipts.render import render_pdf
 from hallclient.receipts.testpage import sample_receipts
 from hallclient.samples import SAMPLE_ACCOUNT
-from hallclient.signing import signature_matches
+from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
+from hallcore.domain.text import Text
+from hallcore.signing import signature_matches
 
 HALL = HallInfo("GZ-TH-01", Text("广州供电局天河营业厅", "Tianhe Service Hall"))
 RECEIPTS = {r.kind: r for r in sample_receipts(HALL, "T01", datetime(2026, 11, 25, 3, tzinfo=UTC))}
@@ -88,7 +88,7 @@ def test_qr_code_decodes_to_the_signed_payload(tmp_path):
 
 def test_tampered_qr_payload_does_not_verify():
     key = "k" * 64
-    from hallclient.signing import receipt_signature
+    from hallcore.signing import receipt_signature
     good = QrPayload("GZ-TH-01-T01-20261125-0001", "7f1c2a9e-0000-4000-8000-000000000001",
                      receipt_signature("k" * 64, "GZ-TH-01-T01-20261125-0001",
                                        "7f1c2a9e-0000-4000-8000-000000000001"))

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
-from hallclient.domain.deadlines import HALL_TZ
 from hallclient.reports import (
     KpiSheet,
     Period,
@@ -20,6 +19,7 @@ from hallclient.reports import (
     period_bounds,
     period_text,
 )
+from hallcore.domain.deadlines import HALL_TZ
 from tests.kpi_reports import kpi_row, report
 
 DAY = timedelta(days=1)

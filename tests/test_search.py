@@ -9,8 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
 
-from hallclient.demodata import DISTRICTS, accounts, communities
-from hallclient.domain.ids import normalize_id_input
 from hallclient.store.accounts import account_from_row, save_account, save_community
 from hallclient.store.cache import CACHE_SCHEMA, make_engine, migrate, open_cache
 from hallclient.store.models import AccountRow
@@ -20,6 +18,8 @@ from hallclient.store.search import (
     search_index_is_current,
     suspend_search_index,
 )
+from hallcore.demodata import DISTRICTS, accounts, communities
+from hallcore.domain.ids import normalize_id_input
 from tests.factories import account
 
 COLUMNS = [c.name for c in AccountRow.__table__.columns]

@@ -3,8 +3,8 @@ from collections import Counter, defaultdict
 import pytest
 from sqlalchemy import func, select
 
-from hallclient.demodata import DISTRICTS
-from hallclient.domain.ids import IdDocType, validate_id
+from hallcore.demodata import DISTRICTS
+from hallcore.domain.ids import IdDocType, validate_id
 from hallserver import seed as seed_module
 from hallserver.db import SERVER_SCHEMA, make_engine
 from hallserver.models import AccountRow, ClerkRow, CommunityRow, DistrictRow, HallRow

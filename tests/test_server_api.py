@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hallclient.wire import (
+from hallcore.wire import (
     ACCOUNT_ROW_FIELDS,
     API_PREFIX,
     MAX_BOOTSTRAP_ROWS,

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from hallclient.store.engine import writer
+from hallcore.db.engine import writer
 from hallserver.__main__ import main
 from hallserver.app import create_app
 from hallserver.audit import ChainReport, append_audit, verify_audit

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
-from hallclient.audit_chain import as_utc
-from hallclient.domain.accounts import missing_information
-from hallclient.domain.deadlines import HALL_TZ
+from hallcore.audit_chain import as_utc
+from hallcore.domain.accounts import missing_information
+from hallcore.domain.deadlines import HALL_TZ
 from hallserver.accounts import rows_to_wire
 from hallserver.app import create_app
 from hallserver.db import SERVER_SCHEMA

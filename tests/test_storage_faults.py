@@ -17,10 +17,6 @@ from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from hallclient.app import run_app
-from hallclient.domain.accounts import AccountStatus
-from hallclient.domain.business import BusinessKind
-from hallclient.domain.text import Text
 from hallclient.receipts.content import HallInfo
 from hallclient.store.accounts import load_account, save_account, save_community
 from hallclient.store.audit import verify_cache_audit
@@ -35,7 +31,11 @@ from hallclient.store.cache import (
 from hallclient.store.lock import CacheLock
 from hallclient.store.models import AccountRow, Base, OutboxRow, SyncStateRow
 from hallclient.store.operations import TerminalIdentity, record_operation
+from hallclient.ui.app import run_app
 from hallclient.ui.counter_window import CounterServices, CounterWindow
+from hallcore.domain.accounts import AccountStatus
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.text import Text
 from hallserver.models import AccountRow as ServerAccount
 from hallserver.models import OperationRow
 from tests.counter import HALL, Counter, active_accounts, holder
@@ -340,7 +340,7 @@ def test_the_app_on_a_read_only_data_directory_says_so_instead_of_a_traceback(
 
 
 def test_a_rating_on_a_full_disk_is_said_not_raised(qtbot, disk):
-    from hallclient.wire import Rating
+    from hallcore.wire import Rating
 
     cache = new_cache(disk.path / "cache.sqlite3")
     ratings = []

@@ -10,7 +10,6 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from hallclient.demodata import DISTRICTS, accounts, communities
 from hallclient.store.accounts import count_accounts, load_account, save_account, save_community
 from hallclient.store.cache import (
     CacheCorrupt,
@@ -23,6 +22,7 @@ from hallclient.store.cache import (
 )
 from hallclient.store.models import Base, OutboxRow, ReceiptRow
 from hallclient.store.search import SEARCH_INDEX_TABLES
+from hallcore.demodata import DISTRICTS, accounts, communities
 from tests.factories import COMMUNITY, account
 
 

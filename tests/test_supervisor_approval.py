@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from hallclient.store.operations import OverrideNeeded
 from hallclient.sync.api import ServerRefused
-from hallclient.wire import ApprovalRequest
+from hallcore.wire import ApprovalRequest
 from hallserver.models import AccountRow as ServerAccount
 from hallserver.models import AuditEntryRow as ServerAudit
 from hallserver.models import ClerkRow, OperationRow
@@ -119,8 +119,6 @@ def test_the_counter_window_asks_the_supervisor_and_records_the_sign_off(qtbot, 
     from PySide6.QtWidgets import QApplication
 
     from hallclient.auth.login import LoginRefused
-    from hallclient.domain.business import BusinessKind
-    from hallclient.domain.text import Text
     from hallclient.receipts.content import HallInfo
     from hallclient.store.accounts import load_account, save_account, save_community
     from hallclient.store.cache import open_cache
@@ -128,6 +126,8 @@ def test_the_counter_window_asks_the_supervisor_and_records_the_sign_off(qtbot, 
     from hallclient.store.operations import TerminalIdentity
     from hallclient.ui.counter_window import CounterServices, CounterWindow
     from hallclient.ui.supervisor_dialog import SupervisorDialog
+    from hallcore.domain.business import BusinessKind
+    from hallcore.domain.text import Text
     from tests.factories import COMMUNITY, account
 
     def approve(supervisor: str, password: str) -> str:

@@ -4,12 +4,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hallclient.domain.accounts import AccountStatus
 from hallclient.store.models import OutboxRow, SyncStateRow, TaskRow
 from hallclient.store.tasks import open_tasks
 from hallclient.sync.api import ServerUnreachable
 from hallclient.sync.engine import LoginNeeded
-from hallclient.wire import PushResponse
+from hallcore.domain.accounts import AccountStatus
+from hallcore.wire import PushResponse
 from hallserver.models import AccountRow as ServerAccount
 from tests.counter import (
     HALL,

@@ -11,7 +11,7 @@ from hallclient.store.cache import open_cache
 from hallclient.store.models import AccountRow, SyncStateRow
 from hallclient.sync import engine as sync_engine
 from hallclient.sync.api import ServerApi, ServerUnreachable
-from hallclient.wire import (
+from hallcore.wire import (
     ACCOUNT_ROW_FIELDS,
     COMMUNITY_ROW_FIELDS,
     AccountRowWire,

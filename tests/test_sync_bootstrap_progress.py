@@ -12,7 +12,7 @@ from hallclient.store.accounts import count_accounts
 from hallclient.sync.api import ServerApi, ServerUnreachable
 from hallclient.sync.engine import BootstrapProgress, SyncEngine
 from hallclient.sync.worker import Backoff, SyncWorker
-from hallclient.wire import BootstrapPage
+from hallcore.wire import BootstrapPage
 from hallserver.models import AccountRow as ServerAccount
 from hallserver.models import HallRow
 from tests.counter import HALL

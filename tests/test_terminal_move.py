@@ -8,16 +8,16 @@ import keyring
 import pytest
 from sqlalchemy import func, select
 
-from hallclient.app import TerminalSession, log_in_terminal
 from hallclient.auth.login import LoginRefused, terminal_identity
 from hallclient.auth.secrets import EphemeralKeyring
 from hallclient.config import Settings, load_settings
-from hallclient.domain.business import BusinessKind
 from hallclient.store.accounts import account_from_row
 from hallclient.store.cache import open_cache
 from hallclient.store.models import AccountRow, AuditRow
 from hallclient.store.operations import record_operation
 from hallclient.sync.engine import Credentials, SyncEngine
+from hallclient.ui.app import TerminalSession, log_in_terminal
+from hallcore.domain.business import BusinessKind
 from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 from tests.counter import holder
 

@@ -1,4 +1,4 @@
-from hallclient.domain.text import Text
+from hallcore.domain.text import Text
 
 
 def test_text_values_are_filled_in_their_own_language():

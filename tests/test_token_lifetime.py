@@ -14,7 +14,7 @@ from hallclient.auth.secrets import EphemeralKeyring, SecretStore
 from hallclient.config import Settings
 from hallclient.sync.api import NotAuthenticated, ServerApi
 from hallclient.sync.engine import Credentials
-from hallclient.wire import API_PREFIX
+from hallcore.wire import API_PREFIX
 from hallserver.app import create_app
 from hallserver.embedded import EmbeddedServer
 from hallserver.models import ClerkRow, TokenRow

@@ -16,12 +16,12 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient.config import Settings
-from hallclient.domain.text import Text
 from hallclient.receipts.content import HallInfo
 from hallclient.store.operations import TerminalIdentity
 from hallclient.ui.counter_window import CounterServices, CounterWindow
 from hallclient.ui.i18n import current_language, use_language
 from hallclient.ui.login_window import LoginWindow
+from hallcore.domain.text import Text
 from tests.conftest import ROOT
 
 I18N = ROOT / "resources" / "i18n"

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PySide6.QtGui import QColor
 
-from hallclient.domain.business import BusinessKind
 from hallclient.ui.work_items import WorkItemsPanel
-from hallclient.wire import BilingualText, WorkItemList, WorkItemWire
+from hallcore.domain.business import BusinessKind
+from hallcore.wire import BilingualText, WorkItemList, WorkItemWire
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in the hall
 

@@ -17,7 +17,7 @@ from hallclient.auth import offline
 from hallclient.auth.secrets import SecretStore
 from hallclient.sync.api import ServerRefused, ServerUnreachable
 from hallclient.sync.engine import Credentials, LoginNeeded
-from hallclient.wire import ApprovalRequest, Role
+from hallcore.wire import ApprovalRequest, Role
 
 
 class ApprovalRefused(Exception):

@@ -20,7 +20,7 @@ from hallclient.sync.api import (
     ServerUntrusted,
 )
 from hallclient.sync.engine import REFRESH_TOKEN, Credentials, LoginNeeded
-from hallclient.wire import LoginRequest, TokenResponse
+from hallcore.wire import LoginRequest, TokenResponse
 
 TERMINAL_KEY = "terminal_key"
 

@@ -1,6 +1,5 @@
 """Business forms: one module per business type, declared once and shown by hallclient.ui."""
 
-from hallclient.domain.business import BusinessKind
 from hallclient.forms import (
     close_account,
     contact_change,
@@ -11,6 +10,7 @@ from hallclient.forms import (
     transfer,
 )
 from hallclient.forms.spec import FormSpec
+from hallcore.domain.business import BusinessKind
 
 FORMS: dict[BusinessKind, FormSpec] = {
     module.FORM.kind: module.FORM

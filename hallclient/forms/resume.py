@@ -1,6 +1,6 @@
 """The resume form."""
 
-from hallclient.domain.business import BusinessKind
 from hallclient.forms.spec import form
+from hallcore.domain.business import BusinessKind
 
 FORM = form(BusinessKind.RESUME, "F6")

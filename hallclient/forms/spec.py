@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from hallclient.domain.accounts import SMS_LANGUAGES
-from hallclient.domain.business import (
+from hallcore.domain.accounts import SMS_LANGUAGES
+from hallcore.domain.business import (
     BUSINESS_TYPES,
     BusinessKind,
     BusinessType,
@@ -18,9 +18,9 @@ from hallclient.domain.business import (
     PayloadInvalid,
     validate_payload,
 )
-from hallclient.domain.ids import DOC_TYPE_LABELS, IdDocType
-from hallclient.domain.text import Text
-from hallclient.wire import NotSettledReason
+from hallcore.domain.ids import DOC_TYPE_LABELS, IdDocType
+from hallcore.domain.text import Text
+from hallcore.wire import NotSettledReason
 
 NO_HINT = Text("", "")
 

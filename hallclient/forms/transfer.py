@@ -1,8 +1,8 @@
 """The transfer form."""
 
-from hallclient.domain.business import BusinessKind
-from hallclient.domain.text import Text
 from hallclient.forms.spec import form
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.text import Text
 
 FORM = form(BusinessKind.TRANSFER, "F3", new_holder_phone=Text(
     "新户主的手机，用于短信通知", "the new holder's mobile, for SMS notices"))

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hallclient.domain.accounts import SMS_LANGUAGES, STATUS_LABELS, Account, format_yuan
-from hallclient.domain.business import BUSINESS_TYPES, BusinessKind
-from hallclient.domain.deadlines import HALL_TZ, due_at
-from hallclient.domain.masking import mask_id_number, mask_phone
-from hallclient.domain.text import Text
 from hallclient.receipts.qr import QrPayload
 from hallclient.store.operations import RecordedOperation
+from hallcore.domain.accounts import SMS_LANGUAGES, STATUS_LABELS, Account, format_yuan
+from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
+from hallcore.domain.deadlines import HALL_TZ, due_at
+from hallcore.domain.masking import mask_id_number, mask_phone
+from hallcore.domain.text import Text
 
 
 @dataclass(frozen=True, slots=True)

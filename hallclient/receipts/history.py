@@ -8,11 +8,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from hallclient.domain.business import BusinessKind
 from hallclient.receipts.content import COPY, ReceiptContent
 from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache
 from hallclient.store.models import OutboxRow, ReceiptRow
+from hallcore.domain.business import BusinessKind
 
 
 class ReceiptUnavailable(LookupError):

@@ -23,11 +23,11 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from hallclient.domain.business import BUSINESS_TYPES
-from hallclient.domain.text import Lang, Text
 from hallclient.receipts.content import ReceiptContent
 from hallclient.receipts.qr import qr_matrix
 from hallclient.resources import resource
+from hallcore.domain.business import BUSINESS_TYPES
+from hallcore.domain.text import Lang, Text
 
 Layout = Literal["a4", "80mm"]
 ReceiptLang = Literal["zh", "en", "both"]

@@ -7,12 +7,12 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
-from hallclient.domain.business import BUSINESS_TYPES, apply_change, validate_payload
-from hallclient.domain.deadlines import HALL_TZ
 from hallclient.receipts.content import SAMPLE, HallInfo, ReceiptContent, build_receipt
 from hallclient.samples import sample_account, sample_payload
-from hallclient.signing import receipt_signature
 from hallclient.store.operations import RecordedOperation
+from hallcore.domain.business import BUSINESS_TYPES, apply_change, validate_payload
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.signing import receipt_signature
 
 
 def sample_receipts(hall: HallInfo, terminal_id: str, now: datetime) -> list[ReceiptContent]:

@@ -14,9 +14,9 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hallclient.domain.business import BusinessKind
-from hallclient.domain.text import Text
 from hallclient.store.models import OutboxRow, ReceiptRow
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.text import Text
 
 
 class SyncState(StrEnum):

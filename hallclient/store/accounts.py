@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hallclient.domain.accounts import Account, Community
-from hallclient.store.account_columns import read_columns, write_columns
 from hallclient.store.models import AccountRow, CommunityRow
+from hallcore.db.account_columns import read_columns, write_columns
+from hallcore.domain.accounts import Account, Community
 
 
 def _community(row: CommunityRow | None) -> Community | None:

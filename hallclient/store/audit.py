@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hallclient.audit_chain import GENESIS, Break, ChainEntry, as_utc, entry_hash, verify_chain
 from hallclient.store.models import AuditRow
+from hallcore.audit_chain import GENESIS, Break, ChainEntry, as_utc, entry_hash, verify_chain
 
 
 def audit_fields(*, id: int, at: datetime, clerk: str | None, action: str,

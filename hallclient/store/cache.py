@@ -23,9 +23,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hallclient.domain.text import Text
-from hallclient.store.engine import sqlite_engine, writer
-from hallclient.store.schema import SchemaHistory
+from hallcore.db.engine import sqlite_engine, writer
+from hallcore.db.schema import SchemaHistory
+from hallcore.domain.text import Text
 
 CACHE_SCHEMA = SchemaHistory(Path(__file__).with_name("migrations"))
 SQLITE_HEADER = b"SQLite format 3\x00"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from hallclient.store.cache import Cache
 from hallclient.store.models import FeedbackRow, OutboxRow
-from hallclient.wire import Feedback, Rating
+from hallcore.wire import Feedback, Rating
 
 MAX_REASON = 200
 

@@ -17,8 +17,12 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from hallclient.domain.accounts import Account
-from hallclient.domain.business import (
+from hallclient.store.accounts import load_account, save_account
+from hallclient.store.audit import append_audit
+from hallclient.store.cache import Cache
+from hallclient.store.models import OutboxRow, ReceiptCounterRow, ReceiptRow
+from hallcore.domain.accounts import Account
+from hallcore.domain.business import (
     BUSINESS_TYPES,
     BusinessKind,
     apply_change,
@@ -26,14 +30,10 @@ from hallclient.domain.business import (
     needs_approval,
     validate_payload,
 )
-from hallclient.domain.deadlines import HALL_TZ
-from hallclient.domain.text import Text
-from hallclient.signing import receipt_signature
-from hallclient.store.accounts import load_account, save_account
-from hallclient.store.audit import append_audit
-from hallclient.store.cache import Cache
-from hallclient.store.models import OutboxRow, ReceiptCounterRow, ReceiptRow
-from hallclient.wire import NotSettledReason
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.domain.text import Text
+from hallcore.signing import receipt_signature
+from hallcore.wire import NotSettledReason
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 
 from hallclient.config import Settings
-from hallclient.domain.text import Text
 from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache
 from hallclient.store.models import AccountRow, CommunityRow, OutboxRow, SyncStateRow
+from hallcore.domain.text import Text
 
 # What a supervisor may change after the first run.
 TERMINAL_FIELDS = ("server_url", "hall_id", "terminal_id")

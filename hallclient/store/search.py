@@ -37,10 +37,10 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
-from hallclient.domain.accounts import Account, Community
-from hallclient.domain.ids import normalize_id_input
-from hallclient.store.account_columns import read_columns
 from hallclient.store.models import AccountRow, CommunityRow
+from hallcore.db.account_columns import read_columns
+from hallcore.domain.accounts import Account, Community
+from hallcore.domain.ids import normalize_id_input
 
 _DIGITS = re.compile(r"\d+")
 _ID_LIKE = re.compile(r"[0-9A-Z]{6,}")

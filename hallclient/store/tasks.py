@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hallclient.domain.business import BusinessKind
-from hallclient.domain.text import Text
 from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache
 from hallclient.store.models import OutboxRow, TaskRow
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.text import Text
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from hallclient.domain.text import Text
-from hallclient.wire import (
+from hallcore.domain.text import Text
+from hallcore.wire import (
     API_PREFIX,
     AccountNotifications,
     Approval,

@@ -18,11 +18,11 @@ from sqlalchemy import Index, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, DropIndex
 
-from hallclient.domain.business import BusinessKind, apply_change, check
-from hallclient.domain.deadlines import HALL_TZ
 from hallclient.store.accounts import load_account, save_account, save_community
 from hallclient.store.models import AccountRow, CommunityRow, OutboxRow, TaskRow
-from hallclient.wire import (
+from hallcore.domain.business import BusinessKind, apply_change, check
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.wire import (
     ACCOUNT_ROW_FIELDS,
     COMMUNITY_ROW_FIELDS,
     AccountRowWire,

@@ -21,8 +21,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hallclient.auth.secrets import SecretStore
-from hallclient.domain.business import BusinessKind
-from hallclient.domain.text import Text
 from hallclient.store.accounts import count_accounts
 from hallclient.store.cache import Cache
 from hallclient.store.feedback import mark_stored, sendable_feedback
@@ -37,7 +35,9 @@ from hallclient.sync.apply import (
     record_results,
     store_server_account,
 )
-from hallclient.wire import BootstrapRows, NotSettledReason, Outcome, PushOperation
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.text import Text
+from hallcore.wire import BootstrapRows, NotSettledReason, Outcome, PushOperation
 
 T = TypeVar("T")
 

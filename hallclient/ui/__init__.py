@@ -1,1 +1,1 @@
-"""Qt widgets only; every rule they show comes from hallclient.domain and hallclient.forms."""
+"""Qt widgets only; every rule they show comes from hallcore.domain and hallclient.forms."""

@@ -29,11 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hallclient.domain.accounts import STATUS_LABELS, Account, missing_information
-from hallclient.domain.business import BUSINESS_TYPES, BusinessKind, PayloadInvalid
-from hallclient.domain.deadlines import HALL_TZ
-from hallclient.domain.masking import mask_id_number, mask_phone
-from hallclient.domain.text import Lang, sentence
 from hallclient.forms import FORMS
 from hallclient.receipts.content import HallInfo, ReceiptContent, build_receipt
 from hallclient.receipts.history import ReceiptUnavailable, receipt_history, reprint
@@ -68,7 +63,12 @@ from hallclient.ui.rating import RatingWindow
 from hallclient.ui.receipt_preview import ReceiptPreview
 from hallclient.ui.supervisor_dialog import Approve, SupervisorDialog
 from hallclient.ui.work_items import WorkItemsPanel
-from hallclient.wire import (
+from hallcore.domain.accounts import STATUS_LABELS, Account, missing_information
+from hallcore.domain.business import BUSINESS_TYPES, BusinessKind, PayloadInvalid
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.domain.masking import mask_id_number, mask_phone
+from hallcore.domain.text import Lang, sentence
+from hallcore.wire import (
     AccountNotifications,
     KpiReport,
     NotificationWire,

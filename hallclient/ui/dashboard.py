@@ -27,8 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hallclient.domain.deadlines import HALL_TZ
-from hallclient.domain.text import Text
 from hallclient.reports import (
     COMPLETENESS_TARGET,
     NO_FIGURE,
@@ -51,7 +49,9 @@ from hallclient.sync.api import NotAuthenticated, ServerRefused, ServerUnreachab
 from hallclient.ui.background import run_in_background
 from hallclient.ui.bar_chart import BAD, GOOD, BarChart
 from hallclient.ui.i18n import current_language, follow_language
-from hallclient.wire import KpiReport, KpiRow
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.domain.text import Text
+from hallcore.wire import KpiReport, KpiRow
 
 # (since, until exclusive, grouping) -> the report; raises as ServerApi does
 Fetch = Callable[[datetime, datetime, str], KpiReport]

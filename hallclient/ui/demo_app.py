@@ -16,17 +16,17 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 
-from hallclient.app import server_views
 from hallclient.auth.approval import approve
 from hallclient.demo import HALL, DemoWorld, start_demo_server
 from hallclient.demoday import simulate_day
-from hallclient.domain.business import BusinessKind
-from hallclient.domain.text import Lang, Text
 from hallclient.receipts.content import HallInfo
 from hallclient.sync.worker import Backoff, SyncWorker
+from hallclient.ui.app import server_views
 from hallclient.ui.background import collect_garbage_on_the_ui_thread
 from hallclient.ui.counter_window import CounterServices, CounterWindow
 from hallclient.ui.i18n import follow_language
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.text import Lang, Text
 from hallserver.embedded import EmbeddedServer
 from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 

@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hallclient.domain.business import FieldKind, PayloadInvalid
-from hallclient.domain.text import Lang, Text, sentence
 from hallclient.forms.spec import CHOICES, NOT_SETTLED_LABELS, FormField, FormSpec
 from hallclient.store.operations import CounterFacts
 from hallclient.ui.i18n import current_language, follow_language
+from hallcore.domain.business import FieldKind, PayloadInvalid
+from hallcore.domain.text import Lang, Text, sentence
 
 _ERROR_STYLE = "color: #b00020;"
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QObject, QTranslator
 
-from hallclient.domain.text import Lang
 from hallclient.resources import resource
+from hallcore.domain.text import Lang
 
 _LANGUAGE_PROPERTY = "hallclient_language"
 QM_FILE = "i18n/hallclient_zh_CN.qm"

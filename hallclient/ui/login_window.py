@@ -47,7 +47,7 @@ class LoginWindow(QDialog):
         for key, widget in (("server", self.server), ("hall", self.hall),
                             ("terminal", self.terminal)):
             form.addRow(self.labels[key], widget)
-        # Later runs show where the terminal is; a supervisor may move it (hallclient/app.py
+        # Later runs show where the terminal is; a supervisor may move it (hallclient/ui/app.py
         # keeps changed settings only after a supervisor's online login).
         self.terminal_summary = QLabel(f"{settings.hall_id} / {settings.terminal_id}", self)
         self.move_button = QPushButton(self)

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hallclient.domain.text import Text
 from hallclient.store.feedback import MAX_REASON
-from hallclient.wire import Rating
+from hallcore.domain.text import Text
+from hallcore.wire import Rating
 
 RATING_LABELS: dict[Rating, Text] = {
     Rating.SATISFIED: Text("满意", "Satisfied"),

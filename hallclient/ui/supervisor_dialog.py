@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hallclient.domain.text import Text
 from hallclient.ui.background import run_in_background
 from hallclient.ui.i18n import current_language, follow_language
+from hallcore.domain.text import Text
 
 # (supervisor id, password) -> the supervisor's id, or raises with the reason in words
 Approve = Callable[[str, str], str]

@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hallclient.domain.business import BUSINESS_TYPES
-from hallclient.domain.deadlines import HALL_TZ, time_left
-from hallclient.domain.text import Lang
 from hallclient.ui.background import run_in_background
 from hallclient.ui.i18n import current_language, follow_language
-from hallclient.wire import WorkItemList, WorkItemWire
+from hallcore.domain.business import BUSINESS_TYPES
+from hallcore.domain.deadlines import HALL_TZ, time_left
+from hallcore.domain.text import Lang
+from hallcore.wire import WorkItemList, WorkItemWire
 
 REFRESH_MS = 60_000
 

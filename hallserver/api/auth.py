@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from hallclient.domain.text import Text
-from hallclient.wire import (
+from hallcore.domain.text import Text
+from hallcore.wire import (
     Approval,
     ApprovalRequest,
     LoginRequest,

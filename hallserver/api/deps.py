@@ -10,9 +10,9 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from hallclient.domain.text import Text
-from hallclient.store.engine import writer
-from hallclient.wire import Role
+from hallcore.db.engine import writer
+from hallcore.domain.text import Text
+from hallcore.wire import Role
 from hallserver.api.errors import ApiError
 from hallserver.context import Caller
 from hallserver.models import ClerkRow, HallRow, TokenRow

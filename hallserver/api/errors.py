@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hallclient.domain.text import Text
-from hallclient.wire import BilingualText, ErrorBody
+from hallcore.domain.text import Text
+from hallcore.wire import BilingualText, ErrorBody
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hallclient.wire import FeedbackRequest, FeedbackResponse
+from hallcore.wire import FeedbackRequest, FeedbackResponse
 from hallserver.api.deps import CallerDep, EngineDep
 from hallserver.feedback import store_feedback
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hallclient.domain.text import Text
+from hallcore.domain.text import Text
 from hallserver.api.errors import error_response
 
 

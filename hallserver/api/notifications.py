@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from hallclient.domain.text import Text
-from hallclient.wire import AccountNotifications
+from hallcore.domain.text import Text
+from hallcore.wire import AccountNotifications
 from hallserver.api.deps import CallerDep, SessionDep
 from hallserver.api.errors import ApiError
 from hallserver.models import AccountRow

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
-from hallclient.domain.business import BusinessKind
-from hallclient.signing import signature_matches
-from hallclient.wire import RECEIPT_NO_PATTERN, Outcome, ReceiptVerification
+from hallcore.domain.business import BusinessKind
+from hallcore.signing import signature_matches
+from hallcore.wire import RECEIPT_NO_PATTERN, Outcome, ReceiptVerification
 from hallserver.api.deps import CallerDep, SessionDep, aware
 from hallserver.models import OperationRow, TerminalRow
 

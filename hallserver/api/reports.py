@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from hallclient.domain.text import Text
-from hallclient.wire import KpiReport, WireTime
+from hallcore.domain.text import Text
+from hallcore.wire import KpiReport, WireTime
 from hallserver.api.deps import SessionDep, SupervisorDep
 from hallserver.api.errors import ApiError
 from hallserver.kpi import Grouping, in_hall_time, report

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from hallclient.wire import (
+from hallcore.wire import (
     ACCOUNT_ROW_FIELDS,
     COMMUNITY_ROW_FIELDS,
     MAX_BOOTSTRAP_ROWS,

@@ -19,7 +19,7 @@ from fastapi import Request
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
-from hallclient.domain.text import Text
+from hallcore.domain.text import Text
 from hallserver.api.deps import aware
 from hallserver.api.errors import ApiError
 from hallserver.models import LoginFailureRow

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from hallclient.domain.text import Text
-from hallclient.wire import MAX_INTEGER, WorkItemList, WorkItemWire
+from hallcore.domain.text import Text
+from hallcore.wire import MAX_INTEGER, WorkItemList, WorkItemWire
 from hallserver.api.deps import CallerDep, SessionDep, WriteSessionDep
 from hallserver.api.errors import ApiError
 from hallserver.workitems import WorkItemNotFound, complete, list_open, to_wire

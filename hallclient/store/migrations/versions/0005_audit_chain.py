@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from hallclient.audit_chain import GENESIS, entry_hash
 from hallclient.store.audit import audit_fields
+from hallcore.audit_chain import GENESIS, entry_hash
 
 revision: str = "0005"
 down_revision: str | None = "0004"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from hallclient.domain.accounts import Account, AccountStatus
-from hallclient.domain.ids import IdDocType
+from hallcore.domain.accounts import Account, AccountStatus
+from hallcore.domain.ids import IdDocType
 
 
 class AccountColumns(Protocol):

@@ -28,7 +28,6 @@ from hallclient.config import (
     load_settings,
     save_settings,
 )
-from hallclient.domain.text import Lang, Text
 from hallclient.ui.background import (
     collect_garbage_on_the_ui_thread,
     freeze_long_lived_objects,
@@ -36,6 +35,7 @@ from hallclient.ui.background import (
 )
 from hallclient.ui.i18n import current_language, use_language
 from hallclient.ui.login_window import LoginWindow
+from hallcore.domain.text import Lang, Text
 
 if TYPE_CHECKING:
     from hallclient.auth.login import ClerkSession
@@ -95,7 +95,7 @@ def _log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, 
     from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
     from hallclient.store.reassign import MoveRefused, changed_fields, check_can_move, record_move
     from hallclient.sync.api import ServerApi, ServerUntrusted
-    from hallclient.wire import Role
+    from hallcore.wire import Role
 
     saved = load_settings()
     changed = changed_fields(saved, settings)
@@ -259,13 +259,13 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
     from hallclient.auth import offline
     from hallclient.auth.approval import approve
     from hallclient.auth.login import LoginRefused, log_out, terminal_identity
-    from hallclient.domain.business import BusinessKind
     from hallclient.receipts.content import HallInfo
     from hallclient.receipts.render import load_font
     from hallclient.sync.engine import Credentials, SyncEngine
     from hallclient.sync.worker import SyncWorker
     from hallclient.ui.counter_window import CounterServices, CounterWindow
     from hallclient.ui.idle_lock import IdleWatch
+    from hallcore.domain.business import BusinessKind
 
     assert terminal.api is not None and terminal.store is not None
     api, store = terminal.api, terminal.store

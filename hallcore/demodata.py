@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from hallclient.domain.accounts import Account, AccountStatus, Community
-from hallclient.domain.ids import IdDocType, make_resident_id
+from hallcore.domain.accounts import Account, AccountStatus, Community
+from hallcore.domain.ids import IdDocType, make_resident_id
 
 
 @dataclass(frozen=True, slots=True)

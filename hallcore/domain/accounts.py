@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hallclient.domain.ids import IdDocType
-from hallclient.domain.text import InvalidInput, Lang, Text
+from hallcore.domain.ids import IdDocType
+from hallcore.domain.text import InvalidInput, Lang, Text
 
 
 class AccountStatus(StrEnum):

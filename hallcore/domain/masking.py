@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from hallclient.domain.contact import is_han_character
+from hallcore.domain.contact import is_han_character
 
 _MASK = "*"
 

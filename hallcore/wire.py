@@ -1,7 +1,7 @@
 """The wire schema between terminal and server: one definition, imported by both sides.
 
 Versioned by URL (/api/v1). Operation payloads are the cleaned dicts of
-`hallclient.domain.business.validate_payload`; the server validates them again with the same
+`hallcore.domain.business.validate_payload`; the server validates them again with the same
 function, so a payload that passed at the counter passes there too.
 """
 
@@ -13,10 +13,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from hallclient.domain.accounts import Account, AccountStatus, Community
-from hallclient.domain.business import BusinessKind
-from hallclient.domain.ids import IdDocType
-from hallclient.domain.text import Lang
+from hallcore.domain.accounts import Account, AccountStatus, Community
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.ids import IdDocType
+from hallcore.domain.text import Lang
 
 API_PREFIX = "/api/v1"
 MAX_PUSH_BATCH = 500

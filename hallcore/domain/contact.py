@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hallclient.domain.text import InvalidInput, Text
+from hallcore.domain.text import InvalidInput, Text
 
 # --------------------------------------------------------------------------- shared helpers
 

@@ -13,7 +13,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Literal, NoReturn
 
-from hallclient.domain.text import InvalidInput, Text
+from hallcore.domain.text import InvalidInput, Text
 
 Sex = Literal["M", "F"]
 

@@ -16,17 +16,17 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from hallclient.domain.accounts import (
+from hallcore.domain.accounts import (
     SMS_LANGUAGES,
     STATUS_LABELS,
     Account,
     AccountStatus,
     format_yuan,
 )
-from hallclient.domain.contact import validate_address, validate_person_name, validate_phone
-from hallclient.domain.deadlines import TimeLimit
-from hallclient.domain.ids import DOC_TYPE_LABELS, IdDocType, validate_id
-from hallclient.domain.text import InvalidInput, Text
+from hallcore.domain.contact import validate_address, validate_person_name, validate_phone
+from hallcore.domain.deadlines import TimeLimit
+from hallcore.domain.ids import DOC_TYPE_LABELS, IdDocType, validate_id
+from hallcore.domain.text import InvalidInput, Text
 
 
 class BusinessKind(StrEnum):
