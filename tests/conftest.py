@@ -1,16 +1,14 @@
 import gc
 import os
 import sys
-from pathlib import Path
 
 # Qt must not look for a display: set before any Qt module is imported.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 
-from tests.server_support import empty_tables, postgres_engine
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import PRINT_QUEUE, ROOT
+from tests.support.server import empty_tables, postgres_engine
 
 # As the desktop app does (hallclient/ui/background.py): the cycle collector never runs on its
 # own, where it could free a test's window from a worker thread and crash the run; each test's
@@ -89,7 +87,7 @@ def server(tmp_path):
 @pytest.fixture
 def counters(tmp_path, server):
     """Makes logged-in counter terminals of the `server`."""
-    from tests.counter import HALL, Counter
+    from tests.support.counter import HALL, Counter
 
     made = []
 
@@ -102,9 +100,6 @@ def counters(tmp_path, server):
     yield make
     for c in made:
         c.close()
-
-
-PRINT_QUEUE = "HallPDF"  # the cups-pdf queue ./dev test sets up
 
 
 def _queue_ready() -> bool:
@@ -142,10 +137,10 @@ def english(qapp):
 
 @pytest.fixture
 def one_account_cache(tmp_path):
-    """A cache holding the test account of tests/factories.py (and its community)."""
+    """A cache holding the test account of tests/support/factories.py (and its community)."""
     from hallclient.store.accounts import save_account, save_community
     from hallclient.store.cache import open_cache
-    from tests.factories import COMMUNITY, account
+    from tests.support.factories import COMMUNITY, account
 
     cache = open_cache(tmp_path / "cache.sqlite3")
     with cache.write() as s:

@@ -21,7 +21,7 @@ Keeping the index costs a bulk load dear (a trigger's write to FTS5 is flushed r
 bootstrap suspends it and rebuilds it at the end (`suspend_search_index`,
 `rebuild_search_index`); meanwhile searches scan. A migration that copies the accounts table
 (Alembic's batch mode) loses the triggers and the phone index with it, and must end with
-`rebuild_search_index` and the index recreated; tests/test_search.py checks that no search
+`rebuild_search_index` and the index recreated; tests/client/test_search.py checks that no search
 scans the table.
 """
 

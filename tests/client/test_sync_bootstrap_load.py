@@ -1,0 +1,129 @@
+"""How a bootstrap loads the cache: compact pages stored as they come, the lookup indexes
+dropped for the load and built at its end, a crash anywhere resumed without losing anything."""
+
+import typing
+from functools import partial
+
+import pytest
+from sqlalchemy import select
+
+from hallclient.store.cache import open_cache
+from hallclient.store.models import AccountRow, SyncStateRow
+from hallclient.sync import engine as sync_engine
+from hallclient.sync.api import ServerApi, ServerUnreachable
+from hallcore.wire import (
+    ACCOUNT_ROW_FIELDS,
+    COMMUNITY_ROW_FIELDS,
+    AccountRowWire,
+    AccountWire,
+    CommunityRowWire,
+    CommunityWire,
+)
+from tests.support.counter import cached_accounts, holder, server_accounts
+
+
+def account_indexes(cache):
+    """The accounts table's indexes as SQLite keeps them: name → SQL."""
+    with cache.read() as s:
+        return dict(s.connection().exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+            " AND tbl_name = 'accounts' AND sql IS NOT NULL").all())
+
+
+@pytest.fixture
+def migrated_indexes(tmp_path):
+    cache = open_cache(tmp_path / "fresh" / "cache.sqlite3")
+    yield account_indexes(cache)
+    cache.close()
+
+
+def calls_to_bootstrap(counter, cut_at=None):
+    """Records the `after` of each bootstrap request; raises on call number `cut_at`."""
+    calls, real = [], partial(ServerApi.bootstrap, counter.api)
+
+    def call(after, limit):
+        calls.append(after)
+        if len(calls) == cut_at:
+            raise ServerUnreachable("network cut")
+        return real(after, limit)
+
+    counter.api.bootstrap = call
+    return calls
+
+
+def test_a_compact_row_names_every_field_of_a_wire_account_once():
+    assert sorted(ACCOUNT_ROW_FIELDS) == sorted(
+        {*AccountWire.model_fields} - {"community"} | {"community_code"})
+    assert len(typing.get_args(AccountRowWire)) == len(ACCOUNT_ROW_FIELDS)
+    assert tuple(CommunityWire.model_fields) == COMMUNITY_ROW_FIELDS
+    assert len(typing.get_args(CommunityRowWire)) == len(COMMUNITY_ROW_FIELDS)
+
+
+def test_the_cache_holds_every_field_of_the_districts_accounts_and_its_indexes(
+        counters, server, migrated_indexes):
+    counter = counters()
+    assert counter.engine.bootstrap() == 250
+    assert cached_accounts(counter.cache) == server_accounts(server.engine, "GZ-TH")
+    assert account_indexes(counter.cache) == migrated_indexes
+
+
+def test_an_interrupted_bootstrap_is_without_lookup_indexes_until_it_is_done(
+        counters, migrated_indexes):
+    counter = counters()
+    calls_to_bootstrap(counter, cut_at=2)
+    with pytest.raises(ServerUnreachable):
+        counter.engine.bootstrap()
+    assert set(account_indexes(counter.cache)).isdisjoint(
+        name for name in migrated_indexes if name.startswith("ix_accounts_"))
+    with counter.cache.read() as s:  # what was stored is found all the same
+        phone = s.scalars(select(AccountRow.phone).where(AccountRow.phone.is_not(None))
+                          .limit(1)).one()
+        assert s.scalars(select(AccountRow.number).where(AccountRow.phone == phone)).first()
+    calls_to_bootstrap(counter)
+    assert counter.engine.bootstrap() == 150
+    assert account_indexes(counter.cache) == migrated_indexes
+
+
+def test_a_crash_while_the_indexes_are_built_resumes_without_fetching_the_accounts_again(
+        counters, server, migrated_indexes, monkeypatch):
+    counter = counters()
+    real_build = sync_engine.build_lookup_index
+    built = []
+
+    def build_then_crash(session, index):
+        if built:
+            raise KeyboardInterrupt("killed")
+        built.append(index.name)
+        real_build(session, index)
+
+    monkeypatch.setattr(sync_engine, "build_lookup_index", build_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        counter.engine.bootstrap()
+    monkeypatch.setattr(sync_engine, "build_lookup_index", real_build)
+    with counter.cache.read() as s:
+        state = s.get(SyncStateRow, 1)
+        last = s.scalars(select(AccountRow.number).order_by(AccountRow.number.desc())).first()
+        assert not state.bootstrap_done and state.bootstrap_after == last
+    calls = calls_to_bootstrap(counter)
+    assert counter.engine.bootstrap() == 0
+    assert calls == [last]  # one empty page, then the indexes
+    assert account_indexes(counter.cache) == migrated_indexes
+    assert cached_accounts(counter.cache) == server_accounts(server.engine, "GZ-TH")
+
+
+def test_an_account_with_a_pending_operation_keeps_it_on_top_of_the_bootstrapped_state(
+        counters):
+    counter = counters()
+    counter.engine.bootstrap()
+    with counter.cache.read() as s:
+        number = s.scalars(select(AccountRow.number).where(
+            AccountRow.status == "active", AccountRow.id_number.is_not(None),
+            AccountRow.arrears_fen == 0).order_by(AccountRow.number)).first()
+    counter.record("suspend", number, holder(counter.account(number)))
+    with counter.cache.write() as s:  # the bootstrap again from the start, offline work kept
+        state = s.get(SyncStateRow, 1)
+        state.bootstrap_done, state.bootstrap_after = False, None
+    assert counter.engine.bootstrap() == 250
+    assert counter.account(number).status.value == "suspended"  # still pending, still shown
+    counter.engine.sync_once()
+    assert counter.account(number).status.value == "suspended"

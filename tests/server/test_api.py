@@ -1,0 +1,451 @@
+"""The central server's API, run on SQLite and on PostgreSQL."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hallcore.wire import (
+    ACCOUNT_ROW_FIELDS,
+    API_PREFIX,
+    MAX_BOOTSTRAP_ROWS,
+    MAX_PUSH_BATCH,
+    BootstrapRows,
+)
+from hallserver.app import create_app
+from hallserver.db import SERVER_SCHEMA
+from hallserver.models import NotificationRow, OperationRow, WorkItemRow
+from hallserver.seed import seed
+from hallserver.settings import ServerSettings
+from tests.support.factories import NEW_CONNECTION
+from tests.support.server import Terminal, holder_of
+
+TH, YX = "GZ-TH-01", "GZ-YX-01"
+
+
+@pytest.fixture
+def client(server_engine):
+    seed(server_engine, accounts=400, halls=2)
+    app = create_app(server_engine, ServerSettings(max_body_bytes=64 * 1024))
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def th(client):
+    terminal = Terminal(client, TH, "T01")
+    assert terminal.login("gz-th-01-c1").status_code == 200
+    return terminal
+
+
+@pytest.fixture
+def yx(client):
+    terminal = Terminal(client, YX, "T01")
+    assert terminal.login("gz-yx-01-c1").status_code == 200
+    return terminal
+
+
+def first(accounts, **wanted):
+    """The first account with the wanted fields, an ID on record and nothing owed."""
+    def matches(a):
+        return all(a[k] == v for k, v in wanted.items()) and a["id_number"] and not a[
+            "arrears_fen"]
+    return next(a for a in accounts if matches(a))
+
+
+def count(engine, model):
+    with Session(engine) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+# --- health and the description of the API ---------------------------------------------------
+
+
+def test_health_reports_the_schema(client):
+    body = client.get(f"{API_PREFIX}/health").json()
+    assert body["status"] == "ok" and body["schema_revision"] == SERVER_SCHEMA.head()
+
+
+def test_openapi_describes_every_route(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/login", "/refresh", "/logout", "/changes", "/bootstrap", "/bootstrap/rows",
+                 "/push", "/receipts/{receipt_no}", "/halls/{hall_id}/work-items", "/health"):
+        assert f"{API_PREFIX}{path}" in paths
+
+
+# --- login -----------------------------------------------------------------------------------
+
+
+def test_wrong_password_is_refused_in_both_languages(client):
+    response = Terminal(client, TH, "T09").login("gz-th-01-c1", "guess")
+    assert response.status_code == 401
+    error = response.json()
+    assert error["code"] == "bad_credentials"
+    assert error["message"]["zh"] and "password" in error["message"]["en"]
+
+
+def test_clerk_cannot_log_in_at_another_hall(client):
+    response = Terminal(client, YX, "T09").login("gz-th-01-c1")
+    assert response.status_code == 403 and response.json()["code"] == "wrong_hall"
+
+
+def test_unregistered_terminal_must_send_its_key(client):
+    response = Terminal(client, TH, "T09").login("gz-th-01-c1", register=False)
+    assert response.status_code == 409 and response.json()["code"] == "terminal_not_registered"
+
+
+def test_second_installation_with_the_same_terminal_id_is_refused(client, th):
+    impostor = Terminal(client, TH, th.terminal_id)
+    response = impostor.login("gz-th-01-c2")
+    assert response.status_code == 409 and response.json()["code"] == "terminal_taken"
+    # The registered installation logs in again without sending its key.
+    assert th.login("gz-th-01-c2", register=False).status_code == 200
+
+
+def test_calls_without_a_valid_token_are_refused(client):
+    assert client.get(f"{API_PREFIX}/changes").status_code == 401
+    response = client.get(f"{API_PREFIX}/changes", headers={"Authorization": "Bearer nonsense"})
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+
+
+def test_refresh_gives_new_access_tokens_until_logout(client):
+    terminal = Terminal(client, TH, "T05")
+    refresh = terminal.login("gz-th-01-c1").json()["refresh_token"]
+    for _ in range(2):  # repeatable: a terminal that crashed mid-refresh is not locked out
+        renewed = client.post(f"{API_PREFIX}/refresh", json={"refresh_token": refresh})
+        assert renewed.status_code == 200 and renewed.json()["refresh_token"] == refresh
+    terminal.token = renewed.json()["access_token"]
+    assert terminal.get("/changes").status_code == 200
+    assert client.post(f"{API_PREFIX}/logout", headers=terminal.headers).status_code == 204
+    assert client.post(f"{API_PREFIX}/refresh", json={"refresh_token": refresh}).status_code == 401
+
+
+def test_expired_refresh_token_is_refused(server_engine):
+    seed(server_engine, accounts=10, halls=1)
+    app = create_app(server_engine, ServerSettings(refresh_token_ttl=timedelta(seconds=-1)))
+    with TestClient(app) as c:
+        refresh = Terminal(c, TH, "T05").login("gz-th-01-c1").json()["refresh_token"]
+        response = c.post(f"{API_PREFIX}/refresh", json={"refresh_token": refresh})
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+
+
+def test_logout_revokes_the_token(th):
+    assert th.client.post(f"{API_PREFIX}/logout", headers=th.headers).status_code == 204
+    assert th.get("/changes").status_code == 401
+
+
+# --- bootstrap and pull ----------------------------------------------------------------------
+
+
+def test_bootstrap_pages_give_the_districts_accounts_once(th, yx):
+    th_accounts = th.all_accounts()
+    numbers = [a["number"] for a in th_accounts]
+    assert len(numbers) == len(set(numbers)) == 200
+    assert {a["district"] for a in th_accounts} == {"GZ-TH"}
+    assert not set(numbers) & {a["number"] for a in yx.all_accounts()}
+
+
+def test_bootstrap_resumes_after_the_last_account_received(th):
+    whole = [a["number"] for a in th.all_accounts()]
+    page = th.get("/bootstrap", limit=50, after=whole[99]).json()
+    assert [a["number"] for a in page["accounts"]] == whole[100:150]
+
+
+def test_bootstrap_rows_are_the_same_pages_in_compact_form(th):
+    first_page = th.get("/bootstrap", limit=70).json()
+    accounts, after, pages = [], None, []
+    while True:
+        page = BootstrapRows.model_validate(
+            th.get("/bootstrap/rows", limit=70, **({"after": after} if after else {})).json())
+        codes = [code for code, *_ in page.communities]
+        community = ACCOUNT_ROW_FIELDS.index("community_code")
+        assert len(codes) == len(set(codes)) == len({row[community] for row in page.rows})
+        accounts += [page.account(row).model_dump(mode="json") for row in page.rows]
+        pages.append(page)
+        if (after := page.next_after) is None:
+            break
+    assert accounts == th.all_accounts()
+    assert [len(p.rows) for p in pages] == [70, 70, 60]
+    assert pages[0].total == first_page["total"] == 200
+    assert pages[0].cursor == first_page["cursor"] and pages[1].total is None
+
+
+def test_pull_returns_changes_after_the_cursor_in_order(th, yx):
+    cursor = th.get("/bootstrap", limit=1).json()["cursor"]
+    assert th.get("/changes", after=cursor).json()["accounts"] == []
+    account = first(th.all_accounts(), status="active")
+    [result] = th.push(th.operation("suspend", holder_of(account), account=account))
+    assert result["outcome"] == "applied"
+    page = th.get("/changes", after=cursor).json()
+    assert [a["number"] for a in page["accounts"]] == [account["number"]]
+    assert page["next_cursor"] == cursor + 1 and page["accounts"][0]["seq"] == cursor + 1
+    assert page["more"] is False
+    # Another district's terminal never sees it.
+    assert account["number"] not in {a["number"] for a in yx.get("/changes").json()["accounts"]}
+
+
+def test_pull_pages_say_when_there_is_more(th):
+    page = th.get("/changes", after=0, limit=150).json()
+    assert len(page["accounts"]) == 150 and page["more"] is True
+    rest = th.get("/changes", after=page["next_cursor"], limit=150).json()
+    assert len(rest["accounts"]) == 50 and rest["more"] is False
+
+
+# --- push ------------------------------------------------------------------------------------
+
+
+def test_applied_change_raises_the_version(th):
+    account = first(th.all_accounts(), status="active")
+    [result] = th.push(th.operation("suspend", holder_of(account), account=account))
+    assert result["outcome"] == "applied"
+    assert result["account"]["status"] == "suspended"
+    assert result["account"]["version"] == account["version"] + 1
+
+
+def test_repeated_operation_is_applied_once_and_answered_the_same(th, server_engine):
+    account = first(th.all_accounts(), status="active")
+    op = th.operation("suspend", holder_of(account), account=account)
+    [once] = th.push(op)
+    [again] = th.push(op)
+    assert again["outcome"] == "duplicate" and again["first_outcome"] == "applied"
+    assert again["account"] == once["account"]
+    assert count(server_engine, OperationRow) == 1
+
+
+def test_stale_base_version_is_a_conflict_with_the_current_account(th):
+    account = first(th.all_accounts(), status="active")
+    th.push(th.operation("suspend", holder_of(account), account=account))
+    [result] = th.push(th.operation("close", holder_of(account), account=account))
+    assert result["outcome"] == "conflict"
+    assert result["account"]["status"] == "suspended"
+    assert result["account"]["version"] == account["version"] + 1
+    assert "version" in result["reason"]["en"]
+
+
+def test_rule_refusal_is_rejected_with_the_domain_reason(th):
+    account = first(th.all_accounts(), status="active")
+    [result] = th.push(th.operation("resume", holder_of(account), account=account))
+    assert result["outcome"] == "rejected"
+    assert "suspended" in result["reason"]["en"] and result["reason"]["zh"]
+    # The terminal gets the account as it stands, to set its cache back.
+    assert result["account"] == account
+
+
+def test_rejection_tells_a_consenting_customer(th, server_engine):
+    account = first(th.all_accounts(), status="active", sms_consent=True)
+    assert account["phone"]
+    op = th.operation("resume", holder_of(account), account=account)
+    th.push(op)
+    with Session(server_engine) as s:
+        [note] = s.scalars(select(NotificationRow)).all()
+    assert note.notice == "rejected" and note.phone == account["phone"]
+    assert op["receipt_no"] in note.text and "未能办理" in note.text
+
+
+def test_invalid_payload_is_rejected_field_by_field(th):
+    account = first(th.all_accounts(), status="active")
+    payload = {**holder_of(account), "resume_on": "soon"}
+    [result] = th.push(th.operation("suspend", payload, account=account))
+    assert result["outcome"] == "rejected"
+    assert set(result["field_errors"]) == {"resume_on"}
+
+
+def test_account_of_another_district_is_out_of_reach(th, yx):
+    other = first(yx.all_accounts(), status="active")
+    [result] = th.push(th.operation("suspend", holder_of(other), account=other))
+    assert result["outcome"] == "rejected" and other["number"] in result["reason"]["en"]
+
+
+def test_forged_receipt_signature_is_rejected_and_tells_nobody(th, server_engine):
+    account = first(th.all_accounts(), status="active")
+    op = th.operation("suspend", holder_of(account), account=account)
+    op["receipt_signature"] = "0" * 64
+    [result] = th.push(op)
+    assert result["outcome"] == "rejected" and "signature" in result["reason"]["en"]
+    assert count(server_engine, NotificationRow) == 0
+
+
+def test_batch_answers_each_operation_in_order(th):
+    accounts = [a for a in th.all_accounts() if a["status"] == "active" and a["id_number"]]
+    ops = [th.operation("suspend", holder_of(a), account=a) for a in accounts[:3]]
+    ops.insert(1, th.operation("resume", holder_of(accounts[4]), account=accounts[4]))
+    results = th.push(*ops)
+    assert [r["operation_id"] for r in results] == [o["operation_id"] for o in ops]
+    assert [r["outcome"] for r in results] == ["applied", "rejected", "applied", "applied"]
+
+
+# --- new connections, work items, notifications ----------------------------------------------
+
+
+def test_new_connection_opens_an_account_with_work_items(th, server_engine):
+    [result] = th.push(th.operation("new_connection", NEW_CONNECTION))
+    assert result["outcome"] == "applied"
+    opened = result["account"]
+    assert opened["number"].startswith("10") and opened["status"] == "pending_connection"
+    items = th.get(f"/halls/{TH}/work-items", within_hours=24 * 10).json()["items"]
+    assert [i["step"] for i in items] == ["site_survey", "energise"]
+    assert all(i["account_number"] == opened["number"] and not i["overdue"] for i in items)
+    assert items[0]["due_at"] < items[1]["due_at"]
+
+
+def test_overdue_items_are_listed_as_overdue(th, server_engine):
+    th.push(th.operation("new_connection", NEW_CONNECTION))
+    assert th.get(f"/halls/{TH}/work-items", state="overdue").json()["items"] == []
+    with Session(server_engine) as s, s.begin():
+        for item in s.scalars(select(WorkItemRow)):
+            item.due_at = item.due_at.replace(year=2020)
+    overdue = th.get(f"/halls/{TH}/work-items", state="overdue").json()["items"]
+    assert len(overdue) == 2 and all(i["overdue"] for i in overdue)
+
+
+def test_work_items_of_another_hall_are_not_shown(th):
+    response = th.get(f"/halls/{YX}/work-items")
+    assert response.status_code == 403 and response.json()["code"] == "other_hall"
+
+
+def test_applied_operation_queues_its_notice_once(th, server_engine):
+    op = th.operation("new_connection", NEW_CONNECTION)
+    th.push(op)
+    th.push(op)
+    with Session(server_engine) as s:
+        notes = s.scalars(select(NotificationRow)).all()
+    assert [(n.notice, n.phone) for n in notes] == [("accepted", "13800138000")]
+    assert op["receipt_no"] in notes[0].text
+
+
+def test_no_notice_without_consent(th, server_engine):
+    [result] = th.push(th.operation("new_connection", {**NEW_CONNECTION, "sms_consent": False}))
+    assert result["outcome"] == "applied"
+    assert count(server_engine, NotificationRow) == 0
+
+
+# --- receipts --------------------------------------------------------------------------------
+
+
+def test_receipt_verification(th):
+    account = first(th.all_accounts(), status="active")
+    op = th.operation("suspend", holder_of(account), account=account)
+    th.push(op)
+    good = th.get(f"/receipts/{op['receipt_no']}", signature=op["receipt_signature"]).json()
+    assert good["known"] and good["signature_valid"]
+    assert good["outcome"] == "applied" and good["business_type"] == "suspend"
+    forged = th.get(f"/receipts/{op['receipt_no']}", signature="f" * 64).json()
+    assert forged == {"receipt_no": op["receipt_no"], "known": True, "signature_valid": False}
+    unknown = th.get("/receipts/NO-SUCH-RECEIPT", signature="f" * 64).json()
+    assert unknown["known"] is False
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+def test_malformed_json_is_a_clear_422(th):
+    response = th.client.post(f"{API_PREFIX}/push", content=b"{not json",
+                              headers={**th.headers, "Content-Type": "application/json"})
+    assert response.status_code == 422 and response.json()["code"] == "invalid_request"
+
+
+def test_unknown_business_type_is_a_422_naming_the_field(th):
+    op = th.operation("suspend", {})
+    op["business_type"] = "free_electricity"
+    response = th.client.post(f"{API_PREFIX}/push", json={"operations": [op]}, headers=th.headers)
+    assert response.status_code == 422
+    assert any("business_type" in k for k in response.json()["fields"])
+
+
+def test_oversized_batch_is_refused_whole(th, server_engine):
+    account = first(th.all_accounts(), status="active")
+    ops = [th.operation("suspend", holder_of(account), account=account)
+           for _ in range(MAX_PUSH_BATCH + 1)]
+    response = th.client.post(f"{API_PREFIX}/push", json={"operations": ops}, headers=th.headers)
+    assert response.status_code in (413, 422)
+    assert count(server_engine, OperationRow) == 0
+
+
+def test_body_over_the_size_limit_is_413(th):
+    body = json.dumps({"operations": [], "padding": "x" * 70_000})
+    response = th.client.post(f"{API_PREFIX}/push", content=body,
+                              headers={**th.headers, "Content-Type": "application/json"})
+    assert response.status_code == 413 and response.json()["code"] == "body_too_large"
+
+
+def test_bad_query_parameters_are_422_not_500(th):
+    assert th.get("/changes", after=-1).status_code == 422
+    assert th.get("/changes", limit=10**9).status_code == 422
+    assert th.get("/bootstrap", after="x" * 50).status_code == 422
+    assert th.get("/bootstrap/rows", limit=MAX_BOOTSTRAP_ROWS + 1).status_code == 422
+    assert th.get("/bootstrap/rows", after="x" * 50).status_code == 422
+
+
+def test_energising_completes_a_new_connection_and_tells_the_customer(th, server_engine):
+    [result] = th.push(th.operation("new_connection", NEW_CONNECTION))
+    opened = result["account"]
+    survey, energise = th.get(f"/halls/{TH}/work-items", within_hours=24 * 10).json()["items"]
+    done = th.client.post(f"{API_PREFIX}/work-items/{survey['id']}/done", headers=th.headers)
+    assert done.status_code == 200 and done.json()["done_at"]
+    cursor = opened["seq"]
+    assert th.get("/changes", after=cursor).json()["accounts"] == []  # not energised yet
+    th.client.post(f"{API_PREFIX}/work-items/{energise['id']}/done", headers=th.headers)
+    [energised] = th.get("/changes", after=cursor).json()["accounts"]
+    assert energised["number"] == opened["number"]
+    assert energised["status"] == "active" and energised["version"] == opened["version"] + 1
+    with Session(server_engine) as s:
+        assert [n.notice for n in s.scalars(select(NotificationRow).order_by(
+            NotificationRow.id))] == ["accepted", "completed"]
+    assert th.get(f"/halls/{TH}/work-items", within_hours=24 * 10).json()["items"] == []
+
+
+def test_completing_twice_changes_nothing(th, server_engine):
+    account = first(th.all_accounts(), status="active", sms_consent=True)
+    th.push(th.operation("suspend", holder_of(account), account=account))
+    [item] = th.get(f"/halls/{TH}/work-items", within_hours=24 * 10).json()["items"]
+    assert item["step"] == "complete"
+    for _ in range(2):
+        response = th.client.post(f"{API_PREFIX}/work-items/{item['id']}/done",
+                                  headers=th.headers)
+        assert response.status_code == 200
+    with Session(server_engine) as s:
+        notices = [n.notice for n in s.scalars(select(NotificationRow))]
+    assert sorted(notices) == ["accepted", "completed"]
+
+
+def test_work_item_of_another_hall_cannot_be_completed(th, yx):
+    th.push(th.operation("new_connection", NEW_CONNECTION))
+    [survey, _] = th.get(f"/halls/{TH}/work-items", within_hours=24 * 10).json()["items"]
+    response = yx.client.post(f"{API_PREFIX}/work-items/{survey['id']}/done", headers=yx.headers)
+    assert response.status_code == 404 and response.json()["code"] == "work_item_not_found"
+
+
+def test_unexpected_failure_is_a_json_500_that_logs_no_personal_data(server_engine, caplog):
+    app = create_app(server_engine)
+
+    @app.get("/api/v1/boom")
+    def boom() -> None:
+        raise RuntimeError("holder 440106199203154429 phone 13800138000")
+
+    with TestClient(app) as c:  # would raise here if the failure escaped to the server
+        response = c.get("/api/v1/boom")
+    assert response.status_code == 500 and response.json()["code"] == "internal_error"
+    assert "RuntimeError" in caplog.text
+    assert "440106199203154429" not in caplog.text and "13800138000" not in caplog.text
+
+
+@pytest.mark.parametrize("change", [
+    {"base_version": 10**30},
+    {"receipt_no": "R\x00NUL"},
+    {"account_number": "../../etc"},
+    {"receipt_signature": "not hex at all, sixteen+"},
+])
+def test_values_a_database_cannot_hold_are_422_not_500(th, change):
+    account = first(th.all_accounts(), status="active")
+    op = {**th.operation("suspend", holder_of(account), account=account), **change}
+    response = th.client.post(f"{API_PREFIX}/push", json={"operations": [op]},
+                              headers=th.headers)
+    assert response.status_code == 422, response.text
+
+
+def test_receipt_lookup_with_a_nul_character_is_422(th):
+    assert th.get("/receipts/R%00X", signature="a" * 20).status_code == 422
+    assert th.get("/bootstrap", after="';drop").status_code == 422

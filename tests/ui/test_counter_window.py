@@ -1,0 +1,364 @@
+"""The counter window driven as a clerk would: find, choose the business, fill, submit."""
+
+import subprocess
+from datetime import UTC, datetime
+
+import pytest
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+
+from hallclient.receipts.content import HallInfo
+from hallclient.store.accounts import save_account, save_community
+from hallclient.store.cache import open_cache
+from hallclient.store.models import OutboxRow, ReceiptRow
+from hallclient.store.operations import TerminalIdentity
+from hallclient.sync.worker import SyncStatus
+from hallclient.ui.counter_window import CounterServices, CounterWindow
+from hallcore.demodata import DISTRICTS, accounts, communities
+from hallcore.domain.accounts import AccountStatus
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.text import Text
+from hallcore.wire import Rating
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    cache = open_cache(tmp_path / "cache.sqlite3")
+    district = DISTRICTS[0]
+    comms = list(communities(district, 3))
+    with cache.write() as s:
+        for c in comms:
+            save_community(s, c)
+        s.flush()
+        for a in accounts(district, 200, comms):
+            save_account(s, a)
+    previews, ratings = [], []
+    online = {"now": True}
+    services = CounterServices(
+        cache, TerminalIdentity("GZ-TH-01", "T01", "k" * 64), "gz-th-01-c1",
+        HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall")),
+        online=lambda: online["now"], show_preview=previews.append,
+        ask_rating=ratings.append)
+    w = CounterWindow(services, lang="en")
+    qtbot.addWidget(w)
+    w.show()
+    w.previews, w.ratings, w.online_switch = previews, ratings, online
+    yield w
+    cache.close()
+
+
+def find_one(qtbot, window, status=AccountStatus.ACTIVE):
+    from hallclient.store.accounts import account_from_row
+    from hallclient.store.models import AccountRow
+    with window.services.cache.read() as s:
+        row = s.scalars(select(AccountRow).where(
+            AccountRow.status == status.value, AccountRow.id_number.is_not(None),
+            AccountRow.arrears_fen == 0)).first()
+        target = account_from_row(row)
+    window.search.setFocus()
+    qtbot.keyClicks(window.search, target.number)
+    qtbot.waitUntil(lambda: window.account is not None and window.account.number == target.number)
+    return target
+
+
+def test_search_as_you_type_selects_the_account_and_masks_its_data(qtbot, window):
+    target = find_one(qtbot, window)
+    panel = window.account_panel.text()
+    assert target.holder_name in panel
+    assert target.id_number not in panel and target.id_number[:4] + "*" in panel
+
+
+def test_suspend_from_the_keyboard_records_it_and_shows_the_receipt(qtbot, window):
+    target = find_one(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_F5)  # suspend
+    view = window.form_views[BusinessKind.SUSPEND]
+    assert view.values()["applicant_id_type"] == target.id_type.value  # from the account
+    view.inputs["applicant_id_number"].setFocus()
+    qtbot.keyClicks(view.inputs["applicant_id_number"], target.id_number)
+    qtbot.keyClick(view.inputs["applicant_id_number"], Qt.Key.Key_Return)  # card reader
+    qtbot.keyClick(view.inputs["resume_on"], Qt.Key.Key_Return)  # last field: submit
+    assert "Accepted, receipt GZ-TH-01-T01-" in window.message.text()
+    assert window.account.status is AccountStatus.SUSPENDED
+    qtbot.waitUntil(lambda: len(window.previews) == 1)  # rendered off the UI thread
+    [preview] = window.previews
+    assert preview.document.pageCount() == 1
+    with window.services.cache.read() as s:
+        assert s.scalars(select(OutboxRow.business_type)).all() == ["suspend"]
+        assert s.scalars(select(ReceiptRow.content)).one()["kind"] == "suspend"
+
+
+def test_refusal_is_read_out_not_recorded(qtbot, window):
+    target = find_one(qtbot, window)
+    window.open_form(BusinessKind.RESUME)
+    view = window.form_views[BusinessKind.RESUME]
+    view.fill({"applicant_id_number": target.id_number})
+    view.submit()
+    assert "Resumption of supply cannot be done" in window.message.text()
+    assert window.previews == []
+
+
+def test_close_account_is_refused_offline(qtbot, window):
+    target = find_one(qtbot, window)
+    window.online_switch["now"] = False
+    window.open_form(BusinessKind.CLOSE)
+    window.form_views[BusinessKind.CLOSE].fill({"applicant_id_number": target.id_number})
+    window.form_views[BusinessKind.CLOSE].submit()
+    assert "only be done while the server can be reached" in window.message.text()
+
+
+def test_sync_status_is_always_shown_and_the_language_switches_at_once(qtbot, window):
+    window.status_bridge.changed.emit(SyncStatus(
+        online=False, login_needed=False, pending=3, oldest_pending_at=None, open_tasks=1,
+        last_pull_at=datetime(2026, 11, 25, 3, tzinfo=UTC), last_push_at=None))
+    assert "offline" in window.sync_label.text() and "pending 3" in window.sync_label.text()
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert "离线" in window.sync_label.text() and "待发 3 笔" in window.sync_label.text()
+    assert window.business_buttons[BusinessKind.TRANSFER].text() == "过户 (F3)"
+
+
+def test_reprint_from_the_history_is_marked_as_a_copy_and_audited(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QDialog
+
+    from hallclient.store.models import AuditRow
+
+    target = find_one(qtbot, window)
+    window.open_form(BusinessKind.SUSPEND)
+    window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": target.id_number})
+    window.form_views[BusinessKind.SUSPEND].submit()
+    qtbot.waitUntil(lambda: len(window.previews) == 1)
+    monkeypatch.setattr(QDialog, "exec", lambda self: 1)  # the clerk picks the latest
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(window.previews) == 2)
+    copy_text = subprocess.run(["pdftotext", "-", "-"], input=window.previews[1].pdf,
+                               capture_output=True, check=True).stdout.decode()
+    assert "COPY" in copy_text or "补打副本" in copy_text
+    with window.services.cache.read() as s:
+        assert s.scalars(select(AuditRow.action).where(AuditRow.action == "reprint")).all() == [
+            "reprint"]
+        assert s.scalars(select(ReceiptRow.copies_printed)).one() == 1
+
+
+def test_account_panel_lists_its_operations_and_follows_their_sync_state(qtbot, window):
+    target = find_one(qtbot, window)
+    assert window.history.count() == 0
+    window.open_form(BusinessKind.SUSPEND)
+    window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": target.id_number})
+    window.form_views[BusinessKind.SUSPEND].submit()
+    qtbot.waitUntil(lambda: bool(window.ratings))  # the account and rating follow
+    [line] = [window.history.item(i).text() for i in range(window.history.count())]
+    assert "Suspension of supply" in line and "waiting to send" in line
+    assert "GZ-TH-01-T01-" in line
+    with window.services.cache.write() as s:  # the server has applied it
+        s.scalars(select(OutboxRow)).one().state = "applied"
+    window.status_bridge.changed.emit(SyncStatus(
+        online=True, login_needed=False, pending=0, oldest_pending_at=None, open_tasks=0,
+        last_pull_at=None, last_push_at=None))
+    assert "synced" in window.history.item(0).text()
+    window.set_language("zh")
+    assert "已同步" in window.history.item(0).text()
+    window.results.clearSelection()
+    window.search.clear()
+    qtbot.keyClicks(window.search, "no such account")
+    qtbot.waitUntil(lambda: window.account is None)
+    assert window.history.count() == 0
+
+
+def test_a_bootstrap_shows_its_progress_until_it_is_done(qtbot, window):
+    from hallclient.sync.engine import BootstrapProgress
+
+    def status(progress):
+        return SyncStatus(online=True, login_needed=False, pending=0, oldest_pending_at=None,
+                          open_tasks=0, last_pull_at=None, last_push_at=None,
+                          bootstrap=progress)
+
+    assert not window.bootstrap_progress.isVisible()
+    window.status_bridge.changed.emit(status(BootstrapProgress(received=400, total=1000)))
+    bar = window.bootstrap_progress
+    assert bar.isVisible() and (bar.value(), bar.maximum()) == (400, 1000)
+    assert bar.text() == "Loading accounts: 400 of 1000"
+    window.status_bridge.changed.emit(status(BootstrapProgress(received=1200, total=None)))
+    assert bar.isVisible() and bar.maximum() == 0  # busy: the size is not known
+    window.status_bridge.changed.emit(status(None))
+    assert not bar.isVisible()
+
+
+def test_a_receipt_that_cannot_be_drawn_is_said_and_the_request_stays_recorded(
+        qtbot, window, monkeypatch):
+    import hallclient.ui.counter_window as module
+
+    def broken(*args, **kwargs):
+        raise OSError("font file unreadable")
+
+    monkeypatch.setattr(module, "render_pdf", broken)
+    target = find_one(qtbot, window)
+    window.open_form(BusinessKind.SUSPEND)
+    window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": target.id_number})
+    window.form_views[BusinessKind.SUSPEND].submit()
+    qtbot.waitUntil(lambda: "could not be drawn" in window.message.text())
+    assert "font file unreadable" in window.message.text() and window.previews == []
+    assert "GZ-TH-01-T01-" in window.message.text() and "Ctrl+R" in window.message.text()
+    with window.services.cache.read() as s:  # reprint (Ctrl+R) can draw it later
+        assert s.scalars(select(ReceiptRow.receipt_no)).one().startswith("GZ-TH-01-T01-")
+
+
+def test_a_business_shortcut_after_searching_puts_the_cursor_in_the_form(qtbot, window):
+    target = find_one(qtbot, window)  # the cursor is in the search box
+    qtbot.keyClick(window.search, Qt.Key.Key_F3)  # transfer
+    view = window.form_views[BusinessKind.TRANSFER]
+    qtbot.waitUntil(lambda: view.inputs["new_holder_name"].hasFocus())
+    qtbot.keyClicks(window.focusWidget(), "Li Na")
+    assert view.inputs["new_holder_name"].text() == "Li Na"
+    assert window.search.text() == target.number
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_F5)  # suspend: ID type from the account
+    suspend = window.form_views[BusinessKind.SUSPEND]
+    qtbot.waitUntil(lambda: suspend.inputs["applicant_id_number"].hasFocus())
+
+
+def test_after_a_request_the_form_is_empty_and_the_result_shows_the_account_as_it_is_now(
+        qtbot, window):
+    from tests.support.factories import OTHER_ID
+
+    target = find_one(qtbot, window)
+    window.open_form(BusinessKind.TRANSFER)
+    view = window.form_views[BusinessKind.TRANSFER]
+    view.fill({"new_holder_name": "林晓燕", "new_holder_id_number": OTHER_ID,
+               "new_holder_phone": "13922334455"})
+    view.submit()
+    qtbot.waitUntil(lambda: bool(window.ratings))  # the account and rating follow
+    assert "Accepted" in window.message.text()
+    assert view.inputs["new_holder_name"].text() == ""  # nothing left for the next customer
+    assert "林晓燕" in window.results.currentItem().text()
+    assert target.holder_name not in window.results.currentItem().text()
+
+
+@pytest.mark.parametrize("online", [True, False], ids=["online", "offline"])
+@pytest.mark.parametrize("kind", list(BusinessKind), ids=lambda k: k.value)
+def test_every_form_from_its_shortcut_bad_input_then_good(qtbot, window, kind, online):
+    """Each business as a clerk does it: its key, a mistyped ID number (said beside the
+    field, nothing recorded), then the request as it should be — online and offline."""
+    from datetime import date
+    from enum import Enum
+
+    from hallclient.forms import FORMS
+    from hallclient.samples import SAMPLE_ACCOUNT, sample_payload
+
+    window.online_switch["now"] = online
+    needs_account = kind is not BusinessKind.NEW_CONNECTION
+    status = AccountStatus.SUSPENDED if kind is BusinessKind.RESUME else AccountStatus.ACTIVE
+    target = find_one(qtbot, window, status) if needs_account else None
+    qtbot.keyClick(window.focusWidget(), getattr(Qt.Key, f"Key_{FORMS[kind].shortcut}"))
+    view = window.form_views[kind]
+    assert window.forms.currentWidget() is view
+    payload = {k: v.value if isinstance(v, Enum) else v
+               for k, v in sample_payload(kind, target or SAMPLE_ACCOUNT, date.today()).items()}
+    id_field = next(n for n in payload if n.endswith("id_number"))
+    good_id = payload[id_field]
+    view.fill({**payload, id_field: good_id[:-1] + ("0" if good_id[-1] != "0" else "1")})
+    view.submit()
+    assert view.errors[id_field].text(), "a mistyped ID number is said beside its field"
+    view.fill({id_field: good_id})
+    view.submit()
+    with window.services.cache.read() as s:
+        recorded = s.scalars(select(OutboxRow.business_type)).all()
+    if kind is BusinessKind.CLOSE and not online:
+        assert "only be done while the server can be reached" in window.message.text()
+        assert recorded == []
+    elif kind is BusinessKind.CLOSE:
+        assert "supervisor must confirm" in window.message.text() and recorded == []
+    else:
+        assert "Accepted, receipt GZ-TH-01-T01-" in window.message.text()
+        assert recorded == [kind.value]
+        qtbot.waitUntil(lambda: len(window.previews) == 1)
+
+
+def test_the_customer_rates_the_transaction_and_the_counter_says_how_it_went(qtbot, window):
+    from hallclient.store.models import FeedbackRow
+    from hallcore.wire import NotSettledReason
+
+    target = find_one(qtbot, window)
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_F5)  # suspend
+    view = window.form_views[BusinessKind.SUSPEND]
+    view.fill({"applicant_id_number": target.id_number})
+    view.settled.setChecked(False)  # the customer must bring a document later
+    view.not_settled_reason.setCurrentIndex(
+        view.not_settled_reason.findData(NotSettledReason.DOCUMENTS_MISSING))
+    view.submit()
+    qtbot.waitUntil(lambda: bool(window.ratings))  # the account and rating follow
+    assert view.settled.isChecked()  # the next customer starts from "settled"
+    [rating] = window.ratings
+    rating.reason.setText("  快，谢谢  ")
+    rating.buttons[Rating.BASICALLY_SATISFIED].click()
+    with window.services.cache.read() as s:
+        op = s.scalars(select(OutboxRow)).one()
+        feedback = s.scalars(select(FeedbackRow)).one()
+    assert (op.first_contact, op.not_settled_reason) == (False, "documents_missing")
+    assert op.handling_seconds is not None and op.handling_seconds >= 0
+    assert (feedback.operation_id, feedback.rating, feedback.reason, feedback.state) == (
+        op.operation_id, "basically_satisfied", "快，谢谢", "pending")
+
+
+def test_the_account_history_shows_the_sms_the_customer_was_sent(qtbot, window):
+    from hallcore.wire import AccountNotifications, NotificationWire
+
+    sent_at = datetime(2026, 11, 25, 3, 5, tzinfo=UTC)  # 11:05 in the hall
+
+    def notifications(number: str) -> AccountNotifications:
+        with window.services.cache.read() as s:
+            ids = s.scalars(select(OutboxRow.operation_id)).all()
+        return AccountNotifications(account_number=number, items=[
+            NotificationWire(operation_id=op, notice="accepted", state="sent",
+                             queued_at=sent_at, sent_at=sent_at) for op in ids] + [
+            NotificationWire(operation_id=op, notice="completed", state="pending",
+                             queued_at=sent_at, sent_at=None) for op in ids])
+
+    window.services.notifications = notifications
+    target = find_one(qtbot, window)
+    window.open_form(BusinessKind.SUSPEND)
+    window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": target.id_number})
+    window.form_views[BusinessKind.SUSPEND].submit()
+    qtbot.waitUntil(lambda: window.history.count() == 3)
+    lines = [window.history.item(i).text() for i in range(3)]
+    assert "Suspension of supply" in lines[0]
+    assert lines[1].strip() == "SMS “accepted” sent 11-25 11:05"
+    assert lines[2].strip() == "SMS “completed” waiting to be sent"
+
+
+def test_a_record_with_gaps_invites_the_clerk_to_complete_it(qtbot, window):
+    from dataclasses import replace
+
+    from hallclient.store.accounts import save_account
+
+    target = find_one(qtbot, window)
+    with window.services.cache.write() as s:
+        save_account(s, replace(target, mailing_address=None, sms_consent=False))
+    window.search.clear()
+    qtbot.keyClicks(window.search, target.number)
+    qtbot.waitUntil(lambda: window.complete_button.isVisible())
+    window.complete_button.click()
+    assert window.forms.currentWidget() is window.form_views[BusinessKind.CONTACT_CHANGE]
+    assert window.message.text() == "Ask the customer for: mailing address, SMS consent"
+
+
+def test_a_customer_who_reads_english_gets_sms_in_english(qtbot, window):
+    from hallclient.store.models import AccountRow
+
+    target = find_one(qtbot, window)
+    assert "SMS notices in Chinese" in window.account_panel.text()
+    qtbot.keyClick(window, Qt.Key.Key_F8)
+    view = window.form_views[BusinessKind.CONTACT_CHANGE]
+    language = view.inputs["sms_language"]
+    assert [language.itemText(i) for i in range(language.count())] == [
+        "Not chosen", "Chinese", "English"]
+    assert "sms_language" not in view.values()  # not chosen: left as it is
+    view.fill({"applicant_id_number": target.id_number})
+    language.setFocus()
+    qtbot.keyClick(language, Qt.Key.Key_End)
+    view.submit()
+    qtbot.waitUntil(lambda: bool(window.ratings))  # the account and rating follow
+    assert "Accepted" in window.message.text()
+    assert "SMS notices in English" in window.account_panel.text()
+    with window.services.cache.read() as s:
+        assert s.get(AccountRow, target.number).sms_language == "en"
+        assert s.scalars(select(OutboxRow.payload)).one()["sms_language"] == "en"
+        receipt = s.scalars(select(ReceiptRow.content)).one()
+    assert "SMS language: Chinese → English" in str(receipt)
