@@ -157,12 +157,13 @@ class CacheOpening:
         self._done = threading.Event()
         self._started = False
 
-    def start(self, on_error: Callable[[Exception], None]) -> None:
-        """Start opening (once); `on_error` runs on the UI thread if it fails."""
+    def start(self, owner: QObject, on_error: Callable[[Exception], None]) -> None:
+        """Start opening (once); `on_error` runs on the UI thread if it fails, while `owner`
+        (the login window) lives."""
         if self._started:
             return
         self._started = True
-        run_in_background(self._open, on_done=lambda _: None, on_error=on_error)
+        run_in_background(owner, self._open, on_done=lambda _: None, on_error=on_error)
 
     def _open(self) -> None:
         from hallclient.store.cache import open_cache
@@ -244,7 +245,7 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, opening: CacheO
 
     # Once the window is drawn, so that drawing it does not wait for the database libraries
     # (or after a second, should a platform never paint it).
-    after_first_paint(login, lambda: opening.start(on_error=cannot_open),
+    after_first_paint(login, lambda: opening.start(login, on_error=cannot_open),
                       fallback_ms=FIRST_PAINT_FALLBACK_MS)
     if not login.exec() or not sessions or terminal.api is None or terminal.store is None:
         return SessionEnd.FAILED if opening.error is not None else SessionEnd.CANCELLED
@@ -298,7 +299,7 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
     freeze_long_lived_objects()  # before the sync thread starts making objects
     worker.start()
     window.showMaximized()  # the clerk's one window, all day
-    run_in_background(load_font, on_done=lambda _none: None,
+    run_in_background(window, load_font, on_done=lambda _none: None,
                       on_error=lambda _exc: None)  # the first receipt then says what failed
     app.exec()
     worker.stop()

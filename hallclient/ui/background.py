@@ -1,10 +1,12 @@
 """The one way the UI runs slow work: off the UI thread, then back on it with the result.
 
-    run_in_background(lambda: print_pdf(...), on_done=show_done, on_error=show_error)
+    run_in_background(self, lambda: print_pdf(...), on_done=show_done, on_error=show_error)
 
 `work` runs on Qt's global thread pool; `on_done(result)` or `on_error(exception)` runs on the
 UI thread (queued signal delivery), so the window never freezes on the network, the disk or
-the printer, and callbacks may touch widgets.
+the printer, and callbacks may touch widgets. They run only while `owner` (the widget that
+waits for the result) lives: a result that comes back after its window was deleted (the clerk
+logged out while a receipt was drawn) is dropped, never handed to a deleted widget.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import gc
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal
 
 
@@ -36,16 +39,21 @@ class _Task(QRunnable):
             self.relay.done.emit(result)
 
 
-def run_in_background(work: Callable[[], Any], *, on_done: Callable[[Any], None],
+def run_in_background(owner: QObject, work: Callable[[], Any], *,
+                      on_done: Callable[[Any], None],
                       on_error: Callable[[Exception], None]) -> None:
     # Created on the UI thread, so its signals are delivered there. Owned by the application
     # and deleted with deleteLater, on the UI thread: the worker's last reference to the
     # Python wrapper may go anywhere, and a QObject deleted from the worker's thread crashed.
+    # Not a child of `owner` for the same reason: deleted with it, it could be deleted while
+    # the worker emits. Widgets are deleted on the UI thread only, so the check below, made
+    # there, cannot race with the deletion.
     relay = _Relay(QCoreApplication.instance())
 
     def finish(callback: Callable[[Any], None], value: Any) -> None:
         relay.deleteLater()
-        callback(value)
+        if shiboken6.isValid(owner):
+            callback(value)
 
     relay.done.connect(lambda result: finish(on_done, result))
     relay.failed.connect(lambda exc: finish(on_error, exc))

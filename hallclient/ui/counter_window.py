@@ -283,7 +283,7 @@ class CounterWindow(QMainWindow):
             with cache.read() as session:
                 return search_accounts(session, query)
 
-        run_in_background(find, on_done=lambda found: self._show_results(query, found),
+        run_in_background(self, find, on_done=lambda found: self._show_results(query, found),
                           on_error=lambda exc: self.message.setText(str(exc)))
 
     def _show_results(self, query: str, found: list[Account]) -> None:
@@ -363,7 +363,7 @@ class CounterWindow(QMainWindow):
             fetch = self.services.notifications
             if fetch is not None:
                 number = self.account.number
-                run_in_background(lambda: fetch(number), on_done=self._show_sms,
+                run_in_background(self, lambda: fetch(number), on_done=self._show_sms,
                                   on_error=lambda _exc: None)  # offline: none shown
         self._render_history()
 
@@ -533,7 +533,7 @@ class CounterWindow(QMainWindow):
         """Render the receipt off the UI thread (the first one loads the font: ~0.3 s), then
         show it to print."""
         run_in_background(
-            lambda: render_pdf(content, layout="80mm"),
+            self, lambda: render_pdf(content, layout="80mm"),
             on_done=lambda pdf: self.services.show_preview(
                 ReceiptPreview(pdf, content.receipt_no, parent=self)),
             on_error=lambda exc: self.message.setText(

@@ -237,7 +237,7 @@ class KpiDashboard(QDialog):
         self._asked += 1
         asked = self._asked
         self._say(self.tr("Loading…"))
-        run_in_background(lambda: self._fetch(since, until, by),
+        run_in_background(self, lambda: self._fetch(since, until, by),
                           on_done=lambda report: self._loaded(asked, report),
                           on_error=lambda error: self._not_loaded(asked, error))
 
@@ -395,7 +395,7 @@ class KpiDashboard(QDialog):
         self._exporting = True
         self._enable_exports()
         self._say(self.tr("Saving {path}…").format(path=path))
-        run_in_background(lambda: Path(path).write_bytes(make()),
+        run_in_background(self, lambda: Path(path).write_bytes(make()),
                           on_done=lambda _size: self._written(path),
                           on_error=lambda error: self._not_written(path, error))
 

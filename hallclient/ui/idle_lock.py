@@ -118,7 +118,7 @@ class LockDialog(QDialog):
         if not password or not self.unlock_button.isEnabled():
             return
         self.unlock_button.setEnabled(False)
-        run_in_background(lambda: self._check(password),  # a slow hash: off the UI thread
+        run_in_background(self, lambda: self._check(password),  # a slow hash: off the UI thread
                           on_done=lambda _none: self._unlocked(), on_error=self._refused)
 
     def _unlocked(self) -> None:

@@ -105,7 +105,7 @@ class LoginWindow(QDialog):
         clerk, password = self.clerk.text().strip(), self.password.text()
         self.button.setEnabled(False)
         self.message.setText(self.tr("Logging in…"))
-        run_in_background(lambda: self._log_in(settings, clerk, password),
+        run_in_background(self, lambda: self._log_in(settings, clerk, password),
                           on_done=lambda session: self._done(session, settings),
                           on_error=self._failed)
 

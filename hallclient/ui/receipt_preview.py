@@ -76,7 +76,7 @@ class ReceiptPreview(QDialog):
         printer = self.printers.currentText() or None
         self.print_button.setEnabled(False)
         self.status.setText(self.tr("Printing…"))
-        run_in_background(lambda: print_pdf(self.pdf, title=self.title, printer_name=printer),
+        run_in_background(self, lambda: print_pdf(self.pdf, title=self.title, printer_name=printer),
                           on_done=self._printed, on_error=self._failed)
 
     def _printed(self, printer: str) -> None:

@@ -71,7 +71,7 @@ class SupervisorDialog(QDialog):
         if not supervisor or not password or not self.sign_off_button.isEnabled():
             return
         self.sign_off_button.setEnabled(False)
-        run_in_background(lambda: self._approve(supervisor, password),
+        run_in_background(self, lambda: self._approve(supervisor, password),
                           on_done=self._approved, on_error=self._refused)
 
     def _approved(self, supervisor: str) -> None:

@@ -79,7 +79,7 @@ class WorkItemsPanel(QWidget):
         self._render()
 
     def refresh(self) -> None:
-        run_in_background(self._fetch, on_done=self._show, on_error=self._unavailable)
+        run_in_background(self, self._fetch, on_done=self._show, on_error=self._unavailable)
 
     def _unavailable(self, error: Exception) -> None:
         # The list keeps what was last fetched; offline is shown in the status bar already.
@@ -123,7 +123,7 @@ class WorkItemsPanel(QWidget):
             return
         item_id = int(current.data(Qt.ItemDataRole.UserRole))
         self.done_button.setEnabled(False)
-        run_in_background(lambda: self._complete(item_id), on_done=self._done,
+        run_in_background(self, lambda: self._complete(item_id), on_done=self._done,
                           on_error=self._failed)
 
     def _done(self, _item: WorkItemWire) -> None:

@@ -362,3 +362,42 @@ def test_a_customer_who_reads_english_gets_sms_in_english(qtbot, window):
         assert s.scalars(select(OutboxRow.payload)).one()["sms_language"] == "en"
         receipt = s.scalars(select(ReceiptRow.content)).one()
     assert "SMS language: Chinese → English" in str(receipt)
+
+
+def test_a_receipt_drawn_after_its_window_is_deleted_reaches_nothing(
+        qtbot, one_account_cache, monkeypatch):
+    """The clerk logs out while a receipt is being drawn and the window is deleted: the
+    drawn receipt is dropped, never handed to the window that is gone."""
+    import threading
+
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication, QThreadPool
+
+    import hallclient.ui.counter_window as module
+    from tests.support.factories import account
+
+    drawing, finish = threading.Event(), threading.Event()
+    real_render = module.render_pdf
+
+    def slow_render(*args, **kwargs):
+        drawing.set()
+        finish.wait(10)
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(module, "render_pdf", slow_render)
+    previews = []
+    window = CounterWindow(CounterServices(
+        one_account_cache, TerminalIdentity("GZ-TH-01", "T01", "k" * 64), "gz-th-01-c1",
+        HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall")),
+        show_preview=previews.append, ask_rating=lambda _window: None), lang="en")
+    window.account = account()
+    window.open_form(BusinessKind.SUSPEND)
+    window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": account().id_number})
+    window.form_views[BusinessKind.SUSPEND].submit()
+    qtbot.waitUntil(drawing.is_set)
+    with qtbot.waitSignal(window.destroyed):
+        window.deleteLater()
+    finish.set()
+    QThreadPool.globalInstance().waitForDone()
+    QCoreApplication.sendPostedEvents()  # the drawn receipt comes back now
+    assert not shiboken6.isValid(window) and previews == []

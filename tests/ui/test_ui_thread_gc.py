@@ -30,7 +30,7 @@ SCENARIO = textwrap.dedent("""
     for round_ in range(ROUNDS):
         Window()  # closed by nobody, dropped at once: garbage in a cycle
         app.processEvents()
-        run_in_background(churn, on_done=done.append, on_error=print)
+        run_in_background(app, churn, on_done=done.append, on_error=print)
         deadline = time.time() + 20
         while len(done) <= round_ and time.time() < deadline:
             app.processEvents()
