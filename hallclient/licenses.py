@@ -1,5 +1,5 @@
 """What HallClient ships from others, and under which licences: the fonts and libraries listed
-in resources/licenses/components.json, each with its licence texts under resources/."""
+in hallclient/resources/licenses/components.json, each with its licence texts beside it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class Component:
     name: str
     licence: str  # an SPDX licence expression
     distributions: tuple[str, ...]  # the Python distributions it covers (normalised names)
-    files: tuple[str, ...]  # its licence texts, relative to resources/
+    files: tuple[str, ...]  # its licence texts, relative to hallclient/resources/
 
     def text(self) -> str:
         return "\n\n".join(resource(f).read_text(encoding="utf-8") for f in self.files)

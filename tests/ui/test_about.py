@@ -102,7 +102,7 @@ def test_every_library_hallclient_installs_is_listed_with_its_licence_text():
     components = bundled_components()
     covered = {d for c in components for d in c.distributions}
     missing = _installed_with_hallclient() - covered
-    assert not missing, (f"add {sorted(missing)} to resources/licenses/components.json, with "
-                         "the licence files of their *.dist-info folders")
+    assert not missing, (f"add {sorted(missing)} to hallclient/resources/licenses/"
+                         "components.json, with the licence files of their *.dist-info folders")
     for component in components:
         assert len(component.text()) > 200, component.name

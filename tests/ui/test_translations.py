@@ -24,7 +24,7 @@ from hallclient.ui.login_window import LoginWindow
 from hallcore.domain.text import Text
 from tests.support import ROOT
 
-I18N = ROOT / "resources" / "i18n"
+I18N = ROOT / "hallclient" / "resources" / "i18n"
 TOOLS = Path(sys.executable).parent
 
 
