@@ -79,11 +79,17 @@ def test_every_label_follows_a_change_of_language(qapp, about):
     assert about.windowTitle() == "About HallClient"
 
 
+# What the packaged app ships: the client, and the demo's embedded server.
+SHIPPED_EXTRAS = ("client", "server")
+
+
 def _installed_with_hallclient() -> set[str]:
-    """The distributions HallClient installs here, and so the packaged app ships."""
-    found, todo = set(), ["hallclient"]
+    """The distributions HallClient's shipped extras install here, and so the packaged app
+    ships."""
+    found, todo = set(), [("hallclient", SHIPPED_EXTRAS)]
     while todo:
-        name = canonicalize_name(todo.pop())
+        name, extras = todo.pop()
+        name = canonicalize_name(name)
         if name in found:
             continue
         found.add(name)
@@ -93,8 +99,9 @@ def _installed_with_hallclient() -> set[str]:
             continue
         for text in requirements:
             requirement = Requirement(text)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(requirement.name)
+            if requirement.marker is None or any(
+                    requirement.marker.evaluate({"extra": extra}) for extra in ("", *extras)):
+                todo.append((requirement.name, ()))
     return found - {"hallclient"}
 
 
