@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from hallclient import __version__
 from hallclient.config import data_dir
+from hallclient.extras import demo_unavailable
 from hallclient.logs import logging_to
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,10 @@ def _has_screen() -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.demo:  # its world lives in a temporary directory: no log file is left either
+        unavailable = demo_unavailable()
+        if unavailable is not None:
+            print(f"hallclient: {unavailable}", file=sys.stderr)
+            return 1
         if not args.text and _has_screen():
             from hallclient.ui.demo_app import run_gui_demo
 
