@@ -8,12 +8,12 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaint
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from hallclient.reports import NO_FIGURE, percent
+from hallclient.ui import palette
 
-GOOD = "#1b7f3a"  # meets the target; the colours of the sync status and the headline figures
-BAD = "#b00020"  # falls short
-_TEXT = QColor("#202020")
-_FAINT = QColor("#9a9a9a")
-_GRID = QColor("#e6e6e6")
+_TEXT = QColor(palette.TEXT)
+_FAINT = QColor(palette.MUTED)
+_GRID = QColor(palette.GRID)
+_PAPER = QColor(palette.PAPER)
 _MAX_PITCH, _MIN_PITCH = 30.0, 16.0  # room per bar, in logical pixels
 _PAD = 8.0
 
@@ -64,7 +64,7 @@ class BarChart(QWidget):
         return bytes(buffer.data().data())
 
     def _paint(self, painter: QPainter, area: QRectF) -> None:
-        painter.fillRect(area, QColor("white"))
+        painter.fillRect(area, _PAPER)
         metrics = QFontMetricsF(self.font())
         line = metrics.height()
         title_font = QFont(self.font())
@@ -98,7 +98,8 @@ class BarChart(QWidget):
             if rate is not None:
                 end = left + width * min(max(rate, 0.0), 1.0)
                 painter.fillRect(QRectF(left, y + pitch * 0.18, end - left, pitch * 0.64),
-                                 QColor(GOOD if rate >= self.target else BAD))
+                                 QColor(palette.OK if rate >= self.target
+                                        else palette.REFUSED))
             ends.append((end, y, rate))
         self._target_line(painter, left + width * self.target, top, rows_end, line)
         # The values last, on white: the target line passes behind them, never through them.
@@ -106,7 +107,7 @@ class BarChart(QWidget):
             text = percent(rate)
             box = QRectF(end + 3, y + (pitch - line) / 2, metrics.horizontalAdvance(text) + 4,
                          line)
-            painter.fillRect(box, QColor("white"))
+            painter.fillRect(box, _PAPER)
             painter.setPen(_TEXT if rate is not None else _FAINT)
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 

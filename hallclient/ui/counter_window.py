@@ -53,6 +53,7 @@ from hallclient.store.search import search_accounts
 from hallclient.store.tasks import Task, close_task, open_tasks
 from hallclient.sync.engine import BootstrapProgress
 from hallclient.sync.worker import SyncStatus
+from hallclient.ui import palette
 from hallclient.ui.about import AboutDialog
 from hallclient.ui.background import run_in_background
 from hallclient.ui.dashboard import KpiDashboard
@@ -79,9 +80,8 @@ from hallcore.wire import (
 
 NEXT_TURN_MS = 1  # work split over turns of the event loop (see _submit)
 
-# Pending amber, synced green, conflicts and rejections red: the same as the status bar.
-_STATE_COLOURS = {SyncState.PENDING: "#8a5a00", SyncState.SYNCED: "#1b7f3a",
-                  SyncState.CONFLICT: "#b00020", SyncState.REJECTED: "#b00020"}
+_STATE_COLOURS = {SyncState.PENDING: palette.WARNING, SyncState.SYNCED: palette.OK,
+                  SyncState.CONFLICT: palette.REFUSED, SyncState.REJECTED: palette.REFUSED}
 
 
 @dataclass
@@ -606,8 +606,8 @@ class CounterWindow(QMainWindow):
                 else self.tr("never"))
         self.sync_label.setText(self.tr("{s}   pending {p}   conflicts {c}   last sync {t}")
                                 .format(s=online, p=status.pending, c=status.open_tasks, t=last))
-        self.sync_label.setStyleSheet("color: #1b7f3a;" if status.online else
-                                      "color: #b00020;")
+        self.sync_label.setStyleSheet(palette.text_colour(
+            palette.OK if status.online else palette.REFUSED))
         self._show_bootstrap(status.bootstrap)
 
     def _show_bootstrap(self, progress: BootstrapProgress | None) -> None:

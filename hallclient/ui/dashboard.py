@@ -46,8 +46,9 @@ from hallclient.reports import (
     report_days,
 )
 from hallclient.sync.api import NotAuthenticated, ServerRefused, ServerUnreachable, ServerUntrusted
+from hallclient.ui import palette
 from hallclient.ui.background import run_in_background
-from hallclient.ui.bar_chart import BAD, GOOD, BarChart
+from hallclient.ui.bar_chart import BarChart
 from hallclient.ui.i18n import current_language, follow_language
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import Text
@@ -55,8 +56,6 @@ from hallcore.wire import KpiReport, KpiRow
 
 # (since, until exclusive, grouping) -> the report; raises as ServerApi does
 Fetch = Callable[[datetime, datetime, str], KpiReport]
-
-_PLAIN, _FAINT, _ERROR = "#202020", "#8a8a8a", "#b00020"
 
 
 def _hall_now() -> datetime:
@@ -70,8 +69,9 @@ def _target(rate: float) -> str:
 def _judged(figure: float | None, target: float, *, at_most: bool = False) -> str:
     """The colour of a figure: green where it meets the target, red where it falls short."""
     if figure is None:
-        return _FAINT
-    return GOOD if (figure <= target if at_most else figure >= target) else BAD
+        return palette.MUTED
+    met = figure <= target if at_most else figure >= target
+    return palette.OK if met else palette.REFUSED
 
 
 class _Figure(QFrame):
@@ -90,7 +90,7 @@ class _Figure(QFrame):
         bold.setBold(True)
         self.name.setFont(bold)
         self.note = QLabel(self)
-        self.note.setStyleSheet(f"color: {_FAINT};")
+        self.note.setStyleSheet(palette.text_colour(palette.MUTED))
         layout = QVBoxLayout(self)
         for label in (self.value, self.name, self.note):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -98,7 +98,7 @@ class _Figure(QFrame):
 
     def show_figure(self, value: str, colour: str, name: str, note: str) -> None:
         self.value.setText(value)
-        self.value.setStyleSheet(f"color: {colour};")
+        self.value.setStyleSheet(palette.text_colour(colour))
         self.name.setText(name)
         self.note.setText(note)
 
@@ -292,7 +292,7 @@ class KpiDashboard(QDialog):
         handling = total.avg_handling_seconds if total else None
         self.handling.show_figure(
             NO_FIGURE if handling is None else self.tr("{m} min").format(m=minutes(handling)),
-            _FAINT if handling is None else _PLAIN, self.tr("Average handling time"),
+            palette.MUTED if handling is None else palette.TEXT, self.tr("Average handling time"),
             self.tr("{n} operations").format(n=total.operations) if total else "")
         self.overdue.show_figure(
             NO_FIGURE if total is None else str(total.overdue),
@@ -340,11 +340,11 @@ class KpiDashboard(QDialog):
     # --- messages --------------------------------------------------------------------------
 
     def _say(self, text: str) -> None:
-        self.status.setStyleSheet(f"color: {_PLAIN};")
+        self.status.setStyleSheet(palette.text_colour(palette.TEXT))
         self.status.setText(text)
 
     def _fail(self, text: str) -> None:
-        self.status.setStyleSheet(f"color: {_ERROR};")
+        self.status.setStyleSheet(palette.text_colour(palette.REFUSED))
         self.status.setText(text)
         self.failed.emit(text)
 

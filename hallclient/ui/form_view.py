@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
 
 from hallclient.forms.spec import CHOICES, NOT_SETTLED_LABELS, FormField, FormSpec
 from hallclient.store.operations import CounterFacts
+from hallclient.ui import palette
 from hallclient.ui.i18n import current_language, follow_language
 from hallcore.domain.business import FieldKind, PayloadInvalid
 from hallcore.domain.text import Lang, Text, sentence
-
-_ERROR_STYLE = "color: #b00020;"
 
 FieldWidget = QLineEdit | QComboBox | QCheckBox
 
@@ -54,7 +53,7 @@ class FormView(QWidget):
             self.labels[field.name] = QLabel(self)
             self.labels[field.name].setBuddy(widget)
             error = QLabel(self)
-            error.setStyleSheet(_ERROR_STYLE)
+            error.setStyleSheet(palette.text_colour(palette.REFUSED))
             error.setWordWrap(True)
             self.errors[field.name] = error
             column = QVBoxLayout()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hallclient.ui import palette
 from hallclient.ui.background import run_in_background
 from hallclient.ui.i18n import follow_language
 
@@ -88,7 +89,7 @@ class LockDialog(QDialog):
         self.password.returnPressed.connect(self.unlock)
         self.message = QLabel(self)
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(palette.text_colour(palette.REFUSED))
         self.unlock_button = QPushButton(self)
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self.unlock)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient.store.feedback import MAX_REASON
+from hallclient.ui import palette
 from hallcore.domain.text import Text
 from hallcore.wire import Rating
 
@@ -29,8 +30,8 @@ RATING_LABELS: dict[Rating, Text] = {
     Rating.BASICALLY_SATISFIED: Text("基本满意", "Basically satisfied"),
     Rating.DISSATISFIED: Text("不满意", "Dissatisfied"),
 }
-_COLOURS = {Rating.SATISFIED: "#1b7f3a", Rating.BASICALLY_SATISFIED: "#8a5a00",
-            Rating.DISSATISFIED: "#b00020"}
+_COLOURS = {Rating.SATISFIED: palette.OK, Rating.BASICALLY_SATISFIED: palette.WARNING,
+            Rating.DISSATISFIED: palette.REFUSED}
 _ASK = Text("请您对本次服务进行评价", "Please rate our service today")
 _REASON = Text("意见或建议（可不填）", "Your comment (optional)")
 _SKIP = Text("不评价", "No rating")
@@ -60,7 +61,7 @@ class RatingWindow(QDialog):
         for rating, label in RATING_LABELS.items():
             button = QPushButton(_both(label), self)
             button.setMinimumSize(220, 140)
-            button.setStyleSheet(f"font-size: 22pt; color: white; background: "
+            button.setStyleSheet(f"font-size: 22pt; color: {palette.PAPER}; background: "
                                  f"{_COLOURS[rating]}; border-radius: 12px;")
             button.clicked.connect(lambda _c=False, r=rating: self._rate(r))
             self.buttons[rating] = button

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hallclient.ui import palette
 from hallclient.ui.background import run_in_background
 from hallclient.ui.i18n import current_language, follow_language
 from hallcore.domain.text import Text
@@ -39,7 +40,7 @@ class SupervisorDialog(QDialog):
         self.password.returnPressed.connect(self.sign_off)
         self.message = QLabel(self)
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(palette.text_colour(palette.REFUSED))
         self.sign_off_button = QPushButton(self)
         self.sign_off_button.setDefault(True)
         self.sign_off_button.clicked.connect(self.sign_off)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hallclient.ui import palette
 from hallclient.ui.background import run_in_background
 from hallclient.ui.i18n import current_language, follow_language
 from hallcore.domain.business import BUSINESS_TYPES
@@ -111,9 +112,9 @@ class WorkItemsPanel(QWidget):
                 f"{due:%m-%d %H:%M}  {_business(item, lang)}  "
                 f"{getattr(item.step_label, lang)}  {item.account_number}  {state}")
             if left.overdue:
-                entry.setForeground(QColor("#b00020"))
+                entry.setForeground(QColor(palette.REFUSED))
             elif left.due_soon:
-                entry.setForeground(QColor("#8a5a00"))
+                entry.setForeground(QColor(palette.WARNING))
             entry.setData(Qt.ItemDataRole.UserRole, item.id)
             self.list.addItem(entry)
 

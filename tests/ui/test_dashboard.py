@@ -12,9 +12,11 @@ from PySide6.QtGui import QColor, QImage
 
 import hallclient.ui.dashboard as dashboard_module
 from hallclient.sync.api import ServerRefused, ServerUnreachable
-from hallclient.ui.bar_chart import BAD, GOOD, BarChart
+from hallclient.ui.bar_chart import BarChart
 from hallclient.ui.dashboard import KpiDashboard
 from hallclient.ui.i18n import use_language
+from hallclient.ui.palette import OK as GOOD
+from hallclient.ui.palette import REFUSED as BAD
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import Text
 from hallcore.wire import BilingualText, ErrorBody
