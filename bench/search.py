@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from hallclient.store.search import (
     search_accounts,
     suspend_search_index,
 )
+from hallcore.db.account_columns import stored_values
 from hallcore.demodata import DISTRICTS, District, accounts, communities
 from hallcore.domain.accounts import Account
 
@@ -62,18 +64,11 @@ _INSERT_PAGE = (f"INSERT INTO accounts ({', '.join(_COLUMNS)}) SELECT "
 
 
 def _row(account: Account) -> tuple[Any, ...]:
-    values = {
-        "number": account.number, "holder_name": account.holder_name,
-        "id_type": account.id_type.value if account.id_type else None,
-        "id_number": account.id_number, "phone": account.phone,
-        "supply_address": account.supply_address, "mailing_address": account.mailing_address,
-        "status": account.status.value, "version": account.version,
-        "district": account.district, "arrears_fen": account.arrears_fen,
-        "sms_consent": account.sms_consent, "sms_language": account.sms_language,
-        "community_code": account.community.code if account.community else None,
-        "server_seq": 1,
-    }
-    return tuple(values[column] for column in _COLUMNS)
+    values = {**stored_values(account), "server_seq": 1,
+              "community_code": account.community.code if account.community else None}
+    # As SQLite keeps a date (and JSON can carry it): ISO text.
+    return tuple(value.isoformat() if isinstance(value, date) else value
+                 for value in (values[column] for column in _COLUMNS))
 
 
 def _pages(district: District, count: int) -> Iterator[list[tuple[Any, ...]]]:

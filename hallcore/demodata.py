@@ -69,6 +69,18 @@ def _birth(rng: random.Random) -> date:
     return date(1940, 1, 1) + timedelta(days=rng.randrange(365 * 62))
 
 
+def _id_valid_until(number: str, id_type: IdDocType | None) -> date | None:
+    """The last day of an ID card's validity: 10 or 20 years from its issue, a few cards expired
+    by the demo's day, a few long-term (长期, no end date). Drawn apart from the rest of the
+    account, so the other demo values stay as they were before the field existed."""
+    if id_type is not IdDocType.RESIDENT_ID:
+        return None
+    rng = random.Random(f"id-valid-until-{number}")
+    if rng.random() < 0.08:
+        return None  # 长期
+    return date(2025, 1, 1) + timedelta(days=rng.randrange(-200, 20 * 365))
+
+
 def _id_document(rng: random.Random, district: District) -> tuple[IdDocType, str, str] | None:
     """(type, number, name) of a holder; None for an old record with no ID on file."""
     roll = rng.random()
@@ -123,8 +135,9 @@ def accounts(
                   else AccountStatus.CLOSED if status_roll < 0.07
                   else AccountStatus.PENDING_CONNECTION if status_roll < 0.08
                   else AccountStatus.ACTIVE)
+        number = f"{prefix:02d}{serial:08d}"
         yield Account(
-            number=f"{prefix:02d}{serial:08d}",
+            number=number,
             holder_name=name,
             id_type=id_type,
             id_number=id_number,
@@ -138,5 +151,6 @@ def accounts(
             sms_consent=rng.random() < 0.85,
             # Some customers (foreign residents among them) read their SMS in English.
             sms_language="en" if rng.random() < 0.03 else "zh",
+            id_valid_until=_id_valid_until(number, id_type),
             community=community,
         )

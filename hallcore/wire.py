@@ -7,16 +7,15 @@ function, so a payload that passed at the counter passes there too.
 
 from __future__ import annotations
 
+from dataclasses import MISSING
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
-from hallcore.domain.accounts import Account, AccountStatus, Community
+from hallcore.domain.accounts import ACCOUNT_FIELDS, Account, Community
 from hallcore.domain.business import BusinessKind
-from hallcore.domain.ids import IdDocType
-from hallcore.domain.text import Lang
 
 API_PREFIX = "/api/v1"
 MAX_PUSH_BATCH = 500
@@ -102,31 +101,32 @@ class CommunityWire(WireModel):
                          self.manager_phone)
 
 
-class AccountWire(WireModel):
-    number: str
-    holder_name: str
-    id_type: IdDocType | None
-    id_number: str | None
-    phone: str | None
-    supply_address: str
-    mailing_address: str | None
-    status: AccountStatus
-    version: int
-    district: str
-    arrears_fen: int
-    sms_consent: bool
-    sms_language: Lang = "zh"
+class _AccountWireFields(WireModel):
+    """An account on the wire: every declared field of the domain's Account (added by
+    `create_model` below), its community whole, and the district's sequence number of this
+    state."""
+
     community: CommunityWire | None
     seq: int  # the district's change sequence number of this state
 
     def to_domain(self) -> Account:
-        return Account(
-            number=self.number, holder_name=self.holder_name, id_type=self.id_type,
-            id_number=self.id_number, phone=self.phone, supply_address=self.supply_address,
-            mailing_address=self.mailing_address, status=self.status, version=self.version,
-            district=self.district, arrears_fen=self.arrears_fen, sms_consent=self.sms_consent,
-            sms_language=self.sms_language,
-            community=self.community.to_domain() if self.community else None)
+        return Account(**{name: getattr(self, name) for name in ACCOUNT_FIELD_NAMES},
+                       community=self.community.to_domain() if self.community else None)
+
+    if TYPE_CHECKING:
+        def __getattr__(self, name: str) -> Any: ...
+
+
+ACCOUNT_FIELD_NAMES = tuple(declared.name for declared in ACCOUNT_FIELDS)
+
+if TYPE_CHECKING:
+    AccountWire = _AccountWireFields
+else:
+    AccountWire = create_model(
+        "AccountWire", __base__=_AccountWireFields, __module__=__name__,
+        **{declared.name: (declared.hint, ... if declared.default is MISSING
+                           else declared.default)
+           for declared in ACCOUNT_FIELDS})
 
 
 class Role(StrEnum):
@@ -192,11 +192,11 @@ class BootstrapPage(WireModel):
 
 # An account in a compact bootstrap page: AccountWire's values in this order, the community
 # named by its code (the page carries each of its communities once).
-ACCOUNT_ROW_FIELDS = ("number", "holder_name", "id_type", "id_number", "phone",
-                      "supply_address", "mailing_address", "status", "version", "district",
-                      "arrears_fen", "sms_consent", "sms_language", "community_code", "seq")
-AccountRowWire = tuple[str, str, IdDocType | None, str | None, str | None, str, str | None,
-                       AccountStatus, int, str, int, bool, Lang, str | None, int]
+ACCOUNT_ROW_FIELDS = (*ACCOUNT_FIELD_NAMES, "community_code", "seq")
+if TYPE_CHECKING:
+    AccountRowWire = tuple[Any, ...]
+else:
+    AccountRowWire = tuple[(*(declared.hint for declared in ACCOUNT_FIELDS), str | None, int)]
 COMMUNITY_ROW_FIELDS = ("code", "name", "households", "manager_name", "manager_phone")
 CommunityRowWire = tuple[str, str, int, str | None, str | None]
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -19,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from hallcore.db.account_columns import AccountColumns
 from hallcore.db.naming import NAMING
 
 
@@ -115,26 +117,16 @@ class CommunityRow(Base):
     manager_phone: Mapped[str | None] = mapped_column(String(32))
 
 
-class AccountRow(Base):
+class AccountRow(AccountColumns, Base):
+    """An account: the declared account columns, and these."""
+
     __tablename__ = "accounts"
 
-    number: Mapped[str] = mapped_column(String(10), primary_key=True)
-    district: Mapped[str] = mapped_column(ForeignKey("districts.code"))
-    holder_name: Mapped[str] = mapped_column(String(60))
-    id_type: Mapped[str | None] = mapped_column(String(32))
-    id_number: Mapped[str | None] = mapped_column(String(32))
-    phone: Mapped[str | None] = mapped_column(String(32))
-    supply_address: Mapped[str] = mapped_column(String(120))
-    mailing_address: Mapped[str | None] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(24))
-    version: Mapped[int] = mapped_column(Integer)
-    arrears_fen: Mapped[int] = mapped_column(Integer, default=0)
-    sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
-    sms_language: Mapped[str] = mapped_column(String(2), default="zh", server_default="zh")
     community_code: Mapped[str | None] = mapped_column(ForeignKey("communities.code"))
     seq: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_accounts_district_seq", "district", "seq"),)
+    __table_args__ = (ForeignKeyConstraint(["district"], ["districts.code"]),
+                      Index("ix_accounts_district_seq", "district", "seq"))
 
 
 class OperationRow(Base):

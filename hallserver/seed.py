@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from hallcore.db.account_columns import stored_values
 from hallcore.demodata import DISTRICTS, District, communities
 from hallcore.demodata import accounts as demo_accounts
 from hallcore.domain.accounts import Account, Community
@@ -172,23 +173,9 @@ def _insert_communities(
 
 
 def _account_row(account: Account, seq: int) -> dict[str, Any]:
-    return {
-        "number": account.number,
-        "district": account.district,
-        "holder_name": account.holder_name,
-        "id_type": account.id_type.value if account.id_type else None,
-        "id_number": account.id_number,
-        "phone": account.phone,
-        "supply_address": account.supply_address,
-        "mailing_address": account.mailing_address,
-        "status": account.status.value,
-        "version": account.version,
-        "arrears_fen": account.arrears_fen,
-        "sms_consent": account.sms_consent,
-        "sms_language": account.sms_language,
-        "community_code": account.community.code if account.community else None,
-        "seq": seq,
-    }
+    return {**stored_values(account),
+            "community_code": account.community.code if account.community else None,
+            "seq": seq}
 
 
 def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

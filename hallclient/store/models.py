@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from hallcore.db.account_columns import AccountColumns
 from hallcore.db.naming import NAMING
 
 
@@ -43,22 +44,11 @@ class CommunityRow(Base):
     manager_phone: Mapped[str | None] = mapped_column(String(32))
 
 
-class AccountRow(Base):
+class AccountRow(AccountColumns, Base):
+    """A cached account: the declared account columns, and these."""
+
     __tablename__ = "accounts"
 
-    number: Mapped[str] = mapped_column(String(10), primary_key=True)
-    holder_name: Mapped[str] = mapped_column(String(60))
-    id_type: Mapped[str | None] = mapped_column(String(32))
-    id_number: Mapped[str | None] = mapped_column(String(32), index=True)
-    phone: Mapped[str | None] = mapped_column(String(32), index=True)
-    supply_address: Mapped[str] = mapped_column(String(120))
-    mailing_address: Mapped[str | None] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(24))
-    version: Mapped[int] = mapped_column(Integer)
-    district: Mapped[str] = mapped_column(String(16))
-    arrears_fen: Mapped[int] = mapped_column(Integer, default=0)
-    sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
-    sms_language: Mapped[str] = mapped_column(String(2), default="zh", server_default="zh")
     community_code: Mapped[str | None] = mapped_column(
         ForeignKey("communities.code"), index=True
     )
@@ -72,6 +62,8 @@ class AccountRow(Base):
             "status in ('pending_connection', 'active', 'suspended', 'closed')", name="status"
         ),
         CheckConstraint("version >= 0", name="version"),
+        Index("ix_accounts_id_number", "id_number"),
+        Index("ix_accounts_phone", "phone"),
         # A phone's last digits: search finds a phone by them (store/search.py), checking
         # the whole phone in the index.
         Index("ix_accounts_phone_last4", text("substr(phone, -4)"), "phone"),

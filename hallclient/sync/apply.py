@@ -23,6 +23,7 @@ from hallclient.store.models import AccountRow, CommunityRow, OutboxRow, TaskRow
 from hallcore.domain.business import BusinessKind, apply_change, check
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.wire import (
+    ACCOUNT_FIELD_NAMES,
     ACCOUNT_ROW_FIELDS,
     COMMUNITY_ROW_FIELDS,
     AccountRowWire,
@@ -200,11 +201,8 @@ def _store_answered_accounts(session: Session, accounts: list[AccountWire]) -> N
 
 
 def _row(account: AccountWire) -> AccountRowWire:
-    return (account.number, account.holder_name, account.id_type, account.id_number,
-            account.phone, account.supply_address, account.mailing_address, account.status,
-            account.version, account.district, account.arrears_fen, account.sms_consent,
-            account.sms_language, account.community.code if account.community else None,
-            account.seq)
+    return (*(getattr(account, name) for name in ACCOUNT_FIELD_NAMES),
+            account.community.code if account.community else None, account.seq)
 
 
 def _open_task(session: Session, op: Pushed, result: OperationResult, outcome: Outcome,

@@ -1,54 +1,108 @@
-"""The account columns the terminal's cache and the central database share, mapped to and
-from the domain's Account in one place."""
+"""The account columns the terminal's cache and the central database share, derived from the
+one declaration of an account's fields (`hallcore.domain.accounts.Account`), and the mapping
+between such a row and the domain's Account.
+
+Each side's `AccountRow` takes its shared columns from `AccountColumns` and adds its own (the
+server's district foreign key and change sequence, the cache's server sequence, community code
+and indexes); a field added to Account becomes a column of both, mapped both ways, and needs
+only a migration on each side.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import dataclasses
+from datetime import date
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
-from hallcore.domain.accounts import Account, AccountStatus
-from hallcore.domain.ids import IdDocType
+from sqlalchemy import Boolean, Date, Integer, String
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.types import TypeEngine
 
-
-class AccountColumns(Protocol):
-    number: str
-    holder_name: str
-    id_type: str | None
-    id_number: str | None
-    phone: str | None
-    supply_address: str
-    mailing_address: str | None
-    status: str
-    version: int
-    district: str
-    arrears_fen: int
-    sms_consent: bool
-    sms_language: str
+from hallcore.domain.accounts import ACCOUNT_FIELDS, Account, AccountField
 
 
-def read_columns(row: AccountColumns) -> dict[str, Any]:
+def _column_type(declared: AccountField) -> TypeEngine[Any]:
+    kind = declared.value_type
+    if kind is bool:
+        return Boolean()
+    if kind is int:
+        return Integer()
+    if kind is date:
+        return Date()
+    if declared.max_length is None:
+        raise TypeError(f"Account.{declared.name}: a text field needs its max_length")
+    return String(declared.max_length)
+
+
+def _stored_default(declared: AccountField) -> dict[str, Any]:
+    if declared.default is dataclasses.MISSING or declared.default is None:
+        return {}
+    if isinstance(declared.default, str):
+        # A text default is the database's too: a row written by an older program gets it.
+        return {"default": declared.default, "server_default": declared.default}
+    return {"default": declared.default}
+
+
+def _column(position: int, declared: AccountField) -> Any:
+    # The declared columns come first, in declaration order, before a table's own.
+    return mapped_column(_column_type(declared), primary_key=declared.name == "number",
+                         nullable=declared.optional, sort_order=position - len(ACCOUNT_FIELDS),
+                         **_stored_default(declared))
+
+
+def _from_stored(declared: AccountField) -> Any:
+    """How a column's value becomes the field's: enums by value, a Literal's unknown value as
+    the field's default."""
+    kind = declared.value_type
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return lambda value: None if value is None else kind(value)
+    if get_origin(kind) is Literal:
+        allowed = set(get_args(kind))
+        return lambda value: value if value in allowed else declared.default
+    return lambda value: value
+
+
+def _to_stored(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+_READERS = tuple((declared.name, _from_stored(declared)) for declared in ACCOUNT_FIELDS)
+
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import InstrumentedAttribute
+    from sqlalchemy.orm.decl_api import DeclarativeAttributeIntercept
+
+    class _DeclaredColumns(DeclarativeAttributeIntercept):
+        def __getattr__(cls, name: str) -> InstrumentedAttribute[Any]: ...
+
+    class AccountColumns(metaclass=_DeclaredColumns):
+        """What type checkers see: any declared field, typed as Any."""
+
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
+else:
+    # A declarative mixin: SQLAlchemy copies each of its columns into every table it is mixed
+    # into.
+    AccountColumns = type("AccountColumns", (), {
+        declared.name: _column(position, declared)
+        for position, declared in enumerate(ACCOUNT_FIELDS)})
+
+
+def read_columns(row: Any) -> dict[str, Any]:
     """The row's values as the domain types them (community aside)."""
-    return {
-        "number": row.number, "holder_name": row.holder_name,
-        "id_type": IdDocType(row.id_type) if row.id_type else None,
-        "id_number": row.id_number, "phone": row.phone,
-        "supply_address": row.supply_address, "mailing_address": row.mailing_address,
-        "status": AccountStatus(row.status), "version": row.version,
-        "district": row.district, "arrears_fen": row.arrears_fen,
-        "sms_consent": row.sms_consent,
-        "sms_language": "en" if row.sms_language == "en" else "zh",
-    }
+    return {name: read(getattr(row, name)) for name, read in _READERS}
 
 
-def write_columns(row: AccountColumns, account: Account) -> None:
-    row.holder_name = account.holder_name
-    row.id_type = account.id_type.value if account.id_type else None
-    row.id_number = account.id_number
-    row.phone = account.phone
-    row.supply_address = account.supply_address
-    row.mailing_address = account.mailing_address
-    row.status = account.status.value
-    row.version = account.version
-    row.district = account.district
-    row.arrears_fen = account.arrears_fen
-    row.sms_consent = account.sms_consent
-    row.sms_language = account.sms_language
+def write_columns(row: Any, account: Account) -> None:
+    """The account's values into its row (its number stays: it is the row's key)."""
+    for declared in ACCOUNT_FIELDS:
+        if declared.name != "number":
+            setattr(row, declared.name, _to_stored(getattr(account, declared.name)))
+
+
+def stored_values(account: Account) -> dict[str, Any]:
+    """The account's values as its row holds them, for a bulk insert."""
+    return {declared.name: _to_stored(getattr(account, declared.name))
+            for declared in ACCOUNT_FIELDS}

@@ -8,11 +8,17 @@ begun by SQLAlchemy itself: deferred for reading, `BEGIN IMMEDIATE` for a writer
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
 _BEGIN_OPTION = "sqlite_begin"
+
+# A date written through the driver itself (the bulk upserts) is kept as SQLAlchemy's Date
+# keeps it, ISO text; said here rather than left to sqlite3's default adapter, deprecated
+# since Python 3.12.
+sqlite3.register_adapter(date, date.isoformat)
 
 
 def sqlite_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from datetime import date
 from enum import StrEnum
+from types import UnionType
+from typing import Any, get_args, get_origin, get_type_hints
 
 from hallcore.domain.ids import IdDocType
 from hallcore.domain.text import InvalidInput, Lang, Text
@@ -36,24 +39,72 @@ class Community:
     manager_phone: str | None = None
 
 
+_MAX_LENGTH = "max_length"
+
+
+def _text(max_length: int) -> dict[str, int]:
+    """A text field's metadata: `max_length` characters at most where it is stored."""
+    return {_MAX_LENGTH: max_length}
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
-    """One electricity account (户). `version` is the server's, raised by every applied change."""
+    """One electricity account (户). `version` is the server's, raised by every applied change.
 
-    number: str
-    holder_name: str
-    id_type: IdDocType | None
-    id_number: str | None
-    phone: str | None
-    supply_address: str
-    mailing_address: str | None
-    status: AccountStatus
+    The one declaration of an account's fields: the wire model, both databases' account
+    columns and the mapping between rows and accounts are derived from it
+    (hallcore/wire.py, hallcore/db/account_columns.py). A new field is declared here, with a
+    default, and added to each database by a migration."""
+
+    number: str = field(metadata=_text(10))
+    holder_name: str = field(metadata=_text(60))
+    id_type: IdDocType | None = field(metadata=_text(32))
+    id_number: str | None = field(metadata=_text(32))
+    phone: str | None = field(metadata=_text(32))
+    supply_address: str = field(metadata=_text(120))
+    mailing_address: str | None = field(metadata=_text(120))
+    status: AccountStatus = field(metadata=_text(24))
     version: int
-    district: str
+    district: str = field(metadata=_text(16))
     arrears_fen: int = 0  # unpaid charges, in fen (0.01 yuan)
     sms_consent: bool = False
-    sms_language: Lang = "zh"  # the customer's SMS come in this language
+    sms_language: Lang = field(default="zh", metadata=_text(2))  # the SMS's language
+    # The last day the holder's ID document is valid (证件有效期至); None where not known.
+    id_valid_until: date | None = None
     community: Community | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountField:
+    """One declared field of Account, as the wire and the databases need to know it."""
+
+    name: str
+    value_type: Any  # str, int, bool, date, an enum or a Literal, None taken out
+    optional: bool  # None is a value
+    default: Any  # dataclasses.MISSING where the field has none
+    max_length: int | None  # of a text field
+
+    @property
+    def hint(self) -> Any:
+        return self.value_type | None if self.optional else self.value_type
+
+
+def _declared_fields() -> tuple[AccountField, ...]:
+    hints = get_type_hints(Account)
+    declared = []
+    for f in fields(Account):
+        if f.name == "community":  # a row of its own, referred to by its code
+            continue
+        members = set(get_args(hints[f.name])) if get_origin(hints[f.name]) is UnionType else set()
+        optional = type(None) in members
+        value_type = (members - {type(None)}).pop() if optional else hints[f.name]
+        declared.append(AccountField(f.name, value_type, optional, f.default,
+                                     f.metadata.get(_MAX_LENGTH)))
+    return tuple(declared)
+
+
+# Every field of an account but its community, in declaration order.
+ACCOUNT_FIELDS = _declared_fields()
 
 
 # The languages a customer's SMS can be sent in, as the clerk offers them.

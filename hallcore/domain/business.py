@@ -139,6 +139,15 @@ def _id_fields(prefix: str, who: Text) -> tuple[Field, Field]:
     )
 
 
+def _id_valid_until_field(prefix: str, who: Text) -> Field:
+    return Field(f"{prefix}{ID_VALID_UNTIL_SUFFIX}", FieldKind.DATE,
+                 Text("{who}证件有效期至", "{who} ID valid until").format(who=who),
+                 required=False)
+
+
+# A payload field naming the last day an ID document presented is valid; the account takes it
+# from the new holder or applicant.
+ID_VALID_UNTIL_SUFFIX = "_id_valid_until"
 _HOLDER = Text("户主", "holder's")
 _APPLICANT_ID = _id_fields("applicant", _HOLDER)
 _SMS_CONSENT = Text("同意短信通知", "agrees to SMS notices")
@@ -155,6 +164,7 @@ BUSINESS_TYPES: dict[BusinessKind, BusinessType] = {
             fields=(
                 Field("new_holder_name", FieldKind.PERSON_NAME, Text("新户主姓名", "new holder")),
                 *_id_fields("new_holder", Text("新户主", "new holder's")),
+                _id_valid_until_field("new_holder", Text("新户主", "new holder's")),
                 Field("new_holder_phone", FieldKind.PHONE,
                       Text("新户主联系电话", "new holder's phone")),
                 Field("new_holder_sms_consent", FieldKind.BOOL, _SMS_CONSENT, required=False),
@@ -242,6 +252,7 @@ BUSINESS_TYPES: dict[BusinessKind, BusinessType] = {
             fields=(
                 Field("applicant_name", FieldKind.PERSON_NAME, Text("申请人姓名", "applicant")),
                 *_id_fields("applicant", Text("申请人", "applicant's")),
+                _id_valid_until_field("applicant", Text("申请人", "applicant's")),
                 Field("phone", FieldKind.PHONE, Text("联系电话", "phone")),
                 Field("supply_address", FieldKind.ADDRESS, Text("用电地址", "supply address")),
                 Field("mailing_address", FieldKind.ADDRESS, Text("通讯地址", "mailing address"),
@@ -421,6 +432,9 @@ def check(
 ) -> Decision:
     """May this (validated) request be done on this account today? Client and server both ask."""
     btype = BUSINESS_TYPES[kind]
+    expired = _expired_id_document(payload, today)
+    if expired is not None:
+        return expired
     if btype.opens_account:
         return Decision(True)
     if account is None:
@@ -466,6 +480,20 @@ def _wrong_state(btype: BusinessType, status: AccountStatus) -> Text:
         f"{btype.label.en} cannot be done while the account is {STATUS_LABELS[status].en} "
         f"(it must be: {allowed_en})",
     )
+
+
+def _expired_id_document(payload: Mapping[str, Any], today: date) -> Decision | None:
+    for name, value in payload.items():
+        if name.endswith(ID_VALID_UNTIL_SUFFIX) and value and date.fromisoformat(value) < today:
+            return _refused(Text("出示的证件已于 {d} 过期，请出示有效证件",
+                                 "the ID document presented expired on {d}; a valid one is "
+                                 "needed").format(d=value))
+    return None
+
+
+def _valid_until(payload: Mapping[str, Any], prefix: str) -> date | None:
+    value = payload.get(f"{prefix}{ID_VALID_UNTIL_SUFFIX}")
+    return date.fromisoformat(value) if value else None
 
 
 def _transfer_rule(account: Account, payload: Mapping[str, Any], today: date) -> Decision:
@@ -569,6 +597,8 @@ def apply_change(kind: BusinessKind, account: Account, payload: Mapping[str, Any
             phone=payload["new_holder_phone"],
             sms_consent=payload.get("new_holder_sms_consent", False),
             sms_language=payload.get("new_holder_sms_language", "zh"),
+            # The old holder's document is no longer the account's.
+            id_valid_until=_valid_until(payload, "new_holder"),
         )
     elif kind is BusinessKind.RENAME:
         changes["holder_name"] = payload["new_name"]
@@ -594,4 +624,5 @@ def open_account(payload: Mapping[str, Any], *, number: str, district: str) -> A
         district=district,
         sms_consent=payload.get("sms_consent", False),
         sms_language=payload.get("sms_language", "zh"),
+        id_valid_until=_valid_until(payload, "applicant"),
     )

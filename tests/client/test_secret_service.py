@@ -21,7 +21,7 @@ from hallclient.auth.login import TERMINAL_KEY
 from hallclient.sync.engine import REFRESH_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
-CHILD = ROOT / "tests" / "keyring_child.py"
+CHILD = ROOT / "tests" / "support" / "keyring_child.py"
 SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
 # The throw-away login keyring's password: gnome-keyring creates the keyring with it and
 # unlocks it with it in the later sessions.

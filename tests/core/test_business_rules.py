@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -327,3 +327,41 @@ def test_every_rule_reason_exists_in_both_languages():
         assert reason is not None
         assert any("\u4e00" <= c <= "\u9fff" for c in reason.zh)
         assert not any("\u4e00" <= c <= "\u9fff" for c in reason.en)
+
+
+# --- the validity of the ID document presented ------------------------------------------------
+
+
+def test_a_transfer_records_the_new_holders_id_validity():
+    payload = validate_payload(BusinessKind.TRANSFER,
+                               {**NEW_HOLDER, "new_holder_id_valid_until": "2036-05-31"})
+    assert check(BusinessKind.TRANSFER, account(), payload, today=TODAY).allowed
+    after = apply_change(BusinessKind.TRANSFER, account(id_valid_until=date(2027, 1, 1)), payload)
+    assert after.id_valid_until == date(2036, 5, 31)
+
+
+def test_a_transfer_without_the_validity_forgets_the_old_holders():
+    after = apply_change(BusinessKind.TRANSFER, account(id_valid_until=date(2027, 1, 1)),
+                         validate_payload(BusinessKind.TRANSFER, NEW_HOLDER))
+    assert after.id_valid_until is None
+
+
+@pytest.mark.parametrize("kind, raw", [
+    (BusinessKind.TRANSFER, {**NEW_HOLDER, "new_holder_id_valid_until": "2026-11-24"}),
+    (BusinessKind.NEW_CONNECTION, {
+        "applicant_name": "陈志明", "applicant_id_type": "resident_id",
+        "applicant_id_number": OTHER_ID, "phone": "13800138000",
+        "supply_address": "广州市天河区天河路385号12栋1803房",
+        "applicant_id_valid_until": "2026-11-24"}),
+])
+def test_an_expired_id_document_is_refused_with_its_end_date(kind, raw):
+    decision = check(kind, account(), validate_payload(kind, raw), today=date(2026, 11, 25))
+    assert not decision.allowed
+    assert decision.reason.zh == "出示的证件已于 2026-11-24 过期，请出示有效证件"
+    assert "expired on 2026-11-24" in decision.reason.en
+
+
+def test_an_id_valid_through_today_is_accepted():
+    payload = validate_payload(BusinessKind.TRANSFER,
+                               {**NEW_HOLDER, "new_holder_id_valid_until": "2026-11-25"})
+    assert check(BusinessKind.TRANSFER, account(), payload, today=date(2026, 11, 25)).allowed

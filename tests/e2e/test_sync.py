@@ -1,5 +1,7 @@
 """The sync engine against a real HallServer on a loopback port."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,11 +17,14 @@ from tests.support.counter import (
     HALL,
     Counter,
     active_accounts,
+    cached_accounts,
     collide,
     holder,
     server_account,
+    server_accounts,
     server_ops,
 )
+from tests.support.factories import OTHER_ID
 
 
 def test_bootstrap_fills_the_cache_with_the_halls_district(counters):
@@ -261,3 +266,21 @@ def test_a_receipt_number_the_server_holds_is_rejected_and_the_cache_takes_the_s
     assert server_ops(server) == 1
     assert server_account(server, b.number).status == "active"
     assert (cached.status, cached.version) == (AccountStatus.ACTIVE, b.version)
+
+
+def test_the_id_documents_validity_goes_from_one_terminal_through_the_server_to_another(
+        counters, server):
+    first, second = counters(), counters("T02")
+    first.engine.sync_once()
+    second.engine.sync_once()
+    [a] = active_accounts(first, 1)
+    first.record("transfer", a.number, {
+        "new_holder_name": "林晓燕", "new_holder_id_type": "resident_id",
+        "new_holder_id_number": OTHER_ID, "new_holder_phone": "13922334455",
+        "new_holder_id_valid_until": "2036-05-31"})
+    assert first.engine.sync_once().applied == 1
+    assert server_account(server, a.number).id_valid_until == date(2036, 5, 31)
+    second.engine.sync_once()
+    assert second.account(a.number).id_valid_until == date(2036, 5, 31)
+    assert cached_accounts(second.cache)[a.number] == server_accounts(
+        server.engine, a.district)[a.number]
