@@ -16,15 +16,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from hallclient.ui import palette
-from hallclient.ui.background import run_in_background
 from hallclient.ui.i18n import follow_language
+from hallclient.ui.password_prompt import PasswordPrompt
 
 IDLE_LOCK_MINUTES = 5.0
 
@@ -84,15 +82,12 @@ class LockDialog(QDialog):
         self.setModal(True)
         self.title = QLabel(self)
         self.title.setStyleSheet("font-size: 16pt; font-weight: bold;")
-        self.password = QLineEdit(self)
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.returnPressed.connect(self.unlock)
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(palette.text_colour(palette.REFUSED))
         self.unlock_button = QPushButton(self)
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self.unlock)
+        self.password = PasswordPrompt(self.unlock_button, self)
+        self.password.returnPressed.connect(self.unlock)
+        self.message = self.password.message
         self.logout_button = QPushButton(self)
         self.logout_button.clicked.connect(self._log_out)
         buttons = QHBoxLayout()
@@ -115,22 +110,11 @@ class LockDialog(QDialog):
         self.logout_button.setText(self.tr("Log out"))
 
     def unlock(self) -> None:
-        password = self.password.text()
-        if not password or not self.unlock_button.isEnabled():
-            return
-        self.unlock_button.setEnabled(False)
-        run_in_background(self, lambda: self._check(password),  # a slow hash: off the UI thread
-                          on_done=lambda _none: self._unlocked(), on_error=self._refused)
+        self.password.check(self._check, on_passed=lambda _none: self._unlocked())
 
     def _unlocked(self) -> None:
-        self.password.clear()
         self.unlocked.emit()
         self.accept()
-
-    def _refused(self, error: Exception) -> None:
-        self.unlock_button.setEnabled(True)
-        self.password.clear()
-        self.message.setText(str(error))
 
     def _log_out(self) -> None:
         self.logged_out.emit()

@@ -11,8 +11,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from hallclient.config import Settings
-from hallclient.ui.background import run_in_background
 from hallclient.ui.i18n import current_language, follow_language
+from hallclient.ui.password_prompt import PasswordPrompt
 
 if TYPE_CHECKING:  # the login window comes up before the sync and database libraries load
     from hallclient.auth.login import ClerkSession
@@ -34,13 +34,11 @@ class LoginWindow(QDialog):
         self.hall = QLineEdit(settings.hall_id, self)
         self.terminal = QLineEdit(settings.terminal_id, self)
         self.clerk = QLineEdit(self)
-        self.password = QLineEdit(self)
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
         self.button = QPushButton(self)
         self.button.setDefault(True)
         self.button.clicked.connect(self.submit)
+        self.password = PasswordPrompt(self.button, self)
+        self.message = self.password.message
         self.labels = {name: QLabel(self) for name in
                        ("server", "hall", "terminal", "clerk", "password")}
         form = QFormLayout(self)
@@ -89,35 +87,26 @@ class LoginWindow(QDialog):
         self._terminal_rows(True)
         self.terminal_summary.hide()
         self.move_button.hide()
-        self.message.setText(self.tr("A supervisor logs in to keep the new settings."))
+        self.password.say(self.tr("A supervisor logs in to keep the new settings."))
         self.server.setFocus()
 
     def submit(self) -> None:
         fields = (self.server.text(), self.hall.text(), self.terminal.text(),
                   self.clerk.text(), self.password.text())
         if not all(f.strip() for f in fields):
-            self.message.setText(self.tr("Fill in every field"))
+            self.password.say(self.tr("Fill in every field"))
             return
         settings = replace(self.settings, server_url=self.server.text().strip(),
                            hall_id=self.hall.text().strip(),
                            terminal_id=self.terminal.text().strip(),
                            language=current_language())
-        clerk, password = self.clerk.text().strip(), self.password.text()
-        self.button.setEnabled(False)
-        self.message.setText(self.tr("Logging in…"))
-        run_in_background(self, lambda: self._log_in(settings, clerk, password),
-                          on_done=lambda session: self._done(session, settings),
-                          on_error=self._failed)
+        clerk = self.clerk.text().strip()
+        self.password.say(self.tr("Logging in…"))
+        self.password.check(lambda password: self._log_in(settings, clerk, password),
+                            on_passed=lambda session: self._done(session, settings))
 
     def _done(self, session: ClerkSession, settings: Settings) -> None:
-        self.password.clear()
         if not session.online:
-            self.message.setText(self.tr("Server unreachable: logged in offline"))
+            self.password.say(self.tr("Server unreachable: logged in offline"))
         self.logged_in.emit(session, settings)
         self.accept()
-
-    def _failed(self, error: Exception) -> None:
-        self.button.setEnabled(True)
-        self.password.clear()
-        self.password.setFocus()
-        self.message.setText(str(error))

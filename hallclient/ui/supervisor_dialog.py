@@ -5,18 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QDialog,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from hallclient.ui import palette
-from hallclient.ui.background import run_in_background
 from hallclient.ui.i18n import current_language, follow_language
+from hallclient.ui.password_prompt import PasswordPrompt
 from hallcore.domain.text import Text
 
 # (supervisor id, password) -> the supervisor's id, or raises with the reason in words
@@ -35,15 +27,12 @@ class SupervisorDialog(QDialog):
         self.reason = QLabel(self)
         self.reason.setWordWrap(True)
         self.supervisor = QLineEdit(self)
-        self.password = QLineEdit(self)
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.returnPressed.connect(self.sign_off)
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(palette.text_colour(palette.REFUSED))
         self.sign_off_button = QPushButton(self)
         self.sign_off_button.setDefault(True)
         self.sign_off_button.clicked.connect(self.sign_off)
+        self.password = PasswordPrompt(self.sign_off_button, self)
+        self.password.returnPressed.connect(self.sign_off)
+        self.message = self.password.message
         self.cancel_button = QPushButton(self)
         self.cancel_button.clicked.connect(self.reject)
         self.supervisor_label = QLabel(self)
@@ -68,20 +57,11 @@ class SupervisorDialog(QDialog):
         self.cancel_button.setText(self.tr("Cancel"))
 
     def sign_off(self) -> None:
-        supervisor, password = self.supervisor.text().strip(), self.password.text()
-        if not supervisor or not password or not self.sign_off_button.isEnabled():
-            return
-        self.sign_off_button.setEnabled(False)
-        run_in_background(self, lambda: self._approve(supervisor, password),
-                          on_done=self._approved, on_error=self._refused)
+        supervisor = self.supervisor.text().strip()
+        if supervisor:
+            self.password.check(lambda password: self._approve(supervisor, password),
+                                on_passed=self._approved)
 
     def _approved(self, supervisor: str) -> None:
-        self.password.clear()
         self.approved.emit(supervisor)
         self.accept()
-
-    def _refused(self, error: Exception) -> None:
-        self.sign_off_button.setEnabled(True)
-        self.password.clear()
-        self.password.setFocus()
-        self.message.setText(str(error))
