@@ -1,0 +1,129 @@
+"""A counter request as one operation: record it in the local outbox, build and draw its
+receipt, and say what changed.
+
+Plain Python, no Qt: the counter window runs `make_request` off the UI thread and refreshes
+the views the returned `CounterChanges` names, as each write of the window should ("the
+request changed the account and its history", not five panels refreshed by hand).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from hallclient.receipts.content import HallInfo, ReceiptContent, build_receipt
+from hallclient.receipts.history import reprint
+from hallclient.receipts.render import render_pdf
+from hallclient.store.cache import Cache, CacheUnwritable
+from hallclient.store.operations import (
+    CounterFacts,
+    RecordedOperation,
+    TerminalIdentity,
+    record_operation,
+)
+from hallclient.store.tasks import TaskAlreadyClosed, close_task
+from hallcore.domain.accounts import Account
+from hallcore.domain.business import BusinessKind
+
+
+@dataclass(frozen=True, slots=True)
+class CounterDesk:
+    """Where requests are made: the terminal's cache and identity, the clerk, the hall."""
+
+    cache: Cache
+    terminal: TerminalIdentity
+    clerk: str
+    hall: HallInfo
+
+
+@dataclass(frozen=True, slots=True)
+class CounterRequest:
+    """What the clerk submitted, and what the window knew when it was submitted."""
+
+    kind: BusinessKind
+    account_number: str | None
+    payload: Mapping[str, object]
+    online: bool
+    online_only: frozenset[BusinessKind] = frozenset()
+    facts: CounterFacts = field(default_factory=CounterFacts)
+    approved_by: str | None = None  # the supervisor who signed off at the counter
+    redoes_task: int | None = None  # the conflict or rejection this request settles
+
+
+class View(Enum):
+    """What a window shows that a request may change."""
+
+    ACCOUNT = "account"  # the account's details and its search result
+    HISTORY = "history"  # the account's operations at this counter
+    TASKS = "tasks"  # the clerk's conflicts and rejections
+
+
+@dataclass(frozen=True, slots=True)
+class DrawnReceipt:
+    content: ReceiptContent
+    pdf: bytes | None  # None: it could not be drawn (`failure`); the request stands
+    failure: Exception | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CounterChanges:
+    """What a recorded request changed."""
+
+    recorded: RecordedOperation
+    account: Account | None  # the account after the request; None until a new one is opened
+    receipt: DrawnReceipt
+    refresh: frozenset[View]
+
+
+def make_request(desk: CounterDesk, request: CounterRequest, now: datetime) -> CounterChanges:
+    """Record the request with its receipt in one transaction, then draw the receipt. Raises
+    as `record_operation` does (PayloadInvalid, RequestRefused, OverrideNeeded, CacheFull,
+    CacheReadOnly) with nothing written."""
+    described: list[ReceiptContent] = []
+
+    def describe(recorded: RecordedOperation, before: Account | None,
+                 clean: Mapping[str, Any]) -> dict[str, Any]:
+        # Called inside the request's transaction: the receipt is kept with it, as issued.
+        described.append(build_receipt(recorded, before, clean, hall=desk.hall,
+                                       terminal_id=desk.terminal.terminal_id,
+                                       clerk=desk.clerk, pending=True))
+        return described[0].to_json()
+
+    recorded = record_operation(
+        desk.cache, desk.terminal, clerk=desk.clerk, kind=request.kind,
+        account_number=request.account_number, raw_payload=request.payload, now=now,
+        online=request.online, online_only=request.online_only,
+        approved_by=request.approved_by, facts=request.facts, describe=describe)
+    refresh = {View.HISTORY}
+    if recorded.account is not None:
+        refresh.add(View.ACCOUNT)
+    if request.redoes_task is not None:
+        _close_redone(desk, request.redoes_task, recorded, now)
+        refresh.add(View.TASKS)
+    return CounterChanges(recorded, recorded.account, _draw(described[0]), frozenset(refresh))
+
+
+def reprint_receipt(desk: CounterDesk, receipt_no: str, now: datetime) -> DrawnReceipt:
+    """A copy of an issued receipt, counted and audited, drawn. Raises ReceiptUnavailable."""
+    return _draw(reprint(desk.cache, receipt_no, clerk=desk.clerk, now=now))
+
+
+def _close_redone(desk: CounterDesk, task_id: int, recorded: RecordedOperation,
+                  now: datetime) -> None:
+    # The request is recorded and its receipt due whatever happens here: a task that cannot
+    # be closed stays in the list for the clerk to close (or was closed meanwhile).
+    with suppress(CacheUnwritable, TaskAlreadyClosed):
+        close_task(desk.cache, task_id, clerk=desk.clerk, now=now,
+                   resolution=f"redone, receipt {recorded.receipt_no}")
+
+
+def _draw(content: ReceiptContent) -> DrawnReceipt:
+    try:
+        pdf = render_pdf(content, layout="80mm")
+    except Exception as exc:  # said to the clerk; the receipt is kept, Ctrl+R draws it again
+        return DrawnReceipt(content, None, exc)
+    return DrawnReceipt(content, pdf)
