@@ -1,16 +1,22 @@
-"""`hallclient --smoke-test` from the checkout, and from the packaged app PyInstaller builds."""
+"""How HallClient is installed and shipped: `hallclient --smoke-test` from the checkout, without the
+server extra, and from the packaged app PyInstaller builds; the import contracts between the
+packages."""
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from hallclient import smoke
+from hallclient import extras, smoke
 from hallclient.__main__ import main
 from hallcore.domain.business import BUSINESS_TYPES
 from tests.support import ROOT
+
+BIN = Path(sys.executable).parent
 
 
 def test_the_smoke_test_passes_in_one_line_and_leaves_nothing_but_its_log(tmp_path):
@@ -56,3 +62,109 @@ def test_the_packaged_app_builds_and_passes_its_smoke_test():
     assert done.returncode == 0, done.stdout + done.stderr
     assert "smoke test passed" in done.stdout
     assert "smoke-frozen: built in" in done.stdout
+
+
+def _without_the_server_extra(monkeypatch, missing="uvicorn"):
+    real = extras.find_spec
+    monkeypatch.setattr(extras, "find_spec", lambda name: None if name == missing else real(name))
+
+
+def test_without_the_server_extra_the_demo_says_how_to_install_it(monkeypatch, capsys):
+    _without_the_server_extra(monkeypatch)
+    assert main(["--demo", "--text"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "hallclient: the demo runs its own HallServer, which needs the server extra, not "
+        "installed here (no uvicorn): install it with pip install 'hallclient[client,server]' "
+        "(in a checkout: ./dev demo). The counter itself does not need it.\n")
+
+
+def test_without_the_server_extra_the_smoke_test_checks_the_client_and_says_so(
+        qapp, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("HALLCLIENT_DATA_DIR", str(tmp_path))
+    _without_the_server_extra(monkeypatch, missing="fastapi")
+    assert main(["--smoke-test"]) == 0
+    line = capsys.readouterr().out
+    assert "cache schema" in line and "demo server schema" not in line
+    assert ("demo server not checked: the server extra is not installed (no fastapi); the "
+            "counter does not need it") in line
+
+
+# --- the import contracts (pyproject.toml, [tool.importlinter]) ---
+
+CONTRACTS = {
+    "core": "hallcore imports neither side, nor what only one side's extra installs",
+    "server": "hallserver imports neither hallclient nor what only the client extra installs",
+    "demo": "hallclient imports hallserver only for the demo's embedded server",
+    "server-libraries": "hallclient imports no server-extra library itself (a counter PC has "
+                        "none)",
+    "widgets": "Qt widgets only under hallclient.ui",
+}
+
+
+def _lint_imports(cwd):
+    done = subprocess.run([BIN / "lint-imports", "--no-cache", "--no-logo"], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+    # Its report wraps long contract names: one line per contract, then KEPT or BROKEN.
+    report = re.sub(r"\s*\n\s*", " ", done.stdout)
+    results = {key: re.search(re.escape(name) + r" (KEPT|BROKEN)", report)
+               for key, name in CONTRACTS.items()}
+    assert all(results.values()), done.stdout + done.stderr
+    return done, {key: found.group(1) for key, found in results.items()}
+
+
+def test_the_import_contracts_are_kept():
+    done, results = _lint_imports(ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert set(results.values()) == {"KEPT"}
+    assert f"Contracts: {len(CONTRACTS)} kept, 0 broken." in done.stdout
+
+
+def _copy_the_code(to):
+    """The three packages' code, the contracts and their contract type, to break one."""
+    for package in ("hallcore", "hallclient", "hallserver"):
+        shutil.copytree(ROOT / package, to / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "resources"))
+    shutil.copy(ROOT / "pyproject.toml", to)
+    shutil.copytree(ROOT / "scripts", to / "scripts",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+
+
+# (module, line added at its end, the contracts that line breaks). What hallcore imports, the
+# server imports too, through it: its contract breaks with the core's.
+VIOLATIONS = [
+    ("hallcore/wire.py", "from hallclient import config", {"core", "server"}),
+    ("hallcore/domain/text.py", "def f():\n    from PySide6.QtCore import QObject",
+     {"core", "server"}),
+    ("hallcore/signing.py", "import fastapi", {"core"}),
+    ("hallserver/db.py", "import hallclient.config", {"server"}),
+    ("hallserver/api/sync.py", "import reportlab", {"server"}),
+    ("hallclient/cli.py", "def f():\n    from hallserver.db import make_engine", {"demo"}),
+    ("hallclient/sync/api.py", "from starlette.types import ASGIApp", {"server-libraries"}),
+    ("hallclient/receipts/render.py", "def f():\n    from PySide6.QtWidgets import QWidget",
+     {"widgets"}),
+    ("hallclient/reports.py", "from PySide6 import QtCore, QtWidgets", {"widgets"}),
+    ("hallcore/demodata.py", "import PySide6.QtWidgets", {"core", "server", "widgets"}),
+]
+
+
+@pytest.mark.parametrize(("module", "line", "broken"), VIOLATIONS,
+                         ids=[f"{v[0]}:{'+'.join(sorted(v[2]))}" for v in VIOLATIONS])
+def test_each_import_contract_fails_on_a_violation(tmp_path, module, line, broken):
+    _copy_the_code(tmp_path)
+    with (tmp_path / module).open("a", encoding="utf-8") as source:
+        source.write(f"\n\n{line}\n")
+    done, results = _lint_imports(tmp_path)  # the copy, first on lint-imports' path
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert {key for key, result in results.items() if result == "BROKEN"} == broken, (
+        done.stdout)
+
+
+def test_qt_modules_other_than_widgets_may_be_used_outside_the_ui(tmp_path):
+    _copy_the_code(tmp_path)
+    with (tmp_path / "hallclient/reports.py").open("a", encoding="utf-8") as source:
+        source.write("\n\nfrom PySide6.QtCore import QObject  # e.g. a signal\n")
+    done, results = _lint_imports(tmp_path)
+    assert done.returncode == 0 and set(results.values()) == {"KEPT"}, done.stdout
+
