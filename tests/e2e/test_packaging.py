@@ -1,7 +1,8 @@
-"""How HallClient is installed and shipped: `hallclient --smoke-test` from the checkout, without the
-server extra, and from the packaged app PyInstaller builds; the import contracts between the
-packages."""
+"""How HallClient is installed and shipped: `hallclient --smoke-test` from the checkout, from a
+real (non-editable) install of the client extra alone and from the packaged app PyInstaller
+builds; what each side's install pulls in; the import contracts between the packages."""
 
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from hallcore.domain.business import BUSINESS_TYPES
 from tests.support import ROOT
 
 BIN = Path(sys.executable).parent
+SERVER_ONLY = {"fastapi", "starlette", "uvicorn", "psycopg", "psycopg-binary"}
 
 
 def test_the_smoke_test_passes_in_one_line_and_leaves_nothing_but_its_log(tmp_path):
@@ -168,3 +170,94 @@ def test_qt_modules_other_than_widgets_may_be_used_outside_the_ui(tmp_path):
     done, results = _lint_imports(tmp_path)
     assert done.returncode == 0 and set(results.values()) == {"KEPT"}, done.stdout
 
+
+# --- real installs from the package index (PyPI), each side's extra in a fresh virtualenv ---
+
+SCRIPTS = "Scripts" if sys.platform == "win32" else "bin"
+
+
+def _clean_env(**extra):
+    """This process's environment without its virtualenv: the fresh one's tools find only
+    what was installed there."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    return {**env, "PIP_DISABLE_PIP_VERSION_CHECK": "1", **extra}
+
+
+def _pip(venv, *args, cwd):
+    done = subprocess.run([venv / SCRIPTS / "python", "-m", "pip", *args], cwd=cwd,
+                          env=_clean_env(), capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(tmp_path_factory):
+    """A virtualenv of its own with an up-to-date pip (as ./dev has), and a copy of the project
+    to install from, so that building it writes nothing into the checkout. Downloads come
+    from pip's cache after the first run."""
+    where = tmp_path_factory.mktemp("install")
+    source = where / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache",
+        ".hypothesis", "tests", "bench", "docs"))
+    venv = where / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=300)
+    _pip(venv, "install", "--quiet", "--upgrade", "pip", cwd=where)
+    return venv, source
+
+
+def _would_install(venv, source, extra):
+    """The distributions `pip install .[extra]` would install on a bare machine."""
+    from packaging.utils import canonicalize_name
+
+    report = source.parent / f"{extra}-report.json"
+    _pip(venv, "install", "--quiet", "--dry-run", "--report", report, "--ignore-installed",
+         f".[{extra}]", cwd=source)
+    installs = json.loads(report.read_text(encoding="utf-8"))["install"]
+    return {canonicalize_name(item["metadata"]["name"]) for item in installs}
+
+
+@pytest.mark.network
+def test_a_counter_pcs_install_has_no_server_libraries(fresh_venv):
+    names = _would_install(*fresh_venv, "client")
+    assert not names & SERVER_ONLY
+    assert {"hallclient", "pyside6-essentials", "pyside6-pdf", "reportlab", "pillow", "keyring",
+            "segno", "httpx", "sqlalchemy", "alembic", "pydantic", "platformdirs"} <= names
+
+
+@pytest.mark.network
+def test_a_servers_install_has_no_qt_nor_client_libraries(fresh_venv):
+    names = _would_install(*fresh_venv, "server")
+    assert not {n for n in names if n.startswith(("pyside6", "shiboken6"))}
+    assert not names & {"reportlab", "keyring", "segno"}
+    assert {"hallclient", "fastapi", "uvicorn", "psycopg", "psycopg-binary", "sqlalchemy",
+            "alembic", "pydantic", "platformdirs"} <= names
+
+
+@pytest.mark.network
+def test_an_installed_client_passes_its_smoke_test_and_its_demo_says_what_it_lacks(
+        fresh_venv, tmp_path):
+    venv, source = fresh_venv
+    # Not editable: the wheel's files only. No .pyc at install time (Python writes those it
+    # needs), which halves the install's time.
+    _pip(venv, "install", "--quiet", "--no-compile", ".[client]", cwd=source)
+    env = _clean_env(QT_QPA_PLATFORM="offscreen", HALLCLIENT_DATA_DIR=str(tmp_path / "data"))
+    where = subprocess.run(
+        [venv / SCRIPTS / "python", "-c", "import hallclient.resources as r; print(r.__file__)"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=True)
+    assert Path(where.stdout.strip()).is_relative_to(venv)
+    done = subprocess.run([venv / SCRIPTS / "hallclient", "--smoke-test"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    line = done.stdout.strip()
+    for checked in ("smoke test passed", "font embedded", "cache schema",
+                    "demo server not checked: the server extra is not installed",
+                    "login window shown (HallClient 登录", "the licences of",
+                    "SecretService"):
+        assert checked in line, line
+    demo = subprocess.run([venv / SCRIPTS / "hallclient", "--demo", "--text"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert demo.returncode == 1
+    assert "Traceback" not in demo.stderr
+    assert "needs the server extra" in demo.stderr
+    assert "pip install 'hallclient[client,server]'" in demo.stderr
