@@ -7,12 +7,22 @@ function, so a payload that passed at the counter passes there too.
 
 from __future__ import annotations
 
+import re
 from dataclasses import MISSING
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
 
 from hallcore.domain.accounts import ACCOUNT_FIELDS, Account, Community
 from hallcore.domain.business import BusinessKind
@@ -67,13 +77,43 @@ def _storable_json(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-WireTime = Annotated[datetime, AfterValidator(_on_the_calendar)]
+# A time is ISO-8601 text on the wire: a date, "T" (or a space), then the time; never a number,
+# nor a number in text (which pydantic's parser would read as seconds since 1970). Only the
+# form is checked here; pydantic's own parser reads the rest.
+_DATE_AND_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _written(form: re.Pattern[str], expected: str) -> Any:
+    def check(value: object) -> object:
+        if isinstance(value, datetime) or (isinstance(value, str) and form.match(value)):
+            return value
+        raise PydanticCustomError("datetime_type", "Input should be {expected}",
+                                  {"expected": expected})
+    return BeforeValidator(check)
+
+
+# Strict(False): a strict model takes only a datetime object in Python mode, and FastAPI
+# validates a request body after decoding its JSON, so the text is let through to the parser,
+# once its form has been checked.
+IsoTime = Annotated[datetime, Strict(False),
+                    _written(_DATE_AND_TIME, "a date and time as ISO-8601 text")]
+WireTime = Annotated[IsoTime, AfterValidator(_on_the_calendar)]
+# A period's bound in a query string: a date (its midnight) or a date and time.
+QueryTime = Annotated[datetime, _written(_DATE, "a date, or a date and time, as ISO-8601 text"),
+                      AfterValidator(_on_the_calendar)]
+# JSON carries an enum by its value: taken so in Python mode too, for the same reason.
+ByValue = Strict(False)
 StorableText = Annotated[str, AfterValidator(_storable_text)]
 StorableJson = Annotated[dict[str, Any], AfterValidator(_storable_json)]
 
 
 class WireModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: a value is taken only in the JSON type the API's schema gives it (no number for a
+    # time or a text, no text for a number or a yes/no). Read answers with model_validate_json;
+    # what comes in as a decoded dict (a FastAPI request body) is read in Python mode, where
+    # only IsoTime, WireTime and ByValue fields take their JSON text.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class BilingualText(WireModel):
@@ -243,7 +283,7 @@ class Feedback(WireModel):
     """The customer's rating of one transaction, given at the counter after the receipt."""
 
     operation_id: str = Field(min_length=8, max_length=36, pattern=r"^[A-Za-z0-9-]+$")
-    rating: Rating
+    rating: Annotated[Rating, ByValue]
     reason: StorableText | None = Field(default=None, max_length=200)
     rated_at: WireTime
 
@@ -261,7 +301,7 @@ class FeedbackResponse(WireModel):
 
 class PushOperation(WireModel):
     operation_id: str = Field(min_length=8, max_length=36, pattern=r"^[A-Za-z0-9-]+$")
-    business_type: BusinessKind
+    business_type: Annotated[BusinessKind, ByValue]
     account_number: str | None = Field(default=None, pattern=r"^\d{10}$")
     base_version: int | None = Field(default=None, ge=0, le=MAX_INTEGER)
     payload: StorableJson
@@ -275,7 +315,7 @@ class PushOperation(WireModel):
     # One-stop (一站妥): was the customer's request settled at this first contact, and if not,
     # why. None from terminals that do not say (they count as not recorded, not as settled).
     first_contact: bool | None = None
-    not_settled_reason: NotSettledReason | None = None
+    not_settled_reason: Annotated[NotSettledReason, ByValue] | None = None
     # Seconds from opening the form to submitting it: the handling time at the counter.
     handling_seconds: int | None = Field(default=None, ge=0, le=86_400)
 
@@ -313,7 +353,7 @@ class ReceiptVerification(WireModel):
     business_type: BusinessKind | None = None
     outcome: Outcome | None = None
     hall_id: str | None = None
-    received_at: datetime | None = None
+    received_at: IsoTime | None = None
 
 
 class WorkItemWire(WireModel):
@@ -323,8 +363,8 @@ class WorkItemWire(WireModel):
     business_type: BusinessKind
     step: str
     step_label: BilingualText
-    due_at: datetime
-    done_at: datetime | None
+    due_at: IsoTime
+    done_at: IsoTime | None
     overdue: bool
 
 
@@ -346,8 +386,8 @@ class NotificationWire(WireModel):
     operation_id: str
     notice: str
     state: str  # pending | sending | sent
-    queued_at: datetime
-    sent_at: datetime | None
+    queued_at: IsoTime
+    sent_at: IsoTime | None
 
 
 class AccountNotifications(WireModel):
@@ -378,8 +418,8 @@ class KpiRow(WireModel):
 
 
 class KpiReport(WireModel):
-    since: datetime
-    until: datetime
+    since: IsoTime
+    until: IsoTime
     by: str  # hall | clerk | business_type
     rows: list[KpiRow]
     total: KpiRow

@@ -8,6 +8,7 @@ that collides with another request on a unique key is answered again an operatio
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -292,7 +293,9 @@ def _account_of(op: PushOperation, result: OperationResult) -> str | None:
 
 
 def _duplicate(stored: OperationRow) -> OperationResult:
-    first = OperationResult.model_validate(stored.result)
+    # Read as the JSON it was stored as: the wire's models are strict, and decoded JSON holds
+    # an outcome or a status as text.
+    first = OperationResult.model_validate_json(json.dumps(stored.result))
     return first.model_copy(update={"outcome": Outcome.DUPLICATE, "first_outcome": first.outcome})
 
 

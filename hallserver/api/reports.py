@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from hallcore.domain.text import Text
-from hallcore.wire import KpiReport, WireTime
+from hallcore.wire import KpiReport, QueryTime
 from hallserver.api.deps import SessionDep, SupervisorDep
 from hallserver.api.errors import ApiError
 from hallserver.kpi import Grouping, in_hall_time, report
@@ -16,7 +16,7 @@ router = APIRouter(tags=["reports"])
 
 
 @router.get("/reports/kpi", response_model=KpiReport)
-def kpi_report(caller: SupervisorDep, session: SessionDep, since: WireTime, until: WireTime,
+def kpi_report(caller: SupervisorDep, session: SessionDep, since: QueryTime, until: QueryTime,
                by: Grouping = Grouping.HALL,
                hall: Annotated[str | None, Query(max_length=32)] = None) -> KpiReport:
     """The KPI over [since, until) (times without an offset are the halls' clock)."""

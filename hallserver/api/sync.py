@@ -115,10 +115,11 @@ def bootstrap_rows(caller: CallerDep, session: SessionDep, after: AfterNumber = 
     codes = {row[_COMMUNITY_CODE] for row in page if row[_COMMUNITY_CODE] is not None}
     communities = [tuple(row) for row in connection.execute(
         select(*_COMMUNITY_COLUMNS).where(CommunityRow.code.in_(codes)))] if codes else []
+    # Not strict: the database's values (an enum's value as text) made into the wire's types.
     return _json(BootstrapRows.model_validate({
         "rows": page, "communities": communities,
         "next_after": page[-1][0] if len(rows) > limit else None,
-        "cursor": cursor, "total": total}))
+        "cursor": cursor, "total": total}, strict=False))
 
 
 @router.post("/push", response_model=PushResponse)

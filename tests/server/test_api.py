@@ -158,8 +158,8 @@ def test_bootstrap_rows_are_the_same_pages_in_compact_form(th):
     first_page = th.get("/bootstrap", limit=70).json()
     accounts, after, pages = [], None, []
     while True:
-        page = BootstrapRows.model_validate(
-            th.get("/bootstrap/rows", limit=70, **({"after": after} if after else {})).json())
+        page = BootstrapRows.model_validate_json(
+            th.get("/bootstrap/rows", limit=70, **({"after": after} if after else {})).content)
         codes = [code for code, *_ in page.communities]
         community = ACCOUNT_ROW_FIELDS.index("community_code")
         assert len(codes) == len(set(codes)) == len({row[community] for row in page.rows})
