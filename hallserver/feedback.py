@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hallcore.audit_chain import as_utc
 from hallcore.db.engine import writer
 from hallcore.wire import Feedback, FeedbackResponse
 from hallserver.audit import append_audit
@@ -41,7 +40,7 @@ def _store_one(engine: Engine, caller: Caller, item: Feedback) -> bool:
             if session.get(FeedbackRow, item.operation_id) is not None:
                 return True  # rated before: a repeat changes nothing
             session.add(FeedbackRow(operation_id=item.operation_id, rating=item.rating.value,
-                                    reason=item.reason, rated_at=as_utc(item.rated_at),
+                                    reason=item.reason, rated_at=item.rated_at,
                                     received_at=now))
             session.flush()
             append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,

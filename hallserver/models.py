@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -22,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hallcore.db.account_columns import AccountColumns
 from hallcore.db.naming import NAMING
+from hallcore.db.types import UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -72,7 +72,7 @@ class TerminalRow(Base):
     terminal_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     installation_id: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(128))
-    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class TokenRow(Base):
@@ -85,7 +85,7 @@ class TokenRow(Base):
     clerk: Mapped[str] = mapped_column(ForeignKey("clerks.login"), index=True)
     hall_id: Mapped[str] = mapped_column(String(32))
     terminal_id: Mapped[str] = mapped_column(String(32))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -98,7 +98,7 @@ class LoginFailureRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     clerk: Mapped[str] = mapped_column(String(32))  # as typed: it may name no clerk
     address: Mapped[str] = mapped_column(String(64))
-    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
     __table_args__ = (
         Index("ix_login_failures_clerk_failed_at", "clerk", "failed_at"),
@@ -145,8 +145,8 @@ class OperationRow(Base):
     receipt_no: Mapped[str] = mapped_column(String(40), unique=True)
     receipt_signature: Mapped[str] = mapped_column(String(128))
     approved_by: Mapped[str | None] = mapped_column(String(32))  # the supervisor's login
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     outcome: Mapped[str] = mapped_column(String(16))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     # One-stop (一站妥) as the KPI counts it: None where the terminal did not record it; False
@@ -166,8 +166,8 @@ class FeedbackRow(Base):
                                               primary_key=True)
     rating: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str | None] = mapped_column(String(200))
-    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class NotificationRow(Base):
@@ -182,10 +182,10 @@ class NotificationRow(Base):
     text: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|sent
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
@@ -205,8 +205,8 @@ class WorkItemRow(Base):
     hall_id: Mapped[str] = mapped_column(String(32))
     business_type: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_work_items_hall_due", "hall_id", "done_at", "due_at"),)
 
@@ -218,7 +218,7 @@ class AuditEntryRow(Base):
     __tablename__ = "audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     hall_id: Mapped[str | None] = mapped_column(String(32))  # None: the "server" chain
     terminal_id: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(32))  # a clerk login, as typed at a login

@@ -19,7 +19,6 @@ from typing import Any, Protocol
 from sqlalchemy import CursorResult, Engine, select, update
 from sqlalchemy.orm import Session
 
-from hallcore.audit_chain import as_utc
 from hallcore.db.engine import writer
 from hallcore.domain.business import BUSINESS_TYPES, NOTICE_TEMPLATES, BusinessKind, Notice
 from hallcore.wire import AccountWire, BilingualText, NotificationWire
@@ -97,8 +96,8 @@ def account_notifications(session: Session, number: str) -> list[NotificationWir
         .order_by(NotificationRow.queued_at, NotificationRow.id)
     ).all()
     return [NotificationWire(operation_id=r.operation_id, notice=r.notice, state=r.state,
-                             queued_at=as_utc(r.queued_at),
-                             sent_at=as_utc(r.sent_at) if r.sent_at else None)
+                             queued_at=r.queued_at,
+                             sent_at=r.sent_at)
             for r in rows]
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hallcore.audit_chain import as_utc
 from hallcore.domain.accounts import AccountStatus
 from hallcore.domain.business import BUSINESS_TYPES, BusinessKind, Notice, WorkStep
 from hallcore.domain.deadlines import HALL_TZ, due_at
@@ -40,7 +39,7 @@ def open_work_items(session: Session, caller: Caller, op: PushOperation,
         session.add(WorkItemRow(
             operation_id=op.operation_id, account_number=account_number,
             hall_id=caller.hall_id, business_type=op.business_type.value, step=step.code,
-            due_at=as_utc(due)))  # in UTC: SQLite keeps a time without its offset
+            due_at=due))
         last = due if last is None else max(last, due)
     return last
 
@@ -65,19 +64,14 @@ def list_open(session: Session, hall_id: str, now: datetime, *, overdue_only: bo
     return [to_wire(r, now) for r in rows]
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def to_wire(row: WorkItemRow, now: datetime) -> WorkItemWire:
     kind = BusinessKind(row.business_type)
     label = step_label(kind, row.step)
-    due = _aware(row.due_at)
+    due = row.due_at
     return WorkItemWire(
         id=row.id, operation_id=row.operation_id, account_number=row.account_number,
         business_type=kind, step=row.step, step_label=BilingualText(zh=label.zh, en=label.en),
-        due_at=due, done_at=_aware(row.done_at) if row.done_at else None,
+        due_at=due, done_at=row.done_at,
         overdue=row.done_at is None and due < now)
 
 

@@ -8,7 +8,7 @@ account are not in it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -53,11 +53,6 @@ class OperationEntry:
     state: SyncState
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite gives back the stored UTC time without its zone.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def account_history(session: Session, account_number: str, *,
                     limit: int = 20) -> list[OperationEntry]:
     """The latest `limit` operations recorded here on the account, newest first."""
@@ -67,6 +62,6 @@ def account_history(session: Session, account_number: str, *,
         .where(OutboxRow.account_number == account_number)
         .order_by(OutboxRow.created_at.desc(), OutboxRow.seq.desc())
         .limit(limit)).all()
-    return [OperationEntry(op.operation_id, _utc(op.created_at), BusinessKind(op.business_type),
+    return [OperationEntry(op.operation_id, op.created_at, BusinessKind(op.business_type),
                            op.clerk, receipt_no, _FROM_OUTBOX[op.state])
             for op, receipt_no in rows]

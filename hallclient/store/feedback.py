@@ -4,7 +4,7 @@ the sync engine sends pending ratings once their operation has reached the serve
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ def record_feedback(cache: Cache, operation_id: str, rating: Rating, reason: str
         if session.get(FeedbackRow, operation_id) is not None:
             raise AlreadyRated(operation_id)
         session.add(FeedbackRow(operation_id=operation_id, rating=rating.value, reason=reason,
-                                rated_at=now.astimezone(UTC), state="pending"))
+                                rated_at=now, state="pending"))
 
 
 def sendable_feedback(session: Session, limit: int) -> list[Feedback]:
@@ -38,7 +38,7 @@ def sendable_feedback(session: Session, limit: int) -> list[Feedback]:
         .where(FeedbackRow.state == "pending", OutboxRow.state != "pending")
         .order_by(FeedbackRow.rated_at).limit(limit))
     return [Feedback(operation_id=r.operation_id, rating=Rating(r.rating), reason=r.reason,
-                     rated_at=r.rated_at if r.rated_at.tzinfo else r.rated_at.replace(tzinfo=UTC))
+                     rated_at=r.rated_at)
             for r in rows]
 
 

@@ -14,7 +14,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -27,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from hallcore.db.account_columns import AccountColumns
 from hallcore.db.naming import NAMING
+from hallcore.db.types import UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -80,8 +80,8 @@ class SyncStateRow(Base):
     # Bootstrap is resumable: the last account number received, until it is done.
     bootstrap_after: Mapped[str | None] = mapped_column(String(10))
     bootstrap_done: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_pull_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_push_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
@@ -94,7 +94,7 @@ class OutboxRow(Base):
     # Local order: pushes go oldest first.
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     operation_id: Mapped[str] = mapped_column(String(36), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     clerk: Mapped[str] = mapped_column(String(32))
     business_type: Mapped[str] = mapped_column(String(32))
     account_number: Mapped[str | None] = mapped_column(String(10), index=True)
@@ -136,7 +136,7 @@ class ReceiptRow(Base):
     operation_id: Mapped[str] = mapped_column(
         ForeignKey("outbox.operation_id"), unique=True
     )
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     copies_printed: Mapped[int] = mapped_column(Integer, default=0)
     # HMAC of receipt number and operation id with the terminal's key (the QR code's proof).
     signature: Mapped[str] = mapped_column(String(128), default="")
@@ -152,7 +152,7 @@ class AuditRow(Base):
     __tablename__ = "audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     clerk: Mapped[str | None] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str | None] = mapped_column(String(64))
@@ -172,7 +172,7 @@ class FeedbackRow(Base):
                                               primary_key=True)
     rating: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str | None] = mapped_column(String(200))
-    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
 
     __table_args__ = (CheckConstraint("state in ('pending', 'stored')", name="state"),)
@@ -186,7 +186,7 @@ class TaskRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     operation_id: Mapped[str] = mapped_column(ForeignKey("outbox.operation_id"), unique=True)
     kind: Mapped[str] = mapped_column(String(16))  # conflict | rejected
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     account_number: Mapped[str | None] = mapped_column(String(10))
     customer_name: Mapped[str | None] = mapped_column(String(60))
     customer_phone: Mapped[str | None] = mapped_column(String(32))
@@ -194,7 +194,7 @@ class TaskRow(Base):
     server_reason_zh: Mapped[str] = mapped_column(Text)
     server_reason_en: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(8), default="open", index=True)  # open | closed
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by: Mapped[str | None] = mapped_column(String(32))
     resolution: Mapped[str | None] = mapped_column(Text)
 

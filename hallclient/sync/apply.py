@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Index, Table, bindparam, select, update
@@ -45,7 +45,7 @@ def replay_pending(session: Session, number: str) -> None:
     for op in pending:
         kind = BusinessKind(op.business_type)
         # An operation the rules no longer allow stays pending; the server will say no.
-        counter_day = op.created_at.replace(tzinfo=UTC).astimezone(HALL_TZ).date()
+        counter_day = op.created_at.astimezone(HALL_TZ).date()
         if check(kind, account, op.payload, today=counter_day).allowed:
             account = apply_change(kind, account, op.payload)
     if pending:

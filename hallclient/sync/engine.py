@@ -261,7 +261,7 @@ class SyncEngine:
             PushOperation(
                 operation_id=op.operation_id, business_type=BusinessKind(op.business_type),
                 account_number=op.account_number, base_version=op.base_version,
-                payload=op.payload, created_at=_aware(op.created_at), clerk=op.clerk,
+                payload=op.payload, created_at=op.created_at, clerk=op.clerk,
                 receipt_no=receipt.receipt_no, receipt_signature=receipt.signature,
                 approved_by=op.approved_by, first_contact=op.first_contact,
                 not_settled_reason=(NotSettledReason(op.not_settled_reason)
@@ -316,8 +316,3 @@ class SyncEngine:
         with self.cache.read() as session:
             summary.pending = pending_count(session)
         return summary
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes; the outbox stores UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

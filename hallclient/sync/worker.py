@@ -14,7 +14,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -46,10 +46,6 @@ class SyncStatus:
         return None if self.last_pull_at is None else (now - self.last_pull_at).total_seconds()
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
-
-
 def read_status(cache: Cache, *, online: bool | None, login_needed: bool = False,
                 last_error: str | None = None, retry_in: float | None = None,
                 bootstrap: BootstrapProgress | None = None) -> SyncStatus:
@@ -62,8 +58,8 @@ def read_status(cache: Cache, *, online: bool | None, login_needed: bool = False
         state = session.get(SyncStateRow, 1)
         last_pull = state.last_pull_at if state else None
         last_push = state.last_push_at if state else None
-    return SyncStatus(online, login_needed, pending, _aware(oldest), open_tasks,
-                      _aware(last_pull), _aware(last_push), last_error, retry_in, bootstrap)
+    return SyncStatus(online, login_needed, pending, oldest, open_tasks,
+                      last_pull, last_push, last_error, retry_in, bootstrap)
 
 
 class Backoff:
