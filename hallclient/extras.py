@@ -7,17 +7,9 @@ extra's libraries as well.
 
 from __future__ import annotations
 
-from importlib.util import find_spec
+from hallcore.extras import missing_server_modules
 
-# What the demo's embedded server imports from the server extra (PostgreSQL's driver it does
-# not need: the demo's database is SQLite).
-SERVER_MODULES = ("fastapi", "starlette", "uvicorn")
 INSTALL_SERVER_EXTRA = "pip install 'hallclient[client,server]'"
-
-
-def missing_server_modules() -> list[str]:
-    """The server extra's modules the demo needs that are not installed here."""
-    return [name for name in SERVER_MODULES if find_spec(name) is None]
 
 
 def demo_unavailable() -> str | None:

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from hallclient import __version__
-from hallclient.extras import missing_server_modules
 from hallclient.receipts.content import HallInfo
 from hallclient.receipts.render import render_receipts
 from hallclient.receipts.testpage import sample_receipts
 from hallcore.domain.text import Text
+from hallcore.extras import missing_server_modules
 
 log = logging.getLogger(__name__)
 # Every font of a receipt is a subset (six capitals and a plus) of the embedded font.

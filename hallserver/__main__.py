@@ -12,8 +12,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from hallcore import __version__
-from hallserver.asgi import DB_ENV, SMS_LOG_ENV, database_url
+from hallcore.extras import missing_server_modules
 from hallserver.kpi import Grouping
+from hallserver.settings import DB_ENV, SMS_LOG_ENV, database_url
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -211,6 +212,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    missing = missing_server_modules()
+    if missing:
+        print(f"hallserver: the server extra is not installed here (no {', '.join(missing)}): "
+              "install it with pip install 'hallclient[server]'", file=sys.stderr)
+        return 2
     args = _parser().parse_args(argv)
     result: int = args.run(args)
     return result

@@ -11,16 +11,11 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from hallserver.app import create_app
-from hallserver.db import default_database_url, make_engine
+from hallserver.db import make_engine
 from hallserver.delivery import DeliveryLoop, default_gateway
+from hallserver.settings import SMS_LOG_ENV, database_url
 
-DB_ENV = "HALLSERVER_DB"
-SMS_LOG_ENV = "HALLSERVER_SMS_LOG"
 DELIVERY_ENV = "HALLSERVER_DELIVERY"
-
-
-def database_url() -> str:
-    return os.environ.get(DB_ENV) or default_database_url()
 
 
 # A cycle collection after this many new container objects (Python's default: 700).

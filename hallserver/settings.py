@@ -6,6 +6,16 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from hallserver.db import default_database_url
+
+# What `hallserver serve` hands its uvicorn workers (hallserver/asgi.py).
+DB_ENV = "HALLSERVER_DB"
+SMS_LOG_ENV = "HALLSERVER_SMS_LOG"
+
+
+def database_url() -> str:
+    return os.environ.get(DB_ENV) or default_database_url()
+
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from hallclient import extras, smoke
+from hallclient import smoke
 from hallclient.__main__ import main
+from hallcore import extras
 from hallcore.domain.business import BUSINESS_TYPES
 from tests.support import ROOT
 

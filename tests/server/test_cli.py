@@ -46,3 +46,31 @@ def test_seed_needs_a_migrated_database(tmp_path, capsys):
     url = f"sqlite+pysqlite:///{tmp_path / 'db.sqlite3'}"
     assert main(["seed", "--db", url, "--accounts", "10"]) == 2
     assert "hallserver migrate" in capsys.readouterr().err
+
+
+# As on a counter PC, which installs the client extra alone: the server's libraries cannot be
+# imported (a finder that refuses them stands first).
+WITHOUT_THE_SERVER_EXTRA = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class Absent(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("fastapi", "starlette", "uvicorn"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, Absent())
+from hallserver.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_without_the_server_extra_hallserver_says_what_to_install(tmp_path):
+    done = subprocess.run([sys.executable, "-c", WITHOUT_THE_SERVER_EXTRA, "migrate", "--db",
+                           f"sqlite+pysqlite:///{tmp_path / 'db.sqlite3'}"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "pip install 'hallclient[server]'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "db.sqlite3").exists()  # nothing done
