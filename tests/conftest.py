@@ -6,6 +6,7 @@ import sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
+from hypothesis import settings
 
 from tests.support import PRINT_QUEUE, ROOT
 from tests.support.server import empty_tables, postgres_engine
@@ -17,6 +18,30 @@ from tests.support.server import empty_tables, postgres_engine
 # each test made the suite twice as slow).
 gc.disable()
 _tests_run = [0]
+
+# Property tests and the API fuzzing (Hypothesis, and schemathesis on it): the normal run draws
+# the same examples every time, on every machine, with no example database, so a fresh clone
+# passes or fails as CI did; --fuzz-hard draws new ones, FUZZ_HARD_FACTOR times as many
+# (tests/support/fuzzing.py scales the counts the tests give).
+FUZZ_HARD_FACTOR = 20
+settings.register_profile("deterministic", derandomize=True, database=None, print_blob=True)
+settings.register_profile("fuzz-hard", derandomize=False, database=None, print_blob=True,
+                          max_examples=settings.get_profile("default").max_examples
+                          * FUZZ_HARD_FACTOR)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fuzz-hard", action="store_true",
+                     help="property tests and API fuzzing randomized, with "
+                          f"{FUZZ_HARD_FACTOR} times as many examples")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    # Before the test modules are imported (their settings take what they do not name from the
+    # profile), and before Hypothesis's own options (--hypothesis-verbosity...) add to it.
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile("fuzz-hard" if config.getoption("fuzz_hard") else "deterministic")
 
 
 @pytest.fixture(autouse=True)

@@ -47,8 +47,9 @@ from hallcore.domain.deadlines import (
 from hallcore.domain.ids import IdDocType, validate_id
 from hallcore.domain.text import InvalidInput, Text
 from tests.support.factories import HOLDER_ID, OTHER_ID, account
+from tests.support.fuzzing import examples
 
-FAST = settings(max_examples=60, deadline=None)
+FAST = settings(max_examples=examples(60), deadline=None)
 
 # --- what a clerk, a card reader or a broken caller may hand over -----------------------------
 
@@ -333,7 +334,7 @@ def _written(cache, number):
         return counts, load_account(s, number)
 
 
-@settings(max_examples=120, deadline=None,
+@settings(max_examples=examples(120), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), kind=st.sampled_from(list(BusinessKind)),
        number=st.sampled_from([*_NUMBERS, None]), approved_by=st.sampled_from([None, "s1"]),

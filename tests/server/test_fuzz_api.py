@@ -32,14 +32,15 @@ from hallserver.app import create_app
 from hallserver.db import SERVER_SCHEMA, make_engine
 from hallserver.embedded import EmbeddedServer
 from hallserver.seed import seed
+from tests.support.fuzzing import examples
 from tests.support.server import SUPERVISOR_PASSWORD, Terminal, holder_of
 
 TH = "GZ-TH-01"
 TIMEOUT = 10.0  # seconds: an answer slower than this counts as a hang
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance, negative_data_rejection]
-# Examples per operation, caller and kind of data.
-EXAMPLES = {"clerk": 30, "supervisor": 15, "nobody": 10}
+# Examples per operation, caller and kind of data (the normal run's: --fuzz-hard draws more).
+EXAMPLES = {"clerk": examples(30), "supervisor": examples(15), "nobody": examples(10)}
 
 
 def _operations() -> list[tuple[str, bool]]:
