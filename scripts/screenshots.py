@@ -105,7 +105,7 @@ def main() -> None:
             window.status_bridge.changed.emit(read_status(terminal.cache, online=True))
             window.search.setText("陈")
             settle()
-            window.results.setCurrentRow(row)  # another account for each language
+            window.search_panel.results.setCurrentRow(row)  # another account for each language
             window.open_form(BusinessKind.TRANSFER)
             shoot(window, f"counter-transfer-{lang}")
             window.open_form(BusinessKind.SUSPEND)
@@ -116,8 +116,9 @@ def main() -> None:
             shoot(window, f"counter-after-suspend-{lang}")
             if previews:
                 shoot(previews[0], f"receipt-preview-{lang}")
-            window.tasks.setCurrentRow(0)
-            window.redo_task()  # the conflict reopened on the account as it is now
+            window.tasks_panel.list.setCurrentRow(0)
+            # The conflict reopened on the account as it is now.
+            window.tasks_panel.redo_button.click()
             window.status_bridge.changed.emit(read_status(
                 terminal.cache, online=False, bootstrap=BootstrapProgress(41_000, 100_000)))
             shoot(window, f"counter-conflict-redo-offline-bootstrapping-{lang}")

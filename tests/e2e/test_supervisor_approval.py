@@ -151,7 +151,8 @@ def test_the_counter_window_asks_the_supervisor_and_records_the_sign_off(qtbot, 
     window.open_form(BusinessKind.CLOSE)
     view = window.form_views[BusinessKind.CLOSE]
     view.fill({"applicant_id_number": window.account.id_number})
-    view.submit()
+    with qtbot.waitSignal(window.request_finished):
+        view.submit()
     dialog = next(w for w in QApplication.topLevelWidgets()
                   if isinstance(w, SupervisorDialog) and w.isVisible())
     assert "needs a supervisor's sign-off" in dialog.reason.text()

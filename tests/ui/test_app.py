@@ -40,9 +40,9 @@ def test_a_clerk_logs_in_locks_logs_out_and_the_next_login_is_offered(
 
     def window_syncs_then_locks_and_the_clerk_logs_out() -> bool:
         window = shown(CounterWindow)
-        if window is None or "online" not in window.sync_label.text():
+        if window is None or "online" not in window.sync_status.label.text():
             return False
-        seen["status"] = window.sync_label.text()
+        seen["status"] = window.sync_status.label.text()
         window.lock()
         seen["hidden"] = not window.central.isVisible()
         window.lock_dialog.logout_button.click()

@@ -36,32 +36,33 @@ def conflicted(counters, qtbot):
 
 def test_task_is_listed_with_the_customer_and_what_the_server_said(conflicted):
     window, _second, account, _ = conflicted
-    assert window.tasks.count() == 1
-    line = window.tasks.item(0).text()
+    assert window.tasks_panel.list.count() == 1
+    line = window.tasks_panel.list.item(0).text()
     assert "[conflict]" in line and account.number in line and "139****2222" in line
     assert "version" in line
 
 
 def test_redo_opens_the_form_filled_as_asked_and_closes_the_task(qtbot, conflicted):
     window, second, _account, previews = conflicted
-    window.tasks.setCurrentRow(0)
-    window.redo_task()
+    window.tasks_panel.list.setCurrentRow(0)
+    window.tasks_panel.redo_button.click()
     view = window.form_views[BusinessKind.CONTACT_CHANGE]
-    assert window.forms.currentWidget() is view
+    assert window.form_host.stack.currentWidget() is view
     assert view.values()["phone"] == "13911112222"
     assert window.account.status.value == "suspended"  # the account as it is now
-    view.submit()
+    with qtbot.waitSignal(window.request_finished):
+        view.submit()
     assert "Accepted" in window.message.text()
     qtbot.waitUntil(lambda: len(previews) == 1)  # rendered off the UI thread
-    assert open_tasks(second.cache) == [] and window.tasks.count() == 0
+    assert open_tasks(second.cache) == [] and window.tasks_panel.list.count() == 0
 
 
 def test_cancel_asks_for_a_reason_and_audits_it(conflicted, monkeypatch):
     window, second, _account, _ = conflicted
     monkeypatch.setattr(QInputDialog, "getText",
                         staticmethod(lambda *a, **k: ("customer withdrew", True)))
-    window.tasks.setCurrentRow(0)
-    window.cancel_task()
+    window.tasks_panel.list.setCurrentRow(0)
+    window.tasks_panel.cancel_button.click()
     assert open_tasks(second.cache) == []
     with second.cache.read() as s:
         audit = s.scalars(select(AuditRow).where(AuditRow.action == "close_task")).one()

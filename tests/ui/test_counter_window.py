@@ -63,7 +63,7 @@ def find_one(qtbot, window, status=AccountStatus.ACTIVE):
 
 def test_search_as_you_type_selects_the_account_and_masks_its_data(qtbot, window):
     target = find_one(qtbot, window)
-    panel = window.account_panel.text()
+    panel = window.account_panel.summary.text()
     assert target.holder_name in panel
     assert target.id_number not in panel and target.id_number[:4] + "*" in panel
 
@@ -76,7 +76,8 @@ def test_suspend_from_the_keyboard_records_it_and_shows_the_receipt(qtbot, windo
     view.inputs["applicant_id_number"].setFocus()
     qtbot.keyClicks(view.inputs["applicant_id_number"], target.id_number)
     qtbot.keyClick(view.inputs["applicant_id_number"], Qt.Key.Key_Return)  # card reader
-    qtbot.keyClick(view.inputs["resume_on"], Qt.Key.Key_Return)  # last field: submit
+    with qtbot.waitSignal(window.request_finished):
+        qtbot.keyClick(view.inputs["resume_on"], Qt.Key.Key_Return)  # last field: submit
     assert "Accepted, receipt GZ-TH-01-T01-" in window.message.text()
     assert window.account.status is AccountStatus.SUSPENDED
     qtbot.waitUntil(lambda: len(window.previews) == 1)  # rendered off the UI thread
@@ -92,7 +93,8 @@ def test_refusal_is_read_out_not_recorded(qtbot, window):
     window.open_form(BusinessKind.RESUME)
     view = window.form_views[BusinessKind.RESUME]
     view.fill({"applicant_id_number": target.id_number})
-    view.submit()
+    with qtbot.waitSignal(window.request_finished):
+        view.submit()
     assert "Resumption of supply cannot be done" in window.message.text()
     assert window.previews == []
 
@@ -102,7 +104,8 @@ def test_close_account_is_refused_offline(qtbot, window):
     window.online_switch["now"] = False
     window.open_form(BusinessKind.CLOSE)
     window.form_views[BusinessKind.CLOSE].fill({"applicant_id_number": target.id_number})
-    window.form_views[BusinessKind.CLOSE].submit()
+    with qtbot.waitSignal(window.request_finished):
+        window.form_views[BusinessKind.CLOSE].submit()
     assert "only be done while the server can be reached" in window.message.text()
 
 
@@ -110,10 +113,11 @@ def test_sync_status_is_always_shown_and_the_language_switches_at_once(qtbot, wi
     window.status_bridge.changed.emit(SyncStatus(
         online=False, login_needed=False, pending=3, oldest_pending_at=None, open_tasks=1,
         last_pull_at=datetime(2026, 11, 25, 3, tzinfo=UTC), last_push_at=None))
-    assert "offline" in window.sync_label.text() and "pending 3" in window.sync_label.text()
+    label = window.sync_status.label
+    assert "offline" in label.text() and "pending 3" in label.text()
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    assert "离线" in window.sync_label.text() and "待发 3 笔" in window.sync_label.text()
-    assert window.business_buttons[BusinessKind.TRANSFER].text() == "过户 (F3)"
+    assert "离线" in label.text() and "待发 3 笔" in label.text()
+    assert window.form_host.business_buttons[BusinessKind.TRANSFER].text() == "过户 (F3)"
 
 
 def test_reprint_from_the_history_is_marked_as_a_copy_and_audited(qtbot, window, monkeypatch):
@@ -140,12 +144,13 @@ def test_reprint_from_the_history_is_marked_as_a_copy_and_audited(qtbot, window,
 
 def test_account_panel_lists_its_operations_and_follows_their_sync_state(qtbot, window):
     target = find_one(qtbot, window)
-    assert window.history.count() == 0
+    assert window.history_panel.list.count() == 0
     window.open_form(BusinessKind.SUSPEND)
     window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": target.id_number})
     window.form_views[BusinessKind.SUSPEND].submit()
     qtbot.waitUntil(lambda: bool(window.ratings))  # the account and rating follow
-    [line] = [window.history.item(i).text() for i in range(window.history.count())]
+    history = window.history_panel.list
+    [line] = [history.item(i).text() for i in range(history.count())]
     assert "Suspension of supply" in line and "waiting to send" in line
     assert "GZ-TH-01-T01-" in line
     with window.services.cache.write() as s:  # the server has applied it
@@ -153,14 +158,14 @@ def test_account_panel_lists_its_operations_and_follows_their_sync_state(qtbot, 
     window.status_bridge.changed.emit(SyncStatus(
         online=True, login_needed=False, pending=0, oldest_pending_at=None, open_tasks=0,
         last_pull_at=None, last_push_at=None))
-    assert "synced" in window.history.item(0).text()
+    assert "synced" in window.history_panel.list.item(0).text()
     window.set_language("zh")
-    assert "已同步" in window.history.item(0).text()
-    window.results.clearSelection()
+    assert "已同步" in window.history_panel.list.item(0).text()
+    window.search_panel.results.clearSelection()
     window.search.clear()
     qtbot.keyClicks(window.search, "no such account")
     qtbot.waitUntil(lambda: window.account is None)
-    assert window.history.count() == 0
+    assert window.history_panel.list.count() == 0
 
 
 def test_a_bootstrap_shows_its_progress_until_it_is_done(qtbot, window):
@@ -171,9 +176,9 @@ def test_a_bootstrap_shows_its_progress_until_it_is_done(qtbot, window):
                           open_tasks=0, last_pull_at=None, last_push_at=None,
                           bootstrap=progress)
 
-    assert not window.bootstrap_progress.isVisible()
+    assert not window.sync_status.progress.isVisible()
     window.status_bridge.changed.emit(status(BootstrapProgress(received=400, total=1000)))
-    bar = window.bootstrap_progress
+    bar = window.sync_status.progress
     assert bar.isVisible() and (bar.value(), bar.maximum()) == (400, 1000)
     assert bar.text() == "Loading accounts: 400 of 1000"
     window.status_bridge.changed.emit(status(BootstrapProgress(received=1200, total=None)))
@@ -184,7 +189,7 @@ def test_a_bootstrap_shows_its_progress_until_it_is_done(qtbot, window):
 
 def test_a_receipt_that_cannot_be_drawn_is_said_and_the_request_stays_recorded(
         qtbot, window, monkeypatch):
-    import hallclient.ui.counter_window as module
+    import hallclient.counter.requests as module
 
     def broken(*args, **kwargs):
         raise OSError("font file unreadable")
@@ -227,8 +232,8 @@ def test_after_a_request_the_form_is_empty_and_the_result_shows_the_account_as_i
     qtbot.waitUntil(lambda: bool(window.ratings))  # the account and rating follow
     assert "Accepted" in window.message.text()
     assert view.inputs["new_holder_name"].text() == ""  # nothing left for the next customer
-    assert "林晓燕" in window.results.currentItem().text()
-    assert target.holder_name not in window.results.currentItem().text()
+    assert "林晓燕" in window.search_panel.results.currentItem().text()
+    assert target.holder_name not in window.search_panel.results.currentItem().text()
 
 
 @pytest.mark.parametrize("online", [True, False], ids=["online", "offline"])
@@ -248,7 +253,7 @@ def test_every_form_from_its_shortcut_bad_input_then_good(qtbot, window, kind, o
     target = find_one(qtbot, window, status) if needs_account else None
     qtbot.keyClick(window.focusWidget(), getattr(Qt.Key, f"Key_{FORMS[kind].shortcut}"))
     view = window.form_views[kind]
-    assert window.forms.currentWidget() is view
+    assert window.form_host.stack.currentWidget() is view
     payload = {k: v.value if isinstance(v, Enum) else v
                for k, v in sample_payload(kind, target or SAMPLE_ACCOUNT, date.today()).items()}
     id_field = next(n for n in payload if n.endswith("id_number"))
@@ -257,7 +262,8 @@ def test_every_form_from_its_shortcut_bad_input_then_good(qtbot, window, kind, o
     view.submit()
     assert view.errors[id_field].text(), "a mistyped ID number is said beside its field"
     view.fill({id_field: good_id})
-    view.submit()
+    with qtbot.waitSignal(window.request_finished):
+        view.submit()
     with window.services.cache.read() as s:
         recorded = s.scalars(select(OutboxRow.business_type)).all()
     if kind is BusinessKind.CLOSE and not online:
@@ -311,13 +317,13 @@ def test_the_account_history_shows_the_sms_the_customer_was_sent(qtbot, window):
             NotificationWire(operation_id=op, notice="completed", state="pending",
                              queued_at=sent_at, sent_at=None) for op in ids])
 
-    window.services.notifications = notifications
+    window.history_panel.notifications = notifications
     target = find_one(qtbot, window)
     window.open_form(BusinessKind.SUSPEND)
     window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": target.id_number})
     window.form_views[BusinessKind.SUSPEND].submit()
-    qtbot.waitUntil(lambda: window.history.count() == 3)
-    lines = [window.history.item(i).text() for i in range(3)]
+    qtbot.waitUntil(lambda: window.history_panel.list.count() == 3)
+    lines = [window.history_panel.list.item(i).text() for i in range(3)]
     assert "Suspension of supply" in lines[0]
     assert lines[1].strip() == "SMS “accepted” sent 11-25 11:05"
     assert lines[2].strip() == "SMS “completed” waiting to be sent"
@@ -333,9 +339,9 @@ def test_a_record_with_gaps_invites_the_clerk_to_complete_it(qtbot, window):
         save_account(s, replace(target, mailing_address=None, sms_consent=False))
     window.search.clear()
     qtbot.keyClicks(window.search, target.number)
-    qtbot.waitUntil(lambda: window.complete_button.isVisible())
-    window.complete_button.click()
-    assert window.forms.currentWidget() is window.form_views[BusinessKind.CONTACT_CHANGE]
+    qtbot.waitUntil(lambda: window.account_panel.complete_button.isVisible())
+    window.account_panel.complete_button.click()
+    assert window.form_host.stack.currentWidget() is window.form_views[BusinessKind.CONTACT_CHANGE]
     assert window.message.text() == "Ask the customer for: mailing address, SMS consent"
 
 
@@ -343,7 +349,7 @@ def test_a_customer_who_reads_english_gets_sms_in_english(qtbot, window):
     from hallclient.store.models import AccountRow
 
     target = find_one(qtbot, window)
-    assert "SMS notices in Chinese" in window.account_panel.text()
+    assert "SMS notices in Chinese" in window.account_panel.summary.text()
     qtbot.keyClick(window, Qt.Key.Key_F8)
     view = window.form_views[BusinessKind.CONTACT_CHANGE]
     language = view.inputs["sms_language"]
@@ -356,7 +362,7 @@ def test_a_customer_who_reads_english_gets_sms_in_english(qtbot, window):
     view.submit()
     qtbot.waitUntil(lambda: bool(window.ratings))  # the account and rating follow
     assert "Accepted" in window.message.text()
-    assert "SMS notices in English" in window.account_panel.text()
+    assert "SMS notices in English" in window.account_panel.summary.text()
     with window.services.cache.read() as s:
         assert s.get(AccountRow, target.number).sms_language == "en"
         assert s.scalars(select(OutboxRow.payload)).one()["sms_language"] == "en"
@@ -366,14 +372,15 @@ def test_a_customer_who_reads_english_gets_sms_in_english(qtbot, window):
 
 def test_a_receipt_drawn_after_its_window_is_deleted_reaches_nothing(
         qtbot, one_account_cache, monkeypatch):
-    """The clerk logs out while a receipt is being drawn and the window is deleted: the
-    drawn receipt is dropped, never handed to the window that is gone."""
+    """The clerk logs out while a request's receipt is being drawn and the window is
+    deleted: the recorded request and its receipt are dropped, never handed to the window
+    that is gone."""
     import threading
 
     import shiboken6
     from PySide6.QtCore import QCoreApplication, QThreadPool
 
-    import hallclient.ui.counter_window as module
+    import hallclient.counter.requests as module
     from tests.support.factories import account
 
     drawing, finish = threading.Event(), threading.Event()

@@ -15,16 +15,16 @@ def test_demo_window_finds_an_account_syncs_and_cuts_the_network(qapp, qtbot):
                       if isinstance(w, CounterWindow) and w.isVisible())
         window.search.setText("1000000001")
         qtbot.waitUntil(lambda: window.account is not None, timeout=10_000)
-        qtbot.waitUntil(lambda: "online" in window.sync_label.text(), timeout=15_000)
-        seen["online"] = window.sync_label.text()
+        qtbot.waitUntil(lambda: "online" in window.sync_status.label.text(), timeout=15_000)
+        seen["online"] = window.sync_status.label.text()
         window.show_dashboard()  # Ctrl+D: the morning at the next counter, by business type
         qtbot.waitUntil(lambda: window.dashboard.report is not None, timeout=15_000)
         seen["operations"] = window.dashboard.report.total.operations
         cut = next(b for b in window.statusBar().findChildren(
             type(window.language_button)) if "cut the network" in b.text())
         cut.click()
-        qtbot.waitUntil(lambda: "offline" in window.sync_label.text(), timeout=15_000)
-        seen["offline"] = window.sync_label.text()
+        qtbot.waitUntil(lambda: "offline" in window.sync_status.label.text(), timeout=15_000)
+        seen["offline"] = window.sync_status.label.text()
         window.close()
 
     QTimer.singleShot(0, drive)

@@ -177,12 +177,14 @@ def test_the_clerk_reads_what_to_do_and_submits_again_once_space_returns(qtbot, 
         view = window.form_views[BusinessKind.SUSPEND]
         view.fill({"applicant_id_number": account().id_number})
         disk.fill(cache)
-        view.submit()
+        with qtbot.waitSignal(window.request_finished):
+            view.submit()
         assert window.message.text() == CacheFull(cache.path).reason.en
         assert view.values()["applicant_id_number"] == account().id_number  # kept for later
         assert previews == []
         disk.free()
-        view.submit()
+        with qtbot.waitSignal(window.request_finished):
+            view.submit()
         assert "Accepted, receipt GZ-TH-01-T01-" in window.message.text()
         qtbot.waitUntil(lambda: len(previews) == 1)
     finally:
@@ -352,7 +354,8 @@ def test_a_rating_on_a_full_disk_is_said_not_raised(qtbot, disk):
         window.account = account()
         window.open_form(BusinessKind.SUSPEND)
         window.form_views[BusinessKind.SUSPEND].fill({"applicant_id_number": account().id_number})
-        window.form_views[BusinessKind.SUSPEND].submit()
+        with qtbot.waitSignal(window.request_finished):
+            window.form_views[BusinessKind.SUSPEND].submit()
         assert "Accepted" in window.message.text()
         qtbot.waitUntil(lambda: bool(ratings))
         disk.fill(cache)

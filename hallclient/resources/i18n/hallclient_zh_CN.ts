@@ -21,34 +21,10 @@
     </message>
 </context>
 <context>
-    <name>CounterWindow</name>
-    <message>
-        <source>account, ID number, phone, name or address (Ctrl+F)</source>
-        <translation>户号、证件号、电话、姓名或地址 (Ctrl+F)</translation>
-    </message>
-    <message>
-        <source>Reprint (Ctrl+R)</source>
-        <translation>补打回执 (Ctrl+R)</translation>
-    </message>
-    <message>
-        <source>Operations at this counter</source>
-        <translation>本柜台办理记录</translation>
-    </message>
+    <name>AccountPanel</name>
     <message>
         <source>Complete the customer record (F8)</source>
         <translation>补全客户信息 (F8)</translation>
-    </message>
-    <message>
-        <source>Tasks (conflicts and rejections)</source>
-        <translation>待处理任务（冲突与退回）</translation>
-    </message>
-    <message>
-        <source>Redo on current details</source>
-        <translation>按最新信息重办</translation>
-    </message>
-    <message>
-        <source>Cancel with a reason…</source>
-        <translation>取消并注明原因…</translation>
     </message>
     <message>
         <source>Find and select an account first</source>
@@ -78,9 +54,50 @@
         <source>Customer record complete</source>
         <translation>客户信息完整</translation>
     </message>
+</context>
+<context>
+    <name>CounterWindow</name>
+    <message>
+        <source>Reprint (Ctrl+R)</source>
+        <translation>补打回执 (Ctrl+R)</translation>
+    </message>
     <message>
         <source>Ask the customer for: {m}</source>
         <translation>请向客户询问：{m}</translation>
+    </message>
+    <message>
+        <source>A supervisor must confirm: {w}</source>
+        <translation>需主管确认：{w}</translation>
+    </message>
+    <message>
+        <source>Accepted, receipt {n}</source>
+        <translation>已受理，回执 {n}</translation>
+    </message>
+    <message>
+        <source>Receipt {n} is recorded but could not be drawn: {e}. Print it again with Ctrl+R.</source>
+        <translation>回执 {n} 已记录，但无法生成：{e}。请用 Ctrl+R 补打。</translation>
+    </message>
+</context>
+<context>
+    <name>FormView</name>
+    <message>
+        <source> (optional)</source>
+        <translation>（选填）</translation>
+    </message>
+    <message>
+        <source>Submit (Ctrl+Enter)</source>
+        <translation>提交受理 (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <source>Settled at this visit (one-stop)</source>
+        <translation>本次办结（一站妥）</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryPanel</name>
+    <message>
+        <source>Operations at this counter</source>
+        <translation>本柜台办理记录</translation>
     </message>
     <message>
         <source>accepted</source>
@@ -105,81 +122,6 @@
     <message>
         <source>SMS “{n}” sent {t}</source>
         <translation>短信“{n}”已发送 {t}</translation>
-    </message>
-    <message>
-        <source>A supervisor must confirm: {w}</source>
-        <translation>需主管确认：{w}</translation>
-    </message>
-    <message>
-        <source>Accepted, receipt {n}</source>
-        <translation>已受理，回执 {n}</translation>
-    </message>
-    <message>
-        <source>Receipt history</source>
-        <translation>回执记录</translation>
-    </message>
-    <message>
-        <source>{no}  {t}  {b}  account {acct}  {state}  copies {c}</source>
-        <translation>{no}  {t}  {b}  户号 {acct}  {state}  已补打 {c} 次</translation>
-    </message>
-    <message>
-        <source>Receipt {n} is recorded but could not be drawn: {e}. Print it again with Ctrl+R.</source>
-        <translation>回执 {n} 已记录，但无法生成：{e}。请用 Ctrl+R 补打。</translation>
-    </message>
-    <message>
-        <source>[conflict]</source>
-        <translation>【冲突】</translation>
-    </message>
-    <message>
-        <source>[rejected]</source>
-        <translation>【退回】</translation>
-    </message>
-    <message>
-        <source>{kind} {b} account {no} {name} {phone}: {said}</source>
-        <translation>{kind} {b} 户号 {no} {name} {phone}：{said}</translation>
-    </message>
-    <message>
-        <source>Reason for cancelling:</source>
-        <translation>取消原因：</translation>
-    </message>
-    <message>
-        <source>● online</source>
-        <translation>● 在线</translation>
-    </message>
-    <message>
-        <source>● offline</source>
-        <translation>● 离线</translation>
-    </message>
-    <message>
-        <source>never</source>
-        <translation>从未</translation>
-    </message>
-    <message>
-        <source>{s}   pending {p}   conflicts {c}   last sync {t}</source>
-        <translation>{s}&#x3000;待发 {p} 笔&#x3000;冲突/退回 {c} 件&#x3000;上次同步 {t}</translation>
-    </message>
-    <message>
-        <source>Loading accounts: %v of %m</source>
-        <translation>正在载入账户：%v / %m</translation>
-    </message>
-    <message>
-        <source>Loading accounts: {n}</source>
-        <translation>正在载入账户：{n}</translation>
-    </message>
-</context>
-<context>
-    <name>FormView</name>
-    <message>
-        <source> (optional)</source>
-        <translation>（选填）</translation>
-    </message>
-    <message>
-        <source>Submit (Ctrl+Enter)</source>
-        <translation>提交受理 (Ctrl+Enter)</translation>
-    </message>
-    <message>
-        <source>Settled at this visit (one-stop)</source>
-        <translation>本次办结（一站妥）</translation>
     </message>
 </context>
 <context>
@@ -427,6 +369,21 @@
     </message>
 </context>
 <context>
+    <name>ReceiptHistoryDialog</name>
+    <message>
+        <source>Receipt history</source>
+        <translation>回执记录</translation>
+    </message>
+    <message>
+        <source>{no}  {t}  {b}  account {acct}  {state}  copies {c}</source>
+        <translation>{no}  {t}  {b}  户号 {acct}  {state}  已补打 {c} 次</translation>
+    </message>
+    <message>
+        <source>Reprint (Ctrl+R)</source>
+        <translation>补打回执 (Ctrl+R)</translation>
+    </message>
+</context>
+<context>
     <name>ReceiptPreview</name>
     <message>
         <source>Receipt preview {n}</source>
@@ -458,6 +415,13 @@
     </message>
 </context>
 <context>
+    <name>SearchPanel</name>
+    <message>
+        <source>account, ID number, phone, name or address (Ctrl+F)</source>
+        <translation>户号、证件号、电话、姓名或地址 (Ctrl+F)</translation>
+    </message>
+</context>
+<context>
     <name>SupervisorDialog</name>
     <message>
         <source>Supervisor sign-off</source>
@@ -478,6 +442,64 @@
     <message>
         <source>Cancel</source>
         <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>SyncStatusView</name>
+    <message>
+        <source>● online</source>
+        <translation>● 在线</translation>
+    </message>
+    <message>
+        <source>● offline</source>
+        <translation>● 离线</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>{s}   pending {p}   conflicts {c}   last sync {t}</source>
+        <translation>{s}&#x3000;待发 {p} 笔&#x3000;冲突/退回 {c} 件&#x3000;上次同步 {t}</translation>
+    </message>
+    <message>
+        <source>Loading accounts: %v of %m</source>
+        <translation>正在载入账户：%v / %m</translation>
+    </message>
+    <message>
+        <source>Loading accounts: {n}</source>
+        <translation>正在载入账户：{n}</translation>
+    </message>
+</context>
+<context>
+    <name>TasksPanel</name>
+    <message>
+        <source>Tasks (conflicts and rejections)</source>
+        <translation>待处理任务（冲突与退回）</translation>
+    </message>
+    <message>
+        <source>Redo on current details</source>
+        <translation>按最新信息重办</translation>
+    </message>
+    <message>
+        <source>Cancel with a reason…</source>
+        <translation>取消并注明原因…</translation>
+    </message>
+    <message>
+        <source>[conflict]</source>
+        <translation>【冲突】</translation>
+    </message>
+    <message>
+        <source>[rejected]</source>
+        <translation>【退回】</translation>
+    </message>
+    <message>
+        <source>{kind} {b} account {no} {name} {phone}: {said}</source>
+        <translation>{kind} {b} 户号 {no} {name} {phone}：{said}</translation>
+    </message>
+    <message>
+        <source>Reason for cancelling:</source>
+        <translation>取消原因：</translation>
     </message>
 </context>
 <context>
