@@ -164,12 +164,14 @@ BUSINESS_TYPES: dict[BusinessKind, BusinessType] = {
             fields=(
                 Field("new_holder_name", FieldKind.PERSON_NAME, Text("新户主姓名", "new holder")),
                 *_id_fields("new_holder", Text("新户主", "new holder's")),
-                _id_valid_until_field("new_holder", Text("新户主", "new holder's")),
                 Field("new_holder_phone", FieldKind.PHONE,
                       Text("新户主联系电话", "new holder's phone")),
                 Field("new_holder_sms_consent", FieldKind.BOOL, _SMS_CONSENT, required=False),
                 Field("new_holder_sms_language", FieldKind.LANGUAGE, _SMS_LANGUAGE,
                       required=False),
+                # Optional, after the required fields: Enter after a card reader's ID number
+                # goes on to the phone.
+                _id_valid_until_field("new_holder", Text("新户主", "new holder's")),
                 Field("carry_arrears", FieldKind.BOOL,
                       Text("新户主承接欠费", "new holder takes on arrears"), required=False),
             ),
@@ -252,13 +254,13 @@ BUSINESS_TYPES: dict[BusinessKind, BusinessType] = {
             fields=(
                 Field("applicant_name", FieldKind.PERSON_NAME, Text("申请人姓名", "applicant")),
                 *_id_fields("applicant", Text("申请人", "applicant's")),
-                _id_valid_until_field("applicant", Text("申请人", "applicant's")),
                 Field("phone", FieldKind.PHONE, Text("联系电话", "phone")),
                 Field("supply_address", FieldKind.ADDRESS, Text("用电地址", "supply address")),
                 Field("mailing_address", FieldKind.ADDRESS, Text("通讯地址", "mailing address"),
                       required=False),
                 Field("sms_consent", FieldKind.BOOL, _SMS_CONSENT, required=False),
                 Field("sms_language", FieldKind.LANGUAGE, _SMS_LANGUAGE, required=False),
+                _id_valid_until_field("applicant", Text("申请人", "applicant's")),
             ),
             allowed_from=frozenset(),
             result_status=AccountStatus.PENDING_CONNECTION,

@@ -65,7 +65,7 @@ def test_enter_walks_every_field_choices_and_boxes_too_and_submits_on_the_last(
     type_into(qtbot, inputs["new_holder_name"], "Li Na")
     order = ["new_holder_name", "new_holder_id_type", "new_holder_id_number",
              "new_holder_phone", "new_holder_sms_consent", "new_holder_sms_language",
-             "carry_arrears"]
+             "new_holder_id_valid_until", "carry_arrears"]
     assert list(inputs) == order
     for here, there in itertools.pairwise(order):
         if here == "new_holder_id_number":
