@@ -11,6 +11,14 @@ def test_demo_window_finds_an_account_syncs_and_cuts_the_network(qapp, qtbot):
     seen = {}
 
     def drive():
+        try:
+            walk()
+        finally:  # a step that failed must still end the demo, or its event loop runs on
+            for window in QApplication.topLevelWidgets():
+                if isinstance(window, CounterWindow):
+                    window.close()
+
+    def walk():
         window = next(w for w in QApplication.topLevelWidgets()
                       if isinstance(w, CounterWindow) and w.isVisible())
         window.search.setText("1000000001")
@@ -25,7 +33,6 @@ def test_demo_window_finds_an_account_syncs_and_cuts_the_network(qapp, qtbot):
         cut.click()
         qtbot.waitUntil(lambda: "offline" in window.sync_status.label.text(), timeout=15_000)
         seen["offline"] = window.sync_status.label.text()
-        window.close()
 
     QTimer.singleShot(0, drive)
     assert run_gui_demo(lang="en") == 0
