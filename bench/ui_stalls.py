@@ -240,8 +240,16 @@ def _trace_calls(beat: Any, path: Path) -> None:
     import functools
     import threading
 
+    from hallclient.counter import requests
     from hallclient.sync import engine
-    from hallclient.ui import counter_window, rating, receipt_preview
+    from hallclient.ui import (
+        account_panel,
+        counter_window,
+        history_panel,
+        rating,
+        receipt_preview,
+        tasks_panel,
+    )
 
     calls: list[str] = []
 
@@ -262,10 +270,14 @@ def _trace_calls(beat: Any, path: Path) -> None:
         setattr(owner, name, wrapper)
 
     window = counter_window.CounterWindow
-    for name in ("_submit", "_load_history", "_show_account", "show_sync_status",
-                 "_preview", "_ask_rating", "refresh_tasks", "_render_history"):
+    for name in ("_submit", "_recorded", "_refresh", "show_sync_status", "_show_receipt",
+                 "_ask_rating"):
         traced(window, name)
-    for module, name in ((counter_window, "record_operation"), (counter_window, "render_pdf"),
+    traced(account_panel.AccountPanel, "show_account")
+    traced(history_panel.HistoryPanel, "refresh")
+    traced(history_panel.HistoryPanel, "_render")
+    traced(tasks_panel.TasksPanel, "refresh")
+    for module, name in ((requests, "record_operation"), (requests, "render_pdf"),
                          (receipt_preview, "print_pdf")):
         traced(module, name)
     traced(receipt_preview.ReceiptPreview, "__init__")
