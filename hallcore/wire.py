@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import MISSING
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from hallcore.domain.accounts import ACCOUNT_FIELDS, Account, Community
+from hallcore.domain.accounts import ACCOUNT_FIELDS, Account, AccountField, Community
 from hallcore.domain.business import BusinessKind
 
 API_PREFIX = "/api/v1"
@@ -159,12 +159,18 @@ class _AccountWireFields(WireModel):
 
 ACCOUNT_FIELD_NAMES = tuple(declared.name for declared in ACCOUNT_FIELDS)
 
+
+def _wire_type(declared: AccountField) -> Any:
+    """A declared field's type on the wire: an enum taken by its value, as in a request body."""
+    is_enum = isinstance(declared.value_type, type) and issubclass(declared.value_type, Enum)
+    return Annotated[declared.hint, ByValue] if is_enum else declared.hint
+
 if TYPE_CHECKING:
     AccountWire = _AccountWireFields
 else:
     AccountWire = create_model(
         "AccountWire", __base__=_AccountWireFields, __module__=__name__,
-        **{declared.name: (declared.hint, ... if declared.default is MISSING
+        **{declared.name: (_wire_type(declared), ... if declared.default is MISSING
                            else declared.default)
            for declared in ACCOUNT_FIELDS})
 
