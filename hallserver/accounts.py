@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hallcore.db.account_columns import read_columns, write_columns
+from hallcore.db.account_columns import read_columns, read_community, write_columns
 from hallcore.domain.accounts import Account
 from hallcore.wire import AccountWire, CommunityWire
 from hallserver.models import AccountRow, CommunityRow, DistrictRow
@@ -35,7 +35,9 @@ def next_account_number(session: Session, district: str) -> str:
 
 
 def to_domain(session: Session, row: AccountRow) -> Account:
-    return rows_to_wire(session, [row])[0].to_domain()
+    """The row as the domain's Account, its community read from the session."""
+    community = session.get(CommunityRow, row.community_code) if row.community_code else None
+    return Account(**read_columns(row), community=read_community(community))
 
 
 def write_domain(row: AccountRow, account: Account, seq: int) -> None:

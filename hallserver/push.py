@@ -40,7 +40,7 @@ from hallcore.wire import (
     PushOperation,
     Role,
 )
-from hallserver.accounts import next_account_number, next_seq, to_wire, write_domain
+from hallserver.accounts import next_account_number, next_seq, to_domain, to_wire, write_domain
 from hallserver.audit import append_audits, lock_chain
 from hallserver.context import Caller
 from hallserver.models import (
@@ -331,7 +331,7 @@ def _decide(session: Session, caller: Caller, op: PushOperation) -> OperationRes
                 "请按最新信息重新办理",
                 f"the account was changed by another request (version {op.base_version} → "
                 f"{row.version}); redo it on the current details")))
-    account = _wire(session, row).to_domain()
+    account = to_domain(session, row)
     decision = check(op.business_type, account, payload, today=counter_day)
     if not decision.allowed:
         assert decision.reason is not None

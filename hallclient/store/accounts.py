@@ -6,18 +6,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hallclient.store.models import AccountRow, CommunityRow
-from hallcore.db.account_columns import read_columns, write_columns
+from hallcore.db.account_columns import read_columns, read_community, write_columns
 from hallcore.domain.accounts import Account, Community
 
 
-def _community(row: CommunityRow | None) -> Community | None:
-    if row is None:
-        return None
-    return Community(row.code, row.name, row.households, row.manager_name, row.manager_phone)
-
-
 def account_from_row(row: AccountRow) -> Account:
-    return Account(**read_columns(row), community=_community(row.community))
+    return Account(**read_columns(row), community=read_community(row.community))
 
 
 def save_community(session: Session, community: Community) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import Boolean, Date, Integer, String
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeEngine
 
-from hallcore.domain.accounts import ACCOUNT_FIELDS, Account, AccountField
+from hallcore.domain.accounts import ACCOUNT_FIELDS, Account, AccountField, Community
 
 
 def _column_type(declared: AccountField) -> TypeEngine[Any]:
@@ -106,3 +106,10 @@ def stored_values(account: Account) -> dict[str, Any]:
     """The account's values as its row holds them, for a bulk insert."""
     return {declared.name: _to_stored(getattr(account, declared.name))
             for declared in ACCOUNT_FIELDS}
+
+
+def read_community(row: Any) -> Community | None:
+    """A community row of either database as the domain's Community (None for no row)."""
+    if row is None:
+        return None
+    return Community(row.code, row.name, row.households, row.manager_name, row.manager_phone)
