@@ -25,5 +25,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def coerce_compared_value(self, op: Any, value: Any) -> Any:
+        # `column - timedelta(...)` is an interval, not a time to convert.
+        return self if isinstance(value, datetime) else self.impl.coerce_compared_value(op, value)
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return self.process_bind_param(value, dialect)

@@ -18,7 +18,7 @@ from hallcore.wire import (
     TokenResponse,
 )
 from hallserver.api import throttle
-from hallserver.api.deps import CallerDep, SettingsDep, WriteSessionDep, aware
+from hallserver.api.deps import CallerDep, SettingsDep, WriteSessionDep
 from hallserver.api.errors import ApiError
 from hallserver.audit import append_audit
 from hallserver.models import ClerkRow, HallRow, TerminalRow, TokenRow
@@ -123,7 +123,7 @@ def login(body: LoginRequest, request: Request, session: WriteSessionDep,
 def refresh(body: RefreshRequest, session: WriteSessionDep, settings: SettingsDep) -> TokenResponse:
     row = session.get(TokenRow, token_hash(body.refresh_token))
     if row is None or row.kind != "refresh" or row.revoked or (
-            aware(row.expires_at) <= datetime.now(UTC)):
+            row.expires_at <= datetime.now(UTC)):
         raise ApiError(401, "not_authenticated", Text(
             "登录已失效，请重新登录", "the session has expired; log in again"))
     clerk = session.get(ClerkRow, row.clerk)

@@ -41,11 +41,6 @@ def get_write_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterato
         yield session
 
 
-def aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 _NOT_LOGGED_IN = ApiError(401, "not_authenticated", Text(
     "登录已失效，请重新登录", "not logged in or the session has expired; log in again"))
 
@@ -67,7 +62,7 @@ def get_caller(request: Request, engine: Annotated[Engine, Depends(get_engine)])
     if found is None:
         raise _NOT_LOGGED_IN
     row, clerk, hall = found
-    if row.revoked or not clerk.active or aware(row.expires_at) <= datetime.now(UTC):
+    if row.revoked or not clerk.active or row.expires_at <= datetime.now(UTC):
         raise _NOT_LOGGED_IN
     return Caller(clerk=clerk.login, role=Role(clerk.role), hall_id=hall.id,
                   terminal_id=row.terminal_id, district=hall.district)

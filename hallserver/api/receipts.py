@@ -10,7 +10,7 @@ from sqlalchemy import select
 from hallcore.domain.business import BusinessKind
 from hallcore.signing import signature_matches
 from hallcore.wire import RECEIPT_NO_PATTERN, Outcome, ReceiptVerification
-from hallserver.api.deps import CallerDep, SessionDep, aware
+from hallserver.api.deps import CallerDep, SessionDep
 from hallserver.models import OperationRow, TerminalRow
 
 router = APIRouter(tags=["receipts"])
@@ -37,4 +37,4 @@ def verify_receipt(
     return ReceiptVerification(
         receipt_no=receipt_no, known=True, signature_valid=True,
         business_type=BusinessKind(op.business_type), outcome=Outcome(op.outcome),
-        hall_id=op.hall_id, received_at=aware(op.received_at))
+        hall_id=op.hall_id, received_at=op.received_at)

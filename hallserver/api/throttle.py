@@ -20,7 +20,6 @@ from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
 from hallcore.domain.text import Text
-from hallserver.api.deps import aware
 from hallserver.api.errors import ApiError
 from hallserver.models import LoginFailureRow
 from hallserver.settings import ServerSettings
@@ -43,7 +42,7 @@ def _blocked_until(session: Session, whose: ColumnElement[bool], limit: int,
         select(LoginFailureRow.failed_at)
         .where(whose, LoginFailureRow.failed_at > now - window)
         .order_by(LoginFailureRow.failed_at.desc()).offset(limit - 1).limit(1))
-    return None if nth_latest is None else aware(nth_latest) + window
+    return None if nth_latest is None else nth_latest + window
 
 
 def check(session: Session, settings: ServerSettings, clerk: str, address: str,
