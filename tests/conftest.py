@@ -76,13 +76,12 @@ def _postgres():
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def server_engine(request, tmp_path):
+def _migrated_server(request, directory):
     """A migrated, empty server database: a SQLite file, then the PostgreSQL test database."""
     if request.param == "sqlite":
         from hallserver.db import SERVER_SCHEMA, make_engine
 
-        engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'server.sqlite3'}")
+        engine = make_engine(f"sqlite+pysqlite:///{directory / 'server.sqlite3'}")
         SERVER_SCHEMA.upgrade(engine)
         yield engine
         engine.dispose()
@@ -90,6 +89,21 @@ def server_engine(request, tmp_path):
         engine = request.getfixturevalue("_postgres")
         empty_tables(engine)
         yield engine
+
+
+_BOTH_DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=_BOTH_DATABASES)
+def server_engine(request, tmp_path):
+    """A migrated, empty server database for one test, on each database."""
+    yield from _migrated_server(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=_BOTH_DATABASES)
+def server_engine_once(request, tmp_path_factory):
+    """The same for a whole module whose tests only read what its fixtures wrote."""
+    yield from _migrated_server(request, tmp_path_factory.mktemp("server"))
 
 
 @pytest.fixture
