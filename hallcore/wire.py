@@ -84,7 +84,7 @@ _DATE_AND_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _written(form: re.Pattern[str], expected: str) -> Any:
+def _written(form: re.Pattern[str], expected: str) -> BeforeValidator:
     def check(value: object) -> object:
         if isinstance(value, datetime) or (isinstance(value, str) and form.match(value)):
             return value
