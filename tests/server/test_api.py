@@ -16,31 +16,25 @@ from hallserver.models import NotificationRow, OperationRow, WorkItemRow
 from hallserver.seed import seed
 from hallserver.settings import ServerSettings
 from tests.support.factories import NEW_CONNECTION
-from tests.support.server import Terminal, holder_of
+from tests.support.server import Terminal, holder_of, logged_in, seeded_client
 
 TH, YX = "GZ-TH-01", "GZ-YX-01"
 
 
 @pytest.fixture
 def client(server_engine):
-    seed(server_engine, accounts=400, halls=2)
-    app = create_app(server_engine, ServerSettings(max_body_bytes=64 * 1024))
-    with TestClient(app) as c:
-        yield c
+    yield from seeded_client(server_engine, accounts=400, halls=2,
+                             settings=ServerSettings(max_body_bytes=64 * 1024))
 
 
 @pytest.fixture
 def th(client):
-    terminal = Terminal(client, TH, "T01")
-    assert terminal.login("gz-th-01-c1").status_code == 200
-    return terminal
+    return logged_in(client, TH, "T01", "gz-th-01-c1")
 
 
 @pytest.fixture
 def yx(client):
-    terminal = Terminal(client, YX, "T01")
-    assert terminal.login("gz-yx-01-c1").status_code == 200
-    return terminal
+    return logged_in(client, YX, "T01", "gz-yx-01-c1")
 
 
 def first(accounts, **wanted):

@@ -4,38 +4,29 @@ whole module (the tests that change what they read are in test_api.py)."""
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 
 from hallcore.wire import ACCOUNT_ROW_FIELDS, API_PREFIX, MAX_BOOTSTRAP_ROWS, BootstrapRows
-from hallserver.app import create_app
 from hallserver.db import SERVER_SCHEMA
-from hallserver.seed import seed
 from hallserver.settings import ServerSettings
-from tests.support.server import Terminal
+from tests.support.server import logged_in, seeded_client
 
 TH, YX = "GZ-TH-01", "GZ-YX-01"
 
 
 @pytest.fixture(scope="module")
 def client(server_engine_once):
-    seed(server_engine_once, accounts=400, halls=2)
-    app = create_app(server_engine_once, ServerSettings(max_body_bytes=64 * 1024))
-    with TestClient(app) as c:
-        yield c
+    yield from seeded_client(server_engine_once, accounts=400, halls=2,
+                             settings=ServerSettings(max_body_bytes=64 * 1024))
 
 
 @pytest.fixture(scope="module")
 def th(client):
-    terminal = Terminal(client, TH, "T01")
-    assert terminal.login("gz-th-01-c1").status_code == 200
-    return terminal
+    return logged_in(client, TH, "T01", "gz-th-01-c1")
 
 
 @pytest.fixture(scope="module")
 def yx(client):
-    terminal = Terminal(client, YX, "T01")
-    assert terminal.login("gz-yx-01-c1").status_code == 200
-    return terminal
+    return logged_in(client, YX, "T01", "gz-yx-01-c1")
 
 
 def test_health_reports_the_schema(client):

@@ -9,32 +9,25 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from hallcore.db.engine import writer
 from hallserver.__main__ import main
-from hallserver.app import create_app
 from hallserver.audit import ChainReport, append_audit, verify_audit
 from hallserver.models import AuditEntryRow, AuditHeadRow, Base
-from hallserver.seed import seed
-from tests.support.server import CLERK_PASSWORD, Terminal, holder_of
+from tests.support.server import CLERK_PASSWORD, Terminal, holder_of, logged_in, seeded_client
 
 TH, YX = "GZ-TH-01", "GZ-YX-01"
 
 
 @pytest.fixture
 def client(server_engine):
-    seed(server_engine, accounts=200, halls=2)
-    with TestClient(create_app(server_engine)) as c:
-        yield c
+    yield from seeded_client(server_engine, accounts=200, halls=2)
 
 
-def logged_in(client, hall, terminal="T01"):
-    t = Terminal(client, hall, terminal)
-    assert t.login(f"{hall.lower()}-c1").status_code == 200
-    return t
+def clerk_at(client, hall, terminal="T01"):
+    return logged_in(client, hall, terminal, f"{hall.lower()}-c1")
 
 
 def suspendable(terminal):
@@ -57,7 +50,7 @@ def verify(engine, capsys):
 @pytest.fixture
 def trail(client, server_engine):
     """Logins, refusals, pushes and a logout at both halls; the accounts pushed for."""
-    th, yx = logged_in(client, TH), logged_in(client, YX)
+    th, yx = clerk_at(client, TH), clerk_at(client, YX)
     assert Terminal(client, TH, "T02").login("gz-th-01-c1", "Geheim-42x").status_code == 401
     assert Terminal(client, TH, "T02").login("nobody-c9").status_code == 401
     assert Terminal(client, YX, "T02").login("gz-th-01-c1").status_code == 403
@@ -138,7 +131,7 @@ def test_deleted_last_entry_is_caught_by_the_head_row(trail, client, server_engi
     assert "entries at its end were removed" in out
     # Later entries chain on from the head, so the gap stays visible (even where SQLite
     # gives the next entry the removed one's id).
-    logged_in(client, TH, "T05")
+    clerk_at(client, TH, "T05")
     code, out = verify(server_engine, capsys)
     first_new = entries(server_engine, TH)[7]
     assert code == 1 and f"BROKEN at entry {first_new.id}: it does not follow" in out
@@ -156,7 +149,7 @@ def test_concurrent_pushes_from_two_halls_keep_both_chains_intact(client, server
     halls = [(hall, f"T{i:02d}") for hall in (TH, YX) for i in range(4)]
     with ThreadPoolExecutor(12) as pool:
         # The first entries of a hall, written at once, create its head row once.
-        terminals = list(pool.map(lambda where: logged_in(client, *where), halls))
+        terminals = list(pool.map(lambda where: clerk_at(client, *where), halls))
         pushes = []
         for hall in (TH, YX):
             own = [t for t in terminals if t.hall_id == hall]

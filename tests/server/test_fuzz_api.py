@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -33,7 +32,7 @@ from hallserver.db import SERVER_SCHEMA, make_engine
 from hallserver.embedded import EmbeddedServer
 from hallserver.seed import seed
 from tests.support.fuzzing import examples
-from tests.support.server import SUPERVISOR_PASSWORD, Terminal, holder_of
+from tests.support.server import SUPERVISOR_PASSWORD, holder_of, logged_in, seeded_client
 
 TH = "GZ-TH-01"
 TIMEOUT = 10.0  # seconds: an answer slower than this counts as a hang
@@ -143,23 +142,17 @@ def test_every_answer_is_a_success_or_a_clear_4xx(api_schema, callers, live, htt
 
 @pytest.fixture
 def client(server_engine):
-    seed(server_engine, accounts=20, halls=1)
-    with TestClient(create_app(server_engine)) as c:
-        yield c
+    yield from seeded_client(server_engine, accounts=20, halls=1)
 
 
 @pytest.fixture
 def th(client):
-    terminal = Terminal(client, TH, "T01")
-    assert terminal.login("gz-th-01-c1").status_code == 200
-    return terminal
+    return logged_in(client, TH, "T01", "gz-th-01-c1")
 
 
 @pytest.fixture
 def supervisor(client):
-    terminal = Terminal(client, TH, "T02")
-    assert terminal.login("gz-th-01-s1", SUPERVISOR_PASSWORD).status_code == 200
-    return terminal
+    return logged_in(client, TH, "T02", "gz-th-01-s1", SUPERVISOR_PASSWORD)
 
 
 def _send(terminal, path, body):

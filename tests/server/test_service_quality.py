@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from fastapi.testclient import TestClient
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
@@ -17,7 +16,6 @@ from hallcore.audit_chain import as_utc
 from hallcore.domain.accounts import missing_information
 from hallcore.domain.deadlines import HALL_TZ
 from hallserver.accounts import rows_to_wire
-from hallserver.app import create_app
 from hallserver.db import SERVER_SCHEMA
 from hallserver.kpi import Grouping, report
 from hallserver.models import (
@@ -29,25 +27,15 @@ from hallserver.models import (
     WorkItemRow,
 )
 from hallserver.notifications import LogFileGateway, deliver_due
-from hallserver.seed import seed
 from tests.support.factories import NEW_CONNECTION
-from tests.support.server import SUPERVISOR_PASSWORD, Terminal, holder_of
+from tests.support.server import SUPERVISOR_PASSWORD, holder_of, logged_in, seeded_client
 
 TH, YX = "GZ-TH-01", "GZ-YX-01"
 
 
 @pytest.fixture
 def client(server_engine):
-    seed(server_engine, accounts=400, halls=2)
-    with TestClient(create_app(server_engine)) as c:
-        yield c
-
-
-def logged_in(client, hall, terminal, clerk, password=None):
-    t = Terminal(client, hall, terminal)
-    response = t.login(clerk, password) if password else t.login(clerk)
-    assert response.status_code == 200, response.text
-    return t
+    yield from seeded_client(server_engine, accounts=400, halls=2)
 
 
 @pytest.fixture

@@ -14,30 +14,24 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
 from hallclient.sync.api import ServerApi, ServerUnreachable
 from hallcore.wire import API_PREFIX, ErrorBody
 from hallserver.app import create_app
-from hallserver.seed import seed
-from tests.support.server import SUPERVISOR_PASSWORD, Terminal, holder_of
+from tests.support.server import SUPERVISOR_PASSWORD, Terminal, holder_of, logged_in, seeded_client
 
 TH = "GZ-TH-01"
 
 
 @pytest.fixture
 def client(server_engine):
-    seed(server_engine, accounts=20, halls=1)
-    with TestClient(create_app(server_engine)) as c:
-        yield c
+    yield from seeded_client(server_engine, accounts=20, halls=1)
 
 
 @pytest.fixture
 def th(client):
-    terminal = Terminal(client, TH, "T01")
-    assert terminal.login("gz-th-01-c1").status_code == 200
-    return terminal
+    return logged_in(client, TH, "T01", "gz-th-01-c1")
 
 
 def _send(terminal: Terminal, path: str, body: dict[str, Any]) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,8 +16,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from hallcore.signing import receipt_signature
+from hallserver.app import create_app
 from hallserver.db import SERVER_SCHEMA, make_engine
 from hallserver.models import Base
+from hallserver.seed import seed
+from hallserver.settings import ServerSettings
 
 PG_URL = os.environ.get("HALL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CLERK_PASSWORD = "demo-clerk"
@@ -38,6 +42,23 @@ def postgres_engine() -> Engine:
         conn.execute(text("CREATE SCHEMA public"))
     SERVER_SCHEMA.upgrade(engine)
     return engine
+
+
+def seeded_client(engine: Engine, *, accounts: int, halls: int,
+                  settings: ServerSettings | None = None) -> Iterator[TestClient]:
+    """A fixture's body: the demo data seeded, then an in-process client of the server's app."""
+    seed(engine, accounts=accounts, halls=halls)
+    with TestClient(create_app(engine, settings)) as client:
+        yield client
+
+
+def logged_in(client: TestClient, hall: str, terminal: str, clerk: str,
+              password: str = CLERK_PASSWORD) -> Terminal:
+    """A terminal of `hall`, registered and logged in as `clerk`."""
+    t = Terminal(client, hall, terminal)
+    response = t.login(clerk, password)
+    assert response.status_code == 200, response.text
+    return t
 
 
 def empty_tables(engine: Engine) -> None:
