@@ -4,11 +4,14 @@ it while the customer is at the counter."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from hallclient.ui.i18n import current_language, follow_language
-from hallcore.domain.accounts import STATUS_LABELS, Account, missing_information
+from hallcore.domain.accounts import STATUS_LABELS, Account, id_validity, missing_information
+from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.masking import mask_id_number, mask_phone
 from hallcore.domain.text import Lang
 
@@ -55,6 +58,9 @@ class AccountPanel(QWidget):
         lines = [f"{a.number}  {a.holder_name}  {STATUS_LABELS[a.status][lang]}",
                  f"{mask_id_number(a.id_number or '')}  {mask_phone(a.phone or '')}",
                  a.supply_address]
+        validity = id_validity(a, datetime.now(HALL_TZ).date())
+        if validity is not None:
+            lines.append(validity[lang])
         if not a.sms_consent:
             lines.append(self.tr("No SMS notices"))
         elif a.sms_language == "en":

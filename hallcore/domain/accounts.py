@@ -141,6 +141,18 @@ _COMPLETENESS_ITEMS: tuple[tuple[str, Text], ...] = (
 )
 
 
+def id_validity(account: Account, today: date) -> Text | None:
+    """What the counter says of the holder's ID document's validity on record; None where
+    it is not known."""
+    until = account.id_valid_until
+    if until is None:
+        return None
+    if until < today:
+        return Text("证件已于 {d} 过期，请核验新证件", "ID document expired on {d}: check a new "
+                    "one").format(d=until.isoformat())
+    return Text("证件有效期至 {d}", "ID document valid until {d}").format(d=until.isoformat())
+
+
 def missing_information(account: Account) -> list[Text]:
     """The items of the customer record that are empty, for the clerk to fill at the counter."""
     return [label for attr, label in _COMPLETENESS_ITEMS if not getattr(account, attr)]

@@ -1,8 +1,11 @@
+from datetime import date
+
 import pytest
 
 from hallcore.domain.accounts import (
     completeness_rate,
     format_yuan,
+    id_validity,
     missing_information,
     validate_account_number,
 )
@@ -41,3 +44,13 @@ def test_yuan_formatting():
     assert format_yuan(0) == "¥0.00"
     assert format_yuan(12880) == "¥128.80"
     assert format_yuan(123456789) == "¥1,234,567.89"
+
+
+def test_the_ids_validity_is_said_and_an_expired_one_flagged():
+    today = date(2026, 12, 3)
+    assert id_validity(account(id_valid_until=None), today) is None
+    valid = id_validity(account(id_valid_until=date(2026, 12, 3)), today)
+    assert (valid.zh, valid.en) == ("证件有效期至 2026-12-03", "ID document valid until 2026-12-03")
+    expired = id_validity(account(id_valid_until=date(2026, 12, 2)), today)
+    assert expired.zh == "证件已于 2026-12-02 过期，请核验新证件"
+    assert expired.en == "ID document expired on 2026-12-02: check a new one"

@@ -1,7 +1,8 @@
 """The counter window driven as a clerk would: find, choose the business, fill, submit."""
 
 import subprocess
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import pytest
 from PySide6.QtCore import Qt
@@ -66,6 +67,14 @@ def test_search_as_you_type_selects_the_account_and_masks_its_data(qtbot, window
     panel = window.account_panel.summary.text()
     assert target.holder_name in panel
     assert target.id_number not in panel and target.id_number[:4] + "*" in panel
+
+
+def test_the_account_panel_says_until_when_the_holders_id_is_valid(qtbot, window):
+    target = find_one(qtbot, window)
+    window.account_panel.show_account(replace(target, id_valid_until=date(2000, 1, 31)))
+    assert "ID document expired on 2000-01-31" in window.account_panel.summary.text()
+    window.account_panel.show_account(replace(target, id_valid_until=date(2999, 1, 31)))
+    assert "ID document valid until 2999-01-31" in window.account_panel.summary.text()
 
 
 def test_suspend_from_the_keyboard_records_it_and_shows_the_receipt(qtbot, window):
