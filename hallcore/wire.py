@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 
 from hallcore.domain.accounts import ACCOUNT_FIELDS, Account, AccountField, Community
 from hallcore.domain.business import BusinessKind
+from hallcore.signing import PUBLIC_KEY_PATTERN, SIGNATURE_PATTERN
 
 API_PREFIX = "/api/v1"
 MAX_PUSH_BATCH = 500
@@ -33,6 +34,7 @@ MAX_PAGE = 5000
 MAX_BOOTSTRAP_ROWS = 10_000  # accounts in a compact bootstrap page
 
 _ID = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
+_OPERATION_ID = Field(min_length=8, max_length=36, pattern=r"^[A-Za-z0-9-]+$")
 MAX_INTEGER = 2**31 - 1  # the databases' integer column
 
 # Times from terminals and supervisors: any a clock may show, and far enough from the ends of
@@ -180,15 +182,27 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
 
 
+_PUBLIC_KEY = Field(pattern=PUBLIC_KEY_PATTERN)
+_PUBLIC_KEY_OPTIONAL = Field(default=None, pattern=PUBLIC_KEY_PATTERN)
+_SIGNATURE = Field(pattern=SIGNATURE_PATTERN)
+
+
 class LoginRequest(WireModel):
     clerk: str = _ID
     password: str = Field(min_length=1, max_length=200)
     hall_id: str = _ID
     terminal_id: str = _ID
-    # Made once per installation; a second installation with the same terminal id is refused.
+    # Made once per installation; with the terminal's key, it names this copy of HallClient.
     installation_id: StorableText = Field(min_length=8, max_length=64)
-    # Sent once, when the terminal registers: the key its receipts are signed with.
-    terminal_key: StorableText | None = Field(default=None, min_length=32, max_length=128)
+    # The installation's Ed25519 public key, and its signature of the login
+    # (hallcore.signing.login_message) at `signed_at`, the terminal's clock: the key is present
+    # here, now. A key the server has not seen waits for a supervisor's approval.
+    terminal_public_key: str = _PUBLIC_KEY
+    signed_at: WireTime
+    terminal_proof: str = _SIGNATURE
+    # A supervisor's approval key made on this terminal (its private half sealed with their
+    # password): registered with a supervisor's login, for their offline sign-offs here.
+    approval_public_key: str | None = _PUBLIC_KEY_OPTIONAL
 
 
 class RefreshRequest(WireModel):
@@ -196,15 +210,45 @@ class RefreshRequest(WireModel):
 
 
 class ApprovalRequest(WireModel):
-    """A supervisor at the counter signs off a request the clerk may not do alone."""
+    """A supervisor at the counter signs off one request the clerk may not do alone: the
+    approval is bound to that operation (its id, account and business type)."""
 
     supervisor: str = _ID
     password: str = Field(min_length=1, max_length=200)
+    operation_id: str = _OPERATION_ID
+    business_type: Annotated[BusinessKind, ByValue]
+    account_number: str | None = Field(default=None, pattern=r"^\d{10}$")
+    # The supervisor's approval key for this terminal (see LoginRequest), registered with it.
+    approval_public_key: str | None = _PUBLIC_KEY_OPTIONAL
 
 
 class Approval(WireModel):
     supervisor: str
     supervisor_name: str
+    # Single-use, for the operation named in the request, pushed with it (PushOperation).
+    token: str
+    expires_at: IsoTime
+
+
+class TerminalFacts(WireModel):
+    """What the server knows of the calling terminal, given at login and before each sync."""
+
+    # The central database's identity; a restore from a backup changes it (the terminal then
+    # pushes again what the server no longer holds, and downloads the accounts again).
+    server_identity: str
+    server_time: IsoTime
+    # The last receipt number of this terminal the server holds: the terminal never issues one
+    # at or below it, also after its cache was lost.
+    last_receipt_no: str | None
+    # How old an operation made offline may be when it reaches the server, in hours, a
+    # supervisor's extension included.
+    offline_window_hours: int
+
+
+class WindowExtension(WireModel):
+    """A supervisor at the terminal lets its older offline operations through, for a day."""
+
+    hours: int = Field(ge=1, le=24 * 30)
 
 
 class TokenResponse(WireModel):
@@ -216,6 +260,7 @@ class TokenResponse(WireModel):
     role: Role
     hall_id: str
     district: str
+    terminal: TerminalFacts
 
 
 class ChangesPage(WireModel):
@@ -288,7 +333,7 @@ class Rating(StrEnum):
 class Feedback(WireModel):
     """The customer's rating of one transaction, given at the counter after the receipt."""
 
-    operation_id: str = Field(min_length=8, max_length=36, pattern=r"^[A-Za-z0-9-]+$")
+    operation_id: str = _OPERATION_ID
     rating: Annotated[Rating, ByValue]
     reason: StorableText | None = Field(default=None, max_length=200)
     rated_at: WireTime
@@ -306,7 +351,7 @@ class FeedbackResponse(WireModel):
 
 
 class PushOperation(WireModel):
-    operation_id: str = Field(min_length=8, max_length=36, pattern=r"^[A-Za-z0-9-]+$")
+    operation_id: str = _OPERATION_ID
     business_type: Annotated[BusinessKind, ByValue]
     account_number: str | None = Field(default=None, pattern=r"^\d{10}$")
     base_version: int | None = Field(default=None, ge=0, le=MAX_INTEGER)
@@ -314,10 +359,15 @@ class PushOperation(WireModel):
     created_at: WireTime
     clerk: str = _ID
     receipt_no: str = Field(pattern=RECEIPT_NO_PATTERN)
-    receipt_signature: str = Field(min_length=16, max_length=128, pattern=r"^[0-9A-Fa-f]+$")
-    # The supervisor who signed off at the counter: closing an account, or a rule's warning.
+    receipt_signature: str = _SIGNATURE
+    # The supervisor who signed off at the counter: closing an account, or a rule's warning,
+    # and the proof: the token of an online approval (POST /approve), or the supervisor's
+    # offline signature (hallcore.signing.approval_message) with their approval key.
     approved_by: str | None = Field(default=None, min_length=1, max_length=32,
                                     pattern=r"^[A-Za-z0-9_.-]+$")
+    approval_token: str | None = Field(default=None, min_length=16, max_length=100,
+                                       pattern=r"^[A-Za-z0-9_-]+$")
+    approval_signature: str | None = Field(default=None, pattern=SIGNATURE_PATTERN)
     # One-stop (一站妥): was the customer's request settled at this first contact, and if not,
     # why. None from terminals that do not say (they count as not recorded, not as settled).
     first_contact: bool | None = None
@@ -337,6 +387,18 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
+class RefusalCode(StrEnum):
+    """Why the server refused a pushed operation without storing it: nothing the terminal
+    claimed could be proven."""
+
+    FOREIGN_RECEIPT = "foreign_receipt"  # the receipt number is not this terminal's
+    BAD_SIGNATURE = "bad_signature"  # not signed with this terminal's key
+    UNKNOWN_CLERK = "unknown_clerk"  # not a clerk who logged in at this terminal
+    FROM_THE_FUTURE = "from_the_future"  # made later than the server's clock allows
+    TOO_OLD = "too_old"  # older than the hall's offline window
+    NO_SIGN_OFF = "no_sign_off"  # no valid supervisor's sign-off
+
+
 class OperationResult(WireModel):
     operation_id: str
     outcome: Outcome
@@ -346,6 +408,9 @@ class OperationResult(WireModel):
     account: AccountWire | None = None
     reason: BilingualText | None = None
     field_errors: dict[str, BilingualText] | None = None
+    # Why, for programs, when the server refused the operation without storing it: the
+    # terminal keeps a `too_old` one for a supervisor's extension of the offline window.
+    code: Annotated[RefusalCode, ByValue] | None = None
 
 
 class PushResponse(WireModel):

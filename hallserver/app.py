@@ -19,6 +19,7 @@ from hallserver.api import (
     receipts,
     reports,
     sync,
+    terminal,
     workitems,
 )
 from hallserver.api.deps import EngineDep
@@ -43,7 +44,8 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     app.state.engine = engine
     app.state.settings = settings
     errors.install(app)
-    for module in (auth, sync, receipts, workitems, feedback, notifications, reports):
+    for module in (auth, sync, terminal, receipts, workitems, feedback, notifications,
+                   reports):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", response_model=Health, tags=["health"])

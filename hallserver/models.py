@@ -50,6 +50,8 @@ class HallRow(Base):
     name: Mapped[str] = mapped_column(String(60))
     district: Mapped[str] = mapped_column(ForeignKey("districts.code"))
     service_phone: Mapped[str] = mapped_column(String(32))
+    # How old an operation made offline may be when it is pushed (hallserver/proofs.py).
+    offline_window_hours: Mapped[int] = mapped_column(Integer, default=72)
 
 
 class ClerkRow(Base):
@@ -64,15 +66,98 @@ class ClerkRow(Base):
 
 
 class TerminalRow(Base):
-    """A registered counter terminal: one installation, and the key its receipts are signed with."""
+    """A counter terminal of a hall. It may work only with an approved key (TerminalKeyRow)."""
 
     __tablename__ = "terminals"
 
     hall_id: Mapped[str] = mapped_column(ForeignKey("halls.id"), primary_key=True)
     terminal_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    installation_id: Mapped[str] = mapped_column(String(64))
-    key: Mapped[str] = mapped_column(String(128))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The highest receipt number of this terminal the server holds; told to the terminal at
+    # login and before each sync, so that it never issues a number twice.
+    last_receipt_no: Mapped[str | None] = mapped_column(String(40))
+    # A supervisor's extension of the hall's offline window for this terminal, until then.
+    window_extension_hours: Mapped[int] = mapped_column(Integer, default=0)
+    window_extended_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TerminalKeyRow(Base):
+    """A terminal installation's Ed25519 public key: `pending` until a supervisor of the hall
+    approves it, then `active` (one per terminal), `retired` once replaced or retired. A
+    retired key still checks the receipts it signed."""
+
+    __tablename__ = "terminal_keys"
+
+    public_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(32))
+    terminal_id: Mapped[str] = mapped_column(String(32))
+    installation_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(8))  # pending | active | retired
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    approved_by: Mapped[str | None] = mapped_column(String(32))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        ForeignKeyConstraint(["hall_id", "terminal_id"],
+                             ["terminals.hall_id", "terminals.terminal_id"]),
+        Index("ix_terminal_keys_terminal_state", "hall_id", "terminal_id", "state"),
+    )
+
+
+class TerminalClerkRow(Base):
+    """A clerk's last online login at a terminal: the clerks an operation pushed by that
+    terminal may name (an offline login there needs an online one first)."""
+
+    __tablename__ = "terminal_clerks"
+
+    hall_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    clerk: Mapped[str] = mapped_column(ForeignKey("clerks.login"), primary_key=True)
+    last_login_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApprovalRow(Base):
+    """An online supervisor's sign-off (POST /approve), bound to one operation, short-lived
+    and single-use; stored as the SHA-256 of its token."""
+
+    __tablename__ = "approvals"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(32))
+    terminal_id: Mapped[str] = mapped_column(String(32))
+    clerk: Mapped[str] = mapped_column(String(32))  # whose counter it was given at
+    supervisor: Mapped[str] = mapped_column(ForeignKey("clerks.login"))
+    operation_id: Mapped[str] = mapped_column(String(36), index=True)
+    account_number: Mapped[str | None] = mapped_column(String(10))
+    business_type: Mapped[str] = mapped_column(String(32))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SupervisorKeyRow(Base):
+    """A supervisor's approval key on one terminal: the public half of a key whose private half
+    the terminal keeps sealed with the supervisor's password, for offline sign-offs."""
+
+    __tablename__ = "supervisor_keys"
+
+    supervisor: Mapped[str] = mapped_column(ForeignKey("clerks.login"), primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DatabaseIdentityRow(Base):
+    """A single row: this central database's identity. `hallserver database restored` gives it
+    a new one after a restore from a backup (on PostgreSQL the cluster's own identity and
+    timeline are part of it too: hallserver/identity.py)."""
+
+    __tablename__ = "database_identity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identity: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class TokenRow(Base):

@@ -31,6 +31,7 @@ from hallcore.domain.business import (
 )
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import Text
+from hallcore.receipt_numbers import own_number
 from hallcore.signing import signature_matches
 from hallcore.wire import (
     AccountWire,
@@ -38,9 +39,10 @@ from hallcore.wire import (
     OperationResult,
     Outcome,
     PushOperation,
-    Role,
+    RefusalCode,
 )
 from hallserver.accounts import next_account_number, next_seq, to_domain, to_wire, write_domain
+from hallserver.approvals import sign_off_refusal
 from hallserver.audit import append_audits, lock_chain
 from hallserver.context import Caller
 from hallserver.models import (
@@ -49,9 +51,12 @@ from hallserver.models import (
     ClerkRow,
     CommunityRow,
     OperationRow,
+    TerminalClerkRow,
     TerminalRow,
 )
 from hallserver.notifications import queue_notices
+from hallserver.settings import ServerSettings
+from hallserver.terminals import note_receipt, offline_window, signing_keys
 from hallserver.workitems import open_work_items
 
 
@@ -65,22 +70,23 @@ def _rejected(op: PushOperation, reason: Text, **extra: Any) -> OperationResult:
 
 
 def push_operations(
-    engine: Engine, caller: Caller, ops: list[PushOperation]
+    engine: Engine, settings: ServerSettings, caller: Caller, ops: list[PushOperation]
 ) -> list[OperationResult]:
     """Answer a batch in one transaction. Should that fail on a unique key (another request
     stored one of these operations first, or a receipt number is taken), nothing of it is kept
     and each operation is answered again in a transaction of its own."""
     if len({op.operation_id for op in ops}) == len(ops):
         try:
-            return _push_together(engine, caller, ops)
+            return _push_together(engine, settings, caller, ops)
         except IntegrityError:
             pass
-    return [push_one(engine, caller, op) for op in ops]
+    return [_push_one(engine, settings, caller, op) for op in ops]
 
 
-def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResult:
+def _push_one(engine: Engine, settings: ServerSettings, caller: Caller, op: PushOperation
+              ) -> OperationResult:
     try:
-        return _push_together(engine, caller, [op])[0]
+        return _push_together(engine, settings, caller, [op])[0]
     except IntegrityError:
         # Another request stored this operation id (or this receipt number) first.
         with Session(engine) as session:
@@ -94,19 +100,84 @@ def push_one(engine: Engine, caller: Caller, op: PushOperation) -> OperationResu
                 account=_current(session, caller, op))
 
 
-_FORGED = Text("回执签名与本终端密钥不符",
-               "the receipt signature does not match this terminal's key")
-
-
 @dataclass(slots=True)
 class _Answer:
     op: PushOperation
     result: OperationResult
-    authentic: bool  # signed with the terminal's key: a forged operation tells nobody anything
 
 
-def _push_together(engine: Engine, caller: Caller, ops: list[PushOperation]
-                   ) -> list[OperationResult]:
+class _Proofs:
+    """What the server checks of each pushed operation before deciding it: that the terminal
+    made it (its receipt number and signature), that a clerk who logged in at the terminal did,
+    and when (the server's clock). An operation that fails one is refused and not stored."""
+
+    def __init__(self, session: Session, settings: ServerSettings, caller: Caller,
+                 terminal: TerminalRow | None, now: datetime) -> None:
+        self.session, self.settings, self.caller, self.now = session, settings, caller, now
+        self.keys = signing_keys(session, caller.hall_id, caller.terminal_id)
+        self.window = offline_window(session, caller.hall_id, terminal, now)
+        self._clerks: dict[str, TerminalClerkRow | None] = {}
+
+    def made_here(self, op: PushOperation) -> OperationResult | None:
+        """The refusal when the terminal did not make `op`: the number is not its own (or not
+        of the day the operation was made), or no key of the terminal signed it."""
+        caller = self.caller
+        number = own_number(op.receipt_no, caller.hall_id, caller.terminal_id)
+        day = as_utc(op.created_at).astimezone(HALL_TZ).strftime("%Y%m%d")
+        if number is None or number[0] != day:
+            return _refused(op, RefusalCode.FOREIGN_RECEIPT, Text(
+                f"受理号 {op.receipt_no} 不是本终端（{caller.hall_id} {caller.terminal_id}）"
+                "当天的号码，业务未保存",
+                f"receipt number {op.receipt_no} is not one of this terminal's "
+                f"({caller.hall_id} {caller.terminal_id}) for the day of the request: "
+                "nothing was stored"))
+        if not any(signature_matches(key, op.receipt_no, op.operation_id,
+                                     op.receipt_signature) for key in self.keys):
+            return _refused(op, RefusalCode.BAD_SIGNATURE, Text(
+                "回执签名与本终端密钥不符，业务未保存",
+                "the receipt signature does not match this terminal's key: nothing was "
+                "stored"))
+        return None
+
+    def by_clerk_and_in_time(self, op: PushOperation) -> OperationResult | None:
+        """The refusal when `op` names a clerk who did not log in at this terminal, or was
+        made at a time the server's clock cannot accept."""
+        caller, created = self.caller, as_utc(op.created_at)
+        if op.clerk not in self._clerks:
+            self._clerks[op.clerk] = self.session.get(
+                TerminalClerkRow, (caller.hall_id, caller.terminal_id, op.clerk))
+        here = self._clerks[op.clerk]
+        clerk = self.session.get(ClerkRow, op.clerk)
+        if here is None or clerk is None or not clerk.active or (
+                clerk.hall_id != caller.hall_id) or (
+                here.last_login_at < created - self.settings.clerk_at_terminal):
+            return _refused(op, RefusalCode.UNKNOWN_CLERK, Text(
+                f"工号 {op.clerk} 不是在本终端登录过的本营业厅在职人员，业务未保存",
+                f"{op.clerk} is not an active clerk of this hall who logged in at this "
+                "terminal: nothing was stored"))
+        if created > self.now + self.settings.clock_skew:
+            return _refused(op, RefusalCode.FROM_THE_FUTURE, Text(
+                f"业务时间 {created.astimezone(HALL_TZ):%Y-%m-%d %H:%M} 晚于服务器时间，"
+                "请校正本机时钟；业务未保存",
+                f"the request's time {created.astimezone(HALL_TZ):%Y-%m-%d %H:%M} is later "
+                "than the server's clock: correct this PC's clock; nothing was stored"))
+        if created < self.now - self.window:
+            hours = int(self.window.total_seconds() // 3600)
+            return _refused(op, RefusalCode.TOO_OLD, Text(
+                f"业务办理于 {created.astimezone(HALL_TZ):%Y-%m-%d %H:%M}，已超过离线期限 "
+                f"{hours} 小时：须由主管在本终端延长期限后再上传",
+                f"the request was made at {created.astimezone(HALL_TZ):%Y-%m-%d %H:%M}, "
+                f"longer ago than the offline window of {hours} hours: a supervisor must "
+                "extend it at this terminal before it is sent again"))
+        return None
+
+
+def _refused(op: PushOperation, code: RefusalCode, reason: Text) -> OperationResult:
+    return _rejected(op, reason, code=code)
+
+
+def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
+                   ops: list[PushOperation]) -> list[OperationResult]:
     """One transaction for `ops`: what the batch reads is read once up front, each operation
     is decided in order (a later one sees an earlier one's change), then everything is stored
     with one flush and the district's sequence numbers are taken last, all at once. A handful
@@ -121,29 +192,60 @@ def _push_together(engine: Engine, caller: Caller, ops: list[PushOperation]
         # Held here so that the session keeps them: _decide finds them without a query.
         read_once = _lock_accounts(session, ops)
         terminal = session.get(TerminalRow, (caller.hall_id, caller.terminal_id))
+        proofs = _Proofs(session, settings, caller, terminal, now)
         # A new connection takes its account number from the district row: the chain is
         # locked first, as it is before the district everywhere else.
         head = lock_chain(session, caller.hall_id) if any(
             BUSINESS_TYPES[op.business_type].opens_account for op in ops) else None
         results: list[OperationResult] = []
         new: list[_Answer] = []
+        refused: list[_Answer] = []
         for op in ops:
+            result = proofs.made_here(op)
             repeat = stored.get(op.operation_id)
-            if repeat is not None:
-                results.append(_duplicate(repeat))
+            if result is None and repeat is not None:
+                # The first answer, to the terminal that made the operation only.
+                results.append(_duplicate(repeat) if (repeat.hall_id, repeat.terminal_id) == (
+                    caller.hall_id, caller.terminal_id) else _refused(
+                    op, RefusalCode.BAD_SIGNATURE, _NOT_YOURS))
                 continue
-            authentic = _signed_by_terminal(terminal, op)
-            result = _decide(session, caller, op) if authentic else _rejected(op, _FORGED)
-            if result.outcome is Outcome.REJECTED and result.account is None:
+            result = result or proofs.by_clerk_and_in_time(op) or _decide(
+                session, caller, op, now)
+            if result.outcome is Outcome.REJECTED and result.account is None and (
+                    result.code is None):
                 # The terminal sets its cached account back to this state.
                 result = result.model_copy(update={"account": _current(session, caller, op)})
-            new.append(_Answer(op, result, authentic))
+            (refused if result.code is not None else new).append(_Answer(op, result))
             results.append(result)
-        if new:
-            _store(session, caller, new, now, head or lock_chain(session, caller.hall_id))
+        if new or refused:
+            head = head or lock_chain(session, caller.hall_id)
+            _store(session, caller, new, now, head)
+            _audit_refused(session, caller, refused, now, head)
+        if terminal is not None:
+            for answer in new:
+                note_receipt(terminal, answer.op.receipt_no)
         del read_once
         by_id = {answer.op.operation_id: answer.result for answer in new}
         return [by_id.get(result.operation_id, result) for result in results]
+
+
+_NOT_YOURS = Text("该业务编号属于另一终端，业务未保存",
+                  "this operation id belongs to another terminal: nothing was stored")
+
+
+def _audit_refused(session: Session, caller: Caller, refused: list[_Answer], now: datetime,
+                   head: AuditHeadRow) -> None:
+    """Operations refused unproven: not stored, but each is an audit entry (what was claimed,
+    never the payload)."""
+    if refused:
+        append_audits(session, head, terminal_id=caller.terminal_id, actor=caller.clerk,
+                      action="push_refused", at=now, entries=[
+                          (answer.op.operation_id, {
+                              "code": str(answer.result.code), "receipt_no": answer.op.receipt_no,
+                              "business_type": answer.op.business_type.value,
+                              "counter_clerk": answer.op.clerk,
+                              "approved_by": answer.op.approved_by})
+                          for answer in refused])
 
 
 def _lock_accounts(session: Session, ops: list[PushOperation]) -> list[object]:
@@ -163,6 +265,8 @@ def _lock_accounts(session: Session, ops: list[PushOperation]) -> list[object]:
 def _store(session: Session, caller: Caller, new: list[_Answer], now: datetime,
            head: AuditHeadRow) -> None:
     """Each new answer stored with its operation, notices, work items and audit entry."""
+    if not new:
+        return
     _stamp_sequences(session, caller.district, new)
     rows = [_operation_row(caller, answer.op, answer.result, now) for answer in new]
     session.flush()  # the batch's accounts, before the operations that name them
@@ -170,8 +274,7 @@ def _store(session: Session, caller: Caller, new: list[_Answer], now: datetime,
     # (notices, work items).
     session.connection().execute(_OPERATIONS.insert(), rows)
     for answer in new:
-        if answer.authentic:
-            _after_decision(session, caller, answer.op, answer.result, now)
+        _after_decision(session, caller, answer.op, answer.result, now)
     append_audits(session, head, terminal_id=caller.terminal_id, actor=caller.clerk,
                   action="push", at=now, entries=[
                       (answer.op.operation_id, _audit_detail(answer.op, answer.result, row))
@@ -210,22 +313,6 @@ def settled_at_first_contact(recorded: bool | None, outcome: Outcome) -> bool | 
     if recorded is None:
         return None
     return recorded and outcome is Outcome.APPLIED
-
-
-def _approval_refusal(session: Session, caller: Caller, op: PushOperation) -> Text | None:
-    """Why the sign-off the request needs is missing or not valid; None when it is valid: a
-    supervisor of the caller's hall, active, signed off (a supervisor at the counter may sign
-    off their own request)."""
-    approver = op.approved_by or (caller.clerk if caller.role is Role.SUPERVISOR else None)
-    if approver is None:
-        return Text("此业务须经主管现场确认", "this request needs a supervisor's sign-off")
-    supervisor = session.get(ClerkRow, approver)
-    if supervisor is None or not supervisor.active or (
-            supervisor.role != Role.SUPERVISOR.value or supervisor.hall_id != caller.hall_id):
-        return Text(f"{approver} 不是本营业厅在职主管，确认无效",
-                    f"{approver} is not an active supervisor of this hall: the sign-off is "
-                    "not valid")
-    return None
 
 
 def _audit_detail(op: PushOperation, result: OperationResult, stored: dict[str, Any]
@@ -299,12 +386,8 @@ def _duplicate(stored: OperationRow) -> OperationResult:
     return first.model_copy(update={"outcome": Outcome.DUPLICATE, "first_outcome": first.outcome})
 
 
-def _signed_by_terminal(terminal: TerminalRow | None, op: PushOperation) -> bool:
-    return terminal is not None and signature_matches(
-        terminal.key, op.receipt_no, op.operation_id, op.receipt_signature)
-
-
-def _decide(session: Session, caller: Caller, op: PushOperation) -> OperationResult:
+def _decide(session: Session, caller: Caller, op: PushOperation, now: datetime
+            ) -> OperationResult:
     try:
         payload = validate_payload(op.business_type, op.payload)
     except PayloadInvalid as exc:
@@ -337,9 +420,9 @@ def _decide(session: Session, caller: Caller, op: PushOperation) -> OperationRes
         assert decision.reason is not None
         return _rejected(op, decision.reason)
     if needs_approval(op.business_type, decision):
-        refusal = _approval_refusal(session, caller, op)
+        refusal, _ = sign_off_refusal(session, caller, op, now)
         if refusal is not None:
-            return _rejected(op, refusal)
+            return _refused(op, RefusalCode.NO_SIGN_OFF, refusal)
     write_domain(row, apply_change(op.business_type, account, payload), seq=row.seq)
     return OperationResult(operation_id=op.operation_id, outcome=Outcome.APPLIED,
                            account=_wire(session, row))

@@ -40,3 +40,17 @@ class ServerSettings:
         default_factory=lambda: _int("HALLSERVER_LOGIN_FAILURES_PER_ADDRESS", 20))
     login_failure_window: timedelta = field(
         default_factory=lambda: timedelta(minutes=_int("HALLSERVER_LOGIN_WINDOW_MINUTES", 15)))
+    # The server's clock decides (hallserver/proofs.py): an operation made later than the
+    # server's receipt time plus this skew is refused, and a login whose terminal clock is
+    # further off than `login_clock_tolerance` is refused with the offset.
+    clock_skew: timedelta = field(
+        default_factory=lambda: timedelta(minutes=_int("HALLSERVER_CLOCK_SKEW_MINUTES", 5)))
+    login_clock_tolerance: timedelta = field(
+        default_factory=lambda: timedelta(minutes=_int("HALLSERVER_LOGIN_CLOCK_MINUTES", 10)))
+    # An online supervisor's approval must be used for an operation made within this time.
+    approval_ttl: timedelta = field(
+        default_factory=lambda: timedelta(minutes=_int("HALLSERVER_APPROVAL_MINUTES", 10)))
+    # A clerk may be named by a terminal's operations for this long after their last online
+    # login there (the terminal's offline logins need one within as many days).
+    clerk_at_terminal: timedelta = field(
+        default_factory=lambda: timedelta(days=_int("HALLSERVER_OFFLINE_LOGIN_DAYS", 7)))

@@ -3,12 +3,12 @@ token) and the terminal's receipt-signing key stay in the keyring."""
 
 from __future__ import annotations
 
-import secrets as random_secrets
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from hallclient.auth import offline
+from hallclient.auth.keys import forget_approval_key, seal_approval_key, terminal_key
 from hallclient.auth.secrets import SecretStore
 from hallclient.config import Settings
 from hallclient.store.operations import TerminalIdentity
@@ -20,18 +20,8 @@ from hallclient.sync.api import (
     ServerUntrusted,
 )
 from hallclient.sync.engine import REFRESH_TOKEN, Credentials, LoginNeeded
-from hallcore.wire import LoginRequest, TokenResponse
-
-TERMINAL_KEY = "terminal_key"
-
-
-def terminal_key(store: SecretStore) -> str:
-    """This installation's receipt-signing key, made on first use and kept in the keyring."""
-    key = store.get(TERMINAL_KEY)
-    if key is None:
-        key = random_secrets.token_hex(32)
-        store.set(TERMINAL_KEY, key)
-    return key
+from hallcore.signing import login_message
+from hallcore.wire import LoginRequest, Role, TokenResponse
 
 
 def terminal_identity(settings: Settings, store: SecretStore) -> TerminalIdentity:
@@ -40,11 +30,21 @@ def terminal_identity(settings: Settings, store: SecretStore) -> TerminalIdentit
 
 def online_login(api: ServerApi, store: SecretStore, settings: Settings, clerk: str,
                  password: str) -> TokenResponse:
-    """Log in; the first login of this installation registers the terminal and its key."""
+    """Log in, proving that this installation's key is here. A key the server has not seen
+    waits for a supervisor's approval: a supervisor's login here gives it. A supervisor's
+    approval key for this terminal is registered with their login (the server ignores it for
+    a clerk, and this terminal forgets it)."""
+    key = terminal_key(store)
+    signed_at = datetime.now(UTC)
     answer = api.login(LoginRequest(
         clerk=clerk, password=password, hall_id=settings.hall_id,
         terminal_id=settings.terminal_id, installation_id=settings.installation_id,
-        terminal_key=terminal_key(store)))
+        terminal_public_key=key.public_hex, signed_at=signed_at,
+        terminal_proof=key.sign(login_message(settings.hall_id, settings.terminal_id,
+                                              settings.installation_id, clerk, signed_at)),
+        approval_public_key=seal_approval_key(store, clerk, password)))
+    if answer.role is not Role.SUPERVISOR:
+        forget_approval_key(store, clerk)
     store.set(REFRESH_TOKEN, answer.refresh_token)
     api.access_token = answer.access_token
     return answer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import replace
 from datetime import datetime
@@ -12,12 +11,12 @@ from hallclient.samples import sample_account, sample_payload
 from hallclient.store.operations import RecordedOperation
 from hallcore.domain.business import BUSINESS_TYPES, apply_change, validate_payload
 from hallcore.domain.deadlines import HALL_TZ
-from hallcore.signing import receipt_signature
+from hallcore.signing import SigningKey, receipt_signature
 
 
 def sample_receipts(hall: HallInfo, terminal_id: str, now: datetime) -> list[ReceiptContent]:
     # Signed with a key made for this page only: a sample's QR code never verifies.
-    key = secrets.token_hex(32)
+    key = SigningKey.generate()
     day = now.astimezone(HALL_TZ).strftime("%Y%m%d")
     receipts = []
     for n, (kind, btype) in enumerate(BUSINESS_TYPES.items(), start=1):

@@ -82,6 +82,12 @@ class SyncStateRow(Base):
     bootstrap_done: Mapped[bool] = mapped_column(Boolean, default=False)
     last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the server said of this terminal (TerminalFacts) at the last login or sync: the
+    # central database's identity (a new one: it was restored from a backup), the last receipt
+    # number of this terminal it holds, and how far this PC's clock was from the server's.
+    server_identity: Mapped[str | None] = mapped_column(String(64))
+    server_last_receipt: Mapped[str | None] = mapped_column(String(40))
+    clock_offset_seconds: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
@@ -100,8 +106,11 @@ class OutboxRow(Base):
     account_number: Mapped[str | None] = mapped_column(String(10), index=True)
     base_version: Mapped[int | None] = mapped_column(Integer)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # The supervisor who signed off at the counter (closing an account, a rule's warning).
+    # The supervisor who signed off at the counter (closing an account, a rule's warning),
+    # and the proof pushed with it: an online approval's token or an offline signature.
     approved_by: Mapped[str | None] = mapped_column(String(32))
+    approval_token: Mapped[str | None] = mapped_column(String(100))
+    approval_signature: Mapped[str | None] = mapped_column(String(128))
     # One-stop: settled at this first contact, or why not; the form's handling time.
     first_contact: Mapped[bool | None] = mapped_column(Boolean)
     not_settled_reason: Mapped[str | None] = mapped_column(String(32))
@@ -138,7 +147,8 @@ class ReceiptRow(Base):
     )
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     copies_printed: Mapped[int] = mapped_column(Integer, default=0)
-    # HMAC of receipt number and operation id with the terminal's key (the QR code's proof).
+    # Ed25519 signature of receipt number and operation id by the terminal's key (the QR
+    # code's proof).
     signature: Mapped[str] = mapped_column(String(128), default="")
     # What the receipt said, for an exact reprint (the account may have changed since).
     content: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -36,7 +36,9 @@ from hallcore.wire import (
     PushResponse,
     ReceiptVerification,
     RefreshRequest,
+    TerminalFacts,
     TokenResponse,
+    WindowExtension,
     WorkItemList,
     WorkItemWire,
 )
@@ -139,8 +141,18 @@ class ServerApi:
                           auth=False)
 
     def approve(self, request: ApprovalRequest) -> Approval:
-        """A supervisor's sign-off at this counter (with the clerk's session)."""
-        return self._call("POST", "/approve", Approval, json=request.model_dump())
+        """A supervisor's sign-off of one operation at this counter (with the clerk's
+        session)."""
+        return self._call("POST", "/approve", Approval, json=request.model_dump(mode="json"))
+
+    def terminal(self) -> TerminalFacts:
+        """What the server knows of this terminal: asked before each sync."""
+        return self._call("GET", "/terminal", TerminalFacts)
+
+    def extend_offline_window(self, hours: int) -> TerminalFacts:
+        """A supervisor's session lets this terminal's older operations through."""
+        return self._call("POST", "/terminal/offline-window", TerminalFacts,
+                          json=WindowExtension(hours=hours).model_dump(mode="json"))
 
     def refresh(self, refresh_token: str) -> TokenResponse:
         body = RefreshRequest(refresh_token=refresh_token).model_dump(mode="json")

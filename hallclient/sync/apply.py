@@ -31,6 +31,7 @@ from hallcore.wire import (
     CommunityRowWire,
     OperationResult,
     Outcome,
+    RefusalCode,
 )
 
 
@@ -133,6 +134,8 @@ _OUTBOX = OutboxRow.metadata.tables[OutboxRow.__tablename__]
 _ANSWERED = (update(_OUTBOX).where(_OUTBOX.c.seq == bindparam("b_seq"))
              .values(state=bindparam("b_state"), result=bindparam("b_result"),
                      account_number=bindparam("b_account"), last_error=None))
+_HELD = (update(_OUTBOX).where(_OUTBOX.c.seq == bindparam("b_seq"))
+         .values(last_error=bindparam("b_error")))
 
 
 def record_results(session: Session, results: Sequence[OperationResult], now: datetime
@@ -153,10 +156,17 @@ def record_results(session: Session, results: Sequence[OperationResult], now: da
     done: set[int] = set()
     tasks: list[tuple[Pushed, OperationResult, Outcome]] = []
     newest: dict[str, AccountWire] = {}  # by number; the later of equal sequence numbers
+    held: list[dict[str, Any]] = []
     for result in results:
         row = rows[result.operation_id]
         if row.state != "pending" or row.seq in done:
             outcomes.append(None)  # answered already (a second copy of this batch)
+            continue
+        if result.code is RefusalCode.TOO_OLD:
+            # Not stored by the server: it waits here for a supervisor's extension.
+            assert result.reason is not None
+            held.append({"b_seq": row.seq, "b_error": result.reason.zh})
+            outcomes.append(None)
             continue
         done.add(row.seq)
         outcome = result.first_outcome if result.outcome is Outcome.DUPLICATE else result.outcome
@@ -176,6 +186,8 @@ def record_results(session: Session, results: Sequence[OperationResult], now: da
         outcomes.append(outcome)
     if answered:
         session.connection().execute(_ANSWERED, answered)
+    if held:
+        session.connection().execute(_HELD, held)
     _store_answered_accounts(session, list(newest.values()))
     for op, result, outcome in tasks:
         _open_task(session, op, result, outcome, now)

@@ -35,9 +35,10 @@ from hallclient.sync.apply import (
     record_results,
     store_server_account,
 )
+from hallclient.sync.terminal_facts import record_facts
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
-from hallcore.wire import BootstrapRows, NotSettledReason, Outcome, PushOperation
+from hallcore.wire import BootstrapRows, NotSettledReason, Outcome, PushOperation, RefusalCode
 
 T = TypeVar("T")
 
@@ -85,6 +86,10 @@ class SyncSummary:
     conflicts: int = 0
     rejected: int = 0
     pending: int = 0
+    # Older than the hall's offline window: kept until a supervisor extends it at this terminal.
+    held: int = 0
+    # Pushed again because the server was restored from a backup.
+    pushed_again: int = 0
 
     def describe(self) -> Text:
         return Text(
@@ -248,12 +253,12 @@ class SyncEngine:
 
     # --- push ------------------------------------------------------------------------------
 
-    def _next_batch(self) -> list[PushOperation]:
+    def _next_batch(self, held: set[str]) -> list[PushOperation]:
         with self.cache.read() as session:
             rows = session.execute(
                 select(OutboxRow, ReceiptRow)
                 .join(ReceiptRow, ReceiptRow.operation_id == OutboxRow.operation_id)
-                .where(OutboxRow.state == "pending")
+                .where(OutboxRow.state == "pending", OutboxRow.operation_id.not_in(held))
                 .order_by(OutboxRow.seq)
                 .limit(self.push_batch)
             ).all()
@@ -263,7 +268,8 @@ class SyncEngine:
                 account_number=op.account_number, base_version=op.base_version,
                 payload=op.payload, created_at=op.created_at, clerk=op.clerk,
                 receipt_no=receipt.receipt_no, receipt_signature=receipt.signature,
-                approved_by=op.approved_by, first_contact=op.first_contact,
+                approved_by=op.approved_by, approval_token=op.approval_token,
+                approval_signature=op.approval_signature, first_contact=op.first_contact,
                 not_settled_reason=(NotSettledReason(op.not_settled_reason)
                                     if op.not_settled_reason else None),
                 handling_seconds=op.handling_seconds)
@@ -271,8 +277,10 @@ class SyncEngine:
         ]
 
     def push(self, summary: SyncSummary) -> None:
-        """Push pending operations, oldest first, batch by batch, until none is left."""
-        while batch := self._next_batch():
+        """Push pending operations, oldest first, batch by batch, until none is left but
+        those the server holds back (older than the offline window)."""
+        held: set[str] = set()
+        while batch := self._next_batch(held):
             answer = self.credentials.call(partial(self.api.push, batch))
             now = datetime.now(UTC)
             if {r.operation_id for r in answer.results} != {op.operation_id for op in batch}:
@@ -281,10 +289,12 @@ class SyncEngine:
             with self.cache.write() as session:
                 outcomes = record_results(session, answer.results, now)
                 sync_state(session).last_push_at = now
+            held |= {r.operation_id for r in answer.results if r.code is RefusalCode.TOO_OLD}
             summary.applied += outcomes.count(Outcome.APPLIED)
             summary.conflicts += outcomes.count(Outcome.CONFLICT)
             summary.rejected += outcomes.count(Outcome.REJECTED)
             summary.pushed += len(batch)
+        summary.held = len(held)
 
     def push_feedback(self) -> int:
         """Send the customers' ratings of operations the server has; returns how many it
@@ -309,6 +319,9 @@ class SyncEngine:
 
         `on_bootstrap` is given the bootstrap's progress after each page, if one runs."""
         summary = SyncSummary()
+        facts = self.credentials.call(self.api.terminal)
+        with self.cache.write() as session:
+            summary.pushed_again = record_facts(session, facts, datetime.now(UTC))
         summary.bootstrapped = self.bootstrap(on_bootstrap)
         self.push(summary)
         self.push_feedback()

@@ -1,4 +1,5 @@
-"""Login, token refresh and logout; the first login of a terminal registers it."""
+"""Login, token refresh and logout. A login proves the terminal's key (hallserver/terminals.py)
+as well as the clerk's password."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from hallcore.audit_chain import as_utc
 from hallcore.domain.text import Text
+from hallcore.signing import login_message, verify
 from hallcore.wire import (
     Approval,
     ApprovalRequest,
@@ -20,10 +24,18 @@ from hallcore.wire import (
 from hallserver.api import throttle
 from hallserver.api.deps import CallerDep, SettingsDep, WriteSessionDep
 from hallserver.api.errors import ApiError
+from hallserver.approvals import issue_approval, register_approval_key
 from hallserver.audit import append_audit
-from hallserver.models import ClerkRow, HallRow, TerminalRow, TokenRow
-from hallserver.security import new_token, password_matches, token_hash
+from hallserver.models import ClerkRow, HallRow, TerminalClerkRow, TokenRow
+from hallserver.security import (
+    hash_password,
+    needs_rehash,
+    new_token,
+    password_matches,
+    token_hash,
+)
 from hallserver.settings import ServerSettings
+from hallserver.terminals import TerminalRefused, check_login_key, terminal_facts
 
 router = APIRouter(tags=["auth"])
 
@@ -50,29 +62,46 @@ def _issue(session: Session, settings: ServerSettings, clerk: ClerkRow, hall: Ha
     return TokenResponse(
         access_token=access, refresh_token=refresh,
         expires_in=int(settings.access_token_ttl.total_seconds()), clerk=clerk.login,
-        clerk_name=clerk.name, role=Role(clerk.role), hall_id=hall.id, district=hall.district)
+        clerk_name=clerk.name, role=Role(clerk.role), hall_id=hall.id, district=hall.district,
+        terminal=terminal_facts(session, hall.id, terminal_id, datetime.now(UTC)))
 
 
-def _register_or_check_terminal(session: Session, body: LoginRequest) -> None:
-    terminal = session.get(TerminalRow, (body.hall_id, body.terminal_id))
-    if terminal is None:
-        if body.terminal_key is None:
-            raise ApiError(409, "terminal_not_registered", Text(
-                f"终端 {body.terminal_id} 尚未登记，首次登录须携带终端密钥",
-                f"terminal {body.terminal_id} is not registered; its first login must send "
-                "the terminal key"))
-        session.add(TerminalRow(hall_id=body.hall_id, terminal_id=body.terminal_id,
-                                installation_id=body.installation_id, key=body.terminal_key,
-                                registered_at=datetime.now(UTC)))
-        append_audit(session, hall_id=body.hall_id, terminal_id=body.terminal_id,
-                     actor=body.clerk, action="terminal_registered", subject=body.terminal_id,
-                     detail={"installation_id": body.installation_id})
-    elif terminal.installation_id != body.installation_id:
-        raise ApiError(409, "terminal_taken", Text(
-            f"终端号 {body.terminal_id} 已登记在另一台电脑上；请使用本机自己的终端号，"
-            "或由主管注销旧终端后重新登记",
-            f"terminal id {body.terminal_id} is registered to another installation; use a "
-            "terminal id of this PC's own, or have a supervisor retire the old one first"))
+def _check_terminal(session: Session, settings: ServerSettings, body: LoginRequest,
+                    clerk: ClerkRow, now: datetime) -> None:
+    """The terminal proves it holds its key, now, by its clock; the key must be approved
+    (a supervisor's login approves it). Raises ApiError."""
+    if not verify(body.terminal_public_key, login_message(
+            body.hall_id, body.terminal_id, body.installation_id, body.clerk, body.signed_at),
+            body.terminal_proof):
+        raise ApiError(401, "terminal_proof_invalid", Text(
+            "终端密钥证明无效：本机不是它所声称的终端安装",
+            "the terminal's key proof is not valid: this is not the installation it claims"))
+    offset = as_utc(body.signed_at) - now
+    if abs(offset) > settings.login_clock_tolerance:
+        minutes = round(offset.total_seconds() / 60)
+        raise ApiError(403, "clock_off", Text(
+            f"本机时钟与服务器相差 {minutes:+d} 分钟，请校正本机日期和时间后再登录",
+            f"this PC's clock is {minutes:+d} minutes off the server's; correct its date and "
+            "time, then log in again"))
+    try:
+        check_login_key(session, clerk, body.hall_id, body.terminal_id, body.installation_id,
+                        body.terminal_public_key, now)
+    except TerminalRefused as refused:
+        raise ApiError(refused.status, refused.code, refused.reason) from None
+
+
+def _remember_clerk_here(session: Session, clerk: ClerkRow, body: LoginRequest,
+                         now: datetime) -> None:
+    """The clerk logged in online at this terminal: its operations may name them (and a
+    supervisor's approval key made here is theirs)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    values = {"hall_id": body.hall_id, "terminal_id": body.terminal_id, "clerk": clerk.login,
+              "last_login_at": now}
+    session.execute(dialect.insert(TerminalClerkRow).values(**values).on_conflict_do_update(
+        index_elements=["hall_id", "terminal_id", "clerk"], set_={"last_login_at": now}))
+    if body.approval_public_key is not None and clerk.role == Role.SUPERVISOR.value:
+        register_approval_key(session, clerk.login, body.hall_id, body.terminal_id,
+                              body.approval_public_key, now)
 
 
 def _audit_refusal(session: Session, body: LoginRequest, clerk: ClerkRow | None,
@@ -106,12 +135,15 @@ def login(body: LoginRequest, request: Request, session: WriteSessionDep,
     hall = session.get(HallRow, body.hall_id)
     assert hall is not None  # a clerk's hall exists (foreign key)
     try:
-        _register_or_check_terminal(session, body)
+        _check_terminal(session, settings, body, clerk, now)
     except ApiError as refused:
         _audit_refusal(session, body, clerk, refused.code)
-        session.commit()
+        session.commit()  # with the pending key it recorded
         raise
+    if needs_rehash(clerk.password_hash):
+        clerk.password_hash = hash_password(body.password)
     throttle.forget_clerk(session, clerk.login)
+    _remember_clerk_here(session, clerk, body, now)
     response = _issue(session, settings, clerk, hall, body.terminal_id)
     append_audit(session, hall_id=hall.id, terminal_id=body.terminal_id, actor=clerk.login,
                  action="login", subject=None, detail={"role": clerk.role})
@@ -153,8 +185,9 @@ def logout(caller: CallerDep, session: WriteSessionDep) -> None:
 @router.post("/approve", response_model=Approval)
 def approve(body: ApprovalRequest, request: Request, caller: CallerDep,
             session: WriteSessionDep, settings: SettingsDep) -> Approval:
-    """A supervisor of the caller's hall signs off at the caller's counter. Throttled and
-    audited like a login; no token is issued (the counter stays the clerk's)."""
+    """A supervisor of the caller's hall signs off one operation at the caller's counter.
+    Throttled and audited like a login; no session is given (the counter stays the clerk's),
+    only an approval bound to that operation (hallserver/approvals.py)."""
     address, now = throttle.client_address(request), datetime.now(UTC)
     throttle.check(session, settings, body.supervisor, address, now)
     supervisor = session.get(ClerkRow, body.supervisor)
@@ -167,11 +200,13 @@ def approve(body: ApprovalRequest, request: Request, caller: CallerDep,
         refusal = "not_a_supervisor_here"
     else:
         throttle.forget_clerk(session, supervisor.login)
+        approval = issue_approval(session, settings, caller, supervisor, body, now)
         append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
-                     actor=supervisor.login, action="approval", subject=None,
-                     detail={"clerk": caller.clerk})
+                     actor=supervisor.login, action="approval", subject=body.operation_id,
+                     detail={"clerk": caller.clerk, "business_type": body.business_type.value,
+                             "account_number": body.account_number})
         session.commit()
-        return Approval(supervisor=supervisor.login, supervisor_name=supervisor.name)
+        return approval
     append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
                  actor=body.supervisor, action="approval_refused", subject=None,
                  detail={"clerk": caller.clerk, "reason": refusal})

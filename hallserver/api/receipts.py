@@ -8,10 +8,11 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from hallcore.domain.business import BusinessKind
-from hallcore.signing import signature_matches
+from hallcore.signing import SIGNATURE_PATTERN, signature_matches
 from hallcore.wire import RECEIPT_NO_PATTERN, Outcome, ReceiptVerification
 from hallserver.api.deps import CallerDep, SessionDep
-from hallserver.models import OperationRow, TerminalRow
+from hallserver.models import OperationRow
+from hallserver.terminals import signing_keys
 
 router = APIRouter(tags=["receipts"])
 
@@ -22,18 +23,16 @@ def verify_receipt(
     caller: CallerDep,
     session: SessionDep,
     receipt_no: Annotated[str, Path(pattern=RECEIPT_NO_PATTERN)],
-    signature: Annotated[str, Query(min_length=16, max_length=128, pattern=r"^[0-9A-Fa-f]+$")],
+    signature: Annotated[str, Query(pattern=SIGNATURE_PATTERN)],
 ) -> ReceiptVerification:
     op = session.scalars(select(OperationRow).where(OperationRow.receipt_no == receipt_no)
                          ).one_or_none()
-    if op is None:
+    if op is None or not any(
+            signature_matches(key, receipt_no, op.operation_id, signature)
+            for key in signing_keys(session, op.hall_id, op.terminal_id)):
+        # A wrong signature is answered as an unknown number: whether a number exists is
+        # told only to whoever holds its receipt.
         return ReceiptVerification(receipt_no=receipt_no, known=False, signature_valid=False)
-    terminal = session.get(TerminalRow, (op.hall_id, op.terminal_id))
-    valid = terminal is not None and signature_matches(
-        terminal.key, receipt_no, op.operation_id, signature)
-    if not valid:
-        # Say no more than that about a receipt whose signature does not check.
-        return ReceiptVerification(receipt_no=receipt_no, known=True, signature_valid=False)
     return ReceiptVerification(
         receipt_no=receipt_no, known=True, signature_valid=True,
         business_type=BusinessKind(op.business_type), outcome=Outcome(op.outcome),

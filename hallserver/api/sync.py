@@ -22,7 +22,7 @@ from hallcore.wire import (
     PushResponse,
 )
 from hallserver.accounts import rows_to_wire
-from hallserver.api.deps import CallerDep, EngineDep, SessionDep
+from hallserver.api.deps import CallerDep, EngineDep, SessionDep, SettingsDep
 from hallserver.models import AccountRow, CommunityRow, DistrictRow
 from hallserver.push import push_operations
 
@@ -123,5 +123,6 @@ def bootstrap_rows(caller: CallerDep, session: SessionDep, after: AfterNumber = 
 
 
 @router.post("/push", response_model=PushResponse)
-def push(body: PushRequest, caller: CallerDep, engine: EngineDep) -> PushResponse:
-    return PushResponse(results=push_operations(engine, caller, body.operations))
+def push(body: PushRequest, caller: CallerDep, engine: EngineDep,
+         settings: SettingsDep) -> PushResponse:
+    return PushResponse(results=push_operations(engine, settings, caller, body.operations))

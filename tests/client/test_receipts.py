@@ -16,6 +16,7 @@ from hallclient.samples import SAMPLE_ACCOUNT
 from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
 from hallcore.domain.text import Text
 from hallcore.signing import signature_matches
+from tests.support.factories import TERMINAL_KEY
 
 HALL = HallInfo("GZ-TH-01", Text("广州供电局天河营业厅", "Tianhe Service Hall"))
 RECEIPTS = {r.kind: r for r in sample_receipts(HALL, "T01", datetime(2026, 11, 25, 3, tzinfo=UTC))}
@@ -87,10 +88,11 @@ def test_qr_code_decodes_to_the_signed_payload(tmp_path):
 
 
 def test_tampered_qr_payload_does_not_verify():
-    key = "k" * 64
+    # The terminal's public key alone checks a QR code.
+    key = TERMINAL_KEY.public_hex
     from hallcore.signing import receipt_signature
     good = QrPayload("GZ-TH-01-T01-20261125-0001", "7f1c2a9e-0000-4000-8000-000000000001",
-                     receipt_signature("k" * 64, "GZ-TH-01-T01-20261125-0001",
+                     receipt_signature(TERMINAL_KEY, "GZ-TH-01-T01-20261125-0001",
                                        "7f1c2a9e-0000-4000-8000-000000000001"))
     decoded = QrPayload.decode(good.encode())
     assert signature_matches(key, decoded.receipt_no, decoded.operation_id, decoded.signature)

@@ -1,6 +1,6 @@
 """The central server's API, run on SQLite and on PostgreSQL."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +16,13 @@ from hallserver.models import NotificationRow, OperationRow, WorkItemRow
 from hallserver.seed import seed
 from hallserver.settings import ServerSettings
 from tests.support.factories import NEW_CONNECTION
-from tests.support.server import Terminal, holder_of, logged_in, seeded_client
+from tests.support.server import (
+    SUPERVISOR_PASSWORD,
+    Terminal,
+    holder_of,
+    logged_in,
+    seeded_client,
+)
 
 TH, YX = "GZ-TH-01", "GZ-YX-01"
 
@@ -69,17 +75,43 @@ def test_clerk_cannot_log_in_at_another_hall(client):
     assert response.status_code == 403 and response.json()["code"] == "wrong_hall"
 
 
-def test_unregistered_terminal_must_send_its_key(client):
-    response = Terminal(client, TH, "T09").login("gz-th-01-c1", register=False)
-    assert response.status_code == 409 and response.json()["code"] == "terminal_not_registered"
+def test_a_new_terminal_works_only_once_a_supervisor_of_its_hall_approved_it(client):
+    new = Terminal(client, TH, "T09")
+    refused = new.login("gz-th-01-c1", approve=False)
+    assert refused.status_code == 403 and refused.json()["code"] == "terminal_not_approved"
+    assert "hallserver terminals approve GZ-TH-01 T09" in refused.json()["message"]["en"]
+    assert new.login("gz-th-01-c1", approve=False).status_code == 403  # still waiting
+    # Another hall's supervisor cannot approve it; this hall's can, by logging in there.
+    assert new.login("gz-yx-01-s1", SUPERVISOR_PASSWORD, approve=False).status_code == 403
+    assert new.login("gz-th-01-s1", SUPERVISOR_PASSWORD, approve=False).status_code == 200
+    assert new.login("gz-th-01-c1", approve=False).status_code == 200
 
 
-def test_second_installation_with_the_same_terminal_id_is_refused(client, th):
+def test_a_second_installation_with_the_same_terminal_id_waits_for_approval(client, th):
     impostor = Terminal(client, TH, th.terminal_id)
-    response = impostor.login("gz-th-01-c2")
-    assert response.status_code == 409 and response.json()["code"] == "terminal_taken"
-    # The registered installation logs in again without sending its key.
-    assert th.login("gz-th-01-c2", register=False).status_code == 200
+    response = impostor.login("gz-th-01-c2", approve=False)
+    assert response.status_code == 403 and response.json()["code"] == "terminal_key_differs"
+    # The registered installation goes on working.
+    assert th.login("gz-th-01-c2", approve=False).status_code == 200
+    # Once a supervisor approves the new one (a reinstalled PC), the old key is retired.
+    assert impostor.login("gz-th-01-s1", SUPERVISOR_PASSWORD, approve=False).status_code == 200
+    assert th.login("gz-th-01-c2", approve=False).json()["code"] == "terminal_retired"
+
+
+def test_a_login_must_prove_the_installation_key(client, th):
+    body = th.login_body("gz-th-01-c1")
+    forged = Terminal(client, TH, th.terminal_id)  # knows the public key, not the private one
+    body["terminal_proof"] = forged.login_body("gz-th-01-c1")["terminal_proof"]
+    response = client.post(f"{API_PREFIX}/login", json=body)
+    assert response.status_code == 401 and response.json()["code"] == "terminal_proof_invalid"
+
+
+def test_a_login_from_a_clock_far_off_the_servers_is_refused_with_the_offset(client, th):
+    late = datetime.now(UTC) - timedelta(minutes=42)
+    response = client.post(f"{API_PREFIX}/login", json=th.login_body("gz-th-01-c1",
+                                                                       signed_at=late))
+    assert response.status_code == 403 and response.json()["code"] == "clock_off"
+    assert "-42 minutes" in response.json()["message"]["en"]
 
 
 def test_refresh_gives_new_access_tokens_until_logout(client):
@@ -200,10 +232,11 @@ def test_account_of_another_district_is_out_of_reach(th, yx):
 def test_forged_receipt_signature_is_rejected_and_tells_nobody(th, server_engine):
     account = first(th.all_accounts(), status="active")
     op = th.operation("suspend", holder_of(account), account=account)
-    op["receipt_signature"] = "0" * 64
+    op["receipt_signature"] = "0" * 128
     [result] = th.push(op)
     assert result["outcome"] == "rejected" and "signature" in result["reason"]["en"]
-    assert count(server_engine, NotificationRow) == 0
+    assert result["code"] == "bad_signature"
+    assert count(server_engine, NotificationRow) == count(server_engine, OperationRow) == 0
 
 
 def test_batch_answers_each_operation_in_order(th):
@@ -265,10 +298,12 @@ def test_receipt_verification(th):
     good = th.get(f"/receipts/{op['receipt_no']}", signature=op["receipt_signature"]).json()
     assert good["known"] and good["signature_valid"]
     assert good["outcome"] == "applied" and good["business_type"] == "suspend"
-    forged = th.get(f"/receipts/{op['receipt_no']}", signature="f" * 64).json()
-    assert forged == {"receipt_no": op["receipt_no"], "known": True, "signature_valid": False}
-    unknown = th.get("/receipts/NO-SUCH-RECEIPT", signature="f" * 64).json()
-    assert unknown["known"] is False
+    forged = th.get(f"/receipts/{op['receipt_no']}", signature="f" * 128).json()
+    # A wrong signature says no more than an unknown number would: whether a receipt number
+    # exists is told only to whoever holds the receipt.
+    unknown = th.get("/receipts/NO-SUCH-RECEIPT", signature="f" * 128).json()
+    assert forged == unknown | {"receipt_no": op["receipt_no"]} == {
+        "receipt_no": op["receipt_no"], "known": False, "signature_valid": False}
 
 
 # --- bad input -------------------------------------------------------------------------------

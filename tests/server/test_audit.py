@@ -56,7 +56,7 @@ def trail(client, server_engine):
     assert Terminal(client, YX, "T02").login("gz-th-01-c1").status_code == 403
     a, b = suspendable(th)[:2]
     forged = th.operation("suspend", holder_of(b), account=b)
-    forged["receipt_signature"] = "0" * 64
+    forged["receipt_signature"] = "0" * 128
     outcomes = [r["outcome"] for r in th.push(
         th.operation("suspend", holder_of(a), account=a),
         th.operation("resume", holder_of(b), account=b), forged)]
@@ -70,24 +70,27 @@ def trail(client, server_engine):
 def test_logins_pushes_and_logouts_are_chained_per_hall(trail, server_engine, capsys):
     th = entries(server_engine, TH)
     assert [(e.action, e.terminal_id, e.actor) for e in th] == [
-        ("terminal_registered", "T01", "gz-th-01-c1"), ("login", "T01", "gz-th-01-c1"),
+        # a new terminal: it waits, an operator approves it, then the clerk logs in
+        ("terminal_pending", "T01", "gz-th-01-c1"), ("login_refused", "T01", "gz-th-01-c1"),
+        ("terminal_approved", "T01", "operator"), ("login", "T01", "gz-th-01-c1"),
         ("login_refused", "T02", "gz-th-01-c1"),  # wrong password
         ("login_refused", "T02", "gz-th-01-c1"),  # at another hall
         ("push", "T01", "gz-th-01-c1"), ("push", "T01", "gz-th-01-c1"),
-        ("push", "T01", "gz-th-01-c1"), ("logout", "T01", "gz-th-01-c1")]
-    assert [e.detail.get("reason") for e in th[2:4]] == ["wrong_password", "wrong_hall"]
-    assert [e.detail["outcome"] for e in th[4:7]] == ["applied", "rejected", "rejected"]
-    assert "signature" in th[6].detail["reason"]
-    assert th[4].detail["account_number"] == trail[0]["number"]
+        # the forged one: refused, not stored, but on the record
+        ("push_refused", "T01", "gz-th-01-c1"), ("logout", "T01", "gz-th-01-c1")]
+    assert [e.detail.get("reason") for e in th[4:6]] == ["wrong_password", "wrong_hall"]
+    assert [e.detail["outcome"] for e in th[6:8]] == ["applied", "rejected"]
+    assert th[8].detail["code"] == "bad_signature"
+    assert th[6].detail["account_number"] == trail[0]["number"]
     [unknown] = entries(server_engine, None)
     assert (unknown.action, unknown.actor, unknown.detail) == (
         "login_refused", "nobody-c9", {"reason": "unknown_clerk", "at_hall": TH})
     assert [e.action for e in entries(server_engine, YX)] == [
-        "terminal_registered", "login", "push"]
+        "terminal_pending", "login_refused", "terminal_approved", "login", "push"]
 
     code, out = verify(server_engine, capsys)
     assert code == 0, out
-    assert out.splitlines() == [f"{TH}: 8 entries, intact", f"{YX}: 3 entries, intact",
+    assert out.splitlines() == [f"{TH}: 10 entries, intact", f"{YX}: 5 entries, intact",
                                 "server: 1 entries, intact"]
 
 
@@ -107,8 +110,8 @@ def test_edited_entry_is_named_by_audit_verify(trail, server_engine, capsys):
                   .values(detail={**edited.detail, "outcome": "rejected"}))
     code, out = verify(server_engine, capsys)
     assert code == 1
-    assert f"{TH}: 8 entries, BROKEN at entry {edited.id}: its content does not match" in out
-    assert f"{YX}: 3 entries, intact" in out
+    assert f"{TH}: 10 entries, BROKEN at entry {edited.id}: its content does not match" in out
+    assert f"{YX}: 5 entries, intact" in out
 
 
 def test_deleted_entry_breaks_the_chain_at_the_next(trail, server_engine, capsys):
@@ -117,7 +120,7 @@ def test_deleted_entry_breaks_the_chain_at_the_next(trail, server_engine, capsys
         conn.execute(text("DELETE FROM audit WHERE id = :id"), {"id": th[3].id})
     code, out = verify(server_engine, capsys)
     assert code == 1
-    assert f"{TH}: 7 entries, BROKEN at entry {th[4].id}: it does not follow entry " \
+    assert f"{TH}: 9 entries, BROKEN at entry {th[4].id}: it does not follow entry " \
            f"{th[2].id}" in out
 
 
@@ -133,7 +136,7 @@ def test_deleted_last_entry_is_caught_by_the_head_row(trail, client, server_engi
     # gives the next entry the removed one's id).
     clerk_at(client, TH, "T05")
     code, out = verify(server_engine, capsys)
-    first_new = entries(server_engine, TH)[7]
+    first_new = entries(server_engine, TH)[9]
     assert code == 1 and f"BROKEN at entry {first_new.id}: it does not follow" in out
 
 
@@ -163,7 +166,8 @@ def test_concurrent_pushes_from_two_halls_keep_both_chains_intact(client, server
         assert sum(e.action == "push" for e in trail) == 12
     code, out = verify(server_engine, capsys)
     assert code == 0, out
-    assert out.splitlines() == [f"{TH}: 20 entries, intact", f"{YX}: 20 entries, intact"]
+    # Each new terminal: pending, refused, approved, logged in (4 each); 12 pushes.
+    assert out.splitlines() == [f"{TH}: 28 entries, intact", f"{YX}: 28 entries, intact"]
     with Session(server_engine) as s:
         heads = {h.chain: h.last_id for h in s.scalars(select(AuditHeadRow))}
     assert heads == {TH: entries(server_engine, TH)[-1].id,

@@ -32,7 +32,14 @@ from hallserver.db import SERVER_SCHEMA, make_engine
 from hallserver.embedded import EmbeddedServer
 from hallserver.seed import seed
 from tests.support.fuzzing import examples
-from tests.support.server import SUPERVISOR_PASSWORD, holder_of, logged_in, seeded_client
+from tests.support.server import (
+    SUPERVISOR_PASSWORD,
+    Terminal,
+    approve_terminal,
+    holder_of,
+    logged_in,
+    seeded_client,
+)
 
 TH = "GZ-TH-01"
 TIMEOUT = 10.0  # seconds: an answer slower than this counts as a hang
@@ -78,10 +85,13 @@ def http():
         yield session
 
 
-def _log_in(http, url: str, clerk: str, password: str, terminal: str) -> str:
-    response = http.post(f"{url}{API_PREFIX}/login", timeout=TIMEOUT, json={
-        "clerk": clerk, "password": password, "hall_id": TH, "terminal_id": terminal,
-        "installation_id": uuid.uuid4().hex, "terminal_key": uuid.uuid4().hex})
+def _log_in(http, server: EmbeddedServer, clerk: str, password: str, terminal: str) -> str:
+    """Log in at a terminal of its own, approved as an operator would."""
+    body = Terminal(None, TH, terminal).login_body(clerk, password)  # type: ignore[arg-type]
+    response = http.post(f"{server.url}{API_PREFIX}/login", timeout=TIMEOUT, json=body)
+    if response.status_code == 403:
+        approve_terminal(server.engine, TH, terminal)
+        response = http.post(f"{server.url}{API_PREFIX}/login", timeout=TIMEOUT, json=body)
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
@@ -93,7 +103,7 @@ def callers(live, http):
     failed logins soon close the login to this address (429). Logout gets tokens of its own
     (on terminals of their own), or it would end the others' sessions."""
     def bearer(clerk, password, terminal):
-        return {"Authorization": f"Bearer {_log_in(http, live.url, clerk, password, terminal)}"}
+        return {"Authorization": f"Bearer {_log_in(http, live, clerk, password, terminal)}"}
 
     return {
         "clerk": bearer("gz-th-01-c1", "demo-clerk", "FZ1"),
@@ -235,11 +245,9 @@ def test_a_payload_with_text_no_database_keeps_is_422(th, payload):
 
 def test_stored_login_and_rating_text_with_a_nul_is_422(client, th):
     # Kept in text columns: PostgreSQL refuses NUL there (a 500).
-    login = {"clerk": "gz-th-01-c2", "password": "demo-clerk", "hall_id": TH,
-             "terminal_id": "T09", "installation_id": "a" * 16}
-    for field, value in (("installation_id", "1234567\x00"), ("terminal_key", "k" * 39 + "\x00")):
-        refused_as_invalid(client.post(f"{API_PREFIX}/login", json={
-            **login, "terminal_key": "k" * 40, field: value}), field)
+    login = Terminal(client, TH, "T09").login_body("gz-th-01-c2")
+    refused_as_invalid(client.post(f"{API_PREFIX}/login", json={
+        **login, "installation_id": "1234567\x00"}), "installation_id")
     rating = {"operation_id": str(uuid.uuid4()), "rating": "dissatisfied",
               "reason": "slow\x00", "rated_at": datetime.now(UTC).isoformat()}
     refused_as_invalid(_send(th, "/feedback", {"items": [rating]}), "reason")

@@ -27,7 +27,7 @@ from hallserver.push import settled_at_first_contact
 from hallserver.seed import seed
 from tests.support.counter import active_accounts, holder
 from tests.support.factories import account
-from tests.support.server import Terminal, holder_of
+from tests.support.server import Terminal, allow_old_operations, holder_of
 
 DAY = datetime(2026, 11, 2, tzinfo=HALL_TZ)  # a Monday
 
@@ -134,6 +134,7 @@ def reported_db(tmp_path):
     assert main(["migrate", "--db", url]) == 0
     engine = make_engine(url)
     seed(engine, accounts=100, halls=2)
+    allow_old_operations(engine)  # the reported Monday is in the past
     with TestClient(create_app(engine)) as client:
         for hall in ("GZ-TH-01", "GZ-YX-01"):
             t = Terminal(client, hall, "T01")
@@ -141,8 +142,8 @@ def reported_db(tmp_path):
             accounts = [a for a in t.all_accounts() if a["status"] == "active"
                         and a["id_number"] and not a["arrears_fen"]]
             for i, a in enumerate(accounts[:3]):
-                op = {**t.operation("suspend", holder_of(a), account=a),
-                      "created_at": (DAY + timedelta(hours=9 + i)).isoformat(),
+                op = {**t.operation("suspend", holder_of(a), account=a,
+                                    created_at=DAY + timedelta(hours=9 + i)),
                       "first_contact": i != 1, "handling_seconds": 60 * (i + 1)}
                 assert t.push(op)[0]["outcome"] == "applied"
     yield url, engine

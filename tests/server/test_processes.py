@@ -50,7 +50,7 @@ def two_servers(_postgres, tmp_path):
         for url, proc in zip(urls, procs, strict=True):
             wait_healthy(url, proc)
         clients = [httpx.Client(base_url=url, timeout=30) for url in urls]
-        yield clients, sms_log
+        yield clients, sms_log, _postgres
         for c in clients:
             c.close()
     finally:
@@ -60,8 +60,8 @@ def two_servers(_postgres, tmp_path):
 
 
 def test_one_operation_through_two_servers_lands_once(two_servers):
-    (a, b), sms_log = two_servers
-    terminal = Terminal(a, "GZ-TH-01", "T01")
+    (a, b), sms_log, engine = two_servers
+    terminal = Terminal(a, "GZ-TH-01", "T01", engine=engine)
     assert terminal.login("gz-th-01-c1").status_code == 200
     via_b = Terminal(b, "GZ-TH-01", "T01", key=terminal.key,
                      installation_id=terminal.installation_id, token=terminal.token)

@@ -28,14 +28,24 @@ from hallserver.models import (
 )
 from hallserver.notifications import LogFileGateway, deliver_due
 from tests.support.factories import NEW_CONNECTION
-from tests.support.server import SUPERVISOR_PASSWORD, holder_of, logged_in, seeded_client
+from tests.support.server import (
+    SUPERVISOR_PASSWORD,
+    allow_old_operations,
+    holder_of,
+    logged_in,
+    seeded_client,
+)
 
 TH, YX = "GZ-TH-01", "GZ-YX-01"
 
 
 @pytest.fixture
 def client(server_engine):
-    yield from seeded_client(server_engine, accounts=400, halls=2)
+    clients = seeded_client(server_engine, accounts=400, halls=2)
+    client = next(clients)
+    allow_old_operations(server_engine)  # the reports' known days are in the past
+    yield client
+    next(clients, None)
 
 
 @pytest.fixture
@@ -66,8 +76,9 @@ def reachable(terminal, n):
     return [a for a in usable(terminal, 100, sms_consent=True) if a["phone"]][:n]
 
 
-def push_one(terminal, kind, account, payload=None, **fields):
-    op = {**terminal.operation(kind, payload or holder_of(account), account=account), **fields}
+def push_one(terminal, kind, account, payload=None, *, created_at=None, **fields):
+    op = {**terminal.operation(kind, payload or holder_of(account), account=account,
+                               created_at=created_at), **fields}
     [result] = terminal.push(op)
     return op, result
 
@@ -389,6 +400,8 @@ def known_day(th, yx, server_engine):
     a1, a2, a3, a4, a5, a6 = usable(th, 6)
     [y1] = usable(yx, 1)
     c2 = "gz-th-01-c2"
+    # c2 worked at T01 too: an operation may name only a clerk who logged in at its terminal.
+    assert th.login(c2).status_code == th.login("gz-th-01-c1").status_code == 200
     ops = {}
     ops["a"], _ = push_one(th, "suspend", a1, first_contact=True, handling_seconds=120,
                            **as_of(at(9)))

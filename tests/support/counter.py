@@ -19,7 +19,7 @@ from hallclient.store.accounts import account_from_row, load_account
 from hallclient.store.cache import Cache, open_cache
 from hallclient.store.models import AccountRow
 from hallclient.store.operations import RecordedOperation, record_operation
-from hallclient.sync.api import ServerApi
+from hallclient.sync.api import ServerApi, ServerRefused
 from hallclient.sync.engine import Credentials, SyncEngine
 from hallcore.db.account_columns import read_columns
 from hallcore.domain.business import BusinessKind
@@ -27,6 +27,9 @@ from hallserver.models import AccountRow as ServerAccount
 from hallserver.models import OperationRow
 
 HALL = "GZ-TH-01"
+SUPERVISOR_PASSWORD = "demo-super"
+# The server's answer to a login at a terminal whose key no supervisor approved yet.
+APPROVAL_NEEDED = ("terminal_not_approved", "terminal_key_differs")
 
 
 @dataclass
@@ -51,7 +54,16 @@ class Counter:
                                  page_size=100, bootstrap_page=100, push_batch=50)
 
     def login(self, password: str = "demo-clerk") -> None:
-        online_login(self.api, self.secrets, self.settings, self.clerk, password)
+        """The clerk's online login; a new terminal is approved first the honest way: the
+        hall's supervisor logs in at it once."""
+        try:
+            online_login(self.api, self.secrets, self.settings, self.clerk, password)
+        except ServerRefused as refused:
+            if refused.error is None or refused.error.code not in APPROVAL_NEEDED:
+                raise
+            online_login(self.api, self.secrets, self.settings, f"{self.hall_id.lower()}-s1",
+                         SUPERVISOR_PASSWORD)
+            online_login(self.api, self.secrets, self.settings, self.clerk, password)
 
     def record(self, kind: str, number: str | None, payload: dict[str, Any],
                **options: Any) -> RecordedOperation:

@@ -8,9 +8,13 @@ from typing import Any
 
 from hallcore.domain.accounts import Account, AccountStatus, Community
 from hallcore.domain.ids import IdDocType, make_resident_id
+from hallcore.signing import SigningKey
 
 HOLDER_ID = make_resident_id("440106", date(1980, 5, 17), 123)
 OTHER_ID = make_resident_id("430102", date(1992, 3, 15), 442)
+
+# A fixed terminal key for tests that sign receipts without a server.
+TERMINAL_KEY = SigningKey.from_hex("11" * 32)
 
 COMMUNITY = Community("GZ-TH-C0001", "天河雅苑", 240, "黄经理", "13800138000")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,12 +14,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
-from hallcore.signing import receipt_signature
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.receipt_numbers import format_receipt_no
+from hallcore.signing import SigningKey, login_message, receipt_signature
 from hallserver.app import create_app
 from hallserver.db import SERVER_SCHEMA, make_engine
 from hallserver.models import Base
 from hallserver.seed import seed
 from hallserver.settings import ServerSettings
+from hallserver.terminals import approve_pending
 
 PG_URL = os.environ.get("HALL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CLERK_PASSWORD = "demo-clerk"
@@ -61,10 +63,27 @@ def logged_in(client: TestClient, hall: str, terminal: str, clerk: str,
     return t
 
 
+def allow_old_operations(engine: Engine, days: int = 3650) -> None:
+    """Give every hall an offline window of `days`: for tests that push operations made on
+    days long past (the default window is 72 hours)."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE halls SET offline_window_hours = :hours"),
+                     {"hours": days * 24})
+
+
 def empty_tables(engine: Engine) -> None:
     names = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def approve_terminal(engine: Engine, hall: str, terminal: str) -> None:
+    """What `hallserver terminals approve HALL TERMINAL` does."""
+    from sqlalchemy.orm import Session
+
+    from hallcore.db.engine import writer
+    with Session(writer(engine)) as session, session.begin():
+        approve_pending(session, hall, terminal, "operator", datetime.now(UTC))
 
 
 @dataclass
@@ -74,17 +93,37 @@ class Terminal:
     client: TestClient
     hall_id: str
     terminal_id: str
-    key: str = field(default_factory=lambda: secrets.token_hex(32))
+    key: SigningKey = field(default_factory=SigningKey.generate)
     installation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     token: str | None = None
     receipts: int = 0
+    # The server's database, for approving the terminal as an operator would; by default the
+    # one of the in-process app behind `client`.
+    engine: Engine | None = None
 
-    def login(self, clerk: str, password: str = CLERK_PASSWORD, *, register: bool = True
-              ) -> Any:
-        response = self.client.post("/api/v1/login", json={
+    def login_body(self, clerk: str, password: str = CLERK_PASSWORD, *,
+                   signed_at: datetime | None = None, **fields: Any) -> dict[str, Any]:
+        signed_at = signed_at or datetime.now(UTC)
+        return {
             "clerk": clerk, "password": password, "hall_id": self.hall_id,
             "terminal_id": self.terminal_id, "installation_id": self.installation_id,
-            **({"terminal_key": self.key} if register else {})})
+            "terminal_public_key": self.key.public_hex, "signed_at": signed_at.isoformat(),
+            "terminal_proof": self.key.sign(login_message(
+                self.hall_id, self.terminal_id, self.installation_id, clerk, signed_at)),
+            **fields}
+
+    def login(self, clerk: str, password: str = CLERK_PASSWORD, *, approve: bool = True,
+              **fields: Any) -> Any:
+        """Log in; a terminal waiting for approval is approved as an operator would
+        (`approve=False` leaves it waiting)."""
+        body = self.login_body(clerk, password, **fields)
+        response = self.client.post("/api/v1/login", json=body)
+        if approve and response.status_code == 403 and response.json()["code"] in (
+                "terminal_not_approved", "terminal_key_differs"):
+            approve_terminal(self.engine or self.client.app.state.engine, self.hall_id,
+                             self.terminal_id)
+            response = self.client.post("/api/v1/login", json=self.login_body(
+                clerk, password, **fields))
         if response.status_code == 200:
             self.token = response.json()["access_token"]
         return response
@@ -98,16 +137,24 @@ class Terminal:
         return self.client.get(f"/api/v1{path}", params=params, headers=self.headers)
 
     def operation(self, business_type: str, payload: dict[str, Any], *,
-                  account: dict[str, Any] | None = None, clerk: str | None = None
-                  ) -> dict[str, Any]:
+                  account: dict[str, Any] | None = None, clerk: str | None = None,
+                  created_at: datetime | str | None = None) -> dict[str, Any]:
+        """An operation as this terminal makes it: its own receipt number of the day it was
+        made, signed with its key. `created_at` (as sent) defaults to now."""
         self.receipts += 1
         op_id = str(uuid.uuid4())
-        receipt_no = f"{self.hall_id}-{self.terminal_id}-20261125-{self.receipts:05d}"
+        sent = created_at or datetime.now(UTC)
+        made = datetime.fromisoformat(sent) if isinstance(sent, str) else sent
+        made = made if made.tzinfo else made.replace(tzinfo=UTC)
+        receipt_no = format_receipt_no(self.hall_id, self.terminal_id,
+                                       made.astimezone(HALL_TZ).strftime("%Y%m%d"),
+                                       self.receipts)
         return {
             "operation_id": op_id, "business_type": business_type,
             "account_number": account["number"] if account else None,
             "base_version": account["version"] if account else None,
-            "payload": payload, "created_at": datetime.now(UTC).isoformat(),
+            "payload": payload,
+            "created_at": sent if isinstance(sent, str) else sent.isoformat(),
             "clerk": clerk or f"{self.hall_id.lower()}-c1", "receipt_no": receipt_no,
             "receipt_signature": receipt_signature(self.key, receipt_no, op_id),
         }

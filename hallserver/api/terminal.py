@@ -1,0 +1,43 @@
+"""The calling terminal: what the server knows of it, and a supervisor's extension of its
+offline window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter
+
+from hallcore.wire import TerminalFacts, WindowExtension
+from hallserver.api.deps import CallerDep, SessionDep, SupervisorDep, WriteSessionDep
+from hallserver.audit import append_audit
+from hallserver.models import TerminalRow
+from hallserver.terminals import terminal_facts
+
+router = APIRouter(tags=["terminal"])
+
+# An extension lets a terminal's waiting operations through; it ends after a day.
+EXTENSION_LASTS = timedelta(days=1)
+
+
+@router.get("/terminal", response_model=TerminalFacts)
+def this_terminal(caller: CallerDep, session: SessionDep) -> TerminalFacts:
+    """The database's identity, the server's time, this terminal's last receipt number the
+    server holds and its offline window: asked before each sync."""
+    return terminal_facts(session, caller.hall_id, caller.terminal_id, datetime.now(UTC))
+
+
+@router.post("/terminal/offline-window", response_model=TerminalFacts)
+def extend_offline_window(body: WindowExtension, caller: SupervisorDep,
+                          session: WriteSessionDep) -> TerminalFacts:
+    """A supervisor logged in at this terminal lets operations older than the hall's offline
+    window through, by `hours` more, for a day. Audited."""
+    now = datetime.now(UTC)
+    terminal = session.get(TerminalRow, (caller.hall_id, caller.terminal_id), with_for_update=True)
+    assert terminal is not None  # a logged-in terminal was registered at its login
+    terminal.window_extension_hours = body.hours
+    terminal.window_extended_until = now + EXTENSION_LASTS
+    append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
+                 actor=caller.clerk, action="offline_window_extended", subject=caller.terminal_id,
+                 detail={"hours": body.hours})
+    session.commit()
+    return terminal_facts(session, caller.hall_id, caller.terminal_id, now)

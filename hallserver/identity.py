@@ -1,0 +1,55 @@
+"""The central database's identity, which a restore from a backup changes.
+
+It is the `database_identity` row, which `hallserver database restored` replaces after any
+restore, and on PostgreSQL also what the cluster says of itself: its system identifier (a new
+cluster restored from a dump has another), its timeline (a point-in-time recovery starts a new
+one) and the database's oid (a dump restored into a new database). Terminals compare it before
+each sync: a new identity means the server may have lost what they pushed since the backup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from hallserver.models import DatabaseIdentityRow
+
+
+def _cluster_facts(connection: Connection) -> str:
+    if connection.dialect.name != "postgresql":
+        return ""
+    try:
+        with connection.begin_nested():
+            row = connection.execute(text(
+                "SELECT s.system_identifier, c.timeline_id, d.oid FROM pg_control_system() s, "
+                "pg_control_checkpoint() c, pg_database d WHERE d.datname = current_database()"
+            )).one()
+    except DBAPIError:  # a role without the pg_monitor privileges: the row alone then
+        with connection.begin_nested():
+            row = connection.execute(text(
+                "SELECT oid FROM pg_database WHERE datname = current_database()")).one()
+    return "|".join(str(value) for value in row)
+
+
+def database_identity(session: Session) -> str:
+    row = session.get(DatabaseIdentityRow, 1)
+    stored = row.identity if row is not None else ""
+    facts = _cluster_facts(session.connection())
+    return hashlib.sha256(f"{stored}|{facts}".encode()).hexdigest()[:32]
+
+
+def mark_restored(session: Session) -> str:
+    """A new identity, after a restore from a backup; the caller commits. Returns it."""
+    row = session.get(DatabaseIdentityRow, 1)
+    now = datetime.now(UTC)
+    if row is None:
+        session.add(DatabaseIdentityRow(id=1, identity=str(uuid.uuid4()), created_at=now))
+    else:
+        row.identity, row.created_at = str(uuid.uuid4()), now
+    session.flush()
+    return database_identity(session)
