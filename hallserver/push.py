@@ -139,22 +139,10 @@ class _Proofs:
                 "stored"))
         return None
 
-    def by_clerk_and_in_time(self, op: PushOperation) -> OperationResult | None:
-        """The refusal when `op` names a clerk who did not log in at this terminal, or was
-        made at a time the server's clock cannot accept."""
+    def in_time_by_clerk(self, op: PushOperation) -> OperationResult | None:
+        """The refusal when `op` was made at a time the server's clock cannot accept, or names
+        a clerk who did not log in at this terminal."""
         caller, created = self.caller, as_utc(op.created_at)
-        if op.clerk not in self._clerks:
-            self._clerks[op.clerk] = self.session.get(
-                TerminalClerkRow, (caller.hall_id, caller.terminal_id, op.clerk))
-        here = self._clerks[op.clerk]
-        clerk = self.session.get(ClerkRow, op.clerk)
-        if here is None or clerk is None or not clerk.active or (
-                clerk.hall_id != caller.hall_id) or (
-                here.last_login_at < created - self.settings.clerk_at_terminal):
-            return _refused(op, RefusalCode.UNKNOWN_CLERK, Text(
-                f"工号 {op.clerk} 不是在本终端登录过的本营业厅在职人员，业务未保存",
-                f"{op.clerk} is not an active clerk of this hall who logged in at this "
-                "terminal: nothing was stored"))
         if created > self.now + self.settings.clock_skew:
             return _refused(op, RefusalCode.FROM_THE_FUTURE, Text(
                 f"业务时间 {created.astimezone(HALL_TZ):%Y-%m-%d %H:%M} 晚于服务器时间，"
@@ -169,6 +157,18 @@ class _Proofs:
                 f"the request was made at {created.astimezone(HALL_TZ):%Y-%m-%d %H:%M}, "
                 f"longer ago than the offline window of {hours} hours: a supervisor must "
                 "extend it at this terminal before it is sent again"))
+        if op.clerk not in self._clerks:
+            self._clerks[op.clerk] = self.session.get(
+                TerminalClerkRow, (caller.hall_id, caller.terminal_id, op.clerk))
+        here = self._clerks[op.clerk]
+        clerk = self.session.get(ClerkRow, op.clerk)
+        if here is None or clerk is None or not clerk.active or (
+                clerk.hall_id != caller.hall_id) or (
+                here.last_login_at < created - self.settings.clerk_at_terminal):
+            return _refused(op, RefusalCode.UNKNOWN_CLERK, Text(
+                f"工号 {op.clerk} 不是在本终端登录过的本营业厅在职人员，业务未保存",
+                f"{op.clerk} is not an active clerk of this hall who logged in at this "
+                "terminal: nothing was stored"))
         return None
 
 
@@ -209,7 +209,7 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
                     caller.hall_id, caller.terminal_id) else _refused(
                     op, RefusalCode.BAD_SIGNATURE, _NOT_YOURS))
                 continue
-            result = result or proofs.by_clerk_and_in_time(op) or _decide(
+            result = result or proofs.in_time_by_clerk(op) or _decide(
                 session, caller, op, now)
             if result.outcome is Outcome.REJECTED and result.account is None and (
                     result.code is None):
