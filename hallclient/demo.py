@@ -58,9 +58,10 @@ from hallcore.domain.text import InvalidInput, Lang, Text
 from hallserver.db import SERVER_SCHEMA, make_engine
 from hallserver.embedded import EmbeddedServer
 from hallserver.notifications import LogFileGateway, deliver_due
-from hallserver.seed import DEMO_CLERK_PASSWORD, seed
+from hallserver.seed import DEMO_CLERK_PASSWORD, DEMO_SUPERVISOR_PASSWORD, seed
 
 HALL = "GZ-TH-01"
+DEMO_SUPERVISOR = "gz-th-01-s1"
 TASK_KINDS = {"conflict": Text("冲突", "conflict"), "rejected": Text("退回", "rejected")}
 DEMO_ACCOUNTS = 2000
 def _walk_business_types(account: Account, lang: Lang, out: list[str]) -> None:
@@ -119,6 +120,9 @@ class DemoWorld:
         store = SecretStore(HALL, terminal_id, backend=EphemeralKeyring())
         cache = open_cache(self.directory / terminal_id / "cache.sqlite3")
         api = ServerApi(self.server.url, timeout=5)
+        # A new terminal works once a supervisor of its hall approved it, by logging in at
+        # it: the demo's supervisor does, then the clerk logs in.
+        online_login(api, store, settings, DEMO_SUPERVISOR, DEMO_SUPERVISOR_PASSWORD)
         online_login(api, store, settings, clerk, password)
         return DemoTerminal(cache, api, SyncEngine(cache, Credentials(api, store)),
                          terminal_identity(settings, store), clerk, settings)

@@ -246,9 +246,12 @@ class TerminalFacts(WireModel):
 
 
 class WindowExtension(WireModel):
-    """A supervisor at the terminal lets its older offline operations through, for a day."""
+    """A supervisor, typing their password at the terminal, lets its offline operations older
+    than the hall's window through, by this many hours more, for a day."""
 
     hours: int = Field(ge=1, le=24 * 30)
+    supervisor: str = _ID
+    password: str = Field(min_length=1, max_length=200)
 
 
 class TokenResponse(WireModel):

@@ -149,10 +149,10 @@ class ServerApi:
         """What the server knows of this terminal: asked before each sync."""
         return self._call("GET", "/terminal", TerminalFacts)
 
-    def extend_offline_window(self, hours: int) -> TerminalFacts:
-        """A supervisor's session lets this terminal's older operations through."""
+    def extend_offline_window(self, extension: WindowExtension) -> TerminalFacts:
+        """A supervisor at this counter lets this terminal's older operations through."""
         return self._call("POST", "/terminal/offline-window", TerminalFacts,
-                          json=WindowExtension(hours=hours).model_dump(mode="json"))
+                          json=extension.model_dump(mode="json"))
 
     def refresh(self, refresh_token: str) -> TokenResponse:
         body = RefreshRequest(refresh_token=refresh_token).model_dump(mode="json")

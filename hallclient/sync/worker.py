@@ -14,7 +14,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -23,6 +23,7 @@ from hallclient.store.cache import Cache
 from hallclient.store.models import OutboxRow, SyncStateRow, TaskRow
 from hallclient.sync.api import ServerRefused, ServerUnreachable
 from hallclient.sync.engine import BootstrapProgress, LoginNeeded, SyncEngine, SyncSummary
+from hallclient.sync.terminal_facts import clock_offset
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,11 @@ class SyncStatus:
     retry_in: float | None = None  # seconds, while offline
     # Set while a bootstrap fills the cache (a status after each page); None otherwise.
     bootstrap: BootstrapProgress | None = None
+    # Pending operations the server held back: older than the hall's offline window, they wait
+    # for a supervisor to extend it at this terminal.
+    held: int = 0
+    # How far this PC's clock was ahead of the server's at the last login or sync.
+    clock_offset: timedelta | None = None
 
     def staleness(self, now: datetime) -> float | None:
         """Seconds since the cache last heard from the server (None: never)."""
@@ -50,16 +56,17 @@ def read_status(cache: Cache, *, online: bool | None, login_needed: bool = False
                 last_error: str | None = None, retry_in: float | None = None,
                 bootstrap: BootstrapProgress | None = None) -> SyncStatus:
     with cache.read() as session:
-        pending, oldest = session.execute(
-            select(func.count(), func.min(OutboxRow.created_at))
+        pending, oldest, held = session.execute(
+            select(func.count(), func.min(OutboxRow.created_at), func.count(OutboxRow.last_error))
             .where(OutboxRow.state == "pending")).one()
         open_tasks = session.scalar(
             select(func.count()).select_from(TaskRow).where(TaskRow.state == "open")) or 0
         state = session.get(SyncStateRow, 1)
         last_pull = state.last_pull_at if state else None
         last_push = state.last_push_at if state else None
+        offset = clock_offset(session)
     return SyncStatus(online, login_needed, pending, oldest, open_tasks,
-                      last_pull, last_push, last_error, retry_in, bootstrap)
+                      last_pull, last_push, last_error, retry_in, bootstrap, held, offset)
 
 
 class Backoff:

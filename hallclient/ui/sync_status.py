@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from hallclient.sync.engine import BootstrapProgress
+from hallclient.sync.terminal_facts import CLOCK_WARNING
 from hallclient.sync.worker import SyncStatus
 from hallclient.ui import palette
 from hallclient.ui.i18n import follow_language
@@ -42,10 +43,20 @@ class SyncStatusView(QWidget):
         online = self.tr("● online") if status.online else self.tr("● offline")
         last = (f"{status.last_pull_at.astimezone(HALL_TZ):%H:%M}" if status.last_pull_at
                 else self.tr("never"))
-        self.label.setText(self.tr("{s}   pending {p}   conflicts {c}   last sync {t}")
-                           .format(s=online, p=status.pending, c=status.open_tasks, t=last))
+        text = self.tr("{s}   pending {p}   conflicts {c}   last sync {t}").format(
+            s=online, p=status.pending, c=status.open_tasks, t=last)
+        warnings = []
+        if status.held:
+            warnings.append(self.tr("{n} waiting longer than the offline window: a supervisor "
+                                    "must extend it (Ctrl+Shift+W)").format(n=status.held))
+        offset = status.clock_offset
+        if offset is not None and abs(offset) > CLOCK_WARNING:
+            minutes = round(offset.total_seconds() / 60)
+            warnings.append(self.tr("this PC's clock is {m:+d} min off the server's: correct "
+                                    "it").format(m=minutes))
+        self.label.setText("   ⚠ ".join([text, *warnings]))
         self.label.setStyleSheet(palette.text_colour(
-            palette.OK if status.online else palette.REFUSED))
+            palette.OK if status.online and not warnings else palette.REFUSED))
         self._show_bootstrap(status.bootstrap)
 
     def _show_bootstrap(self, progress: BootstrapProgress | None) -> None:

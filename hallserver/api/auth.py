@@ -26,6 +26,7 @@ from hallserver.api.deps import CallerDep, SettingsDep, WriteSessionDep
 from hallserver.api.errors import ApiError
 from hallserver.approvals import issue_approval, register_approval_key
 from hallserver.audit import append_audit
+from hallserver.context import Caller
 from hallserver.models import ClerkRow, HallRow, TerminalClerkRow, TokenRow
 from hallserver.security import (
     hash_password,
@@ -182,39 +183,49 @@ def logout(caller: CallerDep, session: WriteSessionDep) -> None:
     session.commit()
 
 
-@router.post("/approve", response_model=Approval)
-def approve(body: ApprovalRequest, request: Request, caller: CallerDep,
-            session: WriteSessionDep, settings: SettingsDep) -> Approval:
-    """A supervisor of the caller's hall signs off one operation at the caller's counter.
-    Throttled and audited like a login; no session is given (the counter stays the clerk's),
-    only an approval bound to that operation (hallserver/approvals.py)."""
+def supervisor_present(session: Session, settings: ServerSettings, request: Request,
+                       caller: Caller, supervisor_id: str, password: str,
+                       subject: str | None) -> ClerkRow:
+    """The supervisor of the caller's hall who typed their password at the caller's counter.
+    Throttled like a login; a refusal is audited (`approval_refused`) and committed, and raises
+    ApiError. No session is given: the counter stays the clerk's."""
     address, now = throttle.client_address(request), datetime.now(UTC)
-    throttle.check(session, settings, body.supervisor, address, now)
-    supervisor = session.get(ClerkRow, body.supervisor)
+    throttle.check(session, settings, supervisor_id, address, now)
+    supervisor = session.get(ClerkRow, supervisor_id)
     if supervisor is None or not supervisor.active or not password_matches(
-            body.password, supervisor.password_hash):
-        throttle.record_failure(session, settings, body.supervisor, address, now)
+            password, supervisor.password_hash):
+        throttle.record_failure(session, settings, supervisor_id, address, now)
         refusal = "unknown_clerk" if supervisor is None else (
             "inactive" if not supervisor.active else "wrong_password")
     elif supervisor.role != Role.SUPERVISOR.value or supervisor.hall_id != caller.hall_id:
         refusal = "not_a_supervisor_here"
     else:
         throttle.forget_clerk(session, supervisor.login)
-        approval = issue_approval(session, settings, caller, supervisor, body, now)
-        append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
-                     actor=supervisor.login, action="approval", subject=body.operation_id,
-                     detail={"clerk": caller.clerk, "business_type": body.business_type.value,
-                             "account_number": body.account_number})
-        session.commit()
-        return approval
+        return supervisor
     append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
-                 actor=body.supervisor, action="approval_refused", subject=None,
+                 actor=supervisor_id, action="approval_refused", subject=subject,
                  detail={"clerk": caller.clerk, "reason": refusal})
     session.commit()  # the refusal must not roll the count back
     if refusal == "not_a_supervisor_here":
         raise ApiError(403, refusal, Text(
-            f"{body.supervisor} 不是本营业厅的主管", f"{body.supervisor} is not a supervisor "
+            f"{supervisor_id} 不是本营业厅的主管", f"{supervisor_id} is not a supervisor "
             "of this hall"))
     # Not 401: that would say the clerk's own session has ended.
     raise ApiError(403, "bad_supervisor_credentials", Text(
         "主管工号或密码不正确", "the supervisor's id or password is wrong"))
+
+
+@router.post("/approve", response_model=Approval)
+def approve(body: ApprovalRequest, request: Request, caller: CallerDep,
+            session: WriteSessionDep, settings: SettingsDep) -> Approval:
+    """A supervisor of the caller's hall signs off one operation at the caller's counter:
+    an approval bound to that operation (hallserver/approvals.py). Audited."""
+    supervisor = supervisor_present(session, settings, request, caller, body.supervisor,
+                                    body.password, body.operation_id)
+    approval = issue_approval(session, settings, caller, supervisor, body, datetime.now(UTC))
+    append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
+                 actor=supervisor.login, action="approval", subject=body.operation_id,
+                 detail={"clerk": caller.clerk, "business_type": body.business_type.value,
+                         "account_number": body.account_number})
+    session.commit()
+    return approval

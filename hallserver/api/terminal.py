@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from hallcore.wire import TerminalFacts, WindowExtension
-from hallserver.api.deps import CallerDep, SessionDep, SupervisorDep, WriteSessionDep
+from hallserver.api.auth import supervisor_present
+from hallserver.api.deps import CallerDep, SessionDep, SettingsDep, WriteSessionDep
 from hallserver.audit import append_audit
 from hallserver.models import TerminalRow
 from hallserver.terminals import terminal_facts
@@ -27,17 +28,19 @@ def this_terminal(caller: CallerDep, session: SessionDep) -> TerminalFacts:
 
 
 @router.post("/terminal/offline-window", response_model=TerminalFacts)
-def extend_offline_window(body: WindowExtension, caller: SupervisorDep,
-                          session: WriteSessionDep) -> TerminalFacts:
-    """A supervisor logged in at this terminal lets operations older than the hall's offline
-    window through, by `hours` more, for a day. Audited."""
+def extend_offline_window(body: WindowExtension, request: Request, caller: CallerDep,
+                          session: WriteSessionDep, settings: SettingsDep) -> TerminalFacts:
+    """A supervisor of the hall, typing their password at this terminal, lets its operations
+    older than the hall's offline window through, by `hours` more, for a day. Audited."""
+    supervisor = supervisor_present(session, settings, request, caller, body.supervisor,
+                                    body.password, caller.terminal_id)
     now = datetime.now(UTC)
     terminal = session.get(TerminalRow, (caller.hall_id, caller.terminal_id), with_for_update=True)
     assert terminal is not None  # a logged-in terminal was registered at its login
     terminal.window_extension_hours = body.hours
     terminal.window_extended_until = now + EXTENSION_LASTS
     append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
-                 actor=caller.clerk, action="offline_window_extended", subject=caller.terminal_id,
-                 detail={"hours": body.hours})
+                 actor=supervisor.login, action="offline_window_extended",
+                 subject=caller.terminal_id, detail={"hours": body.hours, "clerk": caller.clerk})
     session.commit()
     return terminal_facts(session, caller.hall_id, caller.terminal_id, now)

@@ -15,7 +15,6 @@ from hallserver.identity import database_identity, mark_restored
 from hallserver.models import AuditEntryRow, OperationRow
 from tests.support.server import (
     SUPERVISOR_PASSWORD,
-    Terminal,
     holder_of,
     logged_in,
     seeded_client,
@@ -121,13 +120,18 @@ def test_a_supervisor_at_the_terminal_extends_its_offline_window(client, th, ser
     old = th.operation("suspend", holder_of(account), account=account,
                        created_at=datetime.now(UTC) - timedelta(hours=80))
     refused(th, old, "too_old")
-    # A clerk may not extend it; the hall's supervisor, logged in at this terminal, may.
-    assert th.client.post("/api/v1/terminal/offline-window", json={"hours": 48},
-                          headers=th.headers).status_code == 403
-    supervisor = Terminal(client, TH, "T01", key=th.key, installation_id=th.installation_id)
-    assert supervisor.login("gz-th-01-s1", SUPERVISOR_PASSWORD).status_code == 200
-    facts = supervisor.client.post("/api/v1/terminal/offline-window", json={"hours": 48},
-                                   headers=supervisor.headers).json()
+    # A clerk may not extend it, nor another hall's supervisor; this hall's, typing their
+    # password at this terminal, may.
+    def extend(supervisor, password):
+        return th.client.post("/api/v1/terminal/offline-window", headers=th.headers, json={
+            "hours": 48, "supervisor": supervisor, "password": password})
+
+    assert extend("gz-th-01-c1", "demo-clerk").json()["code"] == "not_a_supervisor_here"
+    assert extend("gz-yx-01-s1", SUPERVISOR_PASSWORD).status_code == 403
+    assert extend("gz-th-01-s1", "wrong-password").json()["code"] == (
+        "bad_supervisor_credentials")
+    assert th.push(old)[0]["code"] == "too_old"
+    facts = extend("gz-th-01-s1", SUPERVISOR_PASSWORD).json()
     assert facts["offline_window_hours"] == 72 + 48
     assert th.push(old)[0]["outcome"] == "applied"
     with Session(server_engine) as s:
