@@ -5,6 +5,11 @@ SQLite file of some other program, or a cache written by a newer HallClient is r
 message that says what to do, and the file is left exactly as it was. Before a migration the
 old file is copied beside itself, so an upgrade can always be undone.
 
+A damaged file's message says how many requests waiting to be sent it still holds, when it
+can be read that far (counted read-only and immutable), and that salvage (salvage.py) recovers
+them into a new cache. A cache that is gone is created anew and given back what the outbox
+backups beside it hold (outbox_backup.py), so what waited is still sent.
+
 A full or read-only disk is not a damaged file: opening the cache there, or writing to it
 later, raises `CacheFull` or `CacheReadOnly`, which name the file and what to do. What failed
 to be written is rolled back whole; what was saved before is intact.
@@ -18,6 +23,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -26,6 +32,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from hallcore.db.engine import sqlite_engine, writer
 from hallcore.db.schema import SchemaHistory
 from hallcore.domain.text import Text
+
+if TYPE_CHECKING:
+    from hallclient.store.outbox_backup import Restored
 
 CACHE_SCHEMA = SchemaHistory(Path(__file__).with_name("migrations"))
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -36,7 +45,41 @@ class CacheError(Exception):
 
 
 class CacheCorrupt(CacheError):
-    pass
+    """The cache file is damaged. `waiting` is how many requests waiting to be sent it still
+    holds, when the file could be read that far (None when not): salvage (store/salvage.py)
+    recovers them into a new cache."""
+
+    def __init__(self, path: Path, what: str, waiting: int | None = None) -> None:
+        super().__init__(_damaged_message(path, what, waiting))
+        self.path = path
+        self.waiting = waiting
+
+
+_SALVAGE_HOW = ("accept the salvage HallClient offers when it starts, or run `hallclient "
+                "salvage`")
+
+
+def _damaged_message(path: Path, what: str, waiting: int | None) -> str:
+    said = f"The cache file {path} is damaged ({what}). It has not been changed."
+    if waiting is None:
+        return (f"{said} Requests waiting to be sent may still be inside: salvage recovers "
+                "what can be read into a new cache, which sends them, and moves the damaged "
+                f"file aside ({_SALVAGE_HOW}); or restore the file from a backup.")
+    if waiting == 0:
+        return (f"{said} It holds no request waiting to be sent: salvage moves it aside and "
+                "starts a new cache, filled from the server, that keeps the receipt numbers "
+                f"already issued ({_SALVAGE_HOW}).")
+    return (f"{said} It still holds {waiting} requests waiting to be sent: salvage recovers "
+            "them into a new cache, which sends them, and moves the damaged file aside, never "
+            f"deleting it ({_SALVAGE_HOW}).")
+
+
+def _damaged(path: Path, what: str) -> CacheCorrupt:
+    """CacheCorrupt for `path`, with the waiting requests counted if the file can be read that
+    far: read-only, immutable (store/salvage.py), so the file stays exactly as it was."""
+    from hallclient.store.salvage import count_waiting
+
+    return CacheCorrupt(path, what, count_waiting(path))
 
 
 class CacheTooNew(CacheError):
@@ -102,11 +145,7 @@ def _inspect_existing(path: Path) -> str | None:
     with path.open("rb") as f:
         header = f.read(len(SQLITE_HEADER))
     if header != SQLITE_HEADER:
-        raise CacheCorrupt(
-            f"The cache file {path} is damaged (it is not a SQLite database). It has not been "
-            "changed. Move it aside (or restore it from a backup) and start HallClient again: "
-            "a new cache is then filled from the server."
-        )
+        raise _damaged(path, "it is not a SQLite database")
     try:
         with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
             tables = {row[0] for row in conn.execute(
@@ -119,15 +158,9 @@ def _inspect_existing(path: Path) -> str | None:
     except sqlite3.DatabaseError as exc:
         if (fault := unwritable(path, exc)) is not None:
             raise fault from exc
-        raise CacheCorrupt(
-            f"The cache file {path} is damaged ({exc}). It has not been changed. Move it aside "
-            "(or restore it from a backup) and start HallClient again."
-        ) from exc
+        raise _damaged(path, str(exc)) from exc
     if check != "ok":
-        raise CacheCorrupt(
-            f"The cache file {path} is damaged (integrity check: {check}). It has not been "
-            "changed. Move it aside (or restore it from a backup) and start HallClient again."
-        )
+        raise _damaged(path, f"integrity check: {check}")
     if revision is None and tables - {"alembic_version"}:
         raise NotACache(
             f"{path} is a SQLite database of some other program, not a HallClient cache. It "
@@ -185,6 +218,8 @@ class Cache:
         self.engine = engine
         # Where the file was copied before this start's migration, if one ran.
         self.backup = backup
+        # What this start put back from the outbox backups into a new cache (a lost one).
+        self.restored: Restored | None = None
         self._reader = sessionmaker(engine, expire_on_commit=False)
         self._writer = sessionmaker(writer(engine), expire_on_commit=False)
 
@@ -227,7 +262,8 @@ def open_cache(path: Path) -> Cache:
 
 def _open(path: Path) -> Cache:
     backup = None
-    if not path.exists() or path.stat().st_size == 0:
+    new = not path.exists() or path.stat().st_size == 0
+    if new:
         if not path.exists():
             _create_private(path)
         revision = None
@@ -239,4 +275,15 @@ def _open(path: Path) -> Cache:
     engine = make_engine(path)
     if revision != head_revision():
         migrate(engine)
-    return Cache(path, engine, backup)
+    cache = Cache(path, engine, backup)
+    if new:
+        # A cache that is gone (deleted, lost with its folder) gets back the terminal's own
+        # work from the outbox backups beside it: what waits is sent, numbers are not reused.
+        from hallclient.store.outbox_backup import restore_from_backups
+
+        try:
+            cache.restored = restore_from_backups(cache)
+        except BaseException:
+            cache.close()
+            raise
+    return cache
