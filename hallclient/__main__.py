@@ -39,13 +39,24 @@ def _parser() -> argparse.ArgumentParser:
         help="check that this installation works (offscreen, in a temporary directory); "
              "prints one line, exits 0 when it does")
     commands = parser.add_subparsers(dest="command")
-    setup = commands.add_parser("setup", help="set this terminal up (once, by IT)")
+    setup = commands.add_parser(
+        "setup", help="set this terminal up (once, by IT); changing the server, hall or "
+                      "terminal later moves it: a supervisor's online login there, never while "
+                      "operations made here wait to be sent")
     setup.add_argument("--server", required=True, help="e.g. https://hallserver.example:8600")
     setup.add_argument("--hall", required=True)
-    setup.add_argument("--terminal", required=True)
+    setup.add_argument("--terminal", required=True,
+                       help="letters, digits, _ and . (no -: receipt numbers are "
+                            "HALL-TERMINAL-DAY-SEQ)")
     setup.add_argument("--ca-file", default="",
                        help="check an https server's certificate against this CA (PEM file) "
                             "instead of the system's trusted CAs")
+    setup.add_argument("--supervisor", metavar="ID",
+                       help="a supervisor of the hall, who logs in online at the new settings: "
+                            "needed to move a set-up terminal; at the first setup, their login "
+                            "approves the terminal at once")
+    setup.add_argument("--password-stdin", action="store_true",
+                       help="read the supervisor's password from standard input (for scripts)")
     login = commands.add_parser("login", help="log a clerk in online; keeps the session")
     login.add_argument("--clerk", required=True)
     login.add_argument("--password-stdin", action="store_true",
@@ -59,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", help="sync with the server")
     sync.add_argument("--once", action="store_true", required=True,
                       help="bootstrap if needed, push, pull, print a summary and exit")
+    rescue = commands.add_parser(
+        "salvage", help="a damaged cache: recover the requests it still holds (waiting ones "
+                        "and those sent) into a new cache, moving the damaged file aside")
+    rescue.add_argument("--yes", action="store_true",
+                        help="salvage without asking (for scripts)")
     return parser
 
 
@@ -107,9 +123,12 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         if args.command == "setup":
-            print(cli.setup(args.server, args.hall, args.terminal, args.ca_file))
+            print(cli.setup(args.server, args.hall, args.terminal, args.ca_file,
+                            args.supervisor, args.password_stdin))
         elif args.command == "login":
             print(cli.login(args.clerk, args.password_stdin))
+        elif args.command == "salvage":
+            print(cli.salvage(args.yes))
         elif args.command == "print-test":
             print(cli.print_test(args.layout, args.lang, args.out, args.printer))
         else:

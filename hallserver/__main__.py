@@ -1,20 +1,27 @@
-"""`hallserver` / `python -m hallserver`: serve, migrate, seed, notify, report, audit verify."""
+"""`hallserver` / `python -m hallserver`: serve, migrate, seed, notify, report, audit verify,
+terminals list/approve/retire, database restored."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import ssl
 import sys
 import time
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hallcore import __version__
 from hallcore.extras import missing_server_modules
 from hallserver.kpi import Grouping
 from hallserver.settings import DB_ENV, SMS_LOG_ENV, database_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -131,6 +138,156 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1 if any(r.broken for r in reports) else 0
 
 
+# What an operator's command records as its actor in the audit trail: the OS user who ran it.
+OPERATOR_PREFIX = "operator:"
+
+
+def _operator() -> str:
+    """`operator:<OS user name>` (the audit's actor column holds 32 characters); `operator`
+    where the OS does not say who is running the command."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return "operator"
+    return f"{OPERATOR_PREFIX}{user}"[:32] if user else "operator"
+
+
+def _checked_engine(url: str) -> Engine | None:
+    """The migrated database at `url`; None (after saying why on stderr) when it is not."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hallserver.db import SchemaMismatch, check_schema, make_engine
+
+    try:
+        engine = make_engine(url)
+    except SQLAlchemyError as exc:
+        print(f"hallserver: {exc}", file=sys.stderr)
+        return None
+    try:
+        check_schema(engine)
+    except (SchemaMismatch, SQLAlchemyError) as exc:
+        print(f"hallserver: {exc}", file=sys.stderr)
+        engine.dispose()
+        return None
+    return engine
+
+
+def _cmd_terminals_list(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from hallserver.models import HallRow
+    from hallserver.terminals import list_terminals
+
+    engine = _checked_engine(args.db)
+    if engine is None:
+        return 2
+    try:
+        with Session(engine) as session:
+            if args.hall is not None and session.get(HallRow, args.hall) is None:
+                print(f"hallserver: there is no hall {args.hall}", file=sys.stderr)
+                return 2
+            terminals = list_terminals(session, args.hall)
+    finally:
+        engine.dispose()
+    if not terminals:
+        print("no terminals yet" + (f" at hall {args.hall}" if args.hall else ""))
+        return 0
+    print(f"{'HALL':<12} {'TERMINAL':<10} {'STATE':<18} {'PENDING SINCE (UTC)':<20} "
+          "LAST RECEIPT")
+    for t in terminals:
+        since = t.pending_since.strftime("%Y-%m-%d %H:%M") if t.pending_since else "-"
+        # An approved terminal with a new installation (another PC) waiting to replace it.
+        state = f"{t.state} (+pending)" if t.pending_since and t.state != "pending" else t.state
+        print(f"{t.hall_id:<12} {t.terminal_id:<10} {state:<18} {since:<20} "
+              f"{t.last_receipt_no or '-'}")
+    return 0
+
+
+def _terminal_problem(session: Session, hall_id: str, terminal_id: str) -> str | None:
+    """Why HALL TERMINAL names no terminal the server knows; None when it does."""
+    from hallserver.models import HallRow, TerminalRow
+
+    if session.get(HallRow, hall_id) is None:
+        return f"there is no hall {hall_id}"
+    if session.get(TerminalRow, (hall_id, terminal_id)) is None:
+        return (f"hall {hall_id} has no terminal {terminal_id} (a terminal is known once it "
+                "has tried to log in; `hallserver terminals list` shows them)")
+    return None
+
+
+def _cmd_terminals_change(args: argparse.Namespace) -> int:
+    """`terminals approve` and `terminals retire`: one transaction, audited; nothing changes
+    when refused."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from hallserver.models import TerminalKeyRow
+    from hallserver.terminals import RETIRED, TerminalRefused, approve_pending
+    from hallserver.terminals import retire as retire_terminal
+
+    engine = _checked_engine(args.db)
+    if engine is None:
+        return 2
+    actor, now = _operator(), datetime.now(UTC)
+    try:
+        with Session(engine) as session, session.begin():
+            problem = _terminal_problem(session, args.hall, args.terminal)
+            if problem is not None:
+                print(f"hallserver: {problem}", file=sys.stderr)
+                return 2
+            if args.terminals_command == "approve":
+                try:
+                    fingerprint = approve_pending(session, args.hall, args.terminal, actor, now)
+                except TerminalRefused as refused:
+                    print(f"hallserver: {refused.reason.en}", file=sys.stderr)
+                    return 1
+                done = (f"approved terminal {args.terminal} of hall {args.hall} (key "
+                        f"{fingerprint}…), as {actor}; its next login is let in")
+            else:
+                unretired = session.scalar(select(func.count()).select_from(TerminalKeyRow)
+                                           .where(TerminalKeyRow.hall_id == args.hall,
+                                                  TerminalKeyRow.terminal_id == args.terminal,
+                                                  TerminalKeyRow.state != RETIRED))
+                if not unretired:
+                    print(f"hallserver: terminal {args.terminal} of hall {args.hall} has no "
+                          "key to retire (already retired)", file=sys.stderr)
+                    return 1
+                keys = retire_terminal(session, args.hall, args.terminal, actor, now)
+                done = (f"retired terminal {args.terminal} of hall {args.hall} ({keys} "
+                        f"key{'s' if keys != 1 else ''}), as {actor}: it can no longer log in "
+                        "or sync, and its sessions end now")
+    finally:
+        engine.dispose()
+    print(done)
+    return 0
+
+
+def _cmd_database_restored(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from hallserver.audit import append_audit
+    from hallserver.identity import database_identity, mark_restored
+
+    engine = _checked_engine(args.db)
+    if engine is None:
+        return 2
+    actor = _operator()
+    try:
+        with Session(engine) as session, session.begin():
+            before = database_identity(session)
+            identity = mark_restored(session)
+            append_audit(session, hall_id=None, terminal_id="", actor=actor,
+                         action="database_restored", subject=None,
+                         detail={"identity": {"from": before, "to": identity}})
+    finally:
+        engine.dispose()
+    print(f"database identity is now {identity} (recorded as {actor})")
+    print("the terminals will push again what the server lost: each sees the new identity "
+          "before its next sync and sends again what it had sent since the backup (what the "
+          "server still holds is answered as a duplicate)")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
@@ -208,6 +365,30 @@ def _parser() -> argparse.ArgumentParser:
     command("verify", "check every chain of the audit trail (exit 1: one is broken)",
             under=audit.add_subparsers(dest="audit_command", required=True)
             ).set_defaults(run=_cmd_audit_verify)
+    actor = ("audited with the OS user who runs it as the actor (operator:<user name>); "
+             "exit 2: no such hall or terminal, 1: nothing to do; nothing is changed then")
+    terminals = commands.add_parser(
+        "terminals", help="the halls' counter terminals: provisioned, approved by a "
+                          "supervisor's login at the terminal or here")
+    under = terminals.add_subparsers(dest="terminals_command", required=True)
+    listing = command("list", "every terminal, its state (active, pending approval, retired) "
+                              "and its last receipt number", under=under)
+    listing.add_argument("--hall", help="only this hall's terminals")
+    listing.set_defaults(run=_cmd_terminals_list)
+    for name, what in (("approve", "let in the installation waiting for approval at this "
+                                   "terminal (it retires the terminal's previous key)"),
+                       ("retire", "retire the terminal: it can no longer log in or sync, and "
+                                  "its sessions end at once")):
+        change = command(name, f"{what}; {actor}", under=under)
+        change.add_argument("hall", metavar="HALL")
+        change.add_argument("terminal", metavar="TERMINAL")
+        change.set_defaults(run=_cmd_terminals_change)
+    database = commands.add_parser("database", help="the central database")
+    command("restored", "after restoring the database from a backup: give it a new identity, "
+                        "so that the terminals push again what it lost; audited with the OS "
+                        "user who runs it as the actor (operator:<user name>)",
+            under=database.add_subparsers(dest="database_command", required=True)
+            ).set_defaults(run=_cmd_database_restored)
     return parser
 
 

@@ -20,7 +20,7 @@ from hallcore.receipt_numbers import later
 from hallcore.wire import Role, TerminalFacts
 from hallserver.audit import append_audit
 from hallserver.identity import database_identity
-from hallserver.models import ClerkRow, HallRow, TerminalKeyRow, TerminalRow
+from hallserver.models import ClerkRow, HallRow, TerminalKeyRow, TerminalRow, TokenRow
 
 PENDING, ACTIVE, RETIRED = "pending", "active", "retired"
 
@@ -61,9 +61,14 @@ def _activate(session: Session, key: TerminalKeyRow, by: str, now: datetime) -> 
         TerminalKeyRow.hall_id == key.hall_id, TerminalKeyRow.terminal_id == key.terminal_id,
         TerminalKeyRow.state == ACTIVE).values(state=RETIRED))
     key.state, key.approved_by, key.approved_at = ACTIVE, by, now
+    # The replaced installation's sessions end with its key.
+    session.execute(update(TokenRow).where(TokenRow.hall_id == key.hall_id,
+                                           TokenRow.terminal_id == key.terminal_id)
+                    .values(revoked=True))
     append_audit(session, hall_id=key.hall_id, terminal_id=key.terminal_id, actor=by,
                  action="terminal_approved", subject=key.terminal_id,
-                 detail={"key": key.public_key[:16], "installation_id": key.installation_id})
+                 detail={"key": key.public_key[:16], "installation_id": key.installation_id},
+                 at=now)
 
 
 def check_login_key(session: Session, clerk: ClerkRow, hall_id: str, terminal_id: str,
@@ -71,6 +76,12 @@ def check_login_key(session: Session, clerk: ClerkRow, hall_id: str, terminal_id
     """Whether the terminal may be used with this key; a supervisor's login approves a
     pending one. Raises TerminalRefused after recording what it refused (the caller commits
     that with the refusal)."""
+    if session.get(TerminalRow, (hall_id, terminal_id)) is None and "-" in terminal_id:
+        # Receipt numbers are {hall}-{terminal}-{day}-{n}: a dash would make them ambiguous.
+        raise TerminalRefused(422, "terminal_id_invalid", Text(
+            f"终端号 {terminal_id} 不能含“-”：只能用字母、数字、“_”和“.”",
+            f"the terminal id {terminal_id} must not contain '-': letters, digits, '_' and "
+            "'.' only"))
     terminal = _terminal(session, hall_id, terminal_id, now)
     key = session.get(TerminalKeyRow, public_key)
     if key is not None and (key.hall_id, key.terminal_id) != (hall_id, terminal_id):

@@ -22,7 +22,7 @@ from hallcore.wire import (
     TokenResponse,
 )
 from hallserver.api import throttle
-from hallserver.api.deps import CallerDep, SettingsDep, WriteSessionDep
+from hallserver.api.deps import TERMINAL_RETIRED, CallerDep, SettingsDep, WriteSessionDep
 from hallserver.api.errors import ApiError
 from hallserver.approvals import issue_approval, register_approval_key
 from hallserver.audit import append_audit
@@ -36,7 +36,12 @@ from hallserver.security import (
     token_hash,
 )
 from hallserver.settings import ServerSettings
-from hallserver.terminals import TerminalRefused, check_login_key, terminal_facts
+from hallserver.terminals import (
+    TerminalRefused,
+    active_key,
+    check_login_key,
+    terminal_facts,
+)
 
 router = APIRouter(tags=["auth"])
 
@@ -163,6 +168,8 @@ def refresh(body: RefreshRequest, session: WriteSessionDep, settings: SettingsDe
     hall = session.get(HallRow, row.hall_id)
     if clerk is None or hall is None or not clerk.active:
         raise _BAD_LOGIN
+    if active_key(session, row.hall_id, row.terminal_id) is None:
+        raise TERMINAL_RETIRED
     # The refresh token is not rotated: a terminal killed between the server's answer and
     # saving a new token would otherwise be locked out. It ends at its expiry or at logout.
     response = _issue(session, settings, clerk, hall, row.terminal_id,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, exists, select
 from sqlalchemy.orm import Session
 
 from hallcore.db.engine import writer
@@ -15,9 +15,10 @@ from hallcore.domain.text import Text
 from hallcore.wire import Role
 from hallserver.api.errors import ApiError
 from hallserver.context import Caller
-from hallserver.models import ClerkRow, HallRow, TokenRow
+from hallserver.models import ClerkRow, HallRow, TerminalKeyRow, TokenRow
 from hallserver.security import token_hash
 from hallserver.settings import ServerSettings
+from hallserver.terminals import ACTIVE
 
 
 def get_engine(request: Request) -> Engine:
@@ -43,6 +44,17 @@ def get_write_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterato
 
 _NOT_LOGGED_IN = ApiError(401, "not_authenticated", Text(
     "登录已失效，请重新登录", "not logged in or the session has expired; log in again"))
+TERMINAL_RETIRED = ApiError(403, "terminal_retired", Text(
+    "本终端已停用，不能再同步；如需继续使用，请重新安装并由主管批准",
+    "this terminal was retired: it can no longer sync; to use it again, reinstall it and "
+    "have a supervisor approve it"))
+
+# The token's terminal still has an approved key: a retired terminal's tokens stop working at
+# once (`hallserver terminals retire`), not when they expire. Part of the token's own SELECT,
+# by the index on (hall_id, terminal_id, state): no query more per request.
+_TERMINAL_ACTIVE = exists().where(TerminalKeyRow.hall_id == TokenRow.hall_id,
+                                  TerminalKeyRow.terminal_id == TokenRow.terminal_id,
+                                  TerminalKeyRow.state == ACTIVE).label("terminal_active")
 
 
 def get_caller(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> Caller:
@@ -54,16 +66,18 @@ def get_caller(request: Request, engine: Annotated[Engine, Depends(get_engine)])
     # caller while its handler waits for another (under load the pool would deadlock).
     with Session(engine) as session:
         found = session.execute(
-            select(TokenRow, ClerkRow, HallRow)
+            select(TokenRow, ClerkRow, HallRow, _TERMINAL_ACTIVE)
             .join(ClerkRow, ClerkRow.login == TokenRow.clerk)
             .join(HallRow, HallRow.id == TokenRow.hall_id)
             .where(TokenRow.token_hash == token_hash(token), TokenRow.kind == "access")
         ).one_or_none()
     if found is None:
         raise _NOT_LOGGED_IN
-    row, clerk, hall = found
+    row, clerk, hall, terminal_active = found
     if row.revoked or not clerk.active or row.expires_at <= datetime.now(UTC):
         raise _NOT_LOGGED_IN
+    if not terminal_active:
+        raise TERMINAL_RETIRED
     return Caller(clerk=clerk.login, role=Role(clerk.role), hall_id=hall.id,
                   terminal_id=row.terminal_id, district=hall.district)
 

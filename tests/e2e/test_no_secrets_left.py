@@ -147,6 +147,9 @@ def _operator_session(directory: Path, mp: pytest.MonkeyPatch) -> None:
                    "--terminal", "T09") == 0
         assert run("login", "--clerk", "gz-th-01-c1", "--password-stdin",
                    stdin=WRONG_PASSWORD + "\n") == 3
+        # The new terminal waits for approval: a supervisor's login here gives it.
+        assert run("login", "--clerk", "gz-th-01-s1", "--password-stdin",
+                   stdin=DEMO_SUPERVISOR_PASSWORD + "\n") == 0
         assert run("login", "--clerk", "gz-th-01-c1", "--password-stdin",
                    stdin=DEMO_CLERK_PASSWORD + "\n") == 0
         assert run("sync", "--once") == 0

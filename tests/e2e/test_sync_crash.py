@@ -77,6 +77,10 @@ def test_killed_client_loses_nothing_and_applies_nothing_twice(tmp_path, server)
     env = client_env(tmp_path)
     assert hallclient(env, "setup", "--server", server.url, "--hall", "GZ-TH-01",
                       "--terminal", "T01").returncode == 0
+    # The new terminal waits for approval: a supervisor's login here gives it.
+    approval = hallclient(env, "login", "--clerk", "gz-th-01-s1", "--password-stdin",
+                          stdin="demo-super\n")
+    assert approval.returncode == 0, approval.stderr
     login = hallclient(env, "login", "--clerk", "gz-th-01-c1", "--password-stdin",
                        stdin="demo-clerk\n")
     assert login.returncode == 0, login.stderr

@@ -52,17 +52,24 @@ def tls_server(database, tls_files):
     live.stop()
 
 
-def login(api, store, password="demo-clerk"):
+def login(api, store, password="demo-clerk", clerk="gz-th-01-c1"):
     settings = Settings(server_url="unused", hall_id=TH, terminal_id="T01",
                         installation_id="i" * 32)
-    return log_in(api, store, settings, "gz-th-01-c1", password, datetime.now(UTC))
+    return log_in(api, store, settings, clerk, password, datetime.now(UTC))
+
+
+def approved_by_a_supervisor(api, store):
+    """The new terminal waits for approval: a supervisor's login at it gives it."""
+    assert login(api, store, "demo-super", clerk="gz-th-01-s1").online
 
 
 def test_client_with_the_ca_file_logs_in_over_tls(tls_server, tls_files):
     assert tls_server.url.startswith("https://")
     api = ServerApi(tls_server.url, ca_file=str(tls_files[1]))
+    store = SecretStore(TH, "T01", EphemeralKeyring())
     try:
-        assert login(api, SecretStore(TH, "T01", EphemeralKeyring())).online
+        approved_by_a_supervisor(api, store)
+        assert login(api, store).online
     finally:
         api.close()
 
@@ -70,6 +77,7 @@ def test_client_with_the_ca_file_logs_in_over_tls(tls_server, tls_files):
 def test_without_the_ca_file_the_login_is_refused_for_the_certificate(tls_server, tls_files):
     store = SecretStore(TH, "T01", EphemeralKeyring())
     trusting = ServerApi(tls_server.url, ca_file=str(tls_files[1]))
+    approved_by_a_supervisor(trusting, store)
     login(trusting, store)  # the clerk could now log in offline, were the server unreachable
     trusting.close()
     api = ServerApi(tls_server.url)  # the system's trust store knows nothing of the test CA

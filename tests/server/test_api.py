@@ -96,6 +96,13 @@ def test_a_second_installation_with_the_same_terminal_id_waits_for_approval(clie
     # Once a supervisor approves the new one (a reinstalled PC), the old key is retired.
     assert impostor.login("gz-th-01-s1", SUPERVISOR_PASSWORD, approve=False).status_code == 200
     assert th.login("gz-th-01-c2", approve=False).json()["code"] == "terminal_retired"
+    # and its sessions ended with it
+    assert th.get("/changes").status_code in (401, 403)
+
+
+def test_a_terminal_id_with_a_dash_is_not_registered(client):
+    response = Terminal(client, TH, "T-1").login("gz-th-01-s1", SUPERVISOR_PASSWORD)
+    assert response.status_code == 422 and response.json()["code"] == "terminal_id_invalid"
 
 
 def test_a_login_must_prove_the_installation_key(client, th):

@@ -98,6 +98,36 @@ def test_body_over_the_size_limit_is_413(th):
     assert response.status_code == 413 and response.json()["code"] == "body_too_large"
 
 
+def test_chunked_body_over_the_size_limit_is_413(th):
+    """A body of no declared length (chunked) is refused by what arrives, not answered 400 by
+    the app's body parsing."""
+    padding = b"x" * 70_000
+
+    def chunks():
+        yield b'{"operations": [], "padding": "'
+        for start in range(0, len(padding), 8192):
+            yield padding[start:start + 8192]
+        yield b'"}'
+
+    response = th.client.post(f"{API_PREFIX}/push", content=chunks(),
+                              headers={**th.headers, "Content-Type": "application/json"})
+    assert response.status_code == 413 and response.json()["code"] == "body_too_large"
+
+
+def test_chunked_body_under_the_size_limit_reaches_the_app(th):
+    def chunks():
+        yield b'{"operations": '
+        yield b"[]}"
+
+    response = th.client.post(f"{API_PREFIX}/push", content=chunks(),
+                              headers={**th.headers, "Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["results"] == []
+    malformed = th.client.post(f"{API_PREFIX}/push", content=iter([b"{not", b" json"]),
+                               headers={**th.headers, "Content-Type": "application/json"})
+    assert malformed.status_code == 422 and malformed.json()["code"] == "invalid_request"
+
+
 def test_bad_query_parameters_are_422_not_500(th):
     assert th.get("/changes", after=-1).status_code == 422
     assert th.get("/changes", limit=10**9).status_code == 422
