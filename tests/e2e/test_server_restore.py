@@ -1,0 +1,48 @@
+"""The central database restored from a backup: terminals notice its new identity, push again
+what the server lost, download the accounts again, and the audit trail verifies."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hallserver.__main__ import main
+from hallserver.models import OperationRow
+from tests.support.counter import active_accounts, holder, server_ops
+
+
+def _copy(source: str, target: str) -> None:
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def test_what_a_restore_lost_is_pushed_again_and_nothing_twice(counters, server, tmp_path,
+                                                               capsys):
+    counter = counters()
+    counter.engine.sync_once()
+    before, after = active_accounts(counter, 2)
+    kept = counter.record("suspend", before.number, holder(before))
+    counter.engine.sync_once()
+    database = server.engine.url.database
+    backup = str(tmp_path / "backup.sqlite3")
+    _copy(database, backup)  # the nightly backup
+    lost = counter.record("suspend", after.number, holder(after))
+    counter.engine.sync_once()
+    assert server_ops(server) == 2
+    # The database is lost and restored from the backup; the operator says so.
+    _copy(backup, database)
+    assert server_ops(server) == 1
+    url = server.engine.url.render_as_string(hide_password=False)
+    assert main(["database", "restored", "--db", url]) == 0
+    summary = counter.engine.sync_once()
+    assert summary.pushed_again == 1 and summary.applied == 1
+    assert summary.bootstrapped > 0  # the accounts downloaded again
+    with Session(server.engine) as s:
+        held = set(s.scalars(select(OperationRow.operation_id)))
+    assert held == {kept.operation_id, lost.operation_id}
+    # Nothing twice: a further sync pushes nothing.
+    assert counter.engine.sync_once().pushed == 0
+    assert main(["audit", "verify", "--db", url]) == 0, capsys.readouterr().out
