@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from hallclient.auth.login import TERMINAL_KEY
+from hallclient.auth.keys import TERMINAL_KEY
 from hallclient.sync.engine import REFRESH_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,6 +12,7 @@ from hallclient.ui.app import run_app
 from hallclient.ui.counter_window import CounterWindow
 from hallclient.ui.login_window import LoginWindow
 from hallserver.models import TokenRow
+from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 
 
 def shown(kind):
@@ -38,6 +39,16 @@ def test_a_clerk_logs_in_locks_logs_out_and_the_next_login_is_offered(
         login.submit()
         return True
 
+    def a_supervisor_approves_the_new_terminal_by_logging_in() -> bool:
+        login = shown(LoginWindow)
+        if login is None or "not approved yet" not in login.message.text():
+            return False
+        seen["refused"] = login.message.text()
+        login.clerk.setText("gz-th-01-s1")
+        login.password.setText(DEMO_SUPERVISOR_PASSWORD)
+        login.submit()
+        return True
+
     def window_syncs_then_locks_and_the_clerk_logs_out() -> bool:
         window = shown(CounterWindow)
         if window is None or "online" not in window.sync_status.label.text():
@@ -56,7 +67,8 @@ def test_a_clerk_logs_in_locks_logs_out_and_the_next_login_is_offered(
         login.reject()  # nobody logs in: the application ends
         return True
 
-    steps.extend([first_clerk_logs_in, window_syncs_then_locks_and_the_clerk_logs_out,
+    steps.extend([first_clerk_logs_in, a_supervisor_approves_the_new_terminal_by_logging_in,
+                  window_syncs_then_locks_and_the_clerk_logs_out,
                   next_login_is_offered])
 
     def drive() -> None:

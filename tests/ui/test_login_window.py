@@ -13,6 +13,7 @@ from hallclient.sync.api import ServerApi
 from hallclient.ui.app import TerminalSession, log_in_terminal
 from hallclient.ui.i18n import use_language
 from hallclient.ui.login_window import LoginWindow
+from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 
 
 def window_for(qtbot, log_in_fn, settings=None):
@@ -53,10 +54,15 @@ def test_later_runs_ask_only_for_clerk_and_password(qtbot):
 def test_login_online_emits_the_session(qtbot, server):
     w = window_for(qtbot, real_login)
     fill(w, server.url)
+    w.submit()
+    # A new terminal: the clerk is told it waits for a supervisor, who logs in there.
+    qtbot.waitUntil(lambda: w.button.isEnabled(), timeout=15_000)
+    assert "not approved yet" in w.message.text()
+    fill(w, server.url, clerk="gz-th-01-s1", password=DEMO_SUPERVISOR_PASSWORD)
     with qtbot.waitSignal(w.logged_in, timeout=15_000) as signal:
         w.submit()
     session, settings = signal.args
-    assert session.online and session.clerk == "gz-th-01-c1"
+    assert session.online and session.clerk == "gz-th-01-s1"
     assert settings.terminal_id == "T07" and w.password.text() == ""
 
 

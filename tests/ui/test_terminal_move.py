@@ -32,6 +32,8 @@ def terminal(server, tmp_path, monkeypatch):
     first = Settings(server_url=server.url, hall_id="GZ-TH-01", terminal_id="T01",
                      installation_id="i" * 32)
     session = TerminalSession()
+    # A new terminal: the hall's supervisor approves it by logging in there first.
+    log_in_terminal(session, first, "gz-th-01-s1", DEMO_SUPERVISOR_PASSWORD, cache)
     log_in_terminal(session, first, "gz-th-01-c1", "demo-clerk", cache)
     SyncEngine(cache, Credentials(session.api, session.store)).sync_once()
     yield cache, first, session
@@ -47,15 +49,16 @@ def login(settings, clerk, password, cache):
 def test_a_clerk_cannot_change_the_terminal_settings(terminal):
     cache, first, _ = terminal
     moved = replace(first, terminal_id="T09")
-    with pytest.raises(LoginRefused, match="only a supervisor"):
+    # The server refuses the clerk at a terminal id no supervisor approved.
+    with pytest.raises(LoginRefused, match="not approved yet"):
         login(moved, "gz-th-01-c1", "demo-clerk", cache)
     assert load_settings() == first
     with cache.read() as s:  # the terminal's own trail has the logins, not the password
         entries = s.execute(select(AuditRow.action, AuditRow.clerk, AuditRow.detail)
                             .order_by(AuditRow.id)).all()
     assert [(action, clerk) for action, clerk, _ in entries] == [
-        ("login", "gz-th-01-c1"), ("login_refused", "gz-th-01-c1")]
-    assert "only a supervisor" in entries[1].detail["reason"]
+        ("login", "gz-th-01-s1"), ("login", "gz-th-01-c1"), ("login_refused", "gz-th-01-c1")]
+    assert "not approved yet" in entries[2].detail["reason"]
     assert "demo-clerk" not in str(entries)
 
 
