@@ -7,8 +7,10 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Protocol
 
+from hallclient.auth.approval import ApprovalRefused, approve
 from hallclient.samples import SAMPLE_ACCOUNT, sample_payload
 from hallclient.store.cache import Cache
 from hallclient.store.feedback import record_feedback
@@ -23,6 +25,7 @@ from hallclient.sync.engine import SyncEngine
 from hallcore.domain.accounts import Account, AccountStatus
 from hallcore.domain.business import BUSINESS_TYPES, BusinessKind, PayloadInvalid
 from hallcore.wire import NotSettledReason, Rating
+from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 
 # What customers ask for, roughly as often as a residential hall sees it.
 _ASKED = ((BusinessKind.CONTACT_CHANGE, 30), (BusinessKind.TRANSFER, 20),
@@ -72,14 +75,20 @@ def simulate_day(terminals: Sequence[Counter], customers: int, *, seed: int = 7,
             first_contact=settled,
             not_settled_reason=None if settled else rng.choice(list(NotSettledReason)),
             handling_seconds=rng.randint(90, 900))
+        record = partial(
+            record_operation, terminal.cache, terminal.identity, clerk=terminal.clerk,
+            kind=kind, account_number=account.number if account else None,
+            raw_payload=sample_payload(kind, account or SAMPLE_ACCOUNT, day), now=now,
+            facts=facts)
         try:
-            done = record_operation(
-                terminal.cache, terminal.identity, clerk=terminal.clerk, kind=kind,
-                account_number=account.number if account else None,
-                raw_payload=sample_payload(kind, account or SAMPLE_ACCOUNT, day), now=now,
-                approved_by=SUPERVISOR if BUSINESS_TYPES[kind].needs_supervisor else None,
-                facts=facts)
-        except (RequestRefused, OverrideNeeded, PayloadInvalid):
+            try:
+                done = record()
+            except OverrideNeeded as needed:  # the hall's supervisor signs off, online
+                done = record(sign_off=approve(
+                    terminal.engine.credentials, terminal.engine.credentials.secrets,
+                    SUPERVISOR, DEMO_SUPERVISOR_PASSWORD, now, operation_id=needed.operation_id,
+                    kind=needed.kind, account_number=needed.account_number))
+        except (RequestRefused, OverrideNeeded, PayloadInvalid, ApprovalRefused):
             continue  # the clerk explains; nothing is recorded
         recorded += 1
         if rng.random() < 0.8:  # most customers tap a rating

@@ -1,11 +1,17 @@
 """A supervisor's sign-off at the counter (closing an account, a request a rule allows only
-with a warning): the supervisor types their id and password on the clerk's terminal.
+with a warning): the supervisor types their id and password on the clerk's terminal, and signs
+off one operation, the one the request is then recorded as (OverrideNeeded's id, business type
+and account).
 
 Online, the server checks them (a supervisor of this hall, active; throttled and audited like a
-login) without giving the supervisor a session on this terminal. Offline, they are checked
-against the local verifier a supervisor leaves after signing off or logging in here online,
-which carries their role. Either way the operation is pushed with the supervisor's id, and
-the server checks again that it names an active supervisor of the hall before applying it.
+login) without giving the supervisor a session on this terminal, and answers with a token bound
+to that operation, usable once; the supervisor's approval key for this terminal is registered
+with it. Offline, they are checked against the local verifier a supervisor leaves after signing
+off or logging in here online, which carries their role; then the password unlocks their
+approval key here, which signs the operation as it is recorded. A supervisor who never signed
+off or logged in online at this terminal has no such key here (nor one their current password
+opens, after it changed), and cannot sign off offline.
+The server applies the operation only with one of these proofs (hallserver/approvals.py).
 """
 
 from __future__ import annotations
@@ -14,9 +20,17 @@ from datetime import datetime
 from functools import partial
 
 from hallclient.auth import offline
+from hallclient.auth.keys import (
+    ApprovalKeyUnavailable,
+    keep_approval_key,
+    prepare_approval_key,
+    unlock_approval_key,
+)
 from hallclient.auth.secrets import SecretStore
-from hallclient.sync.api import ServerRefused, ServerUnreachable
+from hallclient.store.operations import SignOff
+from hallclient.sync.api import ServerRefused, ServerUnreachable, ServerUntrusted
 from hallclient.sync.engine import Credentials, LoginNeeded
+from hallcore.domain.business import BusinessKind
 from hallcore.wire import ApprovalRequest, Role
 
 
@@ -25,21 +39,41 @@ class ApprovalRefused(Exception):
 
 
 def approve(credentials: Credentials, store: SecretStore, supervisor: str, password: str,
-            now: datetime) -> str:
-    """The supervisor's id once their password is right; raises ApprovalRefused."""
+            now: datetime, *, operation_id: str, kind: BusinessKind,
+            account_number: str | None) -> SignOff:
+    """The supervisor's sign-off of the operation `operation_id` (of `kind`, on
+    `account_number`) once their password is right; raises ApprovalRefused."""
+    key = prepare_approval_key(store, supervisor, password)
     try:
         approval = credentials.call(partial(credentials.api.approve, ApprovalRequest(
-            supervisor=supervisor, password=password)))
+            supervisor=supervisor, password=password, operation_id=operation_id,
+            business_type=kind, account_number=account_number,
+            approval_public_key=key.public_hex)))
+    except ServerUntrusted as exc:  # needs setting up, not waiting out (as at a login)
+        raise ApprovalRefused(str(exc)) from exc
     except ServerUnreachable:
-        try:
-            known = offline.check(store, supervisor, password, now)
-        except offline.OfflineLoginRefused as exc:
-            raise ApprovalRefused(str(exc)) from exc
-        if known.role != Role.SUPERVISOR.value:
-            raise ApprovalRefused(f"{supervisor} is not a supervisor.") from None
-        return known.clerk
+        return _offline(store, supervisor, password, now, operation_id)
     except (ServerRefused, LoginNeeded) as exc:
         raise ApprovalRefused(str(exc)) from exc
+    keep_approval_key(store, key)
     offline.remember(store, approval.supervisor, approval.supervisor_name,
                      Role.SUPERVISOR.value, password, now)
-    return approval.supervisor
+    return SignOff(approval.supervisor, operation_id, token=approval.token)
+
+
+def _offline(store: SecretStore, supervisor: str, password: str, now: datetime,
+             operation_id: str) -> SignOff:
+    try:
+        known = offline.check(store, supervisor, password, now)
+    except offline.OfflineLoginRefused as exc:
+        raise ApprovalRefused(str(exc)) from exc
+    if known.role != Role.SUPERVISOR.value:
+        raise ApprovalRefused(f"{supervisor} is not a supervisor.")
+    try:
+        key = unlock_approval_key(store, known.clerk, password)
+    except ApprovalKeyUnavailable:
+        raise ApprovalRefused(
+            f"{supervisor} has no sign-off key on this terminal (or their password has "
+            "changed since it was made): they must sign off online once at this terminal, "
+            "while the server can be reached, before they can sign off here offline.") from None
+    return SignOff(known.clerk, operation_id, key=key)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -63,22 +64,36 @@ def unlock_approval_key(store: SecretStore, supervisor: str, password: str) -> S
     return SigningKey.from_hex(seed.decode())
 
 
-def seal_approval_key(store: SecretStore, supervisor: str, password: str) -> str:
-    """After the server accepted the supervisor's password: their approval key here (the one
-    kept, when this password opens it, else a new one sealed with it); its public half."""
+@dataclass(frozen=True, slots=True)
+class PreparedApprovalKey:
+    """A supervisor's approval key for this terminal, ready to be registered with the server
+    and kept once the server has accepted their password: a wrong password must not replace
+    the key kept here, nor a sign-off the server never saw leave an unregistered one."""
+
+    supervisor: str
+    public_hex: str
+    sealed: str | None  # the keyring entry to write; None: the one kept opens already
+
+
+def prepare_approval_key(store: SecretStore, supervisor: str, password: str
+                         ) -> PreparedApprovalKey:
+    """The supervisor's approval key here when this password opens it, else a new one sealed
+    with it; nothing is written (`keep_approval_key`)."""
     try:
-        return unlock_approval_key(store, supervisor, password).public_hex
+        return PreparedApprovalKey(
+            supervisor, unlock_approval_key(store, supervisor, password).public_hex, None)
     except ApprovalKeyUnavailable:
         pass
     key = SigningKey.generate()
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
     sealed = AESGCM(_sealing_key(password, salt)).encrypt(nonce, key.seed_hex.encode(),
                                                           supervisor.encode())
-    store.set(_approval_entry(supervisor), json.dumps(
+    return PreparedApprovalKey(supervisor, key.public_hex, json.dumps(
         {"salt": salt.hex(), "nonce": nonce.hex(), "sealed": sealed.hex(),
          "public": key.public_hex}))
-    return key.public_hex
 
 
-def forget_approval_key(store: SecretStore, supervisor: str) -> None:
-    store.delete(_approval_entry(supervisor))
+def keep_approval_key(store: SecretStore, prepared: PreparedApprovalKey) -> None:
+    """After the server accepted the supervisor's password and registered the key."""
+    if prepared.sealed is not None:
+        store.set(_approval_entry(prepared.supervisor), prepared.sealed)

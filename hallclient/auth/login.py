@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from hallclient.auth import offline
-from hallclient.auth.keys import forget_approval_key, seal_approval_key, terminal_key
+from hallclient.auth.keys import keep_approval_key, prepare_approval_key, terminal_key
 from hallclient.auth.secrets import SecretStore
 from hallclient.config import Settings
 from hallclient.store.operations import TerminalIdentity
@@ -35,6 +35,7 @@ def online_login(api: ServerApi, store: SecretStore, settings: Settings, clerk: 
     approval key for this terminal is registered with their login (the server ignores it for
     a clerk, and this terminal forgets it)."""
     key = terminal_key(store)
+    approval_key = prepare_approval_key(store, clerk, password)
     signed_at = datetime.now(UTC)
     answer = api.login(LoginRequest(
         clerk=clerk, password=password, hall_id=settings.hall_id,
@@ -42,9 +43,9 @@ def online_login(api: ServerApi, store: SecretStore, settings: Settings, clerk: 
         terminal_public_key=key.public_hex, signed_at=signed_at,
         terminal_proof=key.sign(login_message(settings.hall_id, settings.terminal_id,
                                               settings.installation_id, clerk, signed_at)),
-        approval_public_key=seal_approval_key(store, clerk, password)))
-    if answer.role is not Role.SUPERVISOR:
-        forget_approval_key(store, clerk)
+        approval_public_key=approval_key.public_hex))
+    if answer.role is Role.SUPERVISOR:
+        keep_approval_key(store, approval_key)
     store.set(REFRESH_TOKEN, answer.refresh_token)
     api.access_token = answer.access_token
     return answer

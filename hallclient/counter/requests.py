@@ -22,9 +22,11 @@ from hallclient.store.cache import Cache, CacheUnwritable
 from hallclient.store.operations import (
     CounterFacts,
     RecordedOperation,
+    SignOff,
     TerminalIdentity,
     record_operation,
 )
+from hallclient.store.outbox_backup import refresh_backup
 from hallclient.store.tasks import TaskAlreadyClosed, close_task
 from hallcore.domain.accounts import Account
 from hallcore.domain.business import BusinessKind
@@ -50,7 +52,8 @@ class CounterRequest:
     online: bool
     online_only: frozenset[BusinessKind] = frozenset()
     facts: CounterFacts = field(default_factory=CounterFacts)
-    approved_by: str | None = None  # the supervisor who signed off at the counter
+    # The supervisor's sign-off at the counter, of the operation an OverrideNeeded named.
+    sign_off: SignOff | None = None
     redoes_task: int | None = None  # the conflict or rejection this request settles
 
 
@@ -97,7 +100,8 @@ def make_request(desk: CounterDesk, request: CounterRequest, now: datetime) -> C
         desk.cache, desk.terminal, clerk=desk.clerk, kind=request.kind,
         account_number=request.account_number, raw_payload=request.payload, now=now,
         online=request.online, online_only=request.online_only,
-        approved_by=request.approved_by, facts=request.facts, describe=describe)
+        sign_off=request.sign_off, facts=request.facts, describe=describe)
+    refresh_backup(desk.cache)  # should the cache file be lost, this request is not
     refresh = {View.HISTORY}
     if recorded.account is not None:
         refresh.add(View.ACCOUNT)

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hallclient.store.accounts import load_account, save_account
 from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache
-from hallclient.store.models import OutboxRow, ReceiptCounterRow, ReceiptRow
+from hallclient.store.models import OutboxRow, ReceiptCounterRow, ReceiptRow, SyncStateRow
 from hallcore.domain.accounts import Account
 from hallcore.domain.business import (
     BUSINESS_TYPES,
@@ -32,7 +32,8 @@ from hallcore.domain.business import (
 )
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import Text
-from hallcore.signing import receipt_signature
+from hallcore.receipt_numbers import format_receipt_no, own_number
+from hallcore.signing import SigningKey, approval_message, receipt_signature
 from hallcore.wire import NotSettledReason
 
 
@@ -40,7 +41,7 @@ from hallcore.wire import NotSettledReason
 class TerminalIdentity:
     hall_id: str
     terminal_id: str
-    key: str  # the receipt-signing key, from the keyring
+    key: SigningKey  # the receipt-signing key, from the keyring
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +79,45 @@ class CounterFacts:
 
 class OverrideNeeded(Exception):
     """The request may be recorded only with a supervisor's sign-off: its business type needs
-    one, or the rules allowed it with these warnings, which the supervisor accepts."""
+    one, or the rules allowed it with these warnings, which the supervisor accepts.
 
-    def __init__(self, warnings: tuple[Text, ...]) -> None:
+    The sign-off is of one operation: `operation_id` (made here, fresh each time) is the id the
+    request is recorded with once signed off; the supervisor signs off that id, `kind` and
+    `account_number` (see hallclient.auth.approval.approve)."""
+
+    def __init__(self, warnings: tuple[Text, ...], *, operation_id: str, kind: BusinessKind,
+                 account_number: str | None) -> None:
         super().__init__("; ".join(str(w) for w in warnings))
         self.warnings = warnings
+        self.operation_id = operation_id
+        self.kind = kind
+        self.account_number = account_number
+
+
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    """A supervisor's sign-off of the operation `operation_id` (an OverrideNeeded's), with its
+    proof: the token of an online approval (POST /approve, bound by the server to that id, its
+    account and business type), or, offline, the supervisor's approval key on this terminal,
+    which signs the operation as it is recorded (hallcore.signing.approval_message)."""
+
+    supervisor: str
+    operation_id: str
+    token: str | None = field(default=None, repr=False)
+    key: SigningKey | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if (self.token is None) == (self.key is None):
+            raise ValueError("a sign-off is proven by an approval token or an approval key: "
+                             "one of them")
+
+    def signature(self, account_number: str | None, kind: BusinessKind,
+                  created_at: datetime) -> str | None:
+        """The offline proof of the operation as recorded; None for an online sign-off."""
+        if self.key is None:
+            return None
+        return self.key.sign(approval_message(self.operation_id, account_number, kind.value,
+                                              self.supervisor, created_at))
 
 
 # What to print on the receipt, from the recorded request, the account before it and the
@@ -97,17 +132,27 @@ ONLINE_ONLY_REFUSAL = Text(
 )
 
 
+def _server_floor(session: Session, terminal: TerminalIdentity, day: str) -> int:
+    """The day's last sequence number the server holds of this terminal (0 for none): a cache
+    that was lost or restored must not issue the numbers already used."""
+    state = session.get(SyncStateRow, 1)
+    known = own_number(state.server_last_receipt, terminal.hall_id, terminal.terminal_id) if (
+        state is not None and state.server_last_receipt) else None
+    return known[1] if known is not None and known[0] == day else 0
+
+
 def _next_receipt_no(session: Session, terminal: TerminalIdentity, now: datetime) -> str:
     day = now.astimezone(HALL_TZ).strftime("%Y%m%d")
+    floor = _server_floor(session, terminal, day)
     bumped = session.execute(
         update(ReceiptCounterRow).where(ReceiptCounterRow.day == day)
-        .values(last_seq=ReceiptCounterRow.last_seq + 1)
+        .values(last_seq=func.max(ReceiptCounterRow.last_seq, floor) + 1)
         .returning(ReceiptCounterRow.last_seq)
     ).scalar_one_or_none()
     if bumped is None:
-        session.add(ReceiptCounterRow(day=day, last_seq=1))
-        bumped = 1
-    return f"{terminal.hall_id}-{terminal.terminal_id}-{day}-{bumped:04d}"
+        bumped = floor + 1
+        session.add(ReceiptCounterRow(day=day, last_seq=bumped))
+    return format_receipt_no(terminal.hall_id, terminal.terminal_id, day, bumped)
 
 
 def record_operation(
@@ -121,12 +166,16 @@ def record_operation(
     now: datetime,
     online: bool = True,
     online_only: Collection[BusinessKind] = (),
-    approved_by: str | None = None,
+    sign_off: SignOff | None = None,
     facts: CounterFacts = CounterFacts(),
     describe: DescribeReceipt | None = None,
 ) -> RecordedOperation:
     """Validate, check and record a request; raises PayloadInvalid, RequestRefused or
-    OverrideNeeded without writing anything. `now` is an aware time (stored as UTC)."""
+    OverrideNeeded without writing anything. `now` is an aware time (stored as UTC).
+
+    A request that needs a supervisor is recorded only with `sign_off`, under its operation
+    id (the OverrideNeeded's), with its proof: the online approval's token, or the
+    signature of the operation by the supervisor's approval key."""
     btype = BUSINESS_TYPES[kind]
     at = now.astimezone(UTC)
     payload = validate_payload(kind, raw_payload)
@@ -139,10 +188,14 @@ def record_operation(
         if not decision.allowed:
             assert decision.reason is not None
             raise RequestRefused(decision.reason)
-        if needs_approval(kind, decision) and approved_by is None:
-            raise OverrideNeeded(decision.warnings or (
-                SUPERVISOR_BUSINESS.format(business=btype.label),))
-        operation_id = str(uuid.uuid4())
+        if sign_off is not None and _recorded_before(session, sign_off.operation_id):
+            sign_off = None  # used already: it was given for that operation, not this one
+        if needs_approval(kind, decision) and sign_off is None:
+            raise OverrideNeeded(
+                decision.warnings or (SUPERVISOR_BUSINESS.format(business=btype.label),),
+                operation_id=str(uuid.uuid4()), kind=kind,
+                account_number=account.number if account else None)
+        operation_id = sign_off.operation_id if sign_off is not None else str(uuid.uuid4())
         receipt_no = _next_receipt_no(session, terminal, now)
         signature = receipt_signature(terminal.key, receipt_no, operation_id)
         after = None if account is None else apply_change(kind, account, payload)
@@ -152,7 +205,11 @@ def record_operation(
             operation_id=operation_id, created_at=at, clerk=clerk, business_type=kind.value,
             account_number=account.number if account else None,
             base_version=account.version if account else None, payload=payload,
-            approved_by=approved_by, first_contact=facts.first_contact,
+            approved_by=sign_off.supervisor if sign_off else None,
+            approval_token=sign_off.token if sign_off else None,
+            approval_signature=sign_off.signature(
+                account.number if account else None, kind, at) if sign_off else None,
+            first_contact=facts.first_contact,
             not_settled_reason=facts.not_settled_reason, handling_seconds=facts.handling_seconds))
         session.flush()
         recorded = RecordedOperation(operation_id, receipt_no, signature, at, kind, after,
@@ -161,9 +218,15 @@ def record_operation(
             receipt_no=receipt_no, operation_id=operation_id, issued_at=at, signature=signature,
             content=describe(recorded, account, payload) if describe else None))
         append_audit(session, at=at, clerk=clerk, action="operation", subject=operation_id,
-                     detail=_audit_detail(kind, account, receipt_no, approved_by,
+                     detail=_audit_detail(kind, account, receipt_no,
+                                          sign_off.supervisor if sign_off else None,
                                           decision.warnings))
     return recorded
+
+
+def _recorded_before(session: Session, operation_id: str) -> bool:
+    return session.scalar(select(OutboxRow.seq).where(
+        OutboxRow.operation_id == operation_id)) is not None
 
 
 def _audit_detail(kind: BusinessKind, account: Account | None, receipt_no: str,

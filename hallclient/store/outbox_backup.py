@@ -20,6 +20,7 @@ migration is carried as it is, and a column the older source lacks takes its def
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
@@ -38,6 +39,8 @@ from sqlalchemy.orm import Session
 
 from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache
+
+log = logging.getLogger(__name__)
 
 BACKUP_FOLDER = "outbox-backups"
 KEEP_BACKUPS = 5
@@ -119,6 +122,16 @@ def backup_outbox(cache: Cache, *, now: datetime | None = None) -> Path:
     _fsync_folder(folder)
     _prune(folder, keep=target)
     return target
+
+
+def refresh_backup(cache: Cache) -> None:
+    """`backup_outbox` after the terminal's work changed (a request, a rating): what it
+    recorded is committed already, so a backup that cannot be written is logged (its kind
+    and place, nothing of the customer) and the work goes on."""
+    try:
+        backup_outbox(cache)
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("the outbox backup was not written: %s", type(exc).__name__)
 
 
 def _free_name(folder: Path, now: datetime) -> Path:

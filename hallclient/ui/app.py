@@ -26,7 +26,6 @@ from hallclient.config import (
     SettingsError,
     cache_path,
     load_settings,
-    save_settings,
 )
 from hallclient.ui.background import (
     collect_garbage_on_the_ui_thread,
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
     from hallclient.auth.secrets import SecretStore
     from hallclient.store.cache import Cache
     from hallclient.store.lock import CacheLock
+    from hallclient.store.salvage import SalvageResult
     from hallclient.sync.api import ServerApi
     from hallclient.sync.engine import Credentials
 
@@ -51,15 +51,6 @@ class TerminalSession:
 
     api: ServerApi | None = None
     store: SecretStore | None = None
-
-
-_SUPERVISOR_ONLY = Text(
-    "只有主管可以更改服务器地址、营业厅或终端编号；请主管登录",
-    "only a supervisor can change the server address, the hall or the terminal id; a "
-    "supervisor logs in to do it")
-_MOVE_NEEDS_SERVER = Text("更改服务器地址、营业厅或终端编号须连接服务器",
-                          "changing the server address, the hall or the terminal id needs the "
-                          "server")
 
 
 def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, password: str,
@@ -93,32 +84,23 @@ def _log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, 
                      cache: Cache | None) -> ClerkSession:
     from hallclient.auth.login import LoginRefused, log_in
     from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
-    from hallclient.store.reassign import MoveRefused, changed_fields, check_can_move, record_move
+    from hallclient.auth.terminal_move import MoveRefused, change_terminal_settings
     from hallclient.sync.api import ServerApi, ServerUntrusted
-    from hallcore.wire import Role
 
-    saved = load_settings()
-    changed = changed_fields(saved, settings)
+    now = datetime.now(UTC)
+
+    def logged_in() -> ClerkSession:
+        try:
+            terminal.store = SecretStore(settings.hall_id, settings.terminal_id)
+            terminal.api = ServerApi(settings.server_url, ca_file=settings.ca_file)
+        except (SecretStoreUnavailable, ServerUntrusted) as exc:
+            raise LoginRefused(str(exc)) from exc
+        return log_in(terminal.api, terminal.store, settings, clerk, password, now)
+
     try:
-        if cache is not None:
-            check_can_move(cache, changed)
-        terminal.store = SecretStore(settings.hall_id, settings.terminal_id)
-        terminal.api = ServerApi(settings.server_url, ca_file=settings.ca_file)
+        return change_terminal_settings(cache, load_settings(), settings, logged_in, now)
     except MoveRefused as exc:
         raise LoginRefused(str(exc.reason)) from exc
-    except (SecretStoreUnavailable, ServerUntrusted) as exc:
-        raise LoginRefused(str(exc)) from exc
-    now = datetime.now(UTC)
-    session = log_in(terminal.api, terminal.store, settings, clerk, password, now)
-    if changed:
-        if not session.online:
-            raise LoginRefused(str(_MOVE_NEEDS_SERVER))
-        if session.role != Role.SUPERVISOR.value:
-            raise LoginRefused(str(_SUPERVISOR_ONLY))
-        if cache is not None:
-            record_move(cache, saved, settings, changed, supervisor=session.clerk, now=now)
-    save_settings(settings)
-    return session
 
 
 def run_app(*, lang: Lang | None = None) -> int:
@@ -147,7 +129,7 @@ class CacheOpening:
     """The cache, locked and opened off the UI thread once the login window is up (the
     database libraries load meanwhile); the login waits for it. A cache that cannot be opened
     (another HallClient on it, damaged, a read-only disk) is said in a message box and the
-    application ends."""
+    application ends; a damaged one is first offered for salvage (`offer_salvage`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -156,6 +138,7 @@ class CacheOpening:
         self._lock: CacheLock | None = None
         self._done = threading.Event()
         self._started = False
+        self.salvaged = False  # a damaged cache's salvage was tried (once per start)
 
     def start(self, owner: QObject, on_error: Callable[[Exception], None]) -> None:
         """Start opening (once); `on_error` runs on the UI thread if it fails, while `owner`
@@ -175,6 +158,29 @@ class CacheOpening:
             self._lock = lock
             self._cache = open_cache(self.path)
         except Exception as exc:  # said in the message box: CacheInUse, a CacheError, ...
+            self.error = exc
+            raise
+        finally:
+            self._done.set()
+
+    def salvage(self, owner: QObject, on_done: Callable[[SalvageResult], None],
+                on_error: Callable[[Exception], None]) -> None:
+        """Salvage the damaged cache (store/salvage.py; its lock is still held from the failed
+        opening) and open the new one, off the UI thread; a login waits for it meanwhile."""
+        self.salvaged = True
+        self.error = None
+        self._done.clear()
+        run_in_background(owner, self._salvage, on_done=on_done, on_error=on_error)
+
+    def _salvage(self) -> SalvageResult:
+        from hallclient.store.cache import open_cache
+        from hallclient.store.salvage import salvage
+
+        try:
+            result = salvage(self.path)
+            self._cache = open_cache(self.path)
+            return result
+        except Exception as exc:
             self.error = exc
             raise
         finally:
@@ -240,6 +246,8 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, opening: CacheO
     login.logged_in.connect(lambda session, used: sessions.append((session, used)))
 
     def cannot_open(exc: Exception) -> None:
+        if offer_salvage(exc, opening, login, on_error=cannot_open):
+            return
         QMessageBox.critical(None, "HallClient", str(exc))
         login.reject()
 
@@ -251,6 +259,29 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, opening: CacheO
         return SessionEnd.FAILED if opening.error is not None else SessionEnd.CANCELLED
     session, used = sessions[0]
     return _counter_session(app, terminal, session, used, opening.wait())
+
+
+def offer_salvage(exc: Exception, opening: CacheOpening, owner: QWidget,
+                  on_error: Callable[[Exception], None]) -> bool:
+    """A damaged cache: ask whether to salvage it, in the clerk's language (the question and
+    the answer are worded by store/salvage.py); on yes, salvage it off the UI thread, say what
+    came back and go on with the new cache. False when there is nothing to offer (another
+    fault, or a salvage already tried) or the clerk said no."""
+    from hallclient.store.cache import CacheCorrupt
+    from hallclient.store.salvage import describe, question
+
+    if not isinstance(exc, CacheCorrupt) or opening.salvaged:
+        return False
+    lang = current_language()
+    yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+    if QMessageBox.question(None, "HallClient", question(exc)[lang], yes | no, no) != yes:
+        return False
+
+    def salvaged(result: SalvageResult) -> None:
+        QMessageBox.information(None, "HallClient", describe(result)[lang])
+
+    opening.salvage(owner, on_done=salvaged, on_error=on_error)
+    return True
 
 
 def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: ClerkSession,
@@ -287,8 +318,10 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
         online_only=frozenset(BusinessKind(k) for k in used.online_only),
         on_recorded=lambda: QTimer.singleShot(SYNC_AFTER_RECORDING_MS, worker.wake),
         check_password=check_password,
-        approve=lambda supervisor, password: approve(engine.credentials, store, supervisor,
-                                                     password, datetime.now(UTC)),
+        approve=lambda supervisor, password, needed: approve(
+            engine.credentials, store, supervisor, password, datetime.now(UTC),
+            operation_id=needed.operation_id, kind=needed.kind,
+            account_number=needed.account_number),
         **server_views(engine.credentials, used.hall_id)),
         lang=current_language())
     ended = [SessionEnd.CLOSED]

@@ -47,8 +47,10 @@ from hallclient.store.operations import (
     OverrideNeeded,
     RecordedOperation,
     RequestRefused,
+    SignOff,
     TerminalIdentity,
 )
+from hallclient.store.outbox_backup import refresh_backup
 from hallclient.store.tasks import Task
 from hallclient.sync.worker import SyncStatus
 from hallclient.ui.about import AboutDialog
@@ -256,15 +258,19 @@ class CounterWindow(QMainWindow):
         return CounterDesk(s.cache, s.terminal, s.clerk, s.hall)
 
     def _submit(self, kind: BusinessKind, payload: dict[str, object],
-                approved_by: str | None = None) -> None:
+                signed: tuple[OverrideNeeded, SignOff] | None = None) -> None:
+        """Record the request; `signed`: again, with the supervisor's sign-off of the
+        operation the first try's OverrideNeeded named (on its account)."""
         if self._request_running:
             return  # a second Enter while the first is recorded: one request, not two
         s = self.services
         redoes = self.redoing if self.redoing and self.redoing.business is kind else None
+        number = signed[0].account_number if signed else (
+            self.account.number if self.account else None)
         request = CounterRequest(
-            kind, self.account.number if self.account else None, payload, online=s.online(),
-            online_only=s.online_only, facts=self.form_views[kind].counter_facts(),
-            approved_by=approved_by, redoes_task=redoes.id if redoes else None)
+            kind, number, payload, online=s.online(), online_only=s.online_only,
+            facts=self.form_views[kind].counter_facts(),
+            sign_off=signed[1] if signed else None, redoes_task=redoes.id if redoes else None)
         desk, now = self._desk(), datetime.now(UTC)
         self._request_running = True
         run_in_background(self, lambda: make_request(desk, request, now),
@@ -316,9 +322,12 @@ class CounterWindow(QMainWindow):
         if isinstance(exc, OverrideNeeded):
             approve = self.services.approve
             if approve is not None:  # the supervisor signs off here and now
-                dialog = SupervisorDialog(exc.warnings, approve, self)
+                needed = exc
+                dialog = SupervisorDialog(
+                    needed.warnings,
+                    lambda supervisor, password: approve(supervisor, password, needed), self)
                 dialog.approved.connect(
-                    lambda supervisor: self._submit(kind, payload, supervisor))
+                    lambda sign_off: self._submit(kind, payload, (needed, sign_off)))
                 dialog.open()
             return self.tr("A supervisor must confirm: {w}").format(
                 w="; ".join(w[lang] for w in exc.warnings))
@@ -341,6 +350,7 @@ class CounterWindow(QMainWindow):
         except CacheUnwritable as exc:  # a full disk: the rating is lost, the clerk told
             self.message.setText(exc.reason[self.lang])
             return
+        refresh_backup(self.services.cache)
         self.services.on_recorded()  # the worker sends it with the next round
 
     # --- receipts --------------------------------------------------------------------------

@@ -82,9 +82,11 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
                 online=lambda: worker.online is not False,
                 online_only=frozenset(BusinessKind(k) for k in terminal.settings.online_only),
                 on_recorded=worker.wake,
-                approve=lambda supervisor, password: approve(
+                approve=lambda supervisor, password, needed: approve(
                     terminal.engine.credentials, terminal.engine.credentials.secrets,
-                    supervisor, password, datetime.now(UTC)),
+                    supervisor, password, datetime.now(UTC),
+                    operation_id=needed.operation_id, kind=needed.kind,
+                    account_number=needed.account_number),
                 **{**server_views(terminal.engine.credentials, HALL),
                    "kpi_report": server_views(supervisor.engine.credentials, HALL)[
                        "kpi_report"]}), lang=lang)

@@ -1,4 +1,6 @@
-"""The supervisor signs off at the counter: what needs the sign-off, their id and password."""
+"""The supervisor signs off at the counter: what needs the sign-off, their id and password.
+The check itself (online or offline, hallclient/auth/approval.py) is given by the window,
+bound to the operation that needs the sign-off; the dialog only says what it answered."""
 
 from __future__ import annotations
 
@@ -7,18 +9,22 @@ from collections.abc import Callable
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
+from hallclient.store.operations import OverrideNeeded, SignOff
 from hallclient.ui.i18n import current_language, follow_language
 from hallclient.ui.password_prompt import PasswordPrompt
 from hallcore.domain.text import Text
 
-# (supervisor id, password) -> the supervisor's id, or raises with the reason in words
-Approve = Callable[[str, str], str]
+# (supervisor id, password, what needs the sign-off) -> the sign-off of the operation the
+# OverrideNeeded names, or raises with the reason in words
+Approve = Callable[[str, str, OverrideNeeded], SignOff]
+# The same, bound to one OverrideNeeded: what the dialog checks
+SignOffCheck = Callable[[str, str], SignOff]
 
 
 class SupervisorDialog(QDialog):
-    approved = Signal(str)  # the supervisor's id
+    approved = Signal(object)  # the SignOff
 
-    def __init__(self, reasons: tuple[Text, ...], approve: Approve,
+    def __init__(self, reasons: tuple[Text, ...], approve: SignOffCheck,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.reasons = reasons
@@ -62,6 +68,6 @@ class SupervisorDialog(QDialog):
             self.password.check(lambda password: self._approve(supervisor, password),
                                 on_passed=self._approved)
 
-    def _approved(self, supervisor: str) -> None:
-        self.approved.emit(supervisor)
+    def _approved(self, sign_off: SignOff) -> None:
+        self.approved.emit(sign_off)
         self.accept()

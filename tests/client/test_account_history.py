@@ -19,9 +19,9 @@ from hallcore.domain.accounts import AccountStatus
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.wire import AccountWire, BilingualText, OperationResult, Outcome
-from tests.support.factories import account, holder_presents
+from tests.support.factories import TERMINAL_KEY, account, holder_presents
 
-TERMINAL = TerminalIdentity("GZ-TH-01", "T01", "k" * 64)
+TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
 NOON_CST = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
 
 

@@ -27,7 +27,7 @@ from hallcore.audit_chain import (
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import Text
-from tests.support.factories import account, holder_presents
+from tests.support.factories import TERMINAL_KEY, account, holder_presents
 
 NOW = datetime(2026, 11, 25, 3, 0, 0, 250_000, tzinfo=UTC)
 
@@ -115,7 +115,7 @@ def test_removed_tail_is_found_only_with_the_head():
 
 # --- the terminal's cache --------------------------------------------------------------------
 
-TERMINAL = TerminalIdentity("GZ-TH-01", "T01", "k" * 64)
+TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
 HALL = HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall"))
 
 

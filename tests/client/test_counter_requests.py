@@ -1,8 +1,10 @@
 """A counter request as one operation, without Qt: recorded with its receipt, drawn, and what
 changed said in the value it returns."""
 
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import UTC, datetime
 
 import pytest
@@ -25,14 +27,14 @@ from hallcore.domain.accounts import AccountStatus
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
 from tests.support import ROOT
-from tests.support.factories import NEW_CONNECTION, account, holder_presents
+from tests.support.factories import NEW_CONNECTION, TERMINAL_KEY, account, holder_presents
 
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # noon in the hall
 
 
 @pytest.fixture
 def desk(one_account_cache):
-    return CounterDesk(one_account_cache, TerminalIdentity("GZ-TH-01", "T01", "k" * 64),
+    return CounterDesk(one_account_cache, TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY),
                        "gz-th-01-c1", HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe")))
 
 
@@ -123,3 +125,14 @@ def test_requests_run_without_qt():
          "print(sorted(m for m in sys.modules if m.startswith('PySide6')))"],
         cwd=ROOT, capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+def test_each_request_leaves_an_outbox_backup_that_holds_it(desk):
+    from hallclient.store.outbox_backup import find_backups
+
+    assert find_backups(desk.cache.path.parent) == []
+    changes = make_request(desk, suspend(), NOW)
+    [backup] = find_backups(desk.cache.path.parent)
+    with closing(sqlite3.connect(backup)) as db:
+        assert db.execute("SELECT operation_id FROM outbox").fetchall() == [
+            (changes.recorded.operation_id,)]

@@ -6,6 +6,7 @@ cleans, it cleans again to the same; and a counter request it refuses writes not
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -20,6 +21,7 @@ from hallclient.store.models import AuditRow, OutboxRow, ReceiptRow
 from hallclient.store.operations import (
     OverrideNeeded,
     RequestRefused,
+    SignOff,
     TerminalIdentity,
     record_operation,
 )
@@ -46,7 +48,7 @@ from hallcore.domain.deadlines import (
 )
 from hallcore.domain.ids import IdDocType, validate_id
 from hallcore.domain.text import InvalidInput, Text
-from tests.support.factories import HOLDER_ID, OTHER_ID, account
+from tests.support.factories import HOLDER_ID, OTHER_ID, TERMINAL_KEY, account
 from tests.support.fuzzing import examples
 
 FAST = settings(max_examples=examples(60), deadline=None)
@@ -306,7 +308,7 @@ def test_negative_working_days_are_refused():
 
 # --- the local transaction -------------------------------------------------------------------
 
-TERMINAL = TerminalIdentity("GZ-TH-01", "T01", "k" * 64)
+TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
 NOON_CST = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
 _NUMBERS = ["1000000001", "1000000002", "1000000003", "1000000004", "9999999999"]
 
@@ -337,10 +339,9 @@ def _written(cache, number):
 @settings(max_examples=examples(120), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), kind=st.sampled_from(list(BusinessKind)),
-       number=st.sampled_from([*_NUMBERS, None]), approved_by=st.sampled_from([None, "s1"]),
-       online=st.booleans())
+       number=st.sampled_from([*_NUMBERS, None]), signed=st.booleans(), online=st.booleans())
 def test_a_fuzzed_request_is_recorded_whole_or_not_at_all(one_account_cache, data, kind, number,
-                                                          approved_by, online):
+                                                          signed, online):
     cache = one_account_cache
     _reset_accounts(cache)
     raw = data.draw(payloads(kind))
@@ -349,7 +350,7 @@ def test_a_fuzzed_request_is_recorded_whole_or_not_at_all(one_account_cache, dat
         done = record_operation(
             cache, TERMINAL, clerk="gz-th-01-c1", kind=kind, account_number=number,
             raw_payload=raw, now=NOON_CST, online=online, online_only={BusinessKind.CLOSE},
-            approved_by=approved_by)
+            sign_off=SignOff("s1", str(uuid.uuid4()), key=TERMINAL_KEY) if signed else None)
     except (PayloadInvalid, RequestRefused, OverrideNeeded) as refused:
         event(type(refused).__name__)
         assert _written(cache, number or _NUMBERS[0]) == (before, account_before)

@@ -5,21 +5,27 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from hallclient.auth.secrets import EphemeralKeyring, SecretStore
 from hallclient.store.accounts import load_account, save_account
 from hallclient.store.cache import open_cache
 from hallclient.store.models import AuditRow, OutboxRow, ReceiptRow
 from hallclient.store.operations import (
     OverrideNeeded,
     RequestRefused,
+    SignOff,
     TerminalIdentity,
     record_operation,
 )
+from hallclient.sync.api import ServerApi
+from hallclient.sync.engine import Credentials, SyncEngine
 from hallcore.domain.accounts import AccountStatus
 from hallcore.domain.business import BusinessKind, PayloadInvalid
-from hallcore.signing import signature_matches
-from tests.support.factories import account, holder_presents
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.signing import SigningKey, approval_message, signature_matches, verify
+from hallcore.wire import PushOperation
+from tests.support.factories import TERMINAL_KEY, account, holder_presents
 
-TERMINAL = TerminalIdentity("GZ-TH-01", "T01", "k" * 64)
+TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
 NOON_CST = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
 
 
@@ -53,7 +59,7 @@ def test_request_commits_account_outbox_receipt_and_audit_together(cache):
     assert cached.status is AccountStatus.SUSPENDED and cached.version == 5
     assert (op.operation_id, op.base_version, op.state) == (done.operation_id, 4, "pending")
     assert receipt.receipt_no == done.receipt_no == "GZ-TH-01-T01-20261125-0001"
-    assert signature_matches(TERMINAL.key, receipt.receipt_no, op.operation_id,
+    assert signature_matches(TERMINAL.key.public_hex, receipt.receipt_no, op.operation_id,
                              receipt.signature)
     assert audit.subject == op.operation_id and audit.detail["receipt_no"] == done.receipt_no
 
@@ -99,19 +105,81 @@ def test_invalid_payload_writes_nothing(cache):
     assert counts(cache) == (0, 0, 0)
 
 
+TRANSFER = {"new_holder_name": "林晓燕", "new_holder_id_type": "resident_id",
+            "new_holder_id_number": "440106199203154429", "new_holder_phone": "13922334455",
+            "carry_arrears": True}
+SUPERVISOR_KEY = SigningKey.from_hex("22" * 32)
+
+
 def test_warning_needs_a_supervisor_override(cache):
-    transfer = {"new_holder_name": "林晓燕", "new_holder_id_type": "resident_id",
-                "new_holder_id_number": "440106199203154429", "new_holder_phone": "13922334455",
-                "carry_arrears": True}
     with pytest.raises(OverrideNeeded) as err:
-        record(cache, "transfer", number="1000000002", payload=transfer)
-    assert "¥5.00" in err.value.warnings[0].en
+        record(cache, "transfer", number="1000000002", payload=TRANSFER)
+    need = err.value
+    assert "¥5.00" in need.warnings[0].en
+    assert (need.kind, need.account_number) == (BusinessKind.TRANSFER, "1000000002")
     assert counts(cache) == (0, 0, 0)
-    done = record(cache, "transfer", number="1000000002", payload=transfer,
-                  approved_by="gz-th-01-s1")
+    done = record(cache, "transfer", number="1000000002", payload=TRANSFER,
+                  sign_off=SignOff("gz-th-01-s1", need.operation_id, token="t" * 32))
+    assert done.operation_id == need.operation_id and done.warnings
     with cache.read() as s:
         audit = s.scalars(select(AuditRow)).one()
-    assert audit.detail["approved_by"] == "gz-th-01-s1" and done.warnings
+        op = s.scalars(select(OutboxRow)).one()
+    assert audit.detail["approved_by"] == "gz-th-01-s1"
+    assert (op.approved_by, op.approval_token, op.approval_signature) == (
+        "gz-th-01-s1", "t" * 32, None)
+
+
+def test_each_request_that_needs_a_sign_off_names_a_new_operation(cache):
+    ids = set()
+    for _ in range(2):
+        with pytest.raises(OverrideNeeded) as err:
+            record(cache, "close")
+        ids.add(err.value.operation_id)
+    assert len(ids) == 2
+
+
+def test_a_sign_off_once_used_does_not_sign_off_another_request(cache):
+    with pytest.raises(OverrideNeeded) as err:
+        record(cache, "transfer", number="1000000002", payload=TRANSFER)
+    signed = SignOff("gz-th-01-s1", err.value.operation_id, key=SUPERVISOR_KEY)
+    record(cache, "transfer", number="1000000002", payload=TRANSFER, sign_off=signed)
+    with pytest.raises(OverrideNeeded) as again:
+        record(cache, "close", sign_off=signed)
+    assert again.value.operation_id != signed.operation_id
+    assert counts(cache) == (1, 1, 1)
+
+
+def test_a_sign_off_is_proven_by_a_token_or_a_key(cache):
+    with pytest.raises(ValueError):
+        SignOff("gz-th-01-s1", "a" * 36)
+    with pytest.raises(ValueError):
+        SignOff("gz-th-01-s1", "a" * 36, token="t" * 32, key=SUPERVISOR_KEY)
+    assert "t" * 32 not in repr(SignOff("gz-th-01-s1", "a" * 36, token="t" * 32))
+
+
+@pytest.mark.parametrize("now", [
+    NOON_CST,  # whole seconds: no fraction in the ISO text
+    NOON_CST.replace(microsecond=250_001).astimezone(HALL_TZ),  # in the hall's time zone
+])
+def test_an_offline_sign_off_verifies_as_the_server_reads_the_push(cache, now):
+    """The signature covers the operation as pushed: its created_at is the UTC time kept in
+    the outbox, and the server rebuilds the message from the pushed ISO text."""
+    with pytest.raises(OverrideNeeded) as err:
+        record(cache, "transfer", number="1000000002", payload=TRANSFER, now=now)
+    done = record(cache, "transfer", number="1000000002", payload=TRANSFER, now=now,
+                  sign_off=SignOff("gz-th-01-s1", err.value.operation_id, key=SUPERVISOR_KEY))
+    engine = SyncEngine(cache, Credentials(ServerApi("http://127.0.0.1:9"),
+                                           SecretStore("GZ-TH-01", "T01", EphemeralKeyring())))
+    [pushed] = engine._next_batch(set())  # what the sync engine sends
+    op = PushOperation.model_validate_json(pushed.model_dump_json())  # what the server reads
+    assert op.operation_id == done.operation_id and op.approval_token is None
+    message = approval_message(op.operation_id, op.account_number, op.business_type.value,
+                               op.approved_by, op.created_at)
+    assert verify(SUPERVISOR_KEY.public_hex, message, op.approval_signature)
+    assert not verify(SigningKey.generate().public_hex, message, op.approval_signature)
+    moved = approval_message(op.operation_id, op.account_number, op.business_type.value,
+                             op.approved_by, op.created_at + timedelta(microseconds=1))
+    assert not verify(SUPERVISOR_KEY.public_hex, moved, op.approval_signature)
 
 
 def test_online_only_business_is_refused_offline(cache):

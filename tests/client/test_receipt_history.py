@@ -13,10 +13,10 @@ from hallclient.store.models import AuditRow
 from hallclient.store.operations import TerminalIdentity, record_operation
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
-from tests.support.factories import holder_presents
+from tests.support.factories import TERMINAL_KEY, holder_presents
 
 HALL = HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall"))
-TERMINAL = TerminalIdentity("GZ-TH-01", "T01", "k" * 64)
+TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
 

@@ -25,6 +25,7 @@ from tests.support.counter import (
     server_ops,
 )
 from tests.support.factories import OTHER_ID
+from tests.support.sign_off import record_signed
 
 
 def test_bootstrap_fills_the_cache_with_the_halls_district(counters):
@@ -119,7 +120,7 @@ def test_rejection_becomes_a_task_and_the_optimistic_change_is_undone(counters, 
     [a] = active_accounts(counter, 1)
     with Session(server.engine) as s, s.begin():  # a bill the cache has not heard of yet
         s.get(ServerAccount, a.number).arrears_fen = 5000
-    counter.record("close", a.number, holder(a), approved_by="gz-th-01-s1")
+    record_signed(counter, "close", a.number, holder(a))
     assert counter.account(a.number).status is AccountStatus.CLOSED  # optimistic
     summary = counter.engine.sync_once()
     assert summary.rejected == 1

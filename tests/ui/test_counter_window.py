@@ -20,6 +20,7 @@ from hallcore.domain.accounts import AccountStatus
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
 from hallcore.wire import Rating
+from tests.support.factories import TERMINAL_KEY
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def window(qtbot, tmp_path):
     previews, ratings = [], []
     online = {"now": True}
     services = CounterServices(
-        cache, TerminalIdentity("GZ-TH-01", "T01", "k" * 64), "gz-th-01-c1",
+        cache, TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY), "gz-th-01-c1",
         HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall")),
         online=lambda: online["now"], show_preview=previews.append,
         ask_rating=ratings.append)
@@ -403,7 +404,7 @@ def test_a_receipt_drawn_after_its_window_is_deleted_reaches_nothing(
     monkeypatch.setattr(module, "render_pdf", slow_render)
     previews = []
     window = CounterWindow(CounterServices(
-        one_account_cache, TerminalIdentity("GZ-TH-01", "T01", "k" * 64), "gz-th-01-c1",
+        one_account_cache, TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY), "gz-th-01-c1",
         HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall")),
         show_preview=previews.append, ask_rating=lambda _window: None), lang="en")
     window.account = account()

@@ -14,6 +14,7 @@ from hallclient.store.operations import TerminalIdentity
 from hallclient.ui.counter_window import CounterServices, CounterWindow
 from hallclient.ui.idle_lock import IdleWatch
 from hallcore.domain.text import Text
+from tests.support.factories import TERMINAL_KEY
 
 CLERK = "gz-th-01-c1"
 
@@ -51,7 +52,7 @@ def window(qtbot, english, one_account_cache):
         offline.check(store, CLERK, password, datetime.now(UTC))
 
     w = CounterWindow(CounterServices(
-        one_account_cache, TerminalIdentity("GZ-TH-01", "T01", "k" * 64), CLERK,
+        one_account_cache, TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY), CLERK,
         HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall")),
         check_password=check_password), lang="en")
     qtbot.addWidget(w)

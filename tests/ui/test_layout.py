@@ -12,14 +12,14 @@ from hallclient.sync.engine import BootstrapProgress
 from hallclient.sync.worker import read_status
 from hallclient.ui.counter_window import CounterServices, CounterWindow
 from hallcore.domain.text import Text
-from tests.support.factories import account
+from tests.support.factories import TERMINAL_KEY, account
 from tests.support.screen import SCREEN_AT_150, cut_off
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_no_text_is_cut_off_at_150_percent(qtbot, one_account_cache, lang):
     window = CounterWindow(CounterServices(
-        one_account_cache, TerminalIdentity("GZ-TH-01", "T01", "k" * 64), "gz-th-01-c1",
+        one_account_cache, TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY), "gz-th-01-c1",
         HallInfo("GZ-TH-01", Text("广州供电局天河营业厅", "Tianhe Service Hall"))), lang=lang)
     qtbot.addWidget(window)
     window.resize(*SCREEN_AT_150)

@@ -39,10 +39,10 @@ from hallcore.domain.text import Text
 from hallserver.models import AccountRow as ServerAccount
 from hallserver.models import OperationRow
 from tests.support.counter import HALL, Counter, active_accounts, holder
-from tests.support.factories import COMMUNITY, account, holder_presents
+from tests.support.factories import COMMUNITY, TERMINAL_KEY, account, holder_presents
 
 ROOT = Path(__file__).resolve().parents[2]
-TERMINAL = TerminalIdentity("GZ-TH-01", "T01", "k" * 64)
+TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
 NUMBER = account().number
 
 

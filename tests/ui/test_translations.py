@@ -23,6 +23,7 @@ from hallclient.ui.i18n import current_language, use_language
 from hallclient.ui.login_window import LoginWindow
 from hallcore.domain.text import Text
 from tests.support import ROOT
+from tests.support.factories import TERMINAL_KEY
 
 I18N = ROOT / "hallclient" / "resources" / "i18n"
 TOOLS = Path(sys.executable).parent
@@ -48,7 +49,7 @@ def test_every_window_string_is_translated_and_the_compiled_file_is_current(tmp_
 @pytest.fixture
 def counter(qtbot, one_account_cache):
     window = CounterWindow(CounterServices(
-        one_account_cache, TerminalIdentity("GZ-TH-01", "T01", "k" * 64), "gz-th-01-c1",
+        one_account_cache, TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY), "gz-th-01-c1",
         HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall"))), lang="zh")
     qtbot.addWidget(window)
     window.show()

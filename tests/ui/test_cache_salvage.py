@@ -1,0 +1,94 @@
+"""A damaged cache at start: the clerk is asked, in their language, whether to salvage the
+requests it holds; yes brings them into a new cache and the login goes on, no ends the
+application with the file untouched."""
+
+import hashlib
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from hallclient.store.accounts import save_account, save_community
+from hallclient.store.cache import open_cache
+from hallclient.store.operations import TerminalIdentity, record_operation
+from hallclient.ui.app import run_app
+from hallclient.ui.login_window import LoginWindow
+from hallcore.domain.business import BusinessKind
+from tests.support.factories import COMMUNITY, TERMINAL_KEY, account, holder_presents
+
+TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
+NOON_CST = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+
+
+def damaged_cache(path, operations=3):
+    cache = open_cache(path)
+    with cache.write() as s:
+        save_community(s, COMMUNITY)
+        s.flush()
+        save_account(s, account())
+    done = [record_operation(cache, TERMINAL, clerk="gz-th-01-c1",
+                             kind=BusinessKind.CONTACT_CHANGE, account_number="1000000001",
+                             raw_payload={**holder_presents(), "phone": f"1390000000{i}"},
+                             now=NOON_CST + timedelta(minutes=i))
+            for i in range(operations)]
+    cache.close()
+    with path.open("r+b") as f:
+        f.write(b"\xde\xad" * 50)
+    return [op.operation_id for op in done], hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def close_the_login():
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, LoginWindow):
+            widget.reject()
+
+
+def test_a_damaged_cache_is_salvaged_when_the_clerk_agrees(qapp, tmp_path, monkeypatch):
+    monkeypatch.setenv("HALLCLIENT_DATA_DIR", str(tmp_path))
+    path = tmp_path / "cache.sqlite3"
+    operations, damaged = damaged_cache(path)
+    asked, told, failed = [], [], []
+
+    def question(_parent, _title, text, buttons, default):
+        asked.append(text)
+        assert default == QMessageBox.StandardButton.No
+        return QMessageBox.StandardButton.Yes
+
+    def information(_parent, _title, text):
+        told.append(text)
+        QTimer.singleShot(0, close_the_login)  # the clerk would log in now
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    monkeypatch.setattr(QMessageBox, "information", information)
+    monkeypatch.setattr(QMessageBox, "critical", lambda _p, _t, text: failed.append(text))
+    QTimer.singleShot(60_000, close_the_login)  # a step that never comes fails, not hangs
+
+    assert run_app(lang="zh") == 0
+
+    assert failed == []
+    assert len(asked) == 1 and "其中还有 3 笔业务等待上传" in asked[0] and "是否抢救" in asked[0]
+    assert len(told) == 1 and "已抢救 3 笔待上传业务" in told[0]
+    [aside] = tmp_path.glob("cache.sqlite3.damaged-*[0-9]")
+    assert hashlib.sha256(aside.read_bytes()).hexdigest() == damaged
+    with sqlite3.connect(path) as conn:
+        assert [r[0] for r in conn.execute(
+            "SELECT operation_id FROM outbox WHERE state = 'pending' ORDER BY seq")] == operations
+
+
+def test_a_damaged_cache_is_left_as_it_is_when_the_clerk_declines(qapp, tmp_path, monkeypatch):
+    monkeypatch.setenv("HALLCLIENT_DATA_DIR", str(tmp_path))
+    path = tmp_path / "cache.sqlite3"
+    _, damaged = damaged_cache(path, operations=2)
+    asked, said = [], []
+    monkeypatch.setattr(QMessageBox, "question", lambda _p, _t, text, _b, _d: asked.append(
+        text) or QMessageBox.StandardButton.No)
+    monkeypatch.setattr(QMessageBox, "critical", lambda _p, _t, text: said.append(text))
+    QTimer.singleShot(60_000, close_the_login)
+
+    assert run_app(lang="en") == 2
+
+    assert len(asked) == 1 and "It still holds 2 requests waiting to be sent" in asked[0]
+    assert len(said) == 1 and "hallclient salvage" in said[0]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == damaged
+    assert list(tmp_path.glob("*.damaged-*")) == []
