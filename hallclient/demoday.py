@@ -25,7 +25,6 @@ from hallclient.sync.engine import SyncEngine
 from hallcore.domain.accounts import Account, AccountStatus
 from hallcore.domain.business import BUSINESS_TYPES, BusinessKind, PayloadInvalid
 from hallcore.wire import NotSettledReason, Rating
-from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 
 # What customers ask for, roughly as often as a residential hall sees it.
 _ASKED = ((BusinessKind.CONTACT_CHANGE, 30), (BusinessKind.TRANSFER, 20),
@@ -34,7 +33,6 @@ _ASKED = ((BusinessKind.CONTACT_CHANGE, 30), (BusinessKind.TRANSFER, 20),
 _RATINGS = ((Rating.SATISFIED, 70), (Rating.BASICALLY_SATISFIED, 18),
             (Rating.DISSATISFIED, 12))
 _REASONS = ("等候时间较长", "手续还可以更简单", None, None)
-SUPERVISOR = "gz-th-01-s1"
 
 
 class Counter(Protocol):
@@ -48,10 +46,11 @@ class Counter(Protocol):
     def accounts(self) -> list[Account]: ...
 
 
-def simulate_day(terminals: Sequence[Counter], customers: int, *, seed: int = 7,
-                 today: date | None = None) -> int:
+def simulate_day(terminals: Sequence[Counter], customers: int, *,
+                 supervisor: tuple[str, str], seed: int = 7, today: date | None = None) -> int:
     """Serve `customers` customers on the terminals, round-robin; every terminal is synced
-    before and after. Returns how many requests were recorded."""
+    before and after; `supervisor` (id, password) signs off where a request needs it.
+    Returns how many requests were recorded."""
     rng = random.Random(seed)
     for terminal in terminals:
         terminal.engine.sync_once()
@@ -86,7 +85,7 @@ def simulate_day(terminals: Sequence[Counter], customers: int, *, seed: int = 7,
             except OverrideNeeded as needed:  # the hall's supervisor signs off, online
                 done = record(sign_off=approve(
                     terminal.engine.credentials, terminal.engine.credentials.secrets,
-                    SUPERVISOR, DEMO_SUPERVISOR_PASSWORD, now, operation_id=needed.operation_id,
+                    *supervisor, now, operation_id=needed.operation_id,
                     kind=needed.kind, account_number=needed.account_number))
         except (RequestRefused, OverrideNeeded, PayloadInvalid, ApprovalRefused):
             continue  # the clerk explains; nothing is recorded

@@ -31,7 +31,8 @@ from hallclient.store.operations import SignOff
 from hallclient.sync.api import ServerRefused, ServerUnreachable, ServerUntrusted
 from hallclient.sync.engine import Credentials, LoginNeeded
 from hallcore.domain.business import BusinessKind
-from hallcore.wire import ApprovalRequest, Role
+from hallcore.domain.text import Text
+from hallcore.wire import ApprovalRequest, Role, TerminalFacts, WindowExtension
 
 
 class ApprovalRefused(Exception):
@@ -77,3 +78,24 @@ def _offline(store: SecretStore, supervisor: str, password: str, now: datetime,
             "changed since it was made): they must sign off online once at this terminal, "
             "while the server can be reached, before they can sign off here offline.") from None
     return SignOff(known.clerk, operation_id, key=key)
+
+
+# How much longer a supervisor's extension lets a terminal's offline operations be: another
+# full window of the hall's default (the server keeps it for a day).
+EXTENSION_HOURS = 72
+# What the supervisor is asked to sign off.
+EXTENSION_REASON = Text(
+    "本终端有业务超过离线期限未能上传：主管确认后，期限延长一天，这些业务随即上传。",
+    "Requests of this terminal are older than the offline window and were not sent: with a "
+    "supervisor's sign-off the window is extended for a day and they are sent.")
+
+
+def extend_offline_window(credentials: Credentials, supervisor: str, password: str
+                          ) -> TerminalFacts:
+    """A supervisor, at this counter, lets the operations older than the hall's offline window
+    through (online only: the server checks the password). Raises ApprovalRefused."""
+    try:
+        return credentials.call(partial(credentials.api.extend_offline_window, WindowExtension(
+            hours=EXTENSION_HOURS, supervisor=supervisor, password=password)))
+    except (ServerRefused, ServerUnreachable, LoginNeeded) as exc:
+        raise ApprovalRefused(str(exc)) from exc

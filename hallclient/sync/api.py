@@ -145,10 +145,6 @@ class ServerApi:
         session)."""
         return self._call("POST", "/approve", Approval, json=request.model_dump(mode="json"))
 
-    def terminal(self) -> TerminalFacts:
-        """What the server knows of this terminal: asked before each sync."""
-        return self._call("GET", "/terminal", TerminalFacts)
-
     def extend_offline_window(self, extension: WindowExtension) -> TerminalFacts:
         """A supervisor at this counter lets this terminal's older operations through."""
         return self._call("POST", "/terminal/offline-window", TerminalFacts,

@@ -235,7 +235,11 @@ class SyncEngine:
 
     # --- pull ------------------------------------------------------------------------------
 
-    def pull(self) -> int:
+    def pull(self, summary: SyncSummary | None = None) -> int:
+        """Pull changes after the cursor, page by page; each page also says what the server
+        knows of this terminal (terminal_facts.py). A restored server is noticed there: its
+        lost operations are pending again and the cache is to be filled again, at the next
+        round (`summary.pushed_again`)."""
         pulled = 0
         while True:
             with self.cache.read() as session:
@@ -247,8 +251,12 @@ class SyncEngine:
                 state = sync_state(session)
                 state.pull_cursor = page.next_cursor
                 state.last_pull_at = datetime.now(UTC)
+                again = record_facts(session, page.terminal, datetime.now(UTC))
+                restored = not state.bootstrap_done
             pulled += len(page.accounts)
-            if not page.more:
+            if summary is not None:
+                summary.pushed_again += again
+            if restored or not page.more:
                 return pulled
 
     # --- push ------------------------------------------------------------------------------
@@ -319,13 +327,10 @@ class SyncEngine:
 
         `on_bootstrap` is given the bootstrap's progress after each page, if one runs."""
         summary = SyncSummary()
-        facts = self.credentials.call(self.api.terminal)
-        with self.cache.write() as session:
-            summary.pushed_again = record_facts(session, facts, datetime.now(UTC))
         summary.bootstrapped = self.bootstrap(on_bootstrap)
         self.push(summary)
         self.push_feedback()
-        summary.pulled = self.pull()
+        summary.pulled = self.pull(summary)
         with self.cache.read() as session:
             summary.pending = pending_count(session)
         return summary

@@ -1,5 +1,4 @@
-"""What the server says of this terminal (TerminalFacts), kept in the cache at each login and
-before each sync.
+"""What the server says of this terminal (TerminalFacts), kept in the cache at each pull.
 
 - The last receipt number of this terminal the server holds: the floor of the terminal's
   numbering, so a number is never issued twice, also after the cache was lost

@@ -344,7 +344,10 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
 
 def server_views(credentials: Credentials, hall_id: str) -> dict[str, Any]:
     """What the counter window reads from the server, with the clerk's session: the hall's
-    work items, an account's SMS, the hall's service KPIs."""
+    work items, an account's SMS, the hall's service KPIs; and a supervisor's extension of
+    the terminal's offline window."""
+    from hallclient.auth.approval import extend_offline_window
+
     api = credentials.api
     return {
         "work_items": lambda: credentials.call(partial(api.work_items, hall_id)),
@@ -353,4 +356,6 @@ def server_views(credentials: Credentials, hall_id: str) -> dict[str, Any]:
         "notifications": lambda number: credentials.call(partial(api.notifications, number)),
         "kpi_report": lambda since, until, by: credentials.call(
             partial(api.kpi_report, since, until, by)),
+        "extend_offline_window": lambda supervisor, password: extend_offline_window(
+            credentials, supervisor, password),
     }

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hallclient.auth.approval import EXTENSION_REASON
 from hallclient.counter.requests import (
     CounterChanges,
     CounterDesk,
@@ -73,7 +74,14 @@ from hallclient.ui.work_items import WorkItemsPanel
 from hallcore.domain.accounts import Account
 from hallcore.domain.business import BusinessKind, PayloadInvalid
 from hallcore.domain.text import Lang, sentence
-from hallcore.wire import AccountNotifications, KpiReport, Rating, WorkItemList, WorkItemWire
+from hallcore.wire import (
+    AccountNotifications,
+    KpiReport,
+    Rating,
+    TerminalFacts,
+    WorkItemList,
+    WorkItemWire,
+)
 
 NEXT_TURN_MS = 1  # work split over turns of the event loop (see _recorded)
 
@@ -103,6 +111,8 @@ class CounterServices:
     notifications: Callable[[str], AccountNotifications] | None = None
     # The hall's service KPIs (supervisors; the server refuses clerks with a message).
     kpi_report: Callable[[datetime, datetime, str], KpiReport] | None = None
+    # A supervisor's extension of this terminal's offline window (supervisor id, password).
+    extend_offline_window: Callable[[str, str], TerminalFacts] | None = None
 
 
 class CounterWindow(QMainWindow):
@@ -183,6 +193,7 @@ class CounterWindow(QMainWindow):
                              ("Ctrl+L", self.toggle_language),
                              ("Ctrl+R", self.show_receipt_history),
                              ("Ctrl+D", self.show_dashboard),
+                             ("Ctrl+Shift+W", self.extend_offline_window),
                              ("F1", lambda: AboutDialog(self).exec())):
             QShortcut(QKeySequence(keys), self, action)
 
@@ -352,6 +363,22 @@ class CounterWindow(QMainWindow):
             return
         refresh_backup(self.services.cache)
         self.services.on_recorded()  # the worker sends it with the next round
+
+    def extend_offline_window(self) -> None:
+        """Requests older than the hall's offline window wait on this terminal until a
+        supervisor extends it here (Ctrl+Shift+W); then the next sync sends them."""
+        extend = self.services.extend_offline_window
+        if extend is None:
+            return
+        dialog = SupervisorDialog((EXTENSION_REASON,), extend, self)
+        dialog.approved.connect(self._window_extended)
+        dialog.open()
+
+    def _window_extended(self, facts: TerminalFacts) -> None:
+        self.message.setText(self.tr("The offline window is {h} hours for a day: the waiting "
+                                     "requests are sent now.").format(
+                                         h=facts.offline_window_hours))
+        self.services.on_recorded()
 
     # --- receipts --------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 
 from hallclient.auth.approval import approve
-from hallclient.demo import HALL, DemoWorld, start_demo_server
+from hallclient.demo import DEMO_SUPERVISOR, HALL, DemoWorld, start_demo_server
 from hallclient.demoday import simulate_day
 from hallclient.receipts.content import HallInfo
 from hallclient.sync.worker import Backoff, SyncWorker
@@ -70,9 +70,10 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
         # The morning at the next counter, so the dashboard (Ctrl+D) has a day to show; the
         # supervisor's session reads it (the report is for supervisors).
         colleague = world.terminal("T02", "gz-th-01-c2")
-        supervisor = world.terminal("T03", "gz-th-01-s1", DEMO_SUPERVISOR_PASSWORD)
+        supervisor = world.terminal("T03", DEMO_SUPERVISOR, DEMO_SUPERVISOR_PASSWORD)
         try:
-            simulate_day([colleague], DEMO_DAY_CUSTOMERS)
+            simulate_day([colleague], DEMO_DAY_CUSTOMERS,
+                         supervisor=(DEMO_SUPERVISOR, DEMO_SUPERVISOR_PASSWORD))
             terminal.engine.sync_once()  # bootstrap before the window opens (about 0.5 s)
             worker = SyncWorker(terminal.engine, interval=5,
                                 backoff=Backoff(base=1, cap=5))

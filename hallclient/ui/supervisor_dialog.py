@@ -1,6 +1,7 @@
 """The supervisor signs off at the counter: what needs the sign-off, their id and password.
-The check itself (online or offline, hallclient/auth/approval.py) is given by the window,
-bound to the operation that needs the sign-off; the dialog only says what it answered."""
+The check itself (hallclient/auth/approval.py: a request's sign-off online or offline, or an
+extension of the offline window) is given by the window, bound to what needs it; the dialog
+only says what it answered."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ from hallcore.domain.text import Text
 # (supervisor id, password, what needs the sign-off) -> the sign-off of the operation the
 # OverrideNeeded names, or raises with the reason in words
 Approve = Callable[[str, str, OverrideNeeded], SignOff]
-# The same, bound to one OverrideNeeded: what the dialog checks
-SignOffCheck = Callable[[str, str], SignOff]
+# (supervisor id, password) -> what the supervisor's sign-off gave (a SignOff bound to one
+# OverrideNeeded, an extension), or raises with the reason in words: what the dialog checks
+SignOffCheck = Callable[[str, str], object]
 
 
 class SupervisorDialog(QDialog):
-    approved = Signal(object)  # the SignOff
+    approved = Signal(object)  # what the check gave
 
     def __init__(self, reasons: tuple[Text, ...], approve: SignOffCheck,
                  parent: QWidget | None = None) -> None:
@@ -68,6 +70,6 @@ class SupervisorDialog(QDialog):
             self.password.check(lambda password: self._approve(supervisor, password),
                                 on_passed=self._approved)
 
-    def _approved(self, sign_off: SignOff) -> None:
-        self.approved.emit(sign_off)
+    def _approved(self, given: object) -> None:
+        self.approved.emit(given)
         self.accept()

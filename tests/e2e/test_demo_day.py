@@ -10,6 +10,7 @@ from hallclient.demo import DemoWorld
 from hallclient.demoday import simulate_day
 from hallclient.store.models import FeedbackRow, OutboxRow
 from hallserver.models import OperationRow
+from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 
 
 def test_a_day_of_customers_lands_on_the_server_and_the_report_counts_it(server, tmp_path):
@@ -17,7 +18,8 @@ def test_a_day_of_customers_lands_on_the_server_and_the_report_counts_it(server,
     terminals = [world.terminal("T01", "gz-th-01-c1"), world.terminal("T02", "gz-th-01-c2")]
     supervisor = world.terminal("T03", "gz-th-01-s1", "demo-super")
     try:
-        recorded = simulate_day(terminals, 40, seed=3)
+        recorded = simulate_day(terminals, 40, seed=3,
+                                supervisor=("gz-th-01-s1", DEMO_SUPERVISOR_PASSWORD))
         assert recorded >= 30  # a few requests are refused at the counter, as in life
         local_ops, local_ratings = 0, 0
         for t in terminals:

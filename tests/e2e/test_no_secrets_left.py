@@ -245,9 +245,11 @@ def secret_values(session) -> set[str]:
             record = json.loads(value)
         except ValueError:
             record = None
-        if isinstance(record, dict):  # an offline verifier: its salt and scrypt hash
-            found.update(v for v in record.values()
-                         if isinstance(v, str) and re.fullmatch(r"[0-9a-f]{16,}", v))
+        if isinstance(record, dict):
+            # an offline verifier (its salt and scrypt hash), a sealed approval key (its salt,
+            # nonce and sealed seed; its public half is public)
+            found.update(v for k, v in record.items() if k != "public"
+                         and isinstance(v, str) and re.fullmatch(r"[0-9a-f]{16,}", v))
         else:
             found.add(value)
     assert len(session.tokens) >= 8  # logins and refreshes of three terminals, kept apart
@@ -334,15 +336,15 @@ def test_the_sms_outbox_holds_no_secret(session, personal, secret_values):
     assert _found(secret_values, outbox) == []
 
 
-def test_the_server_keeps_tokens_and_passwords_only_as_hashes(session, secret_values):
-    # The server keeps the terminals' keys (it checks receipt signatures with them), so those
-    # are not searched here; tokens are stored as their SHA-256, passwords as scrypt hashes.
-    keys = {v for v in RecordingKeyring.given if re.fullmatch(r"[0-9a-f]{64}", v)}
-    passwords_and_tokens = secret_values - keys
+def test_the_server_keeps_no_secret_of_a_terminal(session, secret_values):
+    # Tokens are stored as their SHA-256, passwords as argon2 hashes, and of the terminals'
+    # and supervisors' Ed25519 keys only the public halves: the database can forge nothing.
     databases = [p for p in session.files() if SERVER_DB_FILE.match(p.name)]
     content = b"".join(p.read_bytes() for p in databases)
     assert len(databases) >= 2  # the demo's server and the operator's
-    assert _found(passwords_and_tokens, content) == []
+    seeds = {v for v in RecordingKeyring.given if re.fullmatch(r"[0-9a-f]{64}", v)}
+    assert seeds  # the terminals' private keys were among what the keyring was given
+    assert _found(secret_values, content) == []
     assert _found({token_hash(t) for t in session.tokens}, content)  # the search sees them
 
 

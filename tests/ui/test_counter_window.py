@@ -418,3 +418,31 @@ def test_a_receipt_drawn_after_its_window_is_deleted_reaches_nothing(
     QThreadPool.globalInstance().waitForDone()
     QCoreApplication.sendPostedEvents()  # the drawn receipt comes back now
     assert not shiboken6.isValid(window) and previews == []
+
+
+def test_a_supervisor_extends_the_offline_window_at_the_counter(window, qtbot):
+    from hallclient.auth.approval import ApprovalRefused
+    from hallclient.ui.supervisor_dialog import SupervisorDialog
+    from hallcore.wire import TerminalFacts
+
+    def extend(supervisor, password):
+        if (supervisor, password) != ("gz-th-01-s1", "right"):
+            raise ApprovalRefused("the supervisor's id or password is wrong")
+        return TerminalFacts(server_identity="db", server_time=datetime.now(UTC),
+                             last_receipt_no=None, offline_window_hours=144)
+
+    woken = []
+    window.services.extend_offline_window = extend
+    window.services.on_recorded = lambda: woken.append(True)
+    window.extend_offline_window()
+    [dialog] = [w for w in window.findChildren(SupervisorDialog) if w.isVisible()]
+    assert "offline window" in dialog.reason.text()
+    dialog.supervisor.setText("gz-th-01-s1")
+    dialog.password.setText("wrong")
+    dialog.sign_off()
+    qtbot.waitUntil(lambda: "wrong" in dialog.message.text(), timeout=5000)
+    assert not woken and dialog.isVisible()
+    dialog.password.setText("right")
+    dialog.sign_off()
+    qtbot.waitUntil(lambda: bool(woken), timeout=5000)
+    assert "144 hours" in window.message.text() and not dialog.isVisible()

@@ -74,6 +74,10 @@
         <translation>已受理，回执 {n}</translation>
     </message>
     <message>
+        <source>The offline window is {h} hours for a day: the waiting requests are sent now.</source>
+        <translation>离线期限已延长为 {h} 小时（一天内有效）：等待的业务随即上传。</translation>
+    </message>
+    <message>
         <source>Receipt {n} is recorded but could not be drawn: {e}. Print it again with Ctrl+R.</source>
         <translation>回执 {n} 已记录，但无法生成：{e}。请用 Ctrl+R 补打。</translation>
     </message>
@@ -461,6 +465,14 @@
     <message>
         <source>{s}   pending {p}   conflicts {c}   last sync {t}</source>
         <translation>{s}&#x3000;待发 {p} 笔&#x3000;冲突/退回 {c} 件&#x3000;上次同步 {t}</translation>
+    </message>
+    <message>
+        <source>{n} waiting longer than the offline window: a supervisor must extend it (Ctrl+Shift+W)</source>
+        <translation>{n} 笔超过离线期限：须主管延长期限（Ctrl+Shift+W）</translation>
+    </message>
+    <message>
+        <source>this PC&apos;s clock is {m:+d} min off the server&apos;s: correct it</source>
+        <translation>本机时钟与服务器相差 {m:+d} 分钟，请校正</translation>
     </message>
     <message>
         <source>Loading accounts: %v of %m</source>
