@@ -231,7 +231,7 @@ class Approval(WireModel):
 
 
 class TerminalFacts(WireModel):
-    """What the server knows of the calling terminal, given at login and before each sync."""
+    """What the server knows of the calling terminal, given at login and with each pull."""
 
     # The central database's identity; a restore from a backup changes it (the terminal then
     # pushes again what the server no longer holds, and downloads the accounts again).
@@ -270,6 +270,8 @@ class ChangesPage(WireModel):
     accounts: list[AccountWire]
     next_cursor: int
     more: bool
+    # What the server knows of the calling terminal, with every pull: no request more.
+    terminal: TerminalFacts
 
 
 class BootstrapPage(WireModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -25,6 +26,7 @@ from hallserver.accounts import rows_to_wire
 from hallserver.api.deps import CallerDep, EngineDep, SessionDep, SettingsDep
 from hallserver.models import AccountRow, CommunityRow, DistrictRow
 from hallserver.push import push_operations
+from hallserver.terminals import terminal_facts
 
 router = APIRouter(tags=["sync"])
 
@@ -40,7 +42,8 @@ def _json(page: BaseModel) -> Response:
 def changes(caller: CallerDep, session: SessionDep,
             after: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
             limit: PageSize = 1000) -> Response:
-    """Accounts of the caller's district changed after the cursor, in sequence order."""
+    """Accounts of the caller's district changed after the cursor, in sequence order, and
+    what the server knows of the calling terminal (TerminalFacts)."""
     rows = session.scalars(
         select(AccountRow)
         .where(AccountRow.district == caller.district, AccountRow.seq > after)
@@ -50,7 +53,9 @@ def changes(caller: CallerDep, session: SessionDep,
     page = list(rows[:limit])
     return _json(ChangesPage(accounts=rows_to_wire(session, page),
                              next_cursor=page[-1].seq if page else after,
-                             more=len(rows) > limit))
+                             more=len(rows) > limit,
+                             terminal=terminal_facts(session, caller.hall_id,
+                                                     caller.terminal_id, datetime.now(UTC))))
 
 
 AfterNumber = Annotated[str | None, Query(pattern=r"^\d{1,10}$")]

@@ -23,7 +23,7 @@ EXTENSION_LASTS = timedelta(days=1)
 @router.get("/terminal", response_model=TerminalFacts)
 def this_terminal(caller: CallerDep, session: SessionDep) -> TerminalFacts:
     """The database's identity, the server's time, this terminal's last receipt number the
-    server holds and its offline window: asked before each sync."""
+    server holds and its offline window (as every pull and login tells it)."""
     return terminal_facts(session, caller.hall_id, caller.terminal_id, datetime.now(UTC))
 
 
