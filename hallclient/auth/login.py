@@ -21,7 +21,7 @@ from hallclient.sync.api import (
 )
 from hallclient.sync.engine import REFRESH_TOKEN, Credentials, LoginNeeded
 from hallcore.signing import login_message
-from hallcore.wire import LoginRequest, Role, TokenResponse
+from hallcore.wire import LoginRequest, Role, TerminalFacts, TokenResponse
 
 
 def terminal_identity(settings: Settings, store: SecretStore) -> TerminalIdentity:
@@ -57,6 +57,9 @@ class ClerkSession:
     name: str
     role: str
     online: bool  # False: checked against the offline verifier
+    # What the server said of this terminal at an online login (kept in the cache at once:
+    # the floor of its receipt numbers before the first sync).
+    facts: TerminalFacts | None = None
 
 
 class LoginRefused(Exception):
@@ -82,7 +85,8 @@ def log_in(api: ServerApi, store: SecretStore, settings: Settings, clerk: str, p
     except ServerRefused as exc:
         raise LoginRefused(str(exc)) from exc
     offline.remember(store, answer.clerk, answer.clerk_name, answer.role.value, password, now)
-    return ClerkSession(answer.clerk, answer.clerk_name, answer.role.value, online=True)
+    return ClerkSession(answer.clerk, answer.clerk_name, answer.role.value, online=True,
+                        facts=answer.terminal)
 
 
 def log_out(credentials: Credentials) -> None:

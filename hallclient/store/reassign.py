@@ -59,6 +59,10 @@ def record_move(cache: Cache, saved: Settings, asked: Settings, changed: tuple[s
             session.execute(delete(AccountRow))
             session.execute(delete(CommunityRow))
             session.execute(delete(SyncStateRow))
+        elif (state := session.get(SyncStateRow, 1)) is not None:
+            # What the old server or terminal id said: not the sign of a restore, nor the
+            # floor of this terminal's numbers.
+            state.server_identity = state.server_last_receipt = None
         append_audit(session, at=now, clerk=supervisor, action="terminal_moved",
                      subject=asked.terminal_id,
                      detail={f: {"from": getattr(saved, f), "to": getattr(asked, f)}

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from hallclient.store.salvage import SalvageResult
     from hallclient.sync.api import ServerApi
     from hallclient.sync.engine import Credentials
+    from hallcore.wire import TerminalFacts
 
 
 class TerminalSession:
@@ -69,7 +70,16 @@ def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, p
     if cache is not None:
         _audit_login(cache, session.clerk, "login", {"online": session.online,
                                                      "role": session.role})
+        if session.facts is not None:
+            _keep_facts(cache, session.facts)
     return session
+
+
+def _keep_facts(cache: Cache, facts: TerminalFacts) -> None:
+    from hallclient.sync.terminal_facts import record_facts
+
+    with cache.write() as session:
+        record_facts(session, facts, datetime.now(UTC))
 
 
 def _audit_login(cache: Cache, clerk: str, action: str, detail: dict[str, object]) -> None:

@@ -399,3 +399,19 @@ def test_values_a_database_cannot_hold_are_422_not_500(th, change):
                               headers=th.headers)
     assert response.status_code == 422, response.text
 
+
+
+def test_an_old_scrypt_password_hash_becomes_argon2_at_the_next_login(client, server_engine):
+    import hashlib
+
+    from hallserver.models import ClerkRow
+    salt = bytes(range(16))
+    digest = hashlib.scrypt(b"demo-clerk", salt=salt, dklen=32, n=2**14, r=8, p=1)
+    with Session(server_engine) as s, s.begin():
+        s.get(ClerkRow, "gz-th-01-c2").password_hash = f"scrypt${salt.hex()}${digest.hex()}"
+    assert Terminal(client, TH, "T05").login("gz-th-01-c2").status_code == 200
+    with Session(server_engine) as s:
+        upgraded = s.get(ClerkRow, "gz-th-01-c2").password_hash
+    assert upgraded.startswith("$argon2id$") and "m=19456,t=2,p=1" in upgraded
+    assert Terminal(client, TH, "T06").login("gz-th-01-c2").status_code == 200
+    assert Terminal(client, TH, "T07").login("gz-th-01-c2", "guess").status_code == 401

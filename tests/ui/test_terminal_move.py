@@ -13,13 +13,14 @@ from hallclient.auth.secrets import EphemeralKeyring
 from hallclient.config import Settings, load_settings
 from hallclient.store.accounts import account_from_row
 from hallclient.store.cache import open_cache
-from hallclient.store.models import AccountRow, AuditRow
+from hallclient.store.models import AccountRow, AuditRow, SyncStateRow
 from hallclient.store.operations import record_operation
 from hallclient.sync.engine import Credentials, SyncEngine
 from hallclient.ui.app import TerminalSession, log_in_terminal
 from hallcore.domain.business import BusinessKind
 from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 from tests.support.counter import holder
+from tests.support.factories import NEW_CONNECTION
 
 
 @pytest.fixture
@@ -115,3 +116,31 @@ def test_the_login_window_shows_the_terminal_settings_on_a_supervisors_request(q
     w.move_button.click()
     assert w.server.isVisible() and w.hall.isVisible() and w.terminal.isVisible()
     assert "supervisor" in w.message.text()
+
+
+def test_a_login_on_a_new_cache_knows_the_last_receipt_number_before_any_sync(
+        terminal, tmp_path):
+    cache, first, session = terminal
+    with cache.read() as s:
+        account = account_from_row(s.scalars(select(AccountRow).where(
+            AccountRow.status == "active", AccountRow.id_number.is_not(None),
+            AccountRow.arrears_fen == 0)).first())
+    done = record_operation(cache, terminal_identity(first, session.store),
+                            clerk="gz-th-01-c1", kind=BusinessKind.SUSPEND,
+                            account_number=account.number, raw_payload=holder(account),
+                            now=datetime.now(UTC))
+    SyncEngine(cache, Credentials(session.api, session.store)).sync_once()
+    # The cache is lost; the clerk logs in on a new, empty one and serves at once.
+    fresh = open_cache(tmp_path / "new-cache.sqlite3")
+    try:
+        again = login(first, "gz-th-01-c1", "demo-clerk", fresh)
+        with fresh.read() as s:
+            assert s.get(SyncStateRow, 1).server_last_receipt == done.receipt_no
+        # A new connection needs no cached account: its number follows the server's last.
+        made = record_operation(fresh, terminal_identity(first, again.store),
+                                clerk="gz-th-01-c1", kind=BusinessKind.NEW_CONNECTION,
+                                account_number=None, raw_payload=NEW_CONNECTION,
+                                now=datetime.now(UTC))
+        assert made.receipt_no == done.receipt_no[:-4] + "0002"
+    finally:
+        fresh.close()
