@@ -390,13 +390,51 @@ with sqlite3.connect(sys.argv[1]) as conn:
 '''
 
 
-def first_leaf(path, table):
-    """The first page below `table`'s top page (an interior page)."""
+def first_child(path, table):
+    """The offset in the file of the pointer to the first page below `table`'s top page (an
+    interior page), and that page."""
     root, interior = table_pages(path, table)
     assert interior
     page = path.read_bytes()[(root - 1) * PAGE:root * PAGE]
     cell = int.from_bytes(page[12:14], "big")
-    return int.from_bytes(page[cell:cell + 4], "big")
+    return (root - 1) * PAGE + cell, int.from_bytes(page[cell:cell + 4], "big")
+
+
+def first_leaf(path, table):
+    """The first page below `table`'s top page: a leaf holding some of its rows."""
+    _, leaf = first_child(path, table)
+    assert path.read_bytes()[(leaf - 1) * PAGE] == 0x0D  # a table leaf, not one more level
+    return leaf
+
+
+def test_a_damaged_outbox_that_reads_without_an_error_is_not_taken_as_whole(data_dir):
+    """The outbox's top page leads to another table's page instead of its first leaf: SQLite
+    reads the outbox without an error (that page's row for an operation, the leaf's rows not
+    at all), its own check does not pass it. The leaf's operations come back from the pages,
+    and the row made up of the other table's is not taken for an operation."""
+    path = data_dir / "cache.sqlite3"
+    build(path)
+    before = work_rows(path)
+    pointer, leaf = first_child(path, "outbox")
+    other, interior = table_pages(path, "receipt_counters")
+    assert not interior and leaf != other
+    with path.open("r+b") as f:
+        f.seek(pointer)
+        f.write(other.to_bytes(4, "big"))
+    with sqlite3.connect(path) as conn:  # the precondition: no error, and rows missing
+        assert len(conn.execute("SELECT rowid, * FROM outbox ORDER BY rowid").fetchall()) < (
+            OPERATIONS)
+    with pytest.raises(CacheCorrupt):
+        open_cache(path)
+
+    scan = scan_damaged(path)
+    assert scan.methods[-1] == "pages"
+    assert (scan.waiting, scan.acknowledged) == (OPERATIONS - ACKNOWLEDGED - 1, ACKNOWLEDGED + 1)
+    assert scan.unreadable == []
+    result = salvage(path, scan=scan)
+
+    assert_salvaged_as_before(path, before, result)
+    assert_numbers_go_on(path)
 
 
 @pytest.mark.parametrize("shell_exit", [0, 1])
@@ -417,6 +455,7 @@ def test_sqlite_shell_recovery_is_used_only_when_it_succeeds(data_dir, tmp_path,
 
     scan = scan_damaged(path)
 
+    assert "pages" in scan.methods  # the damaged leaf was noticed, however SQLite read it
     if shell_exit == 0:
         assert "recover" in scan.methods and scan.unreadable == []
         assert scan.waiting == OPERATIONS - ACKNOWLEDGED - 1

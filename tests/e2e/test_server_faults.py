@@ -210,7 +210,8 @@ def test_postgres_connections_killed_mid_push_give_5xx_and_each_operation_lands_
                       transport=answers)
     terminator = Terminator(_postgres, period=0.2)
     try:
-        counter.login()
+        counter.login()  # a new terminal: refused (403) until the supervisor's login approves it
+        answers.answers.clear()
         counter.engine.sync_once()
         accounts = active_accounts(counter, 30)
         total = 0

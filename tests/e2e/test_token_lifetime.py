@@ -18,7 +18,7 @@ from hallcore.wire import API_PREFIX
 from hallserver.app import create_app
 from hallserver.embedded import EmbeddedServer
 from hallserver.models import ClerkRow, TokenRow
-from hallserver.seed import seed
+from hallserver.seed import DEMO_SUPERVISOR_PASSWORD, seed
 from tests.support.server import Terminal
 
 TH, CLERK = "GZ-TH-01", "gz-th-01-c1"
@@ -31,8 +31,11 @@ def test_expired_access_token_is_refused_and_the_client_refreshes(server_engine)
     api = ServerApi(live.url)
     store = SecretStore(TH, "T01", EphemeralKeyring())
     try:
-        online_login(api, store, Settings(server_url=live.url, hall_id=TH, terminal_id="T01",
-                                          installation_id="i" * 32), CLERK, "demo-clerk")
+        settings = Settings(server_url=live.url, hall_id=TH, terminal_id="T01",
+                            installation_id="i" * 32)
+        # A new terminal: the hall's supervisor approves it by logging in first.
+        online_login(api, store, settings, "gz-th-01-s1", DEMO_SUPERVISOR_PASSWORD)
+        online_login(api, store, settings, CLERK, "demo-clerk")
         expired = api.access_token
         with Session(server_engine) as s:
             s.execute(update(TokenRow).where(TokenRow.kind == "access")

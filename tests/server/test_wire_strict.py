@@ -142,7 +142,9 @@ def _answering(body: dict[str, Any]) -> ServerApi:
 
 
 def _changes(**account: Any) -> dict[str, Any]:
-    return {"accounts": [{**ACCOUNT, **account}], "next_cursor": 7, "more": False}
+    return {"accounts": [{**ACCOUNT, **account}], "next_cursor": 7, "more": False,
+            "terminal": {"server_identity": "c0ffee", "server_time": "2026-11-25T02:00:00Z",
+                         "last_receipt_no": None, "offline_window_hours": 72}}
 
 
 def test_the_terminal_reads_a_changes_page_as_the_server_writes_it():
