@@ -60,20 +60,20 @@ _NOT_PROVEN = Text("主管确认无法核实（没有有效的确认凭据），
 
 
 def sign_off_refusal(session: Session, caller: Caller, op: PushOperation, now: datetime
-                     ) -> tuple[Text | None, str | None]:
-    """(why the sign-off is missing or not proven, None when it is; how it was given:
-    online, offline or session). An online approval found valid is used up here."""
+                     ) -> Text | None:
+    """Why the sign-off is missing or not proven; None when it is. An online approval found
+    valid is used up here."""
     approver = op.approved_by
     if approver is None:
         if caller.role is Role.SUPERVISOR and op.clerk == caller.clerk:
-            return None, "session"  # a supervisor's own request, pushed by their own session
-        return _NEEDED, None
+            return None  # a supervisor's own request, pushed by their own session
+        return _NEEDED
     supervisor = session.get(ClerkRow, approver)
     if supervisor is None or not supervisor.active or (
             supervisor.role != Role.SUPERVISOR.value or supervisor.hall_id != caller.hall_id):
         return Text(f"{approver} 不是本营业厅在职主管，确认无效",
                     f"{approver} is not an active supervisor of this hall: the sign-off is "
-                    "not valid"), None
+                    "not valid")
     if op.approval_token is not None:
         approval = session.get(ApprovalRow, token_hash(op.approval_token),
                                with_for_update=True)
@@ -83,13 +83,20 @@ def sign_off_refusal(session: Session, caller: Caller, op: PushOperation, now: d
                 caller.hall_id, caller.terminal_id, approver, op.operation_id,
                 op.account_number, op.business_type.value) or (
                 as_utc(op.created_at) > approval.expires_at):
-            return _NOT_PROVEN, None
+            return _NOT_PROVEN
         approval.used_at = now
-        return None, "online"
+        return None
     if op.approval_signature is not None:
         key = session.get(SupervisorKeyRow, (approver, caller.hall_id, caller.terminal_id))
         if key is not None and verify(key.public_key, approval_message(
                 op.operation_id, op.account_number, op.business_type.value, approver,
                 op.created_at), op.approval_signature):
-            return None, "offline"
-    return _NOT_PROVEN, None
+            return None
+    return _NOT_PROVEN
+
+
+def sign_off_kind(op: PushOperation) -> str | None:
+    """How the sign-off an operation carries was given, for the audit trail."""
+    if op.approval_token is not None:
+        return "online"
+    return "offline" if op.approval_signature is not None else None

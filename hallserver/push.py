@@ -42,7 +42,7 @@ from hallcore.wire import (
     RefusalCode,
 )
 from hallserver.accounts import next_account_number, next_seq, to_domain, to_wire, write_domain
-from hallserver.approvals import sign_off_refusal
+from hallserver.approvals import sign_off_kind, sign_off_refusal
 from hallserver.audit import append_audits, lock_chain
 from hallserver.context import Caller
 from hallserver.models import (
@@ -324,7 +324,10 @@ def _audit_detail(op: PushOperation, result: OperationResult, stored: dict[str, 
         "receipt_no": op.receipt_no, "counter_clerk": op.clerk,
         "outcome": result.outcome.value}
     if op.approved_by is not None:
+        # How the sign-off was proven: an online approval (an entry of its own too) or the
+        # supervisor's offline signature.
         detail["approved_by"] = op.approved_by
+        detail["sign_off"] = sign_off_kind(op)
     if result.reason is not None:
         detail["reason"] = result.reason.en
     if result.field_errors:
@@ -420,7 +423,7 @@ def _decide(session: Session, caller: Caller, op: PushOperation, now: datetime
         assert decision.reason is not None
         return _rejected(op, decision.reason)
     if needs_approval(op.business_type, decision):
-        refusal, _ = sign_off_refusal(session, caller, op, now)
+        refusal = sign_off_refusal(session, caller, op, now)
         if refusal is not None:
             return _refused(op, RefusalCode.NO_SIGN_OFF, refusal)
     write_domain(row, apply_change(op.business_type, account, payload), seq=row.seq)

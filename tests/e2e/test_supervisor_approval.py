@@ -94,6 +94,7 @@ def test_closing_needs_a_sign_off_at_the_counter(counters, server):
         assert audit["approval"].actor == SUPERVISOR
         assert audit["approval"].detail["account_number"] == a.number
         assert audit["push"].detail["approved_by"] == SUPERVISOR
+        assert audit["push"].detail["sign_off"] == "online"
 
 
 def test_an_online_approval_is_used_once_for_its_own_operation(counters, server):
@@ -140,6 +141,9 @@ def test_an_offline_sign_off_is_signed_by_the_supervisors_key_and_applied_later(
     assert summary.applied == 2
     operation = stored(server, done.operation_id)
     assert operation.outcome == "applied" and operation.approved_by == SUPERVISOR
+    with Session(server.engine) as s:  # the offline sign-off is on the record with the push
+        [push] = s.scalars(select(ServerAudit).where(ServerAudit.subject == done.operation_id))
+    assert (push.action, push.detail["sign_off"]) == ("push", "offline")
 
 
 def test_an_offline_sign_off_by_a_key_the_server_never_registered_is_refused(counters, server):
