@@ -173,3 +173,46 @@ def test_a_restore_gives_the_database_a_new_identity(server_engine, client):
         after = mark_restored(s)
         s.commit()
     assert after != before
+
+
+def _approval(terminal, op, supervisor="gz-th-01-s1", password=SUPERVISOR_PASSWORD):
+    return terminal.client.post("/api/v1/approve", headers=terminal.headers, json={
+        "supervisor": supervisor, "password": password, "operation_id": op["operation_id"],
+        "business_type": op["business_type"], "account_number": op["account_number"]})
+
+
+def test_a_sign_off_is_applied_only_with_its_proof_and_only_once(th, server_engine, capsys):
+    a, b = suspendable(th, 2)
+    # Naming an active supervisor of the hall proves nothing.
+    named = {**th.operation("close", holder_of(a), account=a), "approved_by": "gz-th-01-s1"}
+    refused(th, named, "no_sign_off")
+    assert stored(server_engine) == 0
+    # An approval for this operation, from the supervisor's password, is applied...
+    op = th.operation("close", holder_of(a), account=a)
+    approval = _approval(th, op).json()
+    signed = {**op, "approved_by": "gz-th-01-s1", "approval_token": approval["token"]}
+    assert th.push(signed)[0]["outcome"] == "applied"
+    # ...once: the same token on another operation (another account) is refused.
+    reused = {**th.operation("close", holder_of(b), account=b), "approved_by": "gz-th-01-s1",
+              "approval_token": approval["token"]}
+    refused(th, reused, "no_sign_off")
+    # And it names the supervisor who gave it: another one's name with it is refused.
+    other = th.operation("close", holder_of(b), account=b)
+    token = _approval(th, other).json()["token"]
+    refused(th, {**other, "approved_by": "gz-th-01-c1", "approval_token": token},
+            "no_sign_off")
+    assert stored(server_engine) == 1
+    with Session(server_engine) as s:
+        actions = list(s.scalars(select(AuditEntryRow.action).where(
+            AuditEntryRow.subject == op["operation_id"])))
+    assert actions == ["approval", "push"]
+    audit_verifies(server_engine, capsys)
+
+
+def test_an_approval_needs_the_supervisors_password(th, server_engine):
+    [a] = suspendable(th)
+    op = th.operation("close", holder_of(a), account=a)
+    assert _approval(th, op, password="guess").json()["code"] == "bad_supervisor_credentials"
+    assert _approval(th, op, "gz-th-01-c2", "demo-clerk").json()["code"] == (
+        "not_a_supervisor_here")
+    assert _approval(th, op, "gz-yx-01-s1").json()["code"] == "not_a_supervisor_here"
