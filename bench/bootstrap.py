@@ -47,6 +47,7 @@ ACCOUNTS = 1_000_000
 QUICK_ACCOUNTS = 50_000
 HALL = "GZ-TH-01"
 CLERK_PASSWORD = "demo-clerk"  # hallserver.seed's
+SUPERVISOR_PASSWORD = "demo-super"  # hallserver.seed's
 RAW_CHUNK = 10_000  # rows read from the server's database at a time (not timed)
 
 
@@ -65,6 +66,8 @@ def bootstrap_client(server_url: str, directory: Path) -> ClientRun:
                         installation_id="bench-installation")
     store = SecretStore(HALL, "B01", backend=EphemeralKeyring())
     api = ServerApi(server_url, timeout=120)
+    # A new terminal: the hall's supervisor approves it by logging in, then the clerk.
+    online_login(api, store, settings, f"{HALL.lower()}-s1", SUPERVISOR_PASSWORD)
     online_login(api, store, settings, f"{HALL.lower()}-c1", CLERK_PASSWORD)
     cache = open_cache(directory / "cache.sqlite3")
     engine = SyncEngine(cache, Credentials(api, store))

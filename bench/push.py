@@ -50,12 +50,13 @@ from hallcore.domain.accounts import Account
 from hallcore.domain.business import BusinessKind, PayloadInvalid
 from hallserver.db import make_engine
 from hallserver.models import OperationRow
-from hallserver.seed import DEMO_CLERK_PASSWORD
+from hallserver.seed import DEMO_CLERK_PASSWORD, DEMO_SUPERVISOR_PASSWORD
 
 AREA = "push"
 GOAL_S_PER_10K = 10.0
 HALL = "GZ-TH-01"
 CLERK = "gz-th-01-c1"
+SUPERVISOR = "gz-th-01-s1"
 # Every account is tried in this order, starting at a different kind for each, so the mix
 # spreads over the business types; the first the account's state allows is recorded.
 KINDS = (BusinessKind.CONTACT_CHANGE, BusinessKind.SUSPEND, BusinessKind.RENAME,
@@ -174,6 +175,8 @@ def push_run(db_url: str, backend: str, ops: int, work: Path, *, accounts: int |
         api = ServerApi(url, timeout=120)
         cache = open_cache(work / "client" / "cache.sqlite3")
         try:
+            # A new terminal: the hall's supervisor approves it by logging in, then the clerk.
+            online_login(api, store, settings, SUPERVISOR, DEMO_SUPERVISOR_PASSWORD)
             online_login(api, store, settings, CLERK, DEMO_CLERK_PASSWORD)
             engine = SyncEngine(cache, Credentials(api, store))
             engine.sync_once()

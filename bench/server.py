@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -58,8 +57,10 @@ from bench.servers import (
     prepare_database,
     running_server,
 )
-from hallcore.signing import receipt_signature
-from hallserver.seed import DEMO_CLERK_PASSWORD
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.receipt_numbers import format_receipt_no
+from hallcore.signing import SigningKey, login_message, receipt_signature
+from hallserver.seed import DEMO_CLERK_PASSWORD, DEMO_SUPERVISOR_PASSWORD
 
 AREA = "server"
 DEFAULT_DB_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/hall_bench_server"
@@ -227,20 +228,29 @@ class SimTerminal:
     def __init__(self, base_url: str, seat: Seat) -> None:
         self.seat = seat
         self.client = httpx.Client(base_url=base_url, timeout=HTTP_TIMEOUT)
-        self.key = secrets.token_hex(32)
+        self.key = SigningKey.generate()
         self.installation_id = uuid.uuid4().hex
-        self.day = datetime.now(UTC).strftime("%Y%m%d")
         self.receipts = 0
         self.cursor = 0
         self.accounts: dict[str, Json] = {}  # its own slice, as the server last answered
         self.stats = TerminalStats()
 
+    def _login(self, clerk: str, password: str) -> httpx.Response:
+        signed_at = datetime.now(UTC)
+        return self.client.post(f"{API}/login", json={
+            "clerk": clerk, "password": password, "hall_id": self.seat.hall_id,
+            "terminal_id": self.seat.terminal_id, "installation_id": self.installation_id,
+            "terminal_public_key": self.key.public_hex, "signed_at": signed_at.isoformat(),
+            "terminal_proof": self.key.sign(login_message(
+                self.seat.hall_id, self.seat.terminal_id, self.installation_id, clerk,
+                signed_at))})
+
     def login(self) -> None:
-        """The first login registers the terminal with its receipt-signing key."""
-        response = self.client.post(f"{API}/login", json={
-            "clerk": f"{self.seat.hall_id.lower()}-c1", "password": DEMO_CLERK_PASSWORD,
-            "hall_id": self.seat.hall_id, "terminal_id": self.seat.terminal_id,
-            "installation_id": self.installation_id, "terminal_key": self.key})
+        """A new terminal: the hall's supervisor logs in first (approving it), then the
+        clerk."""
+        hall = self.seat.hall_id.lower()
+        self._login(f"{hall}-s1", DEMO_SUPERVISOR_PASSWORD).raise_for_status()
+        response = self._login(f"{hall}-c1", DEMO_CLERK_PASSWORD)
         response.raise_for_status()
         self.client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
 
@@ -278,14 +288,17 @@ class SimTerminal:
         """Suspend an account in supply, resume a suspended one; signed like a real receipt."""
         self.receipts += 1
         op_id = str(uuid.uuid4())
-        receipt_no = f"{self.seat.hall_id}-{self.seat.terminal_id}-{self.day}-{self.receipts:06d}"
+        now = datetime.now(UTC)
+        receipt_no = format_receipt_no(self.seat.hall_id, self.seat.terminal_id,
+                                       now.astimezone(HALL_TZ).strftime("%Y%m%d"),
+                                       self.receipts)
         return {
             "operation_id": op_id,
             "business_type": "suspend" if account["status"] == "active" else "resume",
             "account_number": account["number"], "base_version": account["version"],
             "payload": {"applicant_id_type": account["id_type"],
                         "applicant_id_number": account["id_number"]},
-            "created_at": datetime.now(UTC).isoformat(),
+            "created_at": now.isoformat(),
             "clerk": f"{self.seat.hall_id.lower()}-c1", "receipt_no": receipt_no,
             "receipt_signature": receipt_signature(self.key, receipt_no, op_id),
         }
