@@ -96,18 +96,15 @@ def _check_terminal(session: Session, settings: ServerSettings, body: LoginReque
         raise ApiError(refused.status, refused.code, refused.reason) from None
 
 
-def _remember_clerk_here(session: Session, clerk: ClerkRow, body: LoginRequest,
+def _remember_clerk_here(session: Session, clerk: str, hall_id: str, terminal_id: str,
                          now: datetime) -> None:
-    """The clerk logged in online at this terminal: its operations may name them (and a
-    supervisor's approval key made here is theirs)."""
+    """The clerk typed their password at this terminal and the server checked it (a login, a
+    supervisor's sign-off): its operations may name them, also while they work offline."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    values = {"hall_id": body.hall_id, "terminal_id": body.terminal_id, "clerk": clerk.login,
-              "last_login_at": now}
-    session.execute(dialect.insert(TerminalClerkRow).values(**values).on_conflict_do_update(
-        index_elements=["hall_id", "terminal_id", "clerk"], set_={"last_login_at": now}))
-    if body.approval_public_key is not None and clerk.role == Role.SUPERVISOR.value:
-        register_approval_key(session, clerk.login, body.hall_id, body.terminal_id,
-                              body.approval_public_key, now)
+    session.execute(dialect.insert(TerminalClerkRow).values(
+        hall_id=hall_id, terminal_id=terminal_id, clerk=clerk, last_login_at=now,
+    ).on_conflict_do_update(index_elements=["hall_id", "terminal_id", "clerk"],
+                            set_={"last_login_at": now}))
 
 
 def _audit_refusal(session: Session, body: LoginRequest, clerk: ClerkRow | None,
@@ -149,7 +146,10 @@ def login(body: LoginRequest, request: Request, session: WriteSessionDep,
     if needs_rehash(clerk.password_hash):
         clerk.password_hash = hash_password(body.password)
     throttle.forget_clerk(session, clerk.login)
-    _remember_clerk_here(session, clerk, body, now)
+    _remember_clerk_here(session, clerk.login, body.hall_id, body.terminal_id, now)
+    if body.approval_public_key is not None and clerk.role == Role.SUPERVISOR.value:
+        register_approval_key(session, clerk.login, body.hall_id, body.terminal_id,
+                              body.approval_public_key, now)
     response = _issue(session, settings, clerk, hall, body.terminal_id)
     append_audit(session, hall_id=hall.id, terminal_id=body.terminal_id, actor=clerk.login,
                  action="login", subject=None, detail={"role": clerk.role})
@@ -229,7 +229,9 @@ def approve(body: ApprovalRequest, request: Request, caller: CallerDep,
     an approval bound to that operation (hallserver/approvals.py). Audited."""
     supervisor = supervisor_present(session, settings, request, caller, body.supervisor,
                                     body.password, body.operation_id)
-    approval = issue_approval(session, settings, caller, supervisor, body, datetime.now(UTC))
+    now = datetime.now(UTC)
+    approval = issue_approval(session, settings, caller, supervisor, body, now)
+    _remember_clerk_here(session, supervisor.login, caller.hall_id, caller.terminal_id, now)
     append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
                  actor=supervisor.login, action="approval", subject=body.operation_id,
                  detail={"clerk": caller.clerk, "business_type": body.business_type.value,

@@ -216,3 +216,11 @@ def test_an_approval_needs_the_supervisors_password(th, server_engine):
     assert _approval(th, op, "gz-th-01-c2", "demo-clerk").json()["code"] == (
         "not_a_supervisor_here")
     assert _approval(th, op, "gz-yx-01-s1").json()["code"] == "not_a_supervisor_here"
+
+
+def test_a_supervisor_who_signed_off_here_may_be_named_by_this_terminal(th):
+    # Their password was checked at this terminal: they may work here offline later.
+    a, b = suspendable(th, 2)
+    assert _approval(th, th.operation("close", holder_of(a), account=a)).status_code == 200
+    own = th.operation("suspend", holder_of(b), account=b, clerk="gz-th-01-s1")
+    assert th.push(own)[0]["outcome"] == "applied"
