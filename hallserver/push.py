@@ -116,7 +116,10 @@ class _Proofs:
         self.session, self.settings, self.caller, self.now = session, settings, caller, now
         self.keys = signing_keys(session, caller.hall_id, caller.terminal_id)
         self.window = offline_window(session, caller.hall_id, terminal, now)
-        self._clerks: dict[str, TerminalClerkRow | None] = {}
+        # Per clerk named: their login at this terminal and their row. Held here: the
+        # session's identity map keeps no object nobody refers to, and a query again would
+        # flush the batch's changes so far, once per operation.
+        self._clerks: dict[str, tuple[TerminalClerkRow | None, ClerkRow | None]] = {}
 
     def made_here(self, op: PushOperation) -> OperationResult | None:
         """The refusal when the terminal did not make `op`: the number is not its own (or not
@@ -158,10 +161,10 @@ class _Proofs:
                 f"longer ago than the offline window of {hours} hours: a supervisor must "
                 "extend it at this terminal before it is sent again"))
         if op.clerk not in self._clerks:
-            self._clerks[op.clerk] = self.session.get(
-                TerminalClerkRow, (caller.hall_id, caller.terminal_id, op.clerk))
-        here = self._clerks[op.clerk]
-        clerk = self.session.get(ClerkRow, op.clerk)
+            self._clerks[op.clerk] = (self.session.get(
+                TerminalClerkRow, (caller.hall_id, caller.terminal_id, op.clerk)),
+                self.session.get(ClerkRow, op.clerk))
+        here, clerk = self._clerks[op.clerk]
         if here is None or clerk is None or not clerk.active or (
                 clerk.hall_id != caller.hall_id) or (
                 here.last_login_at < created - self.settings.clerk_at_terminal):

@@ -224,3 +224,27 @@ def test_a_supervisor_who_signed_off_here_may_be_named_by_this_terminal(th):
     assert _approval(th, th.operation("close", holder_of(a), account=a)).status_code == 200
     own = th.operation("suspend", holder_of(b), account=b, clerk="gz-th-01-s1")
     assert th.push(own)[0]["outcome"] == "applied"
+
+
+def test_what_a_push_proves_is_read_once_per_batch_not_per_operation(th, server_engine):
+    from sqlalchemy import event
+
+    accounts = suspendable(th, 20)
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(server_engine, "before_cursor_execute", record)
+    try:
+        results = th.push(*[th.operation("suspend", holder_of(a), account=a)
+                            for a in accounts])
+    finally:
+        event.remove(server_engine, "before_cursor_execute", record)
+    assert {r["outcome"] for r in results} == {"applied"}
+    # The clerk, their login here and the terminal's keys: once for the 20 operations (a
+    # query per operation would also flush the batch's changes each time). The bearer
+    # token's own query is not the push's.
+    pushed = [s for s in seen if "FROM tokens" not in s]
+    for table in ("FROM clerks", "FROM terminal_clerks", "FROM terminal_keys"):
+        assert sum(table in s and "SELECT" in s for s in pushed) == 1, table
