@@ -42,7 +42,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication, QWidget
 
     from hallclient.config import Settings
-    from hallclient.demo import DemoWorld, start_demo_server
+    from hallclient.demo import DEMO_SUPERVISOR, DemoWorld, start_demo_server
     from hallclient.demoday import simulate_day
     from hallclient.receipts.content import HallInfo
     from hallclient.sync.engine import BootstrapProgress
@@ -91,7 +91,7 @@ def main() -> None:
         terminal.record(BusinessKind.CONTACT_CHANGE, contested, {**holder, "phone": "13922223333"})
         terminal.engine.sync_once()
         # A simulated morning at the next counter for the dashboard, read as the supervisor.
-        simulate_day([colleague], 60)
+        simulate_day([colleague], 60, supervisor=(DEMO_SUPERVISOR, DEMO_SUPERVISOR_PASSWORD))
         supervisor = world.terminal("T03", "gz-th-01-s1", DEMO_SUPERVISOR_PASSWORD)
         kpi_report = server_views(supervisor.engine.credentials, "GZ-TH-01")["kpi_report"]
         for row, lang in enumerate(("zh", "en")):
