@@ -35,6 +35,7 @@ from hallclient.sync.api import (
 from hallclient.sync.engine import Credentials, LoginNeeded, SyncEngine
 from hallcore.domain.business import BUSINESS_TYPES
 from hallcore.domain.text import Text
+from hallcore.wire import TokenResponse
 
 EXIT_OFFLINE = 1
 EXIT_SETUP = 2
@@ -95,6 +96,26 @@ def _read_password(who: str, password_stdin: bool) -> str:
         f"Password for {who}: ")
 
 
+def _online_login(settings: Settings, clerk: str, password_stdin: bool, *,
+                  refused_then: str = "") -> TokenResponse:
+    """`clerk`'s online login with these settings; a refusal is a CommandFailed whose message
+    ends with `refused_then`."""
+    store = _secrets(settings)  # no keyring: said before the password is asked
+    password = _read_password(clerk, password_stdin)
+    api = _api(settings)
+    try:
+        return online_login(api, store, settings, clerk, password)
+    except ServerUntrusted as exc:
+        raise CommandFailed(str(exc), EXIT_SETUP) from exc
+    except ServerUnreachable as exc:
+        raise CommandFailed(f"The server cannot be reached ({exc}){refused_then}.",
+                            EXIT_OFFLINE) from exc
+    except ServerRefused as exc:
+        raise CommandFailed(f"Login refused: {exc}{refused_then}", EXIT_LOGIN) from exc
+    finally:
+        api.close()
+
+
 def setup(server: str, hall: str, terminal: str, ca_file: str = "",
           supervisor: str | None = None, password_stdin: bool = False) -> str:
     """Save the terminal's settings; without a CA file, the system's trust store is used.
@@ -128,21 +149,8 @@ def setup(server: str, hall: str, terminal: str, ca_file: str = "",
 
     def supervisor_login() -> ClerkSession:
         assert supervisor is not None
-        password = _read_password(supervisor, password_stdin)
-        store = _secrets(asked)
-        api = _api(asked)
-        try:
-            answer = online_login(api, store, asked, supervisor, password)
-        except ServerUntrusted as exc:
-            raise CommandFailed(str(exc), EXIT_SETUP) from exc
-        except ServerUnreachable as exc:
-            raise CommandFailed(f"The server cannot be reached ({exc}); nothing was changed.",
-                                EXIT_OFFLINE) from exc
-        except ServerRefused as exc:
-            raise CommandFailed(f"Login refused: {exc}; nothing was changed.",
-                                EXIT_LOGIN) from exc
-        finally:
-            api.close()
+        answer = _online_login(asked, supervisor, password_stdin,
+                               refused_then="; nothing was changed")
         return ClerkSession(answer.clerk, answer.clerk_name, answer.role.value, online=True)
 
     log_in = supervisor_login if supervisor else None
@@ -194,21 +202,7 @@ def _moves(saved: Settings, asked: Settings, changed: tuple[str, ...]) -> str:
 
 
 def login(clerk: str, password_stdin: bool) -> str:
-    settings = _configured()
-    store = _secrets(settings)
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass(
-        f"Password for {clerk}: ")
-    api = _api(settings)
-    try:
-        answer = online_login(api, store, settings, clerk, password)
-    except ServerUntrusted as exc:
-        raise CommandFailed(str(exc), EXIT_SETUP) from exc
-    except ServerUnreachable as exc:
-        raise CommandFailed(f"The server cannot be reached ({exc}).", EXIT_OFFLINE) from exc
-    except ServerRefused as exc:
-        raise CommandFailed(f"Login refused: {exc}", EXIT_LOGIN) from exc
-    finally:
-        api.close()
+    answer = _online_login(_configured(), clerk, password_stdin)
     return f"logged in as {answer.clerk_name} ({answer.clerk}, {answer.role}) at {answer.hall_id}"
 
 
