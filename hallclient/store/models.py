@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from hallcore.db.account_columns import AccountColumns
 from hallcore.db.naming import NAMING
@@ -90,6 +90,16 @@ class SyncStateRow(Base):
     clock_offset_seconds: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+def sync_state(session: Session) -> SyncStateRow:
+    """The single sync-state row, made on first use."""
+    state = session.get(SyncStateRow, 1)
+    if state is None:
+        state = SyncStateRow(id=1, pull_cursor=0, bootstrap_done=False)
+        session.add(state)
+        session.flush()
+    return state
 
 
 class OutboxRow(Base):

@@ -24,7 +24,7 @@ from hallclient.auth.secrets import SecretStore
 from hallclient.store.accounts import count_accounts
 from hallclient.store.cache import Cache
 from hallclient.store.feedback import mark_stored, sendable_feedback
-from hallclient.store.models import OutboxRow, ReceiptRow, SyncStateRow
+from hallclient.store.models import OutboxRow, ReceiptRow, SyncStateRow, sync_state
 from hallclient.store.search import rebuild_search_index, suspend_search_index
 from hallclient.sync.api import NotAuthenticated, ServerApi, ServerRefused, ServerUnreachable
 from hallclient.sync.apply import (
@@ -127,15 +127,6 @@ class BootstrapProgress:
 
 
 BootstrapListener = Callable[[BootstrapProgress], None]
-
-
-def sync_state(session: Session) -> SyncStateRow:
-    state = session.get(SyncStateRow, 1)
-    if state is None:
-        state = SyncStateRow(id=1, pull_cursor=0, bootstrap_done=False)
-        session.add(state)
-        session.flush()
-    return state
 
 
 def pending_count(session: Session) -> int:

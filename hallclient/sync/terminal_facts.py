@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hallclient.store.audit import append_audit
-from hallclient.store.models import OutboxRow, ReceiptRow, SyncStateRow
+from hallclient.store.models import OutboxRow, ReceiptRow, SyncStateRow, sync_state
 from hallcore.audit_chain import as_utc
 from hallcore.wire import Outcome, TerminalFacts
 
@@ -26,19 +26,10 @@ from hallcore.wire import Outcome, TerminalFacts
 CLOCK_WARNING = timedelta(minutes=2)
 
 
-def _state(session: Session) -> SyncStateRow:
-    state = session.get(SyncStateRow, 1)
-    if state is None:
-        state = SyncStateRow(id=1, pull_cursor=0, bootstrap_done=False)
-        session.add(state)
-        session.flush()
-    return state
-
-
 def record_facts(session: Session, facts: TerminalFacts, now: datetime) -> int:
     """Keep what the server said; returns how many operations are pushed again because the
     server was restored (0 when it was not)."""
-    state = _state(session)
+    state = sync_state(session)
     again = 0
     if state.server_identity is not None and state.server_identity != facts.server_identity:
         again = _after_restore(session, state, facts, now)
