@@ -177,14 +177,8 @@ def english(qapp):
 @pytest.fixture
 def one_account_cache(tmp_path):
     """A cache holding the test account of tests/support/factories.py (and its community)."""
-    from hallclient.store.accounts import save_account, save_community
-    from hallclient.store.cache import open_cache
-    from tests.support.factories import COMMUNITY, account
+    from tests.support.counter import one_account_cache_at
 
-    cache = open_cache(tmp_path / "cache.sqlite3")
-    with cache.write() as s:
-        save_community(s, COMMUNITY)
-        s.flush()
-        save_account(s, account())
+    cache = one_account_cache_at(tmp_path / "cache.sqlite3")
     yield cache
     cache.close()

@@ -21,6 +21,7 @@ from hallclient.store.outbox_backup import (
 )
 from hallcore.domain.business import BusinessKind
 from hallcore.wire import Rating
+from tests.support.counter import one_account_cache_at
 from tests.support.factories import COMMUNITY, TERMINAL_KEY, account, holder_presents
 
 TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
@@ -33,15 +34,6 @@ def data_dir(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
     return folder
-
-
-def new_cache(path):
-    cache = open_cache(path)
-    with cache.write() as s:
-        save_community(s, COMMUNITY)
-        s.flush()
-        save_account(s, account())
-    return cache
 
 
 def at(minute):
@@ -76,7 +68,7 @@ def delete_cache(cache):
 
 
 def test_a_backup_holds_the_terminals_work_and_never_the_accounts(data_dir):
-    cache = new_cache(data_dir / "cache.sqlite3")
+    cache = one_account_cache_at(data_dir / "cache.sqlite3")
     first = record(cache, 1)
     record_feedback(cache, first.operation_id, Rating.SATISFIED, None, at(2))
     record(cache, 3)
@@ -97,7 +89,7 @@ def test_a_backup_holds_the_terminals_work_and_never_the_accounts(data_dir):
 
 
 def test_the_backups_keep_the_recent_and_waiting_work_only(data_dir):
-    cache = new_cache(data_dir / "cache.sqlite3")
+    cache = one_account_cache_at(data_dir / "cache.sqlite3")
     old_sent, old_waiting = record(cache, 1), record(cache, 2)
     acknowledge(cache, old_sent)
     a_month_later = at(2) + timedelta(days=outbox_backup.ACKNOWLEDGED_DAYS + 1)
@@ -109,7 +101,7 @@ def test_the_backups_keep_the_recent_and_waiting_work_only(data_dir):
 
 
 def test_only_the_last_backups_are_kept_and_the_one_just_written_always(data_dir):
-    cache = new_cache(data_dir / "cache.sqlite3")
+    cache = one_account_cache_at(data_dir / "cache.sqlite3")
     record(cache, 1)
     written = [backup_outbox(cache, now=at(10 + i)) for i in range(KEEP_BACKUPS + 2)]
     assert find_backups(data_dir) == written[::-1][:KEEP_BACKUPS]
@@ -121,7 +113,7 @@ def test_only_the_last_backups_are_kept_and_the_one_just_written_always(data_dir
 
 
 def test_a_backup_that_fails_half_way_leaves_no_file(data_dir, monkeypatch):
-    cache = new_cache(data_dir / "cache.sqlite3")
+    cache = one_account_cache_at(data_dir / "cache.sqlite3")
     record(cache, 1)
     good = backup_outbox(cache, now=at(2))
 
@@ -138,7 +130,7 @@ def test_a_backup_that_fails_half_way_leaves_no_file(data_dir, monkeypatch):
 
 def test_a_deleted_cache_is_restored_from_the_newest_backup(data_dir):
     path = data_dir / "cache.sqlite3"
-    cache = new_cache(path)
+    cache = one_account_cache_at(path)
     ops = []
     for i in range(6):
         ops.append(record(cache, i))
@@ -169,7 +161,7 @@ def test_a_deleted_cache_is_restored_from_the_newest_backup(data_dir):
 
 def test_a_restore_adds_only_the_operations_the_cache_lacks(data_dir):
     path = data_dir / "cache.sqlite3"
-    cache = new_cache(path)
+    cache = one_account_cache_at(path)
     kept, lost = record(cache, 1), record(cache, 2)
     backup = backup_outbox(cache, now=at(3))
     acknowledge(cache, kept)  # newer here than in the backup
@@ -189,7 +181,7 @@ def test_a_restore_adds_only_the_operations_the_cache_lacks(data_dir):
 
 def test_an_unreadable_newest_backup_gives_way_to_the_one_before(data_dir):
     path = data_dir / "cache.sqlite3"
-    cache = new_cache(path)
+    cache = one_account_cache_at(path)
     op = record(cache, 1)
     older = backup_outbox(cache, now=at(2))
     newest = backup_outbox(cache, now=at(3))
@@ -205,7 +197,7 @@ def test_an_unreadable_newest_backup_gives_way_to_the_one_before(data_dir):
 
 def test_a_backup_of_another_version_is_restored_by_column_name(data_dir):
     path = data_dir / "cache.sqlite3"
-    cache = new_cache(path)
+    cache = one_account_cache_at(path)
     op = record(cache, 1)
     written = backup_outbox(cache, now=at(2))
     delete_cache(cache)
@@ -239,7 +231,7 @@ def test_salvage_on_a_deleted_cache_restores_it_from_the_backups(data_dir, monke
     monkeypatch.setenv("HALLCLIENT_DATA_DIR", str(data_dir))
     assert main(["salvage", "--yes"]) == 0
     assert "nothing to salvage" in capsys.readouterr().out
-    cache = new_cache(data_dir / "cache.sqlite3")
+    cache = one_account_cache_at(data_dir / "cache.sqlite3")
     op = record(cache, 1)
     backup_outbox(cache, now=at(2))
     delete_cache(cache)

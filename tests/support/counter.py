@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session
 from hallclient.auth.login import online_login, terminal_identity
 from hallclient.auth.secrets import EphemeralKeyring, SecretStore
 from hallclient.config import Settings
-from hallclient.store.accounts import account_from_row, load_account
+from hallclient.store.accounts import (
+    account_from_row,
+    load_account,
+    save_account,
+    save_community,
+)
 from hallclient.store.cache import Cache, open_cache
 from hallclient.store.models import AccountRow
 from hallclient.store.operations import RecordedOperation, record_operation
@@ -25,6 +30,8 @@ from hallcore.db.account_columns import read_columns
 from hallcore.domain.business import BusinessKind
 from hallserver.models import AccountRow as ServerAccount
 from hallserver.models import OperationRow
+from tests.support.factories import COMMUNITY
+from tests.support.factories import account as factory_account
 
 HALL = "GZ-TH-01"
 SUPERVISOR_PASSWORD = "demo-super"
@@ -129,3 +136,14 @@ def server_accounts(engine: Any, district: str) -> dict[str, dict[str, Any]]:
     with Session(engine) as s:
         return {r.number: account_state(r, r.seq) for r in s.scalars(
             select(ServerAccount).where(ServerAccount.district == district))}
+
+
+def one_account_cache_at(path: Path) -> Cache:
+    """A cache at `path` holding the test account of tests/support/factories.py and its
+    community."""
+    cache = open_cache(path)
+    with cache.write() as s:
+        save_community(s, COMMUNITY)
+        s.flush()
+        save_account(s, factory_account())
+    return cache

@@ -9,24 +9,19 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from hallclient.store.accounts import save_account, save_community
-from hallclient.store.cache import open_cache
 from hallclient.store.operations import TerminalIdentity, record_operation
 from hallclient.ui.app import run_app
 from hallclient.ui.login_window import LoginWindow
 from hallcore.domain.business import BusinessKind
-from tests.support.factories import COMMUNITY, TERMINAL_KEY, account, holder_presents
+from tests.support.counter import one_account_cache_at
+from tests.support.factories import TERMINAL_KEY, holder_presents
 
 TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
 NOON_CST = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
 
 
 def damaged_cache(path, operations=3):
-    cache = open_cache(path)
-    with cache.write() as s:
-        save_community(s, COMMUNITY)
-        s.flush()
-        save_account(s, account())
+    cache = one_account_cache_at(path)
     done = [record_operation(cache, TERMINAL, clerk="gz-th-01-c1",
                              kind=BusinessKind.CONTACT_CHANGE, account_number="1000000001",
                              raw_payload={**holder_presents(), "phone": f"1390000000{i}"},

@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from hallclient.receipts.content import HallInfo
-from hallclient.store.accounts import load_account, save_account, save_community
+from hallclient.store.accounts import load_account
 from hallclient.store.audit import verify_cache_audit
 from hallclient.store.cache import (
     CacheFull,
@@ -38,8 +38,8 @@ from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
 from hallserver.models import AccountRow as ServerAccount
 from hallserver.models import OperationRow
-from tests.support.counter import HALL, Counter, active_accounts, holder
-from tests.support.factories import COMMUNITY, TERMINAL_KEY, account, holder_presents
+from tests.support.counter import HALL, Counter, active_accounts, holder, one_account_cache_at
+from tests.support.factories import TERMINAL_KEY, account, holder_presents
 
 ROOT = Path(__file__).resolve().parents[2]
 TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
@@ -106,15 +106,6 @@ def disk(tmp_path):
         pytest.fail(f"a file on {d.path} was still open at the end of the test")
 
 
-def new_cache(path):
-    cache = open_cache(path)
-    with cache.write() as s:
-        save_community(s, COMMUNITY)
-        s.flush()
-        save_account(s, account())
-    return cache
-
-
 def record(cache, kind):
     return record_operation(cache, TERMINAL, clerk="gz-th-01-c1", kind=BusinessKind(kind),
                             account_number=NUMBER, raw_payload=holder_presents(),
@@ -139,7 +130,7 @@ def contents(folder):
 
 
 def test_a_request_on_a_full_disk_is_refused_whole_and_succeeds_once_space_returns(disk):
-    cache = new_cache(disk.path / "cache.sqlite3")
+    cache = one_account_cache_at(disk.path / "cache.sqlite3")
     try:
         record(cache, "suspend")
         before = snapshot(cache)
@@ -165,7 +156,7 @@ def test_a_request_on_a_full_disk_is_refused_whole_and_succeeds_once_space_retur
 
 
 def test_the_clerk_reads_what_to_do_and_submits_again_once_space_returns(qtbot, disk):
-    cache = new_cache(disk.path / "cache.sqlite3")
+    cache = one_account_cache_at(disk.path / "cache.sqlite3")
     previews = []
     window = CounterWindow(CounterServices(
         cache, TERMINAL, "gz-th-01-c1", HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe")),
@@ -244,7 +235,7 @@ def test_sync_on_a_full_disk_keeps_the_outbox_and_cursor_and_lands_each_operatio
 def test_starting_on_a_full_disk_says_so_and_starts_once_space_returns(disk, cache_there):
     path = disk.path / "cache.sqlite3"
     if cache_there:
-        new_cache(path).close()
+        one_account_cache_at(path).close()
     disk.fill()
     files = contents(disk.path)
     with pytest.raises(CacheFull) as refused:
@@ -298,7 +289,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 def test_a_read_only_cache_is_named_untouched_and_opens_once_writable(disk, left):
     path = disk.path / "cache.sqlite3"
     if left != "no cache":
-        new_cache(path).close()
+        one_account_cache_at(path).close()
     if left == "killed":
         killed = subprocess.run([sys.executable, "-c", KILLED_CLIENT, str(path)], cwd=ROOT,
                                 capture_output=True, text=True)
@@ -329,7 +320,7 @@ def test_the_app_on_a_read_only_data_directory_says_so_instead_of_a_traceback(
     monkeypatch.setenv("HALLCLIENT_DATA_DIR", str(disk.path))
     path = disk.path / "cache.sqlite3"
     with CacheLock(path):
-        new_cache(path).close()
+        one_account_cache_at(path).close()
     shown = []
     monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, message: shown.append(
         message))
@@ -344,7 +335,7 @@ def test_the_app_on_a_read_only_data_directory_says_so_instead_of_a_traceback(
 def test_a_rating_on_a_full_disk_is_said_not_raised(qtbot, disk):
     from hallcore.wire import Rating
 
-    cache = new_cache(disk.path / "cache.sqlite3")
+    cache = one_account_cache_at(disk.path / "cache.sqlite3")
     ratings = []
     window = CounterWindow(CounterServices(
         cache, TERMINAL, "gz-th-01-c1", HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe")),
