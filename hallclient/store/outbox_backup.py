@@ -37,6 +37,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hallclient.logs import where
 from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache
 
@@ -127,11 +128,13 @@ def backup_outbox(cache: Cache, *, now: datetime | None = None) -> Path:
 def refresh_backup(cache: Cache) -> None:
     """`backup_outbox` after the terminal's work changed (a request, a rating): what it
     recorded is committed already, so a backup that cannot be written is logged (its kind
-    and place, nothing of the customer) and the work goes on."""
+    and place, nothing of the customer) and the work goes on. Never raises."""
     try:
         backup_outbox(cache)
     except (OSError, sqlite3.Error) as exc:
         log.warning("the outbox backup was not written: %s", type(exc).__name__)
+    except Exception as exc:  # a fault of ours: said, and the counter goes on
+        log.error("the outbox backup failed: %s\n%s", type(exc).__name__, where(exc))
 
 
 def _free_name(folder: Path, now: datetime) -> Path:

@@ -361,7 +361,9 @@ class CounterWindow(QMainWindow):
         except CacheUnwritable as exc:  # a full disk: the rating is lost, the clerk told
             self.message.setText(exc.reason[self.lang])
             return
-        refresh_backup(self.services.cache)
+        cache = self.services.cache  # the backup off the UI thread; it never raises
+        run_in_background(self, lambda: refresh_backup(cache), on_done=lambda _: None,
+                          on_error=lambda _: None)
         self.services.on_recorded()  # the worker sends it with the next round
 
     def extend_offline_window(self) -> None:

@@ -1,6 +1,8 @@
 """The counter window driven as a clerk would: find, choose the business, fill, submit."""
 
+import sqlite3
 import subprocess
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -311,6 +313,18 @@ def test_the_customer_rates_the_transaction_and_the_counter_says_how_it_went(qtb
     assert op.handling_seconds is not None and op.handling_seconds >= 0
     assert (feedback.operation_id, feedback.rating, feedback.reason, feedback.state) == (
         op.operation_id, "basically_satisfied", "快，谢谢", "pending")
+    # Should the cache file be lost, the rating is not: the outbox backup written after it
+    # (off the UI thread) holds it.
+    from hallclient.store.outbox_backup import find_backups
+
+    def backed_up() -> bool:
+        backups = find_backups(window.services.cache.path.parent)
+        if not backups:
+            return False
+        with closing(sqlite3.connect(backups[0])) as db:
+            return db.execute("SELECT count(*) FROM feedback").fetchone()[0] == 1
+
+    qtbot.waitUntil(backed_up, timeout=5000)
 
 
 def test_the_account_history_shows_the_sms_the_customer_was_sent(qtbot, window):
