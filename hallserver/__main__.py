@@ -283,7 +283,7 @@ def _cmd_database_restored(args: argparse.Namespace) -> int:
         engine.dispose()
     print(f"database identity is now {identity} (recorded as {actor})")
     print("the terminals will push again what the server lost: each sees the new identity "
-          "before its next sync and sends again what it had sent since the backup (what the "
+          "at its next pull and sends again what it had sent since the backup (what the "
           "server still holds is answered as a duplicate)")
     return 0
 
