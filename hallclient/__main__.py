@@ -60,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     login = commands.add_parser("login", help="log a clerk in online; keeps the session")
     login.add_argument("--clerk", required=True)
     login.add_argument("--password-stdin", action="store_true",
-                       help="read the password from standard input (for scripts)")
+                       help="read the password from standard input (for scripts; after a "
+                            "one-time password, the new one on the next two lines)")
     test_page = commands.add_parser(
         "print-test", help="a sample receipt of every business type, to check a printer")
     test_page.add_argument("--layout", choices=("a4", "80mm"), default="a4")

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hallclient.auth.login import online_login
+from hallclient.auth.login import PasswordChangeRequired, online_login
 from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
 from hallclient.config import (
     Settings,
@@ -96,6 +96,16 @@ def _read_password(who: str, password_stdin: bool) -> str:
         f"Password for {who}: ")
 
 
+def _new_password(clerk: str, password_stdin: bool) -> str:
+    """A one-time password's replacement: asked twice (two more lines with --password-stdin)."""
+    print(f"{clerk} logged in with a one-time password: choose a new one (at least 8 "
+          "characters, letters and digits).", file=sys.stderr)
+    new = _read_password(f"{clerk} (new)", password_stdin)
+    if new != _read_password(f"{clerk} (new, again)", password_stdin):
+        raise CommandFailed("The two new passwords differ; nothing was changed.", EXIT_LOGIN)
+    return new
+
+
 def _online_login(settings: Settings, clerk: str, password_stdin: bool, *,
                   refused_then: str = "") -> TokenResponse:
     """`clerk`'s online login with these settings; a refusal is a CommandFailed whose message
@@ -104,7 +114,11 @@ def _online_login(settings: Settings, clerk: str, password_stdin: bool, *,
     password = _read_password(clerk, password_stdin)
     api = _api(settings)
     try:
-        return online_login(api, store, settings, clerk, password)
+        try:
+            return online_login(api, store, settings, clerk, password)
+        except PasswordChangeRequired:
+            return online_login(api, store, settings, clerk, password,
+                                _new_password(clerk, password_stdin))
     except ServerUntrusted as exc:
         raise CommandFailed(str(exc), EXIT_SETUP) from exc
     except ServerUnreachable as exc:

@@ -203,6 +203,9 @@ class LoginRequest(WireModel):
     # A supervisor's approval key made on this terminal (its private half sealed with their
     # password): registered with a supervisor's login, for their offline sign-offs here.
     approval_public_key: str | None = _PUBLIC_KEY_OPTIONAL
+    # The clerk's own new password: required with a one-time password an administrator set
+    # (refused with `password_change_required` without it), allowed with any.
+    new_password: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class RefreshRequest(WireModel):

@@ -4,7 +4,6 @@ terminals list/approve/retire, database restored."""
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import ssl
 import sys
@@ -16,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from hallcore import __version__
 from hallcore.extras import missing_server_modules
+from hallserver.admin_cli import add_admin_commands
+from hallserver.cli_support import checked_engine, operator
 from hallserver.kpi import Grouping
 from hallserver.settings import DB_ENV, SMS_LOG_ENV, database_url
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
 
@@ -138,47 +138,13 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1 if any(r.broken for r in reports) else 0
 
 
-# What an operator's command records as its actor in the audit trail: the OS user who ran it.
-OPERATOR_PREFIX = "operator:"
-
-
-def _operator() -> str:
-    """`operator:<OS user name>` (the audit's actor column holds 32 characters); `operator`
-    where the OS does not say who is running the command."""
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError, ImportError):
-        return "operator"
-    return f"{OPERATOR_PREFIX}{user}"[:32] if user else "operator"
-
-
-def _checked_engine(url: str) -> Engine | None:
-    """The migrated database at `url`; None (after saying why on stderr) when it is not."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from hallserver.db import SchemaMismatch, check_schema, make_engine
-
-    try:
-        engine = make_engine(url)
-    except SQLAlchemyError as exc:
-        print(f"hallserver: {exc}", file=sys.stderr)
-        return None
-    try:
-        check_schema(engine)
-    except (SchemaMismatch, SQLAlchemyError) as exc:
-        print(f"hallserver: {exc}", file=sys.stderr)
-        engine.dispose()
-        return None
-    return engine
-
-
 def _cmd_terminals_list(args: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
     from hallserver.models import HallRow
     from hallserver.terminals import list_terminals
 
-    engine = _checked_engine(args.db)
+    engine = checked_engine(args.db)
     if engine is None:
         return 2
     try:
@@ -225,10 +191,10 @@ def _cmd_terminals_change(args: argparse.Namespace) -> int:
     from hallserver.terminals import RETIRED, TerminalRefused, approve_pending
     from hallserver.terminals import retire as retire_terminal
 
-    engine = _checked_engine(args.db)
+    engine = checked_engine(args.db)
     if engine is None:
         return 2
-    actor, now = _operator(), datetime.now(UTC)
+    actor, now = operator(), datetime.now(UTC)
     try:
         with Session(engine) as session, session.begin():
             problem = _terminal_problem(session, args.hall, args.terminal)
@@ -268,10 +234,10 @@ def _cmd_database_restored(args: argparse.Namespace) -> int:
     from hallserver.audit import append_audit
     from hallserver.identity import database_identity, mark_restored
 
-    engine = _checked_engine(args.db)
+    engine = checked_engine(args.db)
     if engine is None:
         return 2
-    actor = _operator()
+    actor = operator()
     try:
         with Session(engine) as session, session.begin():
             before = database_identity(session)
@@ -365,24 +331,28 @@ def _parser() -> argparse.ArgumentParser:
     command("verify", "check every chain of the audit trail (exit 1: one is broken)",
             under=audit.add_subparsers(dest="audit_command", required=True)
             ).set_defaults(run=_cmd_audit_verify)
-    actor = ("audited with the OS user who runs it as the actor (operator:<user name>); "
-             "exit 2: no such hall or terminal, 1: nothing to do; nothing is changed then")
+
+    def terminal_commands(under: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+        actor = ("audited with the OS user who runs it as the actor (operator:<user name>); "
+                 "exit 2: no such hall or terminal, 1: nothing to do; nothing is changed then")
+        listing = command("list", "every terminal, its state (active, pending approval, retired) "
+                                  "and its last receipt number", under=under)
+        listing.add_argument("--hall", help="only this hall's terminals")
+        listing.set_defaults(run=_cmd_terminals_list)
+        for name, what in (("approve", "let in the installation waiting for approval at this "
+                                       "terminal (it retires the terminal's previous key)"),
+                           ("retire", "retire the terminal: it can no longer log in or sync, and "
+                                      "its sessions end at once")):
+            change = command(name, f"{what}; {actor}", under=under)
+            change.add_argument("hall", metavar="HALL")
+            change.add_argument("terminal", metavar="TERMINAL")
+            change.set_defaults(run=_cmd_terminals_change)
+
     terminals = commands.add_parser(
         "terminals", help="the halls' counter terminals: provisioned, approved by a "
                           "supervisor's login at the terminal or here")
-    under = terminals.add_subparsers(dest="terminals_command", required=True)
-    listing = command("list", "every terminal, its state (active, pending approval, retired) "
-                              "and its last receipt number", under=under)
-    listing.add_argument("--hall", help="only this hall's terminals")
-    listing.set_defaults(run=_cmd_terminals_list)
-    for name, what in (("approve", "let in the installation waiting for approval at this "
-                                   "terminal (it retires the terminal's previous key)"),
-                       ("retire", "retire the terminal: it can no longer log in or sync, and "
-                                  "its sessions end at once")):
-        change = command(name, f"{what}; {actor}", under=under)
-        change.add_argument("hall", metavar="HALL")
-        change.add_argument("terminal", metavar="TERMINAL")
-        change.set_defaults(run=_cmd_terminals_change)
+    terminal_commands(terminals.add_subparsers(dest="terminals_command", required=True))
+    add_admin_commands(commands, command, terminal_commands)
     database = commands.add_parser("database", help="the central database")
     command("restored", "after restoring the database from a backup: give it a new identity, "
                         "so that the terminals push again what it lost; audited with the OS "

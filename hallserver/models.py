@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -52,6 +53,9 @@ class HallRow(Base):
     service_phone: Mapped[str] = mapped_column(String(32))
     # How old an operation made offline may be when it is pushed (hallserver/proofs.py).
     offline_window_hours: Mapped[int] = mapped_column(Integer, default=72)
+    # Opening hours, in the halls' time zone (hallcore.domain.deadlines.HALL_TZ).
+    opens_at: Mapped[time] = mapped_column(Time(), default=time(8, 30))
+    closes_at: Mapped[time] = mapped_column(Time(), default=time(17, 30))
 
 
 class ClerkRow(Base):
@@ -63,6 +67,10 @@ class ClerkRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A one-time password (set by an administrator) lets its clerk in only to choose their
+    # own, and only until it expires.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class TerminalRow(Base):
@@ -200,6 +208,8 @@ class CommunityRow(Base):
     households: Mapped[int] = mapped_column(Integer)
     manager_name: Mapped[str | None] = mapped_column(String(60))
     manager_phone: Mapped[str | None] = mapped_column(String(32))
+    # The hall whose customer manager looks after the community, where one is named.
+    hall_id: Mapped[str | None] = mapped_column(ForeignKey("halls.id"))
 
 
 class AccountRow(AccountColumns, Base):

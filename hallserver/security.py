@@ -13,6 +13,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hallcore.domain.text import Text
+
 # OWASP's argon2id profile (19 MiB, 2 passes, 1 lane): a login costs tens of milliseconds.
 _ARGON2 = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -52,3 +54,28 @@ def new_token() -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# One-time passwords: no characters a clerk misreads from paper (0/O, 1/l/I).
+_ONE_TIME_ALPHABET = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789"
+ONE_TIME_PASSWORD_LENGTH = 12
+MIN_PASSWORD_LENGTH = 8
+
+
+def one_time_password() -> str:
+    return "".join(secrets.choice(_ONE_TIME_ALPHABET) for _ in range(ONE_TIME_PASSWORD_LENGTH))
+
+
+def password_problem(password: str, login: str) -> Text | None:
+    """Why `password` may not be a clerk's own password; None when it may."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return Text(f"新密码至少要 {MIN_PASSWORD_LENGTH} 个字符",
+                    f"the new password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 200:
+        return Text("新密码最多 200 个字符", "the new password has at most 200 characters")
+    if login.casefold() in password.casefold():
+        return Text("新密码不能包含工号", "the new password must not contain the clerk id")
+    if password.isdigit() or password.isalpha():
+        return Text("新密码要同时包含字母和数字（或其他符号）",
+                    "the new password needs letters and also digits or other symbols")
+    return None

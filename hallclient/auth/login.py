@@ -28,22 +28,38 @@ def terminal_identity(settings: Settings, store: SecretStore) -> TerminalIdentit
     return TerminalIdentity(settings.hall_id, settings.terminal_id, terminal_key(store))
 
 
+class LoginRefused(Exception):
+    """The server, or the offline check, said no; the message says why."""
+
+
+class PasswordChangeRequired(LoginRefused):
+    """The password is a one-time password: log in again with it and a new one."""
+
+
 def online_login(api: ServerApi, store: SecretStore, settings: Settings, clerk: str,
-                 password: str) -> TokenResponse:
-    """Log in, proving that this installation's key is here. A key the server has not seen
-    waits for a supervisor's approval: a supervisor's login here gives it. A supervisor's
-    approval key for this terminal is registered with their login (the server ignores it for
-    a clerk, and this terminal forgets it)."""
+                 password: str, new_password: str | None = None) -> TokenResponse:
+    """Log in, proving that this installation's key is here, and set the clerk's
+    `new_password` when given (PasswordChangeRequired: the password is a one-time password,
+    which needs one). A key the server has not seen waits for a supervisor's approval: a
+    supervisor's login here gives it. A supervisor's approval key for this terminal is
+    registered with their login (the server ignores it for a clerk, and this terminal forgets
+    it)."""
     key = terminal_key(store)
-    approval_key = prepare_approval_key(store, clerk, password)
+    # Sealed with the password the supervisor will type from now on.
+    approval_key = prepare_approval_key(store, clerk, new_password or password)
     signed_at = datetime.now(UTC)
-    answer = api.login(LoginRequest(
-        clerk=clerk, password=password, hall_id=settings.hall_id,
-        terminal_id=settings.terminal_id, installation_id=settings.installation_id,
-        terminal_public_key=key.public_hex, signed_at=signed_at,
-        terminal_proof=key.sign(login_message(settings.hall_id, settings.terminal_id,
-                                              settings.installation_id, clerk, signed_at)),
-        approval_public_key=approval_key.public_hex))
+    try:
+        answer = api.login(LoginRequest(
+            clerk=clerk, password=password, hall_id=settings.hall_id,
+            terminal_id=settings.terminal_id, installation_id=settings.installation_id,
+            terminal_public_key=key.public_hex, signed_at=signed_at,
+            terminal_proof=key.sign(login_message(settings.hall_id, settings.terminal_id,
+                                                  settings.installation_id, clerk, signed_at)),
+            approval_public_key=approval_key.public_hex, new_password=new_password))
+    except ServerRefused as exc:
+        if exc.error is not None and exc.error.code == "password_change_required":
+            raise PasswordChangeRequired(str(exc)) from exc
+        raise
     if answer.role is Role.SUPERVISOR:
         keep_approval_key(store, approval_key)
     store.set(REFRESH_TOKEN, answer.refresh_token)
@@ -62,20 +78,19 @@ class ClerkSession:
     facts: TerminalFacts | None = None
 
 
-class LoginRefused(Exception):
-    """The server, or the offline check, said no; the message says why."""
-
-
 def log_in(api: ServerApi, store: SecretStore, settings: Settings, clerk: str, password: str,
-           now: datetime) -> ClerkSession:
+           now: datetime, new_password: str | None = None) -> ClerkSession:
     """Online when the server answers; offline against the verifier when it cannot be
     reached. A refusal by the server is final: no offline fallback for a wrong password; nor
     for a server whose certificate fails the check, which needs setting up, not waiting out."""
     try:
-        answer = online_login(api, store, settings, clerk, password)
+        answer = online_login(api, store, settings, clerk, password, new_password)
     except ServerUntrusted as exc:
         raise LoginRefused(str(exc)) from exc
-    except ServerUnreachable:
+    except ServerUnreachable as exc:
+        if new_password is not None:
+            raise LoginRefused("服务器连不上：新密码要在联网时设置 / the server cannot be "
+                               "reached: a new password is set online") from exc
         try:
             known = offline.check(store, clerk, password, now,
                                   max_age=timedelta(days=settings.offline_login_days))
@@ -84,7 +99,8 @@ def log_in(api: ServerApi, store: SecretStore, settings: Settings, clerk: str, p
         return ClerkSession(known.clerk, known.name, known.role, online=False)
     except ServerRefused as exc:
         raise LoginRefused(str(exc)) from exc
-    offline.remember(store, answer.clerk, answer.clerk_name, answer.role.value, password, now)
+    offline.remember(store, answer.clerk, answer.clerk_name, answer.role.value,
+                     new_password or password, now)
     return ClerkSession(answer.clerk, answer.clerk_name, answer.role.value, online=True,
                         facts=answer.terminal)
 

@@ -55,14 +55,15 @@ class TerminalSession:
 
 
 def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, password: str,
-                    cache: Cache | None = None) -> ClerkSession:
+                    cache: Cache | None = None, *, new_password: str | None = None
+                    ) -> ClerkSession:
     """Log in with the settings the login window was given. Settings other than those saved
     (a moved terminal) are kept only after a supervisor's online login. The cache's audit
     trail gets the login or the refusal (never the password)."""
     from hallclient.auth.login import LoginRefused
 
     try:
-        session = _log_in_terminal(terminal, settings, clerk, password, cache)
+        session = _log_in_terminal(terminal, settings, clerk, password, new_password, cache)
     except LoginRefused as exc:
         if cache is not None:
             _audit_login(cache, clerk, "login_refused", {"reason": str(exc)[:200]})
@@ -91,7 +92,7 @@ def _audit_login(cache: Cache, clerk: str, action: str, detail: dict[str, object
 
 
 def _log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, password: str,
-                     cache: Cache | None) -> ClerkSession:
+                     new_password: str | None, cache: Cache | None) -> ClerkSession:
     from hallclient.auth.login import LoginRefused, log_in
     from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
     from hallclient.auth.terminal_move import MoveRefused, change_terminal_settings
@@ -105,7 +106,8 @@ def _log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, 
             terminal.api = ServerApi(settings.server_url, ca_file=settings.ca_file)
         except (SecretStoreUnavailable, ServerUntrusted) as exc:
             raise LoginRefused(str(exc)) from exc
-        return log_in(terminal.api, terminal.store, settings, clerk, password, now)
+        return log_in(terminal.api, terminal.store, settings, clerk, password, now,
+                      new_password)
 
     try:
         return change_terminal_settings(cache, load_settings(), settings, logged_in, now)
@@ -250,8 +252,8 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, opening: CacheO
                       ) -> SessionEnd:
     """Login window, then the counter window until it is closed or the clerk logs out."""
     terminal = TerminalSession()
-    login = LoginWindow(settings, lambda s, c, p: log_in_terminal(terminal, s, c, p,
-                                                                  opening.wait()))
+    login = LoginWindow(settings, lambda s, c, p, new: log_in_terminal(
+        terminal, s, c, p, opening.wait(), new_password=new))
     sessions: list[tuple[ClerkSession, Settings]] = []
     login.logged_in.connect(lambda session, used: sessions.append((session, used)))
 

@@ -1,5 +1,6 @@
 """The login window: clerk and password; on a terminal's first start also the server, hall
-and terminal (set once, by IT). Logging in runs off the UI thread."""
+and terminal (set once, by IT); after a one-time password, the clerk's new password twice.
+Logging in runs off the UI thread."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from hallclient.ui.i18n import current_language, follow_language
 from hallclient.ui.password_prompt import PasswordPrompt
 
 if TYPE_CHECKING:  # the login window comes up before the sync and database libraries load
-    from hallclient.auth.login import ClerkSession
+    from hallclient.auth.login import ClerkSession, PasswordChangeRequired
 
-# (settings, clerk, password) -> a session, or raises with a message for the clerk
-LogIn = Callable[[Settings, str, str], "ClerkSession"]
+# (settings, clerk, password, new password or None) -> a session, or raises with a message
+# for the clerk (PasswordChangeRequired: the password was a one-time password)
+LogIn = Callable[[Settings, str, str, str | None], "ClerkSession"]
 
 
 class LoginWindow(QDialog):
@@ -39,8 +41,15 @@ class LoginWindow(QDialog):
         self.button.clicked.connect(self.submit)
         self.password = PasswordPrompt(self.button, self)
         self.message = self.password.message
+        # Shown once the server said the password is a one-time password.
+        self.new_password = QLineEdit(self)
+        self.repeat_password = QLineEdit(self)
+        for field in (self.new_password, self.repeat_password):
+            field.setEchoMode(QLineEdit.EchoMode.Password)
+            field.returnPressed.connect(self.submit)
         self.labels = {name: QLabel(self) for name in
-                       ("server", "hall", "terminal", "clerk", "password")}
+                       ("server", "hall", "terminal", "clerk", "password", "new_password",
+                        "repeat_password")}
         form = QFormLayout(self)
         for key, widget in (("server", self.server), ("hall", self.hall),
                             ("terminal", self.terminal)):
@@ -59,6 +68,10 @@ class LoginWindow(QDialog):
             self.move_button.hide()
         form.addRow(self.labels["clerk"], self.clerk)
         form.addRow(self.labels["password"], self.password)
+        form.addRow(self.labels["new_password"], self.new_password)
+        form.addRow(self.labels["repeat_password"], self.repeat_password)
+        self._changing_password = False
+        self._new_password_rows(False)
         form.addRow(self.message)
         form.addRow(self.button)
         self.setMinimumWidth(420)  # the server address is read in full
@@ -71,10 +84,19 @@ class LoginWindow(QDialog):
                            ("hall", self.tr("Hall id")),
                            ("terminal", self.tr("Terminal id")),
                            ("clerk", self.tr("Clerk id")),
-                           ("password", self.tr("Password"))):
+                           ("password", self.tr("Password")),
+                           ("new_password", self.tr("New password")),
+                           ("repeat_password", self.tr("New password again"))):
             self.labels[name].setText(text)
-        self.button.setText(self.tr("Log in"))
+        self.button.setText(self.tr("Set the new password and log in")
+                            if self._changing_password else self.tr("Log in"))
         self.move_button.setText(self.tr("Change (supervisor)…"))
+
+    def _new_password_rows(self, shown: bool) -> None:
+        for key, widget in (("new_password", self.new_password),
+                            ("repeat_password", self.repeat_password)):
+            widget.setVisible(shown)
+            self.labels[key].setVisible(shown)
 
     def _terminal_rows(self, shown: bool) -> None:
         for key, widget in (("server", self.server), ("hall", self.hall),
@@ -101,11 +123,44 @@ class LoginWindow(QDialog):
                            terminal_id=self.terminal.text().strip(),
                            language=current_language())
         clerk = self.clerk.text().strip()
+        new_password = None
+        if self._changing_password:
+            new_password = self.new_password.text()
+            if not new_password or new_password != self.repeat_password.text():
+                self.repeat_password.clear()
+                self.new_password.setFocus()
+                self.password.say(self.tr("Type the same new password twice"))
+                return
         self.password.say(self.tr("Logging in…"))
-        self.password.check(lambda password: self._log_in(settings, clerk, password),
-                            on_passed=lambda session: self._done(session, settings))
+        self.password.check(
+            lambda password: self._attempt(settings, clerk, password, new_password),
+            on_passed=lambda outcome: self._done(outcome, settings))
 
-    def _done(self, session: ClerkSession, settings: Settings) -> None:
+    def _attempt(self, settings: Settings, clerk: str, password: str,
+                 new_password: str | None) -> ClerkSession | PasswordChangeRequired:
+        """A session; or, for a one-time password, the server's request for a new one."""
+        from hallclient.auth.login import PasswordChangeRequired
+
+        try:
+            return self._log_in(settings, clerk, password, new_password)
+        except PasswordChangeRequired as required:
+            return required
+
+    def _done(self, outcome: ClerkSession | PasswordChangeRequired,
+              settings: Settings) -> None:
+        from hallclient.auth.login import PasswordChangeRequired
+
+        if isinstance(outcome, PasswordChangeRequired):
+            self._changing_password = True
+            self._new_password_rows(True)
+            self.button.setEnabled(True)
+            self.retranslate()
+            self.password.say(self.tr("This was a one-time password. Type it again, then "
+                                      "your own new password twice (at least 8 characters, "
+                                      "letters and digits)."))
+            self.password.setFocus()
+            return
+        session = outcome
         if not session.online:
             self.password.say(self.tr("Server unreachable: logged in offline"))
         self.logged_in.emit(session, settings)

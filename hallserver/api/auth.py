@@ -33,6 +33,7 @@ from hallserver.security import (
     needs_rehash,
     new_token,
     password_matches,
+    password_problem,
     token_hash,
 )
 from hallserver.settings import ServerSettings
@@ -116,6 +117,42 @@ def _audit_refusal(session: Session, body: LoginRequest, clerk: ClerkRow | None,
                  subject=None, detail={"reason": reason, "at_hall": body.hall_id})
 
 
+def _change_password(session: Session, body: LoginRequest, clerk: ClerkRow,
+                     now: datetime) -> None:
+    """Set the clerk's new password when the login brings one; a one-time password lets its
+    clerk in only with one, and only until it expires. Raises ApiError (committing the audit
+    entry of the refusal)."""
+    refusal: ApiError | None = None
+    if clerk.must_change_password and (
+            clerk.password_expires_at is None or clerk.password_expires_at <= now):
+        refusal = ApiError(401, "one_time_password_expired", Text(
+            "一次性密码已过期，请管理员重新设置", "the one-time password has expired; ask an "
+            "administrator for a new one"))
+    elif clerk.must_change_password and body.new_password is None:
+        refusal = ApiError(403, "password_change_required", Text(
+            "这是一次性密码：请再输入一次，并设置您自己的新密码",
+            "this is a one-time password: type it again and choose your own new password"))
+    elif body.new_password is not None:
+        problem = password_problem(body.new_password, clerk.login)
+        if problem is None and password_matches(body.new_password, clerk.password_hash):
+            problem = Text("新密码不能与原密码相同",
+                           "the new password must differ from the old one")
+        if problem is not None:
+            refusal = ApiError(422, "weak_password", problem)
+    if refusal is not None:
+        _audit_refusal(session, body, clerk, refusal.code)
+        session.commit()
+        raise refusal
+    if body.new_password is not None:
+        clerk.password_hash = hash_password(body.new_password)
+        clerk.must_change_password, clerk.password_expires_at = False, None
+        append_audit(session, hall_id=clerk.hall_id, terminal_id=body.terminal_id,
+                     actor=clerk.login, action="password_changed", subject=clerk.login,
+                     detail={})
+    elif needs_rehash(clerk.password_hash):
+        clerk.password_hash = hash_password(body.password)
+
+
 @router.post("/login", response_model=TokenResponse)
 def login(body: LoginRequest, request: Request, session: WriteSessionDep,
           settings: SettingsDep) -> TokenResponse:
@@ -143,8 +180,7 @@ def login(body: LoginRequest, request: Request, session: WriteSessionDep,
         _audit_refusal(session, body, clerk, refused.code)
         session.commit()  # with the pending key it recorded
         raise
-    if needs_rehash(clerk.password_hash):
-        clerk.password_hash = hash_password(body.password)
+    _change_password(session, body, clerk, now)
     throttle.forget_clerk(session, clerk.login)
     _remember_clerk_here(session, clerk.login, body.hall_id, body.terminal_id, now)
     if body.approval_public_key is not None and clerk.role == Role.SUPERVISOR.value:

@@ -159,3 +159,25 @@ def test_no_move_while_operations_made_here_wait_to_be_sent(operator):
     code, out, _ = run(*moved, stdin=DEMO_SUPERVISOR_PASSWORD + "\n")
     assert code == 0 and "hall GZ-TH-01 → GZ-YX-01" in out
     assert load_settings().hall_id == "GZ-YX-01"
+
+
+def test_login_with_a_one_time_password_sets_the_clerks_own(operator):
+    """`hallclient login` after an administrator's reset: the new password twice (the same),
+    then the one-time password no longer works and the new one does."""
+    from sqlalchemy.orm import Session
+
+    from hallserver.admin import reset_password
+
+    server, run = operator
+    assert run(*setup_argv(server))[0] == 0
+    assert log_in(run, "gz-th-01-s1", DEMO_SUPERVISOR_PASSWORD)[0] == 0  # approves it
+    with Session(server.engine) as session, session.begin():
+        one_time = reset_password(session, "operator", "gz-th-01-c1", datetime.now(UTC))
+    code, _, err = run("login", "--clerk", "gz-th-01-c1", "--password-stdin",
+                       stdin=f"{one_time}\nown-pass-1\nown-pass-2\n")
+    assert code == EXIT_LOGIN and "differ" in err
+    code, out, err = run("login", "--clerk", "gz-th-01-c1", "--password-stdin",
+                         stdin=f"{one_time}\nown-pass-1\nown-pass-1\n")
+    assert code == 0 and "one-time password" in err and "logged in as" in out
+    assert log_in(run, "gz-th-01-c1", one_time)[0] == EXIT_LOGIN
+    assert log_in(run, "gz-th-01-c1", "own-pass-1")[0] == 0

@@ -32,10 +32,13 @@ def fill(w, server, clerk="gz-th-01-c1", password="demo-clerk"):
     w.password.setText(password)
 
 
-def real_login(settings, clerk, password):
-    store = SecretStore(settings.hall_id, settings.terminal_id, EphemeralKeyring())
+KEYRING = EphemeralKeyring()
+
+
+def real_login(settings, clerk, password, new_password=None):
+    store = SecretStore(settings.hall_id, settings.terminal_id, KEYRING)
     return log_in(ServerApi(settings.server_url), store, settings, clerk, password,
-                  datetime.now(UTC))
+                  datetime.now(UTC), new_password)
 
 
 def test_first_run_asks_for_server_hall_and_terminal(qtbot):
@@ -77,8 +80,47 @@ def test_wrong_password_is_said_and_the_clerk_may_try_again(qtbot, server):
 def test_no_keyring_is_a_message_not_a_traceback(qtbot, server, monkeypatch, tmp_path):
     monkeypatch.setenv("HALLCLIENT_DATA_DIR", str(tmp_path))
     monkeypatch.setattr(keyring, "get_keyring", lambda: NoKeyring())
-    w = window_for(qtbot, lambda s, c, p: log_in_terminal(TerminalSession(), s, c, p))
+    w = window_for(qtbot, lambda s, c, p, new: log_in_terminal(TerminalSession(), s, c, p,
+                                                                 new_password=new))
     fill(w, server.url)
     w.submit()
     qtbot.waitUntil(lambda: w.button.isEnabled(), timeout=15_000)
     assert "No secure keyring" in w.message.text()
+
+
+def test_a_one_time_password_asks_for_the_clerks_own_and_then_logs_in(qtbot, server):
+    """An administrator's one-time password: the window asks for a new password twice (the
+    same twice), the server refuses a weak one, and the clerk logs in with their own."""
+    from sqlalchemy.orm import Session
+
+    from hallserver.admin import reset_password
+
+    with Session(server.engine) as session, session.begin():
+        one_time = reset_password(session, "operator", "gz-th-01-s1", datetime.now(UTC))
+    w = window_for(qtbot, real_login)
+    fill(w, server.url, clerk="gz-th-01-s1", password=one_time)
+    assert not w.new_password.isVisible()
+    w.submit()
+    qtbot.waitUntil(lambda: w.new_password.isVisible(), timeout=15_000)
+    assert "one-time password" in w.message.text() and w.button.isEnabled()
+    w.password.setText(one_time)
+    w.new_password.setText("counter-2027")
+    w.repeat_password.setText("counter-2028")
+    w.submit()
+    assert w.message.text() == "Type the same new password twice"
+    w.password.setText(one_time)
+    w.new_password.setText("short1")
+    w.repeat_password.setText("short1")
+    w.submit()
+    qtbot.waitUntil(lambda: w.button.isEnabled(), timeout=15_000)
+    assert "at least 8 characters" in w.message.text()
+    w.password.setText(one_time)
+    w.new_password.setText("counter-2027")
+    w.repeat_password.setText("counter-2027")
+    with qtbot.waitSignal(w.logged_in, timeout=15_000) as signal:
+        w.submit()
+    assert signal.args[0].online and signal.args[0].clerk == "gz-th-01-s1"
+    again = window_for(qtbot, real_login)
+    fill(again, server.url, clerk="gz-th-01-s1", password="counter-2027")
+    with qtbot.waitSignal(again.logged_in, timeout=15_000):
+        again.submit()

@@ -337,6 +337,18 @@
         <translation>密码</translation>
     </message>
     <message>
+        <source>New password</source>
+        <translation>新密码</translation>
+    </message>
+    <message>
+        <source>New password again</source>
+        <translation>再输入一次新密码</translation>
+    </message>
+    <message>
+        <source>Set the new password and log in</source>
+        <translation>设置新密码并登录</translation>
+    </message>
+    <message>
         <source>Log in</source>
         <translation>登录</translation>
     </message>
@@ -353,8 +365,16 @@
         <translation>请填写所有项目</translation>
     </message>
     <message>
+        <source>Type the same new password twice</source>
+        <translation>两次输入的新密码要相同</translation>
+    </message>
+    <message>
         <source>Logging in…</source>
         <translation>正在登录…</translation>
+    </message>
+    <message>
+        <source>This was a one-time password. Type it again, then your own new password twice (at least 8 characters, letters and digits).</source>
+        <translation>这是一次性密码。请再输入一次，然后两次输入您自己的新密码（至少 8 个字符，包含字母和数字）。</translation>
     </message>
     <message>
         <source>Server unreachable: logged in offline</source>
