@@ -11,7 +11,7 @@ from importlib.util import find_spec
 
 # What a HallServer imports from the server extra (PostgreSQL's driver only for a PostgreSQL
 # database: SQLAlchemy names it when it is missing).
-SERVER_MODULES = ("fastapi", "starlette", "uvicorn")
+SERVER_MODULES = ("fastapi", "starlette", "uvicorn", "pydantic_settings", "prometheus_client")
 
 
 def missing_server_modules() -> list[str]:

@@ -17,8 +17,8 @@ from hallcore import __version__
 from hallcore.extras import missing_server_modules
 from hallserver.admin_cli import add_admin_commands
 from hallserver.cli_support import checked_engine, operator
+from hallserver.db import DB_ENV, SMS_LOG_ENV, database_url
 from hallserver.kpi import Grouping
-from hallserver.settings import DB_ENV, SMS_LOG_ENV, database_url
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -32,27 +32,77 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+# `serve`'s options that are settings (hallserver/settings.py): one given overrides its
+# environment variable, which is set to it for the workers.
+_SERVE_SETTINGS = ("pool_size", "max_overflow", "prepared_statements", "forwarded_allow_ips",
+                   "metrics_allow", "log_format", "log_level")
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hallserver.db import SchemaMismatch, check_schema, make_engine
+    from hallserver.db import connection_limit
+    from hallserver.logs import logging_config
+    from hallserver.settings import SettingsError, env_names, load_settings
 
+    for name in _SERVE_SETTINGS:
+        if getattr(args, name) is not None:
+            os.environ[env_names(name)[0]] = str(getattr(args, name))
     try:
-        check_schema(make_engine(args.db))
-    except SchemaMismatch as exc:
-        print(f"hallserver: {exc}", file=sys.stderr)
+        settings = load_settings()
+    except SettingsError as exc:
+        option = f" (--{exc.field.replace('_', '-')})" if exc.field in _SERVE_SETTINGS else ""
+        print(f"hallserver: {exc.env}={exc.value!r}{option}: {exc.problem}", file=sys.stderr)
         return 2
     problem = _tls_problem(args.tls_cert, args.tls_key)
     if problem:
         print(f"hallserver: {problem}", file=sys.stderr)
         return 2
+    _empty_metrics_dir()
+    engine = checked_engine(args.db)
+    if engine is None:
+        return 2
+    try:
+        limit = connection_limit(engine)
+    finally:
+        engine.dispose()
+    wanted = args.workers * (settings.pool_size + settings.max_overflow)
+    if limit is not None and wanted > limit:
+        problem = (f"{args.workers} worker(s) × (pool size {settings.pool_size} + max overflow "
+                   f"{settings.max_overflow}) = {wanted} database connections, more than the "
+                   f"{limit} the database allows (max_connections less "
+                   "superuser_reserved_connections)")
+        if settings.prepared_statements:
+            print(f"hallserver: {problem}: lower --pool-size, --max-overflow or --workers, or "
+                  "raise max_connections", file=sys.stderr)
+            return 2
+        # No prepared statements: most likely PgBouncer, whose own pool is what PostgreSQL
+        # sees.
+        print(f"hallserver: warning: {problem}; behind PgBouncer these are connections to "
+              "PgBouncer: its max_client_conn must allow them", file=sys.stderr)
     os.environ[DB_ENV] = args.db
     if args.sms_log:
         os.environ[SMS_LOG_ENV] = str(args.sms_log)
+    # The access line is HallServer's own (hallserver/logs.py), with the request id; the
+    # forwarded address is the app's to take, after it decided whether to trust the proxy.
     uvicorn.run("hallserver.asgi:app_from_environment", factory=True, host=args.host,
-                port=args.port, workers=args.workers, log_level="info",
+                port=args.port, workers=args.workers, log_level=settings.log_level,
+                log_config=logging_config(settings.log_format, settings.log_level),
+                access_log=False, proxy_headers=False,
                 ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
     return 0
+
+
+def _empty_metrics_dir() -> None:
+    """The metrics of the previous run out of PROMETHEUS_MULTIPROC_DIR (hallserver/metrics.py):
+    before any process of this one writes there."""
+    from hallserver.settings import MULTIPROC_ENV
+
+    if os.environ.get(MULTIPROC_ENV):
+        directory = Path(os.environ[MULTIPROC_ENV])
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
 
 
 def _tls_problem(cert: Path | None, key: Path | None) -> str | None:
@@ -308,6 +358,27 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert", type=Path,
                        help="serve HTTPS with this certificate (PEM, the chain after it)")
     serve.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
+    serve.add_argument("--pool-size", type=int,
+                       help="database connections each worker keeps open "
+                            "(default $HALLSERVER_POOL_SIZE or 5)")
+    serve.add_argument("--max-overflow", type=int,
+                       help="connections each worker may open beyond those under load "
+                            "(default $HALLSERVER_MAX_OVERFLOW or 10)")
+    serve.add_argument("--prepared-statements", action=argparse.BooleanOptionalAction,
+                       help="--no-prepared-statements behind PgBouncer's transaction pooling "
+                            "(default $HALLSERVER_PREPARED_STATEMENTS or on)")
+    serve.add_argument("--forwarded-allow-ips", metavar="ADDRESSES",
+                       help="the reverse proxies whose X-Forwarded-For (the client address "
+                            "the login throttle counts) and X-Request-ID are believed: "
+                            "addresses or networks separated by commas, or * "
+                            "(default $HALLSERVER_FORWARDED_ALLOW_IPS or 127.0.0.1,::1)")
+    serve.add_argument("--metrics-allow", metavar="NETWORKS",
+                       help="who may read /metrics, the same way; empty: nobody (default "
+                            "$HALLSERVER_METRICS_ALLOW or the loopback and private networks)")
+    serve.add_argument("--log-format", metavar="text|json",
+                       help="json: one object a line (default $HALLSERVER_LOG_FORMAT or text)")
+    serve.add_argument("--log-level", metavar="debug|info|warning|error",
+                       help="default $HALLSERVER_LOG_LEVEL or info")
     serve.set_defaults(run=_cmd_serve)
     seed = command("seed", "fill an empty database with realistic demo data")
     seed.add_argument("--accounts", type=int, required=True)

@@ -1,4 +1,5 @@
-"""The ASGI entry point for uvicorn workers: everything comes from the environment."""
+"""The ASGI entry point for uvicorn workers: everything comes from the environment, where
+`hallserver serve` put its options (hallserver/settings.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from hallserver.app import create_app
-from hallserver.db import make_engine
+from hallserver.db import SMS_LOG_ENV, database_url, make_engine
 from hallserver.delivery import DeliveryLoop, default_gateway
-from hallserver.settings import SMS_LOG_ENV, database_url
+from hallserver.settings import load_settings
 
 DELIVERY_ENV = "HALLSERVER_DELIVERY"
 
@@ -35,8 +36,11 @@ def tune_garbage_collector() -> None:
 
 
 def app_from_environment() -> FastAPI:
-    engine = make_engine(database_url())
-    app = create_app(engine)
+    settings = load_settings()
+    engine = make_engine(database_url(), pool_size=settings.pool_size,
+                         max_overflow=settings.max_overflow,
+                         prepared_statements=settings.prepared_statements)
+    app = create_app(engine, settings)
     tune_garbage_collector()
     sms_log = os.environ.get(SMS_LOG_ENV)
     if os.environ.get(DELIVERY_ENV, "1") != "0" and sms_log:

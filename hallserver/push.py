@@ -41,6 +41,7 @@ from hallcore.wire import (
     PushOperation,
     RefusalCode,
 )
+from hallserver import metrics
 from hallserver.accounts import next_account_number, next_seq, to_domain, to_wire, write_domain
 from hallserver.approvals import sign_off_kind, sign_off_refusal
 from hallserver.audit import append_audits, lock_chain
@@ -72,6 +73,14 @@ def _rejected(op: PushOperation, reason: Text, **extra: Any) -> OperationResult:
 def push_operations(
     engine: Engine, settings: ServerSettings, caller: Caller, ops: list[PushOperation]
 ) -> list[OperationResult]:
+    """Answer a batch, and count its outcomes (hallserver/metrics.py) once they are stored."""
+    results = _push_batch(engine, settings, caller, ops)
+    metrics.observe_push(ops, results)
+    return results
+
+
+def _push_batch(engine: Engine, settings: ServerSettings, caller: Caller,
+                ops: list[PushOperation]) -> list[OperationResult]:
     """Answer a batch in one transaction. Should that fail on a unique key (another request
     stored one of these operations first, or a receipt number is taken), nothing of it is kept
     and each operation is answered again in a transaction of its own."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import string
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -56,8 +57,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# One-time passwords: no characters a clerk misreads from paper (0/O, 1/l/I).
-_ONE_TIME_ALPHABET = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789"
+# One-time passwords: no characters a clerk misreads from paper (0/O/o, 1/l/I, 8/B).
+_ONE_TIME_ALPHABET = "".join(c for c in string.ascii_letters + string.digits
+                             if c not in "0Oo1lI8B")
 ONE_TIME_PASSWORD_LENGTH = 12
 MIN_PASSWORD_LENGTH = 8
 

@@ -1,56 +1,176 @@
-"""Server settings, from the environment (HALLSERVER_*) with typed defaults; one place."""
+"""Server settings, from the environment (HALLSERVER_*) with typed defaults; one place.
+
+`hallserver serve` writes its options into the same environment variables before it reads
+them (an option overrides the variable), so its uvicorn workers, which read the environment
+(hallserver/asgi.py), run with the settings the parent checked."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Annotated, Any, Literal
 
-from hallserver.db import default_database_url
+from pydantic import AliasChoices, BeforeValidator, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# What `hallserver serve` hands its uvicorn workers (hallserver/asgi.py).
-DB_ENV = "HALLSERVER_DB"
-SMS_LOG_ENV = "HALLSERVER_SMS_LOG"
+from hallserver.db import DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE
 
-
-def database_url() -> str:
-    return os.environ.get(DB_ENV) or default_database_url()
-
-
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+# prometheus_client's multiprocess mode (hallserver/metrics.py), for several workers.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+ENV_PREFIX = "HALLSERVER_"
 
 
-@dataclass(frozen=True)
-class ServerSettings:
-    access_token_ttl: timedelta = field(
-        default_factory=lambda: timedelta(minutes=_int("HALLSERVER_ACCESS_MINUTES", 30)))
-    refresh_token_ttl: timedelta = field(
-        default_factory=lambda: timedelta(hours=_int("HALLSERVER_REFRESH_HOURS", 12)))
+def _whole(unit: timedelta, name: str) -> BeforeValidator:
+    """A duration given as a whole number of `unit`s (the environment's form); a timedelta
+    (code, tests) as it is."""
+    def parse(value: Any) -> Any:
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            text = str(value).strip()
+            if not text.isdigit():
+                raise ValueError(f"must be a whole number of {name} (0 or more)")
+            return unit * int(text)
+        return value
+    return BeforeValidator(parse)
+
+
+Minutes = Annotated[timedelta, _whole(timedelta(minutes=1), "minutes")]
+Hours = Annotated[timedelta, _whole(timedelta(hours=1), "hours")]
+Days = Annotated[timedelta, _whole(timedelta(days=1), "days")]
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# The loopback and the private networks: where a Prometheus server scrapes from.
+PRIVATE_NETWORKS = "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+
+
+def networks(text: str) -> tuple[Network, ...] | None:
+    """The addresses and networks of a comma-separated list; None for `*`, every address.
+    ValueError names the first entry that is neither."""
+    entries = [entry.strip() for entry in text.split(",") if entry.strip()]
+    if entries == ["*"]:
+        return None
+    found = []
+    for entry in entries:
+        try:
+            found.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address or network (e.g. 10.0.0.0/8); "
+                             "list them separated by commas, or * for any") from None
+    return tuple(found)
+
+
+def address_in(host: str | None, allowed: tuple[Network, ...] | None) -> bool:
+    """Whether `host` (a peer's address as the ASGI server gives it) is in `allowed`."""
+    if allowed is None:
+        return True
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return False  # not an IP address: a Unix socket's peer, a test client
+    return any(address in network for network in allowed)
+
+
+class SettingsError(ValueError):
+    """A setting with a value the server cannot run with; the message says which, in a line."""
+
+    def __init__(self, field: str, env: str, value: object, problem: str) -> None:
+        super().__init__(f"{env}={value!r}: {problem}")
+        self.field, self.env, self.value, self.problem = field, env, value, problem
+
+
+class ServerSettings(BaseSettings):
+    # By field name too (validate_by_name), as code and tests give them.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid",
+                                      validate_by_name=True)
+
+    access_token_ttl: Minutes = Field(timedelta(minutes=30),
+                                      validation_alias="HALLSERVER_ACCESS_MINUTES")
+    refresh_token_ttl: Hours = Field(timedelta(hours=12),
+                                     validation_alias="HALLSERVER_REFRESH_HOURS")
     # Requests larger than this are refused with 413 before they are parsed.
-    max_body_bytes: int = field(
-        default_factory=lambda: _int("HALLSERVER_MAX_BODY_BYTES", 4 * 1024 * 1024))
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1)
     # Login throttle: this many failed logins within the window, for one clerk id or from one
     # client address, and further logins are refused (429) until the window has passed. All
     # terminals of a hall behind one NAT share an address: keep the address limit well above
-    # what a hall's clerks mistype in a window.
-    login_failures_per_clerk: int = field(
-        default_factory=lambda: _int("HALLSERVER_LOGIN_FAILURES_PER_CLERK", 5))
-    login_failures_per_address: int = field(
-        default_factory=lambda: _int("HALLSERVER_LOGIN_FAILURES_PER_ADDRESS", 20))
-    login_failure_window: timedelta = field(
-        default_factory=lambda: timedelta(minutes=_int("HALLSERVER_LOGIN_WINDOW_MINUTES", 15)))
-    # The server's clock decides (hallserver/proofs.py): an operation made later than the
+    # what a hall's clerks mistype in a window. Behind a reverse proxy the address is the one
+    # it forwards, when the proxy is in `forwarded_allow_ips`.
+    login_failures_per_clerk: int = Field(5, ge=1)
+    login_failures_per_address: int = Field(20, ge=1)
+    login_failure_window: Minutes = Field(
+        timedelta(minutes=15), validation_alias="HALLSERVER_LOGIN_WINDOW_MINUTES")
+    # The server's clock decides (hallserver/push.py): an operation made later than the
     # server's receipt time plus this skew is refused, and a login whose terminal clock is
     # further off than `login_clock_tolerance` is refused with the offset.
-    clock_skew: timedelta = field(
-        default_factory=lambda: timedelta(minutes=_int("HALLSERVER_CLOCK_SKEW_MINUTES", 5)))
-    login_clock_tolerance: timedelta = field(
-        default_factory=lambda: timedelta(minutes=_int("HALLSERVER_LOGIN_CLOCK_MINUTES", 10)))
+    clock_skew: Minutes = Field(timedelta(minutes=5),
+                                validation_alias="HALLSERVER_CLOCK_SKEW_MINUTES")
+    login_clock_tolerance: Minutes = Field(
+        timedelta(minutes=10), validation_alias="HALLSERVER_LOGIN_CLOCK_MINUTES")
     # An online supervisor's approval must be used for an operation made within this time.
-    approval_ttl: timedelta = field(
-        default_factory=lambda: timedelta(minutes=_int("HALLSERVER_APPROVAL_MINUTES", 10)))
+    approval_ttl: Minutes = Field(timedelta(minutes=10),
+                                  validation_alias="HALLSERVER_APPROVAL_MINUTES")
     # A clerk may be named by a terminal's operations for this long after their last online
     # login there (the terminal's offline logins need one within as many days).
-    clerk_at_terminal: timedelta = field(
-        default_factory=lambda: timedelta(days=_int("HALLSERVER_OFFLINE_LOGIN_DAYS", 7)))
+    clerk_at_terminal: Days = Field(timedelta(days=7),
+                                    validation_alias="HALLSERVER_OFFLINE_LOGIN_DAYS")
+
+    # The database connections of each process (each uvicorn worker): `pool_size` kept open,
+    # up to `max_overflow` more under load. `serve` checks workers × both against the
+    # database's max_connections; the defaults let 6 workers fit PostgreSQL's default 100.
+    pool_size: int = Field(DEFAULT_POOL_SIZE, ge=1)
+    max_overflow: int = Field(DEFAULT_MAX_OVERFLOW, ge=0)
+    # Off behind PgBouncer in transaction pooling (before 1.21 it cannot keep a prepared
+    # statement: the next transaction may run on another server connection). Every command's
+    # engine reads it too (hallserver/db.py, PREPARED_STATEMENTS_ENV).
+    prepared_statements: bool = True
+    # The reverse proxies whose X-Forwarded-For (the client's address: the login throttle's)
+    # and X-Request-ID are believed: addresses or networks, or * for any. uvicorn's own
+    # FORWARDED_ALLOW_IPS is read too, so a deployment that set it keeps working.
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1,::1", validation_alias=AliasChoices("HALLSERVER_FORWARDED_ALLOW_IPS",
+                                                       "FORWARDED_ALLOW_IPS"))
+    # Who may read /metrics (the peer's address, as forwarded by a trusted proxy); empty:
+    # nobody. The public proxy does not forward /metrics at all (README.md).
+    metrics_allow: str = PRIVATE_NETWORKS
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("forwarded_allow_ips", "metrics_allow")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        networks(value)
+        return value
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+def env_names(field: str) -> list[str]:
+    """The environment variables of a setting, the one that wins first."""
+    alias = ServerSettings.model_fields[field].validation_alias
+    if alias is None:
+        return [f"{ENV_PREFIX}{field.upper()}"]
+    return [str(name) for name in (alias.choices if isinstance(alias, AliasChoices)
+                                   else [alias])]
+
+
+def env_name(field: str) -> str:
+    """The environment variable a setting was read from (the first of its names if none)."""
+    names = env_names(field)
+    return next((name for name in names if name in os.environ), names[0])
+
+
+def load_settings(**overrides: Any) -> ServerSettings:
+    """The settings from the environment (and `overrides`, by field name); SettingsError for
+    the first bad value, in one line rather than pydantic's report."""
+    try:
+        return ServerSettings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = str(error["loc"][0]) if error["loc"] else ""
+        field = next((name for name in ServerSettings.model_fields
+                      if name == where or where in env_names(name)), where)
+        message = error["msg"].removeprefix("Value error, ")
+        env = env_name(field) if field in ServerSettings.model_fields else where
+        raise SettingsError(field, env, error.get("input"), message) from None

@@ -12,6 +12,7 @@ no more.
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import datetime
 
@@ -20,17 +21,21 @@ from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
 from hallcore.domain.text import Text
+from hallserver import metrics
 from hallserver.api.errors import ApiError
 from hallserver.models import LoginFailureRow
 from hallserver.settings import ServerSettings
+
+log = logging.getLogger(__name__)
 
 _TOO_MANY = Text("{who}登录失败次数过多，请 {minutes} 分钟后再试",
                  "too many failed logins {who}; try again in {minutes} minutes")
 
 
 def client_address(request: Request) -> str:
-    # The peer as uvicorn gives it: behind a reverse proxy, the X-Forwarded-For address when
-    # the proxy is trusted (uvicorn's --forwarded-allow-ips), else the proxy's own.
+    # Behind a reverse proxy, the client's address it forwards (X-Forwarded-For) when the
+    # proxy is trusted (`serve --forwarded-allow-ips`, hallserver/app.py), else the proxy's
+    # own: then every hall shares one address, and one count of failures.
     return request.client.host if request.client else "unknown"
 
 
@@ -48,15 +53,18 @@ def _blocked_until(session: Session, whose: ColumnElement[bool], limit: int,
 def check(session: Session, settings: ServerSettings, clerk: str, address: str,
           now: datetime) -> None:
     """Refuse the login (429) while the clerk id or the address has no failures left."""
-    for whose, limit, who in (
+    for whose, limit, who, by in (
         (LoginFailureRow.clerk == clerk, settings.login_failures_per_clerk,
-         Text(f"工号 {clerk} ", f"for clerk {clerk}")),
+         Text(f"工号 {clerk} ", f"for clerk {clerk}"), "clerk"),
         (LoginFailureRow.address == address, settings.login_failures_per_address,
-         Text("本机", "from this computer")),
+         Text("本机", "from this computer"), "address"),
     ):
         until = _blocked_until(session, whose, limit, settings, now)
         if until is not None:
             seconds = max(1, math.ceil((until - now).total_seconds()))
+            metrics.LOGINS_THROTTLED.labels(by).inc()
+            # Not which clerk id or address: the log holds no one's identity.
+            log.warning("login refused: too many failed logins for one %s", by)
             raise ApiError(429, "too_many_failed_logins",
                            _TOO_MANY.format(who=who, minutes=math.ceil(seconds / 60)),
                            headers={"Retry-After": str(seconds)})
@@ -68,6 +76,7 @@ def record_failure(session: Session, settings: ServerSettings, clerk: str, addre
     session.execute(delete(LoginFailureRow).where(
         LoginFailureRow.failed_at <= now - settings.login_failure_window))
     session.add(LoginFailureRow(clerk=clerk, address=address, failed_at=now))
+    metrics.LOGIN_FAILURES.inc()
 
 
 def forget_clerk(session: Session, clerk: str) -> None:

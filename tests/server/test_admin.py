@@ -18,7 +18,7 @@ from hallserver.__main__ import main
 from hallserver.app import create_app
 from hallserver.models import AccountRow, AuditEntryRow, ClerkRow, CommunityRow, HallRow
 from hallserver.seed import seed
-from tests.support.server import Terminal, approve_terminal
+from tests.support.server import Terminal
 
 HALL = "GZ-TH-01"
 
