@@ -19,7 +19,8 @@ from hallcore.domain.business import BUSINESS_TYPES
 from tests.support import ROOT
 
 BIN = Path(sys.executable).parent
-SERVER_ONLY = {"fastapi", "starlette", "uvicorn", "psycopg", "psycopg-binary"}
+SERVER_ONLY = {"fastapi", "starlette", "uvicorn", "psycopg", "psycopg-binary",
+               "pydantic-settings", "prometheus-client"}
 
 
 def test_the_smoke_test_passes_in_one_line_and_leaves_nothing_but_its_log(tmp_path):
@@ -65,6 +66,8 @@ def test_the_packaged_app_builds_and_passes_its_smoke_test():
     assert done.returncode == 0, done.stdout + done.stderr
     assert "smoke test passed" in done.stdout
     assert "smoke-frozen: built in" in done.stdout
+    # The console program beside the windowed one, which IT's printing commands run with.
+    assert "hallclient-cli print-test wrote a PDF" in done.stdout
 
 
 def _without_the_server_extra(monkeypatch, missing="uvicorn"):
@@ -232,7 +235,8 @@ def test_a_servers_install_has_no_qt_nor_client_libraries(fresh_venv):
     assert not {n for n in names if n.startswith(("pyside6", "shiboken6"))}
     assert not names & {"reportlab", "keyring", "segno"}
     assert {"hallclient", "fastapi", "uvicorn", "psycopg", "psycopg-binary", "sqlalchemy",
-            "alembic", "pydantic", "platformdirs"} <= names
+            "alembic", "pydantic", "platformdirs", "pydantic-settings", "prometheus-client"
+            } <= names
 
 
 @pytest.mark.network
