@@ -56,6 +56,7 @@ def child(server_url: str, out: Path) -> int:
     """Run the app as a clerk would, heartbeat on the UI thread; phases' gaps into `out`."""
     import keyring
     from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
     from hallclient.auth.secrets import EphemeralKeyring
@@ -149,6 +150,8 @@ def child(server_url: str, out: Path) -> int:
         state["target"] = target
         window.search.setFocus()
         window.search.setText(target.number)  # the search runs off the UI thread
+        # Enter, as a clerk or a reader ends the number: the single match opens.
+        QTest.keyClick(window.search, Qt.Key.Key_Return)
         return True
 
     def found() -> bool:

@@ -105,7 +105,7 @@ def main() -> None:
             window.status_bridge.changed.emit(read_status(terminal.cache, online=True))
             window.search.setText("陈")
             settle()
-            window.search_panel.results.setCurrentRow(row)  # another account for each language
+            window.search_panel.open_row(row)  # another account for each language
             window.open_form(BusinessKind.TRANSFER)
             shoot(window, f"counter-transfer-{lang}")
             window.open_form(BusinessKind.SUSPEND)

@@ -6,15 +6,20 @@ tasks, the hall's work items, the sync status. It routes what one panel does to 
 runs each request off the UI thread (hallclient/counter/requests.py) and refreshes the views
 that the request's changes name; it also holds the window's keys, the language switch, the
 lock and logging out.
+
+One customer at a time: "Next customer" (F12) empties the search, the account, the forms and
+the messages; the customer's session (hallclient/counter/session.py) times each request from
+the first search keystroke or that key, not from the business key.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -38,6 +43,7 @@ from hallclient.counter.requests import (
     make_request,
     reprint_receipt,
 )
+from hallclient.counter.session import CustomerSession
 from hallclient.forms import FORMS
 from hallclient.receipts.content import HallInfo
 from hallclient.receipts.history import ReceiptUnavailable, receipt_history
@@ -72,7 +78,7 @@ from hallclient.ui.sync_status import StatusBridge, SyncStatusView
 from hallclient.ui.tasks_panel import TasksPanel
 from hallclient.ui.work_items import WorkItemsPanel
 from hallcore.domain.accounts import Account
-from hallcore.domain.business import BusinessKind, PayloadInvalid
+from hallcore.domain.business import BUSINESS_TYPES, BusinessKind, PayloadInvalid
 from hallcore.domain.text import Lang, sentence
 from hallcore.wire import (
     AccountNotifications,
@@ -113,6 +119,7 @@ class CounterServices:
     kpi_report: Callable[[datetime, datetime, str], KpiReport] | None = None
     # A supervisor's extension of this terminal's offline window (supervisor id, password).
     extend_offline_window: Callable[[str, str], TerminalFacts] | None = None
+    clock: Callable[[], float] = time.monotonic  # times each customer's visit (seconds)
 
 
 class CounterWindow(QMainWindow):
@@ -128,6 +135,7 @@ class CounterWindow(QMainWindow):
         self.dashboard: KpiDashboard | None = None
         self._hidden_while_locked: list[QWidget] = []
         self._request_running = False
+        self.session = CustomerSession(services.clock)
         self.status_bridge = StatusBridge(self)
         self.status_bridge.changed.connect(self.show_sync_status)
         use_language(lang)
@@ -144,7 +152,10 @@ class CounterWindow(QMainWindow):
         self.message.setWordWrap(True)
         self.search_panel = SearchPanel(s.cache, self)
         self.search_panel.chosen.connect(self._chosen)
+        self.search_panel.typed.connect(self.session.begin)
         self.search_panel.failed.connect(self.message.setText)
+        self.next_button = QPushButton(self)
+        self.next_button.clicked.connect(self.next_customer)
         self.account_panel = AccountPanel(self)
         self.account_panel.complete.connect(self.complete_record)
         self.history_panel = HistoryPanel(s.cache, s.notifications, parent=self)
@@ -160,6 +171,7 @@ class CounterWindow(QMainWindow):
         self.form_host.submitted.connect(self._submit)
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.next_button)
         left_layout.addWidget(self.search_panel, 1)
         left_layout.addWidget(self.account_panel)
         left_layout.addWidget(self.history_panel, 1)
@@ -194,6 +206,7 @@ class CounterWindow(QMainWindow):
                              ("Ctrl+R", self.show_receipt_history),
                              ("Ctrl+D", self.show_dashboard),
                              ("Ctrl+Shift+W", self.extend_offline_window),
+                             ("F12", self.next_customer),
                              ("F1", lambda: AboutDialog(self).exec())):
             QShortcut(QKeySequence(keys), self, action)
 
@@ -224,18 +237,38 @@ class CounterWindow(QMainWindow):
         # read the current one.
         self.language_button.setText("English (Ctrl+L)" if lang == "zh" else "中文 (Ctrl+L)")
         self.reprint_button.setText(self.tr("Reprint (Ctrl+R)"))
+        self.next_button.setText(self.tr("Next customer (F12)"))
 
     # --- the account -----------------------------------------------------------------------
 
-    def _chosen(self, account: Account | None) -> None:
+    def _chosen(self, account: Account) -> None:
+        self.session.begin()
         self._show_account(account)
-        if self.form_host.kind is not None:  # the form again, filled from this account
-            self.open_form(self.form_host.kind)
 
     def _show_account(self, account: Account | None) -> None:
+        """The account the counter works on. A form opened for another account is closed
+        and emptied (and a task being redone on it set aside): a transfer, a close, must never
+        reach the next customer's account with the previous customer's answers."""
+        number = account.number if account else None
+        if self.form_host.kind is not None and self.form_host.account_number != number:
+            self.form_host.close_form()
+            self.message.clear()
+        if self.redoing is not None and self.redoing.account_number != number:
+            self.redoing = None
         self.account = account
+        self.form_host.enable_for(number)
         self.account_panel.show_account(account)
-        self.history_panel.show_account(account.number if account else None)
+        self.history_panel.show_account(number)
+
+    def next_customer(self) -> None:
+        """The next customer (F12): nothing of the previous one left on screen, the cursor in
+        the search box, the new customer's time running."""
+        self.session.next_customer()
+        self.search_panel.reset()
+        self.form_host.close_form()
+        self._show_account(None)
+        self.message.clear()
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def complete_record(self) -> None:
         """Open the contact change with the record's gaps named, to ask the customer now."""
@@ -247,10 +280,10 @@ class CounterWindow(QMainWindow):
 
     def redo_task(self, task: Task) -> None:
         """Open the request again on the account as it is now, filled in as it was asked."""
-        self.redoing = task
         if task.account_number:
             with self.services.cache.read() as session:
                 self._show_account(load_account(session, task.account_number))
+        self.redoing = task
         self.open_form(task.business)
         self.form_views[task.business].fill(task.asked)
 
@@ -258,10 +291,15 @@ class CounterWindow(QMainWindow):
 
     def open_form(self, kind: BusinessKind) -> None:
         account = self.account
+        if account is None and not BUSINESS_TYPES[kind].opens_account:
+            self.message.setText(self.tr("Open the customer's account first: without one only "
+                                         "a new connection (F9) can be made."))
+            return
+        self.session.begin()  # a customer served without a search first
         prefill = {} if account is None else {
             name: getattr(account, attr)
             for name, attr in FORMS[kind].prefill_from_account.items()}
-        self.form_host.show_form(kind, prefill)
+        self.form_host.show_form(kind, prefill, account.number if account else None)
         self.message.clear()
 
     def _desk(self) -> CounterDesk:
@@ -276,27 +314,34 @@ class CounterWindow(QMainWindow):
             return  # a second Enter while the first is recorded: one request, not two
         s = self.services
         redoes = self.redoing if self.redoing and self.redoing.business is kind else None
-        number = signed[0].account_number if signed else (
-            self.account.number if self.account else None)
+        # The account the form was opened for: a form never outlives its account.
+        number = signed[0].account_number if signed else self.form_host.account_number
         request = CounterRequest(
             kind, number, payload, online=s.online(), online_only=s.online_only,
-            facts=self.form_views[kind].counter_facts(),
+            facts=self.form_views[kind].counter_facts(self.session.handling_seconds()),
             sign_off=signed[1] if signed else None, redoes_task=redoes.id if redoes else None)
-        desk, now = self._desk(), datetime.now(UTC)
+        desk, now, visit = self._desk(), datetime.now(UTC), self.session.visit
         self._request_running = True
         run_in_background(self, lambda: make_request(desk, request, now),
-                          on_done=self._recorded,
+                          on_done=lambda changes: self._recorded(changes, visit),
                           on_error=lambda exc: self._not_recorded(exc, kind, payload))
 
-    def _recorded(self, changes: CounterChanges) -> None:
+    def _recorded(self, changes: CounterChanges, visit: int) -> None:
         self._request_running = False
         recorded = changes.recorded
         self.message.setText(self.tr("Accepted, receipt {n}").format(n=recorded.receipt_no))
         if View.TASKS in changes.refresh:
             self.redoing = None
         self.form_views[recorded.kind].clear()  # the next customer starts from an empty form
-        if changes.account is not None:
+        # The account as it is now, unless the clerk has turned to another account or
+        # customer meanwhile; a new connection's form now belongs to the account it opened.
+        shown = self.account.number if self.account else None
+        if changes.account is not None and visit == self.session.visit and shown in (
+                None, changes.account.number):
             self.account = changes.account
+            if self.form_host.kind is not None:
+                self.form_host.account_number = changes.account.number
+            self.form_host.enable_for(changes.account.number)
         self.services.on_recorded()
         self.request_finished.emit()
         # The rest in later turns of the event loop: all at once it kept the window from
@@ -308,7 +353,8 @@ class CounterWindow(QMainWindow):
         """The views the request changed, the customer's rating window, then the receipt."""
         if View.ACCOUNT in changes.refresh and changes.account is not None:
             self.search_panel.show_changed(changes.account)
-            self.account_panel.show_account(changes.account)
+            if self.account is changes.account:
+                self.account_panel.show_account(changes.account)
         if View.HISTORY in changes.refresh:
             self.history_panel.refresh()
         if View.TASKS in changes.refresh:
@@ -352,6 +398,8 @@ class CounterWindow(QMainWindow):
         """The customer rates the transaction (satisfaction per transaction)."""
         window = RatingWindow(recorded.receipt_no, self)
         window.rated.connect(lambda rating, reason: self._rated(recorded, rating, reason))
+        visit = self.session.visit
+        window.finished.connect(lambda _result: self.session.end(visit))  # rated or not
         self.services.ask_rating(window)
 
     def _rated(self, recorded: RecordedOperation, rating: Rating, reason: str | None) -> None:

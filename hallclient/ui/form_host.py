@@ -1,13 +1,25 @@
-"""The business buttons, each with its key (F2, F3...), over the form of the business chosen:
-one form on screen at a time, each generated from its spec (form_view.py)."""
+"""The business buttons, each with its key (F3...F9), over the form of the business chosen:
+one form on screen at a time, each generated from its spec (form_view.py).
+
+A form belongs to the account it was opened for: closed, every form emptied, when the counter
+turns to another account, so nothing the previous customer gave stays on screen or can be
+submitted against the next one's account. Without an account only the businesses that open
+one (new connection) can be chosen."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QGridLayout, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hallclient.forms import FORMS
 from hallclient.ui.form_view import FormView
@@ -26,13 +38,19 @@ class FormHost(QWidget):
         """`side_buttons` stand beside the business buttons, one per row."""
         super().__init__(parent)
         self.kind: BusinessKind | None = None  # the business on screen
+        self.account_number: str | None = None  # the account the form on screen is for
         self.business_buttons: dict[BusinessKind, QPushButton] = {}
         self.views: dict[BusinessKind, FormView] = {}
         buttons = QGridLayout()
         self.stack = QStackedWidget(self)
+        self.no_form = QLabel(self)
+        self.no_form.setWordWrap(True)
+        self.no_form.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.stack.addWidget(self.no_form)
         for n, (kind, spec) in enumerate(FORMS.items()):
             button = QPushButton(self)
             button.clicked.connect(lambda _c=False, k=kind: self.chosen.emit(k))
+            # The key stays live without an account: the window then says what is needed.
             QShortcut(QKeySequence(spec.shortcut), self, lambda k=kind: self.chosen.emit(k))
             self.business_buttons[kind] = button
             buttons.addWidget(button, n // _PER_ROW, n % _PER_ROW)
@@ -46,19 +64,34 @@ class FormHost(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
         layout.addWidget(self.stack, 1)
+        self.enable_for(None)
         follow_language(self, self.retranslate)
 
     def retranslate(self) -> None:
         lang = current_language()
         for kind, button in self.business_buttons.items():
             button.setText(f"{BUSINESS_TYPES[kind].label[lang]} ({FORMS[kind].shortcut})")
+        self.no_form.setText(self.tr("Open the customer's account, then choose the business "
+                                     "(F3-F9). A new connection (F9) needs no account."))
 
-    def show_form(self, kind: BusinessKind, prefill: Mapping[str, object]) -> None:
-        """The form of `kind` on screen, filled with `prefill`, its handling time started and
-        the cursor where the clerk types first."""
-        self.kind = kind
+    def enable_for(self, account_number: str | None) -> None:
+        """The businesses that can be chosen with this account open, or with none."""
+        for kind, button in self.business_buttons.items():
+            button.setEnabled(account_number is not None or BUSINESS_TYPES[kind].opens_account)
+
+    def show_form(self, kind: BusinessKind, prefill: Mapping[str, object],
+                  account_number: str | None) -> None:
+        """The form of `kind` for the account `account_number` (None: no account) on screen,
+        filled with `prefill`, the cursor where the clerk types first."""
+        self.kind, self.account_number = kind, account_number
         view = self.views[kind]
         view.fill(prefill)
         self.stack.setCurrentWidget(view)
-        view.start()
         view.focus_first_field()
+
+    def close_form(self) -> None:
+        """No form on screen, and every form emptied: the next customer starts from none."""
+        self.kind, self.account_number = None, None
+        self.stack.setCurrentWidget(self.no_form)
+        for view in self.views.values():
+            view.clear()

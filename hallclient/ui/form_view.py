@@ -8,7 +8,6 @@ validation is emitted as a cleaned payload.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -72,7 +71,6 @@ class FormView(QWidget):
             self.not_settled_reason.addItem("", reason)
         self.not_settled_reason.setEnabled(False)
         self.settled.toggled.connect(lambda on: self.not_settled_reason.setEnabled(not on))
-        self.opened_at: float | None = None
         footer = QHBoxLayout()
         footer.addWidget(self.settled)
         footer.addWidget(self.not_settled_reason)
@@ -160,18 +158,14 @@ class FormView(QWidget):
             elif isinstance(widget, QCheckBox):
                 widget.setCheckState(Qt.CheckState.Checked if value else Qt.CheckState.Unchecked)
 
-    def start(self) -> None:
-        """The clerk opens the form for a customer: the handling time starts."""
-        self.opened_at = time.monotonic()
-
-    def counter_facts(self) -> CounterFacts:
-        """How the request went at the counter: one-stop, and the time since `start`."""
+    def counter_facts(self, handling_seconds: int | None) -> CounterFacts:
+        """How the request went at the counter: one-stop, and the customer's time at the
+        counter so far (the window's customer session)."""
         settled = self.settled.isChecked()
         return CounterFacts(
             first_contact=settled,
             not_settled_reason=None if settled else self.not_settled_reason.currentData(),
-            handling_seconds=(None if self.opened_at is None else
-                              min(int(time.monotonic() - self.opened_at), 86_400)))
+            handling_seconds=handling_seconds)
 
     def clear(self) -> None:
         """Empty for the next customer; what comes from the account is filled in again."""
@@ -185,7 +179,6 @@ class FormView(QWidget):
         for error in self.errors.values():
             error.clear()
         self.settled.setChecked(True)
-        self.opened_at = None
 
     def _show(self, name: str, reason: Text | None) -> None:
         self.errors[name].setText(sentence(reason[self.lang]) if reason else "")

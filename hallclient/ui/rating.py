@@ -4,6 +4,10 @@ dialog the clerk turns toward the customer.
 
 Both languages are on every button at once: the customer may read either, whatever language
 the clerk's window is in.
+
+Only the customer's own tap rates: no button is a default one and none takes the keyboard's
+focus, so an Enter (or Space) from the clerk's keyboard records nothing on the customer's
+behalf.
 """
 
 from __future__ import annotations
@@ -63,10 +67,13 @@ class RatingWindow(QDialog):
             button.setMinimumSize(220, 140)
             button.setStyleSheet(f"font-size: 22pt; color: {palette.PAPER}; background: "
                                  f"{_COLOURS[rating]}; border-radius: 12px;")
+            button.setAutoDefault(False)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(lambda _c=False, r=rating: self._rate(r))
             self.buttons[rating] = button
             row.addWidget(button)
         self.skip = QPushButton(f"{_SKIP.zh} / {_SKIP.en}", self)
+        self.skip.setAutoDefault(False)
         self.skip.clicked.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(question)

@@ -61,11 +61,12 @@ def find_one(qtbot, window, status=AccountStatus.ACTIVE):
         target = account_from_row(row)
     window.search.setFocus()
     qtbot.keyClicks(window.search, target.number)
+    qtbot.keyClick(window.search, Qt.Key.Key_Return)  # the clerk opens it
     qtbot.waitUntil(lambda: window.account is not None and window.account.number == target.number)
     return target
 
 
-def test_search_as_you_type_selects_the_account_and_masks_its_data(qtbot, window):
+def test_the_account_opened_from_the_search_shows_its_data_masked(qtbot, window):
     target = find_one(qtbot, window)
     panel = window.account_panel.summary.text()
     assert target.holder_name in panel
@@ -173,11 +174,8 @@ def test_account_panel_lists_its_operations_and_follows_their_sync_state(qtbot, 
     assert "synced" in window.history_panel.list.item(0).text()
     window.set_language("zh")
     assert "已同步" in window.history_panel.list.item(0).text()
-    window.search_panel.results.clearSelection()
-    window.search.clear()
-    qtbot.keyClicks(window.search, "no such account")
-    qtbot.waitUntil(lambda: window.account is None)
-    assert window.history_panel.list.count() == 0
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_F12)  # the next customer
+    assert window.account is None and window.history_panel.list.count() == 0
 
 
 def test_a_bootstrap_shows_its_progress_until_it_is_done(qtbot, window):
@@ -244,8 +242,9 @@ def test_after_a_request_the_form_is_empty_and_the_result_shows_the_account_as_i
     qtbot.waitUntil(lambda: bool(window.ratings))  # the account and rating follow
     assert "Accepted" in window.message.text()
     assert view.inputs["new_holder_name"].text() == ""  # nothing left for the next customer
-    assert "林晓燕" in window.search_panel.results.currentItem().text()
-    assert target.holder_name not in window.search_panel.results.currentItem().text()
+    results = window.search_panel.results
+    [row] = [r for r in range(results.rowCount()) if results.item(r, 0).text() == target.number]
+    assert results.item(row, 1).text() == "林晓燕"
 
 
 @pytest.mark.parametrize("online", [True, False], ids=["online", "offline"])
@@ -363,6 +362,7 @@ def test_a_record_with_gaps_invites_the_clerk_to_complete_it(qtbot, window):
         save_account(s, replace(target, mailing_address=None, sms_consent=False))
     window.search.clear()
     qtbot.keyClicks(window.search, target.number)
+    qtbot.keyClick(window.search, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.account_panel.complete_button.isVisible())
     window.account_panel.complete_button.click()
     assert window.form_host.stack.currentWidget() is window.form_views[BusinessKind.CONTACT_CHANGE]

@@ -1,6 +1,6 @@
 """The demo with a screen: the counter window over an embedded server, driven briefly."""
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from hallclient.ui.counter_window import CounterWindow
@@ -22,6 +22,7 @@ def test_demo_window_finds_an_account_syncs_and_cuts_the_network(qapp, qtbot):
         window = next(w for w in QApplication.topLevelWidgets()
                       if isinstance(w, CounterWindow) and w.isVisible())
         window.search.setText("1000000001")
+        qtbot.keyClick(window.search, Qt.Key.Key_Return)  # the clerk opens the account
         qtbot.waitUntil(lambda: window.account is not None, timeout=10_000)
         qtbot.waitUntil(lambda: "online" in window.sync_status.label.text(), timeout=15_000)
         seen["online"] = window.sync_status.label.text()

@@ -62,8 +62,16 @@
         <translation>补打回执 (Ctrl+R)</translation>
     </message>
     <message>
+        <source>Next customer (F12)</source>
+        <translation>下一位客户 (F12)</translation>
+    </message>
+    <message>
         <source>Ask the customer for: {m}</source>
         <translation>请向客户询问：{m}</translation>
+    </message>
+    <message>
+        <source>Open the customer&apos;s account first: without one only a new connection (F9) can be made.</source>
+        <translation>请先打开客户的户号：没有户号时只能办理新装 (F9)。</translation>
     </message>
     <message>
         <source>A supervisor must confirm: {w}</source>
@@ -80,6 +88,13 @@
     <message>
         <source>Receipt {n} is recorded but could not be drawn: {e}. Print it again with Ctrl+R.</source>
         <translation>回执 {n} 已记录，但无法生成：{e}。请用 Ctrl+R 补打。</translation>
+    </message>
+</context>
+<context>
+    <name>FormHost</name>
+    <message>
+        <source>Open the customer&apos;s account, then choose the business (F3-F9). A new connection (F9) needs no account.</source>
+        <translation>先打开客户的户号，再选择业务（F3-F9）。新装 (F9) 无需户号。</translation>
     </message>
 </context>
 <context>
@@ -418,6 +433,34 @@
         <translation>打印机：</translation>
     </message>
     <message>
+        <source>Language:</source>
+        <translation>语言：</translation>
+    </message>
+    <message>
+        <source>Chinese</source>
+        <translation>中文</translation>
+    </message>
+    <message>
+        <source>English</source>
+        <translation>英文</translation>
+    </message>
+    <message>
+        <source>Chinese and English</source>
+        <translation>中英双语</translation>
+    </message>
+    <message>
+        <source>Paper:</source>
+        <translation>纸张：</translation>
+    </message>
+    <message>
+        <source>80 mm roll</source>
+        <translation>80 毫米卷纸</translation>
+    </message>
+    <message>
+        <source>A4</source>
+        <translation>A4 纸</translation>
+    </message>
+    <message>
         <source>Print (Ctrl+P)</source>
         <translation>打印 (Ctrl+P)</translation>
     </message>
@@ -428,6 +471,14 @@
     <message>
         <source>No printer here; add one in the system</source>
         <translation>本机没有打印机，请在系统中添加</translation>
+    </message>
+    <message>
+        <source>Drawing the receipt…</source>
+        <translation>正在生成回执…</translation>
+    </message>
+    <message>
+        <source>The receipt could not be drawn in that language or on that paper: {e}</source>
+        <translation>回执无法以该语言或纸张生成：{e}</translation>
     </message>
     <message>
         <source>Printing…</source>
@@ -443,6 +494,38 @@
     <message>
         <source>account, ID number, phone, name or address (Ctrl+F)</source>
         <translation>户号、证件号、电话、姓名或地址 (Ctrl+F)</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>户号</translation>
+    </message>
+    <message>
+        <source>Holder</source>
+        <translation>户主</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>ID (last 4)</source>
+        <translation>证件尾号</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>用电地址</translation>
+    </message>
+    <message>
+        <source>No account matches</source>
+        <translation>没有相符的账户</translation>
+    </message>
+    <message>
+        <source>1 result</source>
+        <translation>1 个结果</translation>
+    </message>
+    <message>
+        <source>{n} results</source>
+        <translation>{n} 个结果</translation>
     </message>
 </context>
 <context>

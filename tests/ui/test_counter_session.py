@@ -1,0 +1,368 @@
+"""One customer at a time at the counter, driven as a clerk types: every key goes to the widget
+that has the keyboard focus, as under a real X server, so a result list that took the focus
+would send the next digits into a form."""
+
+import re
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
+from sqlalchemy import select
+
+from hallclient.receipts.content import HallInfo
+from hallclient.store.accounts import account_from_row, save_account, save_community
+from hallclient.store.cache import open_cache
+from hallclient.store.models import AccountRow, FeedbackRow, OutboxRow
+from hallclient.store.operations import TerminalIdentity
+from hallclient.store.search import search_accounts
+from hallclient.ui.counter_window import CounterServices, CounterWindow
+from hallcore.demodata import DISTRICTS, accounts, communities
+from hallcore.domain.accounts import AccountStatus
+from hallcore.domain.business import BusinessKind
+from hallcore.domain.text import Text
+from tests.support.factories import OTHER_ID, TERMINAL_KEY
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+class Clock:
+    """The window's clock, moved on by the test: handling times without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, clock):
+    cache = open_cache(tmp_path / "cache.sqlite3")
+    district = DISTRICTS[0]
+    comms = list(communities(district, 3))
+    with cache.write() as s:
+        for c in comms:
+            save_community(s, c)
+        s.flush()
+        for a in accounts(district, 200, comms):
+            save_account(s, a)
+    ratings = []
+    w = CounterWindow(CounterServices(
+        cache, TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY), "gz-th-01-c1",
+        HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall")),
+        show_preview=lambda _preview: None, ask_rating=ratings.append, clock=clock),
+        lang="en")
+    qtbot.addWidget(w)
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
+    w.search.setFocus()
+    w.ratings = ratings
+    yield w
+    cache.close()
+
+
+@pytest.fixture
+def two(window):
+    """Two customers: active accounts with an ID number and a phone of their own."""
+    with window.services.cache.read() as s:
+        rows = s.scalars(select(AccountRow).where(
+            AccountRow.status == AccountStatus.ACTIVE.value, AccountRow.id_number.is_not(None),
+            AccountRow.phone.is_not(None), AccountRow.arrears_fen == 0)).all()
+        found = [account_from_row(r) for r in rows]
+        own = [a for a in found if [x.number for x in search_accounts(s, a.phone)] == [a.number]]
+    return own[0], own[1]
+
+
+def focused():
+    widget = QApplication.focusWidget()
+    assert widget is not None, "no widget has the keyboard focus"
+    return widget
+
+
+def type_(qtbot, text):
+    qtbot.keyClicks(focused(), text)
+
+
+def press(qtbot, key, modifier=Qt.KeyboardModifier.NoModifier):
+    qtbot.keyClick(focused(), key, modifier)
+
+
+def shown_numbers(window):
+    model = window.search_panel.results.model()
+    return [str(model.index(r, 0).data()).split()[0] for r in range(model.rowCount())]
+
+
+def wait_for_results(qtbot, window, query):
+    """Until the results of `query` are on screen."""
+    with window.services.cache.read() as s:
+        expected = [a.number for a in search_accounts(s, query)]
+    qtbot.waitUntil(lambda: shown_numbers(window) == expected)
+    return expected
+
+
+def search_again(qtbot, window, text):
+    """Ctrl+F, everything in the box selected, typed over."""
+    press(qtbot, Qt.Key.Key_F, CTRL)
+    press(qtbot, Qt.Key.Key_A, CTRL)
+    type_(qtbot, text)
+
+
+def open_account(qtbot, window, number):
+    search_again(qtbot, window, number)
+    press(qtbot, Qt.Key.Key_Return)  # the clerk opens it
+    qtbot.waitUntil(lambda: window.account is not None and window.account.number == number)
+
+
+def screen_texts(window):
+    return [w.text() for w in window.findChildren(QLineEdit)] + [
+        w.text() for w in window.findChildren(QLabel) if w.isVisible()]
+
+
+# --- 1. the search box keeps the keyboard ---------------------------------------------------
+
+def test_typing_the_next_customers_phone_keeps_every_digit_in_the_search_box(
+        qtbot, window, two):
+    first, second = two
+    open_account(qtbot, window, first.number)
+    press(qtbot, Qt.Key.Key_F5)  # suspend, for the first customer
+    id_field = window.form_views[BusinessKind.SUSPEND].inputs["applicant_id_number"]
+    assert QApplication.focusWidget() is id_field
+    search_again(qtbot, window, second.phone[:2])
+    wait_for_results(qtbot, window, second.phone[:2])  # the results change as the clerk types
+    type_(qtbot, second.phone[2:])
+    assert QApplication.focusWidget() is window.search
+    assert window.search.text() == second.phone and id_field.text() == ""
+    wait_for_results(qtbot, window, second.phone)
+    assert QApplication.focusWidget() is window.search
+    assert window.account.number == first.number  # nothing chosen while typing
+
+
+def test_a_phones_last_digits_open_no_account_until_the_clerk_chooses_it(qtbot, window, two):
+    _, customer = two
+    type_(qtbot, customer.phone[-6:])  # the digits a phone ends with: one account, not exact
+    assert wait_for_results(qtbot, window, customer.phone[-6:]) == [customer.number]
+    assert window.account is None and QApplication.focusWidget() is window.search
+    assert window.search_panel.highlighted() is None
+    press(qtbot, Qt.Key.Key_Return)  # nothing highlighted: into the results
+    assert QApplication.focusWidget() is window.search_panel.results
+    assert window.account is None
+    press(qtbot, Qt.Key.Key_Return)  # the clerk opens it
+    assert window.account.number == customer.number
+
+
+def test_a_whole_id_number_is_highlighted_and_opened_on_enter(qtbot, window, two):
+    _, customer = two
+    type_(qtbot, customer.id_number)
+    wait_for_results(qtbot, window, customer.id_number)
+    assert window.search_panel.highlighted() == 0
+    assert window.account is None and QApplication.focusWidget() is window.search
+    press(qtbot, Qt.Key.Key_Return)
+    assert window.account.number == customer.number
+    assert QApplication.focusWidget() is window.search
+
+
+def test_a_number_typed_and_entered_at_once_opens_its_account(qtbot, window, two):
+    """A card reader types the number and Enter faster than the search runs."""
+    _, customer = two
+    type_(qtbot, customer.number)
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.account is not None)
+    assert window.account.number == customer.number
+
+
+# --- 2. a form belongs to its account -------------------------------------------------------
+
+def test_opening_another_account_closes_the_form_and_nothing_is_left_to_submit(
+        qtbot, window, two):
+    first, second = two
+    open_account(qtbot, window, first.number)
+    press(qtbot, Qt.Key.Key_F3)  # transfer, for the first customer
+    type_(qtbot, "Li Na")
+    press(qtbot, Qt.Key.Key_Return)
+    type_(qtbot, OTHER_ID)
+    open_account(qtbot, window, second.number)
+    assert window.form_host.kind is None
+    assert window.form_host.stack.currentWidget() is window.form_host.no_form
+    transfer = window.form_views[BusinessKind.TRANSFER].inputs.values()
+    assert [w.text() for w in transfer if isinstance(w, QLineEdit) and w.text()] == []
+    assert not any("Li Na" in t or OTHER_ID in t for t in screen_texts(window))
+    with qtbot.assertNotEmitted(window.form_host.submitted):
+        press(qtbot, Qt.Key.Key_Return, CTRL)  # submit: there is nothing to submit
+    with window.services.cache.read() as s:
+        assert s.scalars(select(OutboxRow)).all() == []
+    press(qtbot, Qt.Key.Key_F3)  # the transfer again: the second customer's, empty
+    view = window.form_views[BusinessKind.TRANSFER]
+    assert window.form_host.account_number == second.number
+    assert QApplication.focusWidget() is view.inputs["new_holder_name"]
+    assert view.inputs["new_holder_name"].text() == ""
+
+
+def test_the_close_form_shows_the_next_customer_nothing_of_the_previous_one(qtbot, window, two):
+    first, second = two
+    open_account(qtbot, window, first.number)
+    press(qtbot, Qt.Key.Key_F7)  # close the account
+    type_(qtbot, first.id_number)  # the holder's ID card, read into the form
+    assert any(first.id_number in t for t in screen_texts(window))
+    open_account(qtbot, window, second.number)
+    assert not any(first.id_number in t for t in screen_texts(window))
+    press(qtbot, Qt.Key.Key_F7)
+    close = window.form_views[BusinessKind.CLOSE]
+    assert close.inputs["applicant_id_number"].text() == ""
+
+
+def test_without_an_account_only_a_new_connection_can_be_chosen(qtbot, window):
+    buttons = window.form_host.business_buttons
+    assert [k for k, b in buttons.items() if b.isEnabled()] == [BusinessKind.NEW_CONNECTION]
+    press(qtbot, Qt.Key.Key_F3)  # transfer: no account to transfer
+    assert window.form_host.kind is None
+    assert "Open the customer's account first" in window.message.text()
+    assert QApplication.focusWidget() is window.search
+    press(qtbot, Qt.Key.Key_F9)  # a new connection needs none
+    assert window.form_host.kind is BusinessKind.NEW_CONNECTION
+    assert window.form_views[BusinessKind.NEW_CONNECTION].isAncestorOf(
+        QApplication.focusWidget())
+
+
+# --- 3. the customer's rating --------------------------------------------------------------
+
+def suspend_for(qtbot, window, customer):
+    open_account(qtbot, window, customer.number)
+    press(qtbot, Qt.Key.Key_F5)
+    type_(qtbot, customer.id_number)
+    with qtbot.waitSignal(window.request_finished):
+        press(qtbot, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: bool(window.ratings))
+
+
+def test_enter_in_the_rating_window_rates_nothing(qtbot, window, two):
+    from hallcore.wire import Rating
+
+    suspend_for(qtbot, window, two[0])
+    [rating] = window.ratings
+    rating.show_to_customer()
+    rating.activateWindow()
+    qtbot.waitUntil(rating.isActiveWindow)
+    assert QApplication.focusWidget() is rating.reason
+    for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+        press(qtbot, key)
+    type_(qtbot, "ok")
+    press(qtbot, Qt.Key.Key_Return)
+    assert rating.isVisible()
+    with window.services.cache.read() as s:
+        assert s.scalars(select(FeedbackRow)).all() == []
+    assert not any(b.isDefault() or b.autoDefault()
+                   for b in [*rating.buttons.values(), rating.skip])
+    qtbot.mouseClick(rating.buttons[Rating.DISSATISFIED], Qt.MouseButton.LeftButton)
+    assert not rating.isVisible()
+    with window.services.cache.read() as s:
+        assert s.scalars(select(FeedbackRow.rating)).all() == ["dissatisfied"]
+
+
+# --- 4. the customer's session -------------------------------------------------------------
+
+def test_next_customer_leaves_nothing_of_the_previous_one_and_waits_in_the_search_box(
+        qtbot, window, two):
+    first, _ = two
+    suspend_for(qtbot, window, first)
+    assert "Accepted, receipt" in window.message.text()
+    press(qtbot, Qt.Key.Key_F3)  # and a transfer, begun
+    type_(qtbot, "Li Na")
+    press(qtbot, Qt.Key.Key_F12)
+    assert QApplication.focusWidget() is window.search
+    assert window.search.text() == "" and shown_numbers(window) == []
+    assert window.account is None and window.form_host.kind is None
+    assert window.message.text() == "" and window.history_panel.list.count() == 0
+    assert not any("Li Na" in t or first.holder_name in t for t in screen_texts(window))
+    assert window.next_button.text() == "Next customer (F12)"
+    open_account(qtbot, window, first.number)
+    window.next_button.click()  # the same with the mouse
+    assert window.account is None and QApplication.focusWidget() is window.search
+
+
+def test_the_handling_time_runs_from_the_first_search_keystroke_to_the_submit(
+        qtbot, window, two, clock):
+    customer = two[0]
+    type_(qtbot, customer.number[:1])  # the customer arrives and the clerk starts searching
+    clock.now += 90  # finding the account, asking what they need, checking the ID card
+    type_(qtbot, customer.number[1:])
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.account is not None)
+    press(qtbot, Qt.Key.Key_F5)
+    clock.now += 60
+    type_(qtbot, customer.id_number)
+    with qtbot.waitSignal(window.request_finished):
+        press(qtbot, Qt.Key.Key_Return, CTRL)
+    with window.services.cache.read() as s:
+        assert s.scalars(select(OutboxRow.handling_seconds)).all() == [150]
+
+
+def test_next_customer_starts_the_clock_and_a_rating_stops_it(qtbot, window, two, clock):
+    from hallcore.wire import Rating
+
+    first, second = two
+    clock.now = 5000.0
+    press(qtbot, Qt.Key.Key_F12)  # the clerk calls the customer to the counter
+    clock.now += 40
+    suspend_for(qtbot, window, first)
+    window.ratings[0].buttons[Rating.SATISFIED].click()  # the visit is over
+    clock.now += 600  # nobody at the counter
+    suspend_for(qtbot, window, second)  # the next visit starts at its search
+    with window.services.cache.read() as s:
+        times = s.scalars(select(OutboxRow.handling_seconds).order_by(OutboxRow.seq)).all()
+    assert times == [40, 0]
+
+
+# --- 5. the results as a table -------------------------------------------------------------
+
+def test_results_are_a_table_with_a_count_a_masked_id_and_an_empty_state(qtbot, window, two):
+    prefix = two[0].number[:-2]  # the first digits of an account number: many accounts
+    type_(qtbot, prefix)
+    found = wait_for_results(qtbot, window, prefix)
+    table, panel = window.search_panel.results, window.search_panel
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers == ["Account", "Holder", "Status", "ID (last 4)", "Address"]
+    assert panel.count.text() == f"{len(found)} results" and len(found) > 1
+    with window.services.cache.read() as s:
+        ids = {a.number: a.id_number for a in search_accounts(s, prefix)}
+    for row in range(table.rowCount()):
+        id_cell = table.item(row, 3).text()
+        full = ids[table.item(row, 0).text()]
+        if full is None:
+            assert id_cell == ""
+            continue
+        assert re.fullmatch(r"\*{4}[0-9X]{4}", id_cell) and id_cell.endswith(full[-4:])
+        assert not any(full in table.item(row, c).text() for c in range(table.columnCount()))
+    assert table.item(0, 2).text() in {"in supply", "suspended", "closed",
+                                       "awaiting connection"}
+    window.set_language("zh")
+    assert panel.count.text() == f"{len(found)} 个结果"
+    assert table.horizontalHeaderItem(3).text() == "证件尾号"
+    search_again(qtbot, window, "zzqq")
+    wait_for_results(qtbot, window, "zzqq")
+    qtbot.waitUntil(lambda: panel.count.text() == "没有相符的账户")
+    assert table.rowCount() == 0 and QApplication.focusWidget() is window.search
+
+
+def test_the_keyboard_moves_between_the_search_box_and_the_results(qtbot, window, two):
+    prefix = two[0].number[:-2]
+    type_(qtbot, prefix)
+    found = wait_for_results(qtbot, window, prefix)
+    table = window.search_panel.results
+    press(qtbot, Qt.Key.Key_Down)  # into the results, on the first row
+    assert QApplication.focusWidget() is table and table.currentRow() == 0
+    press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Up)
+    assert table.currentRow() == 0 and window.account is None  # moving opens nothing
+    press(qtbot, Qt.Key.Key_Up)  # from the first row: back to the search box
+    assert QApplication.focusWidget() is window.search
+    press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Return)  # the clerk opens the second account
+    assert window.account.number == found[1]
+    assert QApplication.focusWidget() is table
