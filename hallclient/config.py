@@ -9,7 +9,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from platformdirs import user_data_dir
 
@@ -25,6 +25,11 @@ def data_dir() -> Path:
 
 def cache_path(base: Path | None = None) -> Path:
     return (base or data_dir()) / "cache.sqlite3"
+
+
+# A receipt's page: the 80 mm thermal roll, or A4 (hallclient/receipts/render.py).
+ReceiptLayout = Literal["80mm", "a4"]
+RECEIPT_LAYOUTS: tuple[ReceiptLayout, ...] = get_args(ReceiptLayout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,8 @@ class Settings:
     offline_login_days: int = 7
     # Idle minutes before the counter window locks and asks the clerk's password again.
     idle_lock_minutes: int = 5
+    # The layout receipts are drawn in unless the clerk chooses another for one receipt.
+    receipt_layout: ReceiptLayout = "80mm"
 
 
 def settings_path(base: Path | None = None) -> Path:
@@ -71,6 +78,8 @@ def load_settings(base: Path | None = None) -> Settings:
         values.update({name: _positive(raw, name) for name in ("offline_login_days",
                                                                 "idle_lock_minutes")
                        if name in raw})
+        if "receipt_layout" in raw:
+            values["receipt_layout"] = _receipt_layout(raw["receipt_layout"])
         return Settings(**values, online_only=tuple(str(v) for v in online_only))
     except ValueError as exc:
         raise SettingsError(
@@ -84,6 +93,13 @@ def _positive(raw: dict[str, object], name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
         raise ValueError(f"{name} must be a whole number from 1 to 10000")
     return value
+
+
+def _receipt_layout(value: object) -> ReceiptLayout:
+    for layout in RECEIPT_LAYOUTS:
+        if value == layout:
+            return layout
+    raise ValueError(f"receipt_layout must be one of {', '.join(RECEIPT_LAYOUTS)}")
 
 
 def save_settings(settings: Settings, base: Path | None = None) -> None:

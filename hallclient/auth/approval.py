@@ -59,7 +59,8 @@ def approve(credentials: Credentials, store: SecretStore, supervisor: str, passw
     keep_approval_key(store, key)
     offline.remember(store, approval.supervisor, approval.supervisor_name,
                      Role.SUPERVISOR.value, password, now)
-    return SignOff(approval.supervisor, operation_id, token=approval.token)
+    return SignOff(approval.supervisor, operation_id, token=approval.token,
+                   supervisor_name=approval.supervisor_name)
 
 
 def _offline(store: SecretStore, supervisor: str, password: str, now: datetime,
@@ -77,7 +78,7 @@ def _offline(store: SecretStore, supervisor: str, password: str, now: datetime,
             f"{supervisor} has no sign-off key on this terminal (or their password has "
             "changed since it was made): they must sign off online once at this terminal, "
             "while the server can be reached, before they can sign off here offline.") from None
-    return SignOff(known.clerk, operation_id, key=key)
+    return SignOff(known.clerk, operation_id, key=key, supervisor_name=known.name)
 
 
 # How much longer a supervisor's extension lets a terminal's offline operations be: another

@@ -15,9 +15,10 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from hallclient.config import Settings, load_settings
 from hallclient.receipts.content import HallInfo, ReceiptContent, build_receipt
 from hallclient.receipts.history import reprint
-from hallclient.receipts.render import render_pdf
+from hallclient.receipts.render import ReceiptFormat, customer_format, render_pdf
 from hallclient.store.cache import Cache, CacheUnwritable
 from hallclient.store.operations import (
     CounterFacts,
@@ -68,6 +69,7 @@ class View(Enum):
 @dataclass(frozen=True, slots=True)
 class DrawnReceipt:
     content: ReceiptContent
+    format: ReceiptFormat  # as drawn: the customer's language, the terminal's layout
     pdf: bytes | None  # None: it could not be drawn (`failure`); the request stands
     failure: Exception | None = None
 
@@ -91,9 +93,10 @@ def make_request(desk: CounterDesk, request: CounterRequest, now: datetime) -> C
     def describe(recorded: RecordedOperation, before: Account | None,
                  clean: Mapping[str, Any]) -> dict[str, Any]:
         # Called inside the request's transaction: the receipt is kept with it, as issued.
-        described.append(build_receipt(recorded, before, clean, hall=desk.hall,
-                                       terminal_id=desk.terminal.terminal_id,
-                                       clerk=desk.clerk, pending=True))
+        described.append(build_receipt(
+            recorded, before, clean, hall=desk.hall, terminal_id=desk.terminal.terminal_id,
+            clerk=desk.clerk, pending=True, online=request.online,
+            approved_by=_supervisor_named(recorded, request.sign_off)))
         return described[0].to_json()
 
     recorded = record_operation(
@@ -108,12 +111,22 @@ def make_request(desk: CounterDesk, request: CounterRequest, now: datetime) -> C
     if request.redoes_task is not None:
         _close_redone(desk, request.redoes_task, recorded, now)
         refresh.add(View.TASKS)
-    return CounterChanges(recorded, recorded.account, _draw(described[0]), frozenset(refresh))
+    return CounterChanges(recorded, recorded.account, _draw(desk, described[0]),
+                          frozenset(refresh))
 
 
 def reprint_receipt(desk: CounterDesk, receipt_no: str, now: datetime) -> DrawnReceipt:
     """A copy of an issued receipt, counted and audited, drawn. Raises ReceiptUnavailable."""
-    return _draw(reprint(desk.cache, receipt_no, clerk=desk.clerk, now=now))
+    return _draw(desk, reprint(desk.cache, receipt_no, clerk=desk.clerk, now=now))
+
+
+def _supervisor_named(recorded: RecordedOperation, sign_off: SignOff | None) -> str | None:
+    """The supervisor who signed the request off: by name when the approval said it, else by
+    id; none when the request was recorded without their sign-off."""
+    if recorded.approved_by is None:
+        return None
+    named = sign_off.supervisor_name if sign_off is not None else None
+    return named or recorded.approved_by
 
 
 def _close_redone(desk: CounterDesk, task_id: int, recorded: RecordedOperation,
@@ -125,9 +138,13 @@ def _close_redone(desk: CounterDesk, task_id: int, recorded: RecordedOperation,
                    resolution=f"redone, receipt {recorded.receipt_no}")
 
 
-def _draw(content: ReceiptContent) -> DrawnReceipt:
+def _draw(desk: CounterDesk, content: ReceiptContent) -> DrawnReceipt:
+    shown = customer_format(content, Settings().receipt_layout)  # until the settings are read
     try:
-        pdf = render_pdf(content, layout="80mm")
+        # The terminal's settings beside its cache, read here, off the UI thread: a layout
+        # changed in them applies from the next receipt.
+        shown = customer_format(content, load_settings(desk.cache.path.parent).receipt_layout)
+        pdf = render_pdf(content, layout=shown.layout, lang=shown.lang)
     except Exception as exc:  # said to the clerk; the receipt is kept, Ctrl+R draws it again
-        return DrawnReceipt(content, None, exc)
-    return DrawnReceipt(content, pdf)
+        return DrawnReceipt(content, shown, None, exc)
+    return DrawnReceipt(content, shown, pdf)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from hallclient.receipts.qr import QrPayload
@@ -13,7 +14,47 @@ from hallcore.domain.accounts import SMS_LANGUAGES, STATUS_LABELS, Account, form
 from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
 from hallcore.domain.deadlines import HALL_TZ, due_at
 from hallcore.domain.masking import mask_id_number, mask_phone
-from hallcore.domain.text import Text
+from hallcore.domain.text import Lang, Text
+
+
+class ReceiptState(Enum):
+    """Where the request stands when its receipt is drawn; a reprint draws it as it stands
+    then (the outbox knows what the server answered)."""
+
+    OFFLINE = "offline"  # recorded while the server could not be reached
+    SENDING = "sending"  # recorded online: the sync sends it within seconds
+    CONFIRMED = "confirmed"  # the server applied it
+    REFUSED = "refused"  # the server found a conflict or refused it: a clerk follows it up
+
+
+# The outbox's answered states (store/models.py OutboxRow.state); "pending" is not answered.
+_ANSWERED = {"applied": ReceiptState.CONFIRMED, "duplicate": ReceiptState.CONFIRMED,
+             "conflict": ReceiptState.REFUSED, "rejected": ReceiptState.REFUSED}
+
+
+def state_now(outbox_state: str, issued_as: ReceiptState) -> ReceiptState:
+    """The state of a kept receipt's request: the server's answer, else still as it was issued
+    (waiting for the network, or being sent)."""
+    return _ANSWERED.get(outbox_state, issued_as)
+
+
+_STATUS = {
+    ReceiptState.OFFLINE: Text("已受理（待确认）", "accepted (pending confirmation)"),
+    ReceiptState.SENDING: Text("已受理（确认中）", "accepted (being confirmed)"),
+    ReceiptState.CONFIRMED: Text("已受理，已确认", "accepted and confirmed"),
+    ReceiptState.REFUSED: Text("已受理，待核实", "accepted, under review"),
+}
+_STATE_NOTE = {
+    ReceiptState.OFFLINE: Text("网络恢复后本业务将提交确认，如需重新办理将通知您。",
+                               "It will be confirmed once the network is back; we will contact "
+                               "you should anything need redoing."),
+    ReceiptState.SENDING: Text("本业务正在提交系统确认，如需重新办理将通知您。",
+                               "It is being sent for confirmation; we will contact you should "
+                               "anything need redoing."),
+    ReceiptState.REFUSED: Text("本业务需进一步核实，工作人员将与您联系处理。",
+                               "It needs checking further; our staff will contact you to "
+                               "settle it."),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +76,17 @@ class ReceiptContent:
     holder_name: str
     holder_id_masked: str
     changes: tuple[Text, ...]
-    pending: bool  # accepted while offline: the server has not confirmed it yet
+    state: ReceiptState
     due: datetime | None  # None: finished at the counter
-    next_steps: tuple[Text, ...]
+    next_steps: tuple[Text, ...]  # what follows, whatever the state (`state_note` says that)
     signature_line: bool
     qr: QrPayload
     # Printed across the title: a reprint's "copy", a printer test page's "sample".
     marking: Text | None = None
+    # The supervisor who signed the request off, as named on the receipt (name, else id).
+    approved_by: str | None = None
+    # The language the customer reads (their SMS language): the receipt's language follows.
+    customer_lang: Lang = "zh"
 
     def to_json(self) -> dict[str, Any]:
         """What is kept with the receipt, so that a reprint says exactly what the original
@@ -53,33 +98,44 @@ class ReceiptContent:
             "receipt_no": self.receipt_no, "issued_at": self.issued_at.isoformat(),
             "kind": self.kind.value, "account_number": self.account_number,
             "holder_name": self.holder_name, "holder_id_masked": self.holder_id_masked,
-            "changes": [_text_json(t) for t in self.changes], "pending": self.pending,
+            "changes": [_text_json(t) for t in self.changes], "state": self.state.value,
             "due": self.due.isoformat() if self.due else None,
             "next_steps": [_text_json(t) for t in self.next_steps],
             "signature_line": self.signature_line,
             "qr": {"receipt_no": self.qr.receipt_no, "operation_id": self.qr.operation_id,
                    "signature": self.qr.signature},
+            "approved_by": self.approved_by, "customer_lang": self.customer_lang,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ReceiptContent:
         hall = data["hall"]
+        next_steps = tuple(Text(**t) for t in data["next_steps"])
+        if "state" in data:
+            state = ReceiptState(data["state"])
+        else:  # kept before states were: "pending" then, with the network's line in the steps
+            state = ReceiptState.OFFLINE if data["pending"] else ReceiptState.CONFIRMED
+            next_steps = tuple(t for t in next_steps if t != _STATE_NOTE[ReceiptState.OFFLINE])
         return cls(
             hall=HallInfo(hall["hall_id"], Text(**hall["name"]), hall["service_phone"]),
             terminal_id=data["terminal_id"], clerk=data["clerk"],
             receipt_no=data["receipt_no"], issued_at=datetime.fromisoformat(data["issued_at"]),
             kind=BusinessKind(data["kind"]), account_number=data["account_number"],
             holder_name=data["holder_name"], holder_id_masked=data["holder_id_masked"],
-            changes=tuple(Text(**t) for t in data["changes"]), pending=data["pending"],
+            changes=tuple(Text(**t) for t in data["changes"]), state=state,
             due=datetime.fromisoformat(data["due"]) if data["due"] else None,
-            next_steps=tuple(Text(**t) for t in data["next_steps"]),
-            signature_line=data["signature_line"], qr=QrPayload(**data["qr"]))
+            next_steps=next_steps, signature_line=data["signature_line"],
+            qr=QrPayload(**data["qr"]), approved_by=data.get("approved_by"),
+            customer_lang=data.get("customer_lang", "zh"))
 
     @property
     def status(self) -> Text:
-        if self.pending:
-            return Text("已受理（待确认）", "accepted (pending confirmation)")
-        return Text("已受理", "accepted")
+        return _STATUS[self.state]
+
+    @property
+    def state_note(self) -> Text | None:
+        """What the state means for the customer; nothing once the server confirmed it."""
+        return _STATE_NOTE.get(self.state)
 
 
 def _text_json(text: Text) -> dict[str, str]:
@@ -135,7 +191,7 @@ def change_lines(kind: BusinessKind, before: Account | None, after: Account | No
     return tuple(lines)
 
 
-def _next_steps(kind: BusinessKind, due: datetime | None, pending: bool,
+def _next_steps(kind: BusinessKind, due: datetime | None,
                 sms_phone: str | None) -> tuple[Text, ...]:
     btype = BUSINESS_TYPES[kind]
     steps: list[Text] = []
@@ -149,10 +205,6 @@ def _next_steps(kind: BusinessKind, due: datetime | None, pending: bool,
         visits_en = ", ".join(s.label.en for s in btype.steps) or "site work"
         steps.append(Text(f"工作人员将与您预约上门（{visits}）。",
                           f"Our staff will call to arrange a visit ({visits_en})."))
-    if pending:
-        steps.append(Text("网络恢复后本业务将提交确认，如需重新办理将通知您。",
-                          "It will be confirmed once the network is back; we will contact "
-                          "you should anything need redoing."))
     if sms_phone:
         steps.append(Text("办理进度将以短信通知 {p}。", "Progress will be sent by SMS to {p}.")
                      .format(p=mask_phone(sms_phone)))
@@ -161,16 +213,25 @@ def _next_steps(kind: BusinessKind, due: datetime | None, pending: bool,
 
 def build_receipt(recorded: RecordedOperation, before: Account | None,
                   payload: Mapping[str, Any], *, hall: HallInfo, terminal_id: str, clerk: str,
-                  pending: bool) -> ReceiptContent:
+                  pending: bool, online: bool = False,
+                  approved_by: str | None = None) -> ReceiptContent:
+    """`pending`: the server has not answered the request yet; `online`: it could be reached
+    when the request was recorded. `approved_by`: the supervisor who signed it off, as the
+    receipt names them."""
     btype = BUSINESS_TYPES[recorded.kind]
     after = recorded.account
-    holder = after or before
+    holder = after or before  # after a transfer, the new holder
+    customer_lang: Lang
     if holder is not None:
         name, id_number = holder.holder_name, holder.id_number
         sms_phone = holder.phone if holder.sms_consent else None
+        customer_lang = holder.sms_language
     else:
         name, id_number = payload["applicant_name"], payload["applicant_id_number"]
         sms_phone = payload["phone"] if payload.get("sms_consent") else None
+        customer_lang = payload.get("sms_language", "zh")
+    state = ReceiptState.CONFIRMED if not pending else (
+        ReceiptState.SENDING if online else ReceiptState.OFFLINE)
     issued = recorded.issued_at.astimezone(HALL_TZ)
     due = None if btype.time_limit.at_counter else due_at(issued, btype.time_limit)
     return ReceiptContent(
@@ -178,7 +239,8 @@ def build_receipt(recorded: RecordedOperation, before: Account | None,
         issued_at=issued, kind=recorded.kind,
         account_number=holder.number if holder else None, holder_name=name,
         holder_id_masked=mask_id_number(id_number or ""),
-        changes=change_lines(recorded.kind, before, after, payload), pending=pending, due=due,
-        next_steps=_next_steps(recorded.kind, due, pending, sms_phone),
+        changes=change_lines(recorded.kind, before, after, payload), state=state, due=due,
+        next_steps=_next_steps(recorded.kind, due, sms_phone),
         signature_line=btype.customer_signs,
-        qr=QrPayload(recorded.receipt_no, recorded.operation_id, recorded.signature))
+        qr=QrPayload(recorded.receipt_no, recorded.operation_id, recorded.signature),
+        approved_by=approved_by, customer_lang=customer_lang)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from hallclient.receipts.content import COPY, ReceiptContent
+from hallclient.receipts.content import COPY, ReceiptContent, state_now
 from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache
 from hallclient.store.models import OutboxRow, ReceiptRow
@@ -42,7 +42,8 @@ def receipt_history(cache: Cache, *, limit: int = 100) -> list[ReceiptEntry]:
 
 
 def reprint(cache: Cache, receipt_no: str, *, clerk: str, now: datetime) -> ReceiptContent:
-    """The receipt as it was issued, marked as a copy; the reprint is counted and audited."""
+    """The receipt as it was issued, marked as a copy, with where its request stands now (the
+    server may have answered since); the reprint is counted and audited."""
     with cache.write() as session:
         row = session.get(ReceiptRow, receipt_no)
         if row is None or row.content is None:
@@ -51,4 +52,7 @@ def reprint(cache: Cache, receipt_no: str, *, clerk: str, now: datetime) -> Rece
         append_audit(session, at=now, clerk=clerk, action="reprint", subject=receipt_no,
                      detail={"copy": row.copies_printed})
         content = ReceiptContent.from_json(row.content)
-    return dataclasses.replace(content, marking=COPY)
+        state = state_now(row.operation.state, content.state)
+        # A receipt kept before supervisors were named on it: their id, from the outbox.
+        approved_by = content.approved_by or row.operation.approved_by
+    return dataclasses.replace(content, marking=COPY, state=state, approved_by=approved_by)

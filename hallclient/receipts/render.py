@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Literal, get_args
 
 from PIL import Image
 from reportlab.lib.pagesizes import A4
@@ -23,14 +23,31 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from hallclient.config import ReceiptLayout
 from hallclient.receipts.content import ReceiptContent
 from hallclient.receipts.qr import qr_matrix
 from hallclient.resources import resource
 from hallcore.domain.business import BUSINESS_TYPES
 from hallcore.domain.text import Lang, Text
 
-Layout = Literal["a4", "80mm"]
+Layout = ReceiptLayout  # the terminal's setting names the same layouts
 ReceiptLang = Literal["zh", "en", "both"]
+RECEIPT_LANGS: tuple[ReceiptLang, ...] = get_args(ReceiptLang)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptFormat:
+    """How one receipt is drawn; the clerk may change either in the preview."""
+
+    layout: Layout
+    lang: ReceiptLang
+
+
+def customer_format(content: ReceiptContent, layout: Layout) -> ReceiptFormat:
+    """The receipt in the customer's language, in `layout` (the terminal's). A customer who
+    reads English gets both languages: the clerk, and the hall that files or checks the
+    receipt later, read the Chinese beside it."""
+    return ReceiptFormat(layout, "both" if content.customer_lang == "en" else "zh")
 FONT = "HallCJK"
 # reportlab's font registry is global and its TrueType fonts keep per-document subset state:
 # one PDF at a time (the windows render off the UI thread, a receipt takes ~25 ms).
@@ -119,11 +136,15 @@ def _blocks(content: ReceiptContent, lang: ReceiptLang, g: _Geometry) -> list[_B
     for change in content.changes:
         lines(change)
     field(Text("状态", "Status"), content.status)
+    if content.approved_by is not None:
+        lines(Text("审批：主管 {s}", "Approved by supervisor {s}").format(s=content.approved_by))
     if content.due is not None:
         field(Text("承诺时限", "Committed by"), f"{content.due:%Y-%m-%d}")
     blocks.append(_Block("rule"))
     for step in content.next_steps:
         lines(step, g.small)
+    if content.state_note is not None:
+        lines(content.state_note, g.small)
     if content.signature_line:
         blocks.append(_Block("gap"))
         lines(Text("客户签名：", "Customer's signature:"), g.body)

@@ -53,6 +53,7 @@ class RecordedOperation:
     kind: BusinessKind
     account: Account | None  # the account after the change; None until a new one is opened
     warnings: tuple[Text, ...]
+    approved_by: str | None = None  # the supervisor who signed it off (their id)
 
 
 class RequestRefused(Exception):
@@ -105,6 +106,8 @@ class SignOff:
     operation_id: str
     token: str | None = field(default=None, repr=False)
     key: SigningKey | None = field(default=None, repr=False)
+    # Their name, for the receipt, when the approval said it; the receipt names the id else.
+    supervisor_name: str | None = None
 
     def __post_init__(self) -> None:
         if (self.token is None) == (self.key is None):
@@ -213,7 +216,8 @@ def record_operation(
             not_settled_reason=facts.not_settled_reason, handling_seconds=facts.handling_seconds))
         session.flush()
         recorded = RecordedOperation(operation_id, receipt_no, signature, at, kind, after,
-                                     decision.warnings)
+                                     decision.warnings,
+                                     sign_off.supervisor if sign_off else None)
         session.add(ReceiptRow(
             receipt_no=receipt_no, operation_id=operation_id, issued_at=at, signature=signature,
             content=describe(recorded, account, payload) if describe else None))

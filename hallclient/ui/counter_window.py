@@ -455,7 +455,8 @@ class CounterWindow(QMainWindow):
                         "with Ctrl+R.").format(n=receipt.content.receipt_no, e=receipt.failure))
             return
         self.services.show_preview(
-            ReceiptPreview(receipt.pdf, receipt.content.receipt_no, parent=self))
+            ReceiptPreview(receipt.pdf, receipt.content.receipt_no, parent=self,
+                           drawn=receipt))
 
     # --- sync status, dashboard, work items ------------------------------------------------
 

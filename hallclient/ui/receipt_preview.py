@@ -1,4 +1,5 @@
-"""The receipt preview: the PDF as it will print, a printer to choose, Print and Close."""
+"""The receipt preview: the PDF as it will print, its language and paper to choose (drawn again
+off the UI thread), a printer to choose, Print and Close."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hallclient.config import RECEIPT_LAYOUTS
+from hallclient.counter.requests import DrawnReceipt
+from hallclient.receipts.render import RECEIPT_LANGS, ReceiptFormat, render_pdf
 from hallclient.ui.background import run_in_background
 from hallclient.ui.i18n import follow_language
 from hallclient.ui.printing import PrintFailed, print_pdf, printer_names
@@ -24,27 +28,50 @@ from hallclient.ui.printing import PrintFailed, print_pdf, printer_names
 class ReceiptPreview(QDialog):
     printed = Signal(str)  # the printer's name
     print_failed = Signal(str)  # what went wrong, in words
+    redrawn = Signal()  # drawn again in the language and paper chosen
 
-    def __init__(self, pdf: bytes, title: str, *, parent: QWidget | None = None) -> None:
+    def __init__(self, pdf: bytes, title: str, *, parent: QWidget | None = None,
+                 drawn: DrawnReceipt | None = None) -> None:
+        """`drawn`: the receipt's content and format, for the clerk to draw it again in
+        another language or on other paper; without it, the PDF is shown as it is."""
         super().__init__(parent)
         self.pdf = pdf
         self.title = title
+        self.drawn = drawn
+        self._redraws = 0  # the latest redraw's number: an older one's result is dropped
         self._buffer = QBuffer(self)
-        self._buffer.setData(QByteArray(pdf))
-        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         self.document = QPdfDocument(self)
-        self.document.load(self._buffer)
+        self._show_pdf(pdf)
         self.view = QPdfView(self)
         self.view.setDocument(self.document)
         self.view.setPageMode(QPdfView.PageMode.MultiPage)
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.lang_label = QLabel(self)
+        self.lang_choice = QComboBox(self)
+        for lang in RECEIPT_LANGS:
+            self.lang_choice.addItem(lang, lang)
+        self.layout_label = QLabel(self)
+        self.layout_choice = QComboBox(self)
+        for paper in RECEIPT_LAYOUTS:
+            self.layout_choice.addItem(paper, paper)
+        choices = QHBoxLayout()
+        for widget in (self.lang_label, self.lang_choice, self.layout_label,
+                       self.layout_choice):
+            choices.addWidget(widget)
+            widget.setVisible(drawn is not None)
+        choices.addStretch(1)
+        if drawn is not None:
+            self._choose(drawn.format)
+        self.lang_choice.currentIndexChanged.connect(self.redraw)
+        self.layout_choice.currentIndexChanged.connect(self.redraw)
         self.printers = QComboBox(self)
         names = printer_names()
         self.printers.addItems(names)
+        self._can_print = bool(names)
         self.status = QLabel(self)
         self.print_button = QPushButton(self)
         self.print_button.setDefault(True)  # Enter prints
-        self.print_button.setEnabled(bool(names))
+        self.print_button.setEnabled(self._can_print)
         self.print_button.clicked.connect(self.print_receipt)
         self.close_button = QPushButton(self)
         self.close_button.clicked.connect(self.reject)
@@ -56,6 +83,7 @@ class ReceiptPreview(QDialog):
         bar.addWidget(self.print_button)
         bar.addWidget(self.close_button)
         layout = QVBoxLayout(self)
+        layout.addLayout(choices)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.status)
         layout.addLayout(bar)
@@ -65,18 +93,78 @@ class ReceiptPreview(QDialog):
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Receipt preview {n}").format(n=self.title))
         self.printer_label.setText(self.tr("Printer:"))
+        self.lang_label.setText(self.tr("Language:"))
+        langs = {"zh": self.tr("Chinese"), "en": self.tr("English"),
+                 "both": self.tr("Chinese and English")}
+        for i, lang in enumerate(RECEIPT_LANGS):
+            self.lang_choice.setItemText(i, langs[lang])
+        self.layout_label.setText(self.tr("Paper:"))
+        layouts = {"80mm": self.tr("80 mm roll"), "a4": self.tr("A4")}
+        for i, paper in enumerate(RECEIPT_LAYOUTS):
+            self.layout_choice.setItemText(i, layouts[paper])
         self.print_button.setText(self.tr("Print (Ctrl+P)"))
         self.close_button.setText(self.tr("Close"))
-        if not self.printers.count():
+        if not self._can_print:
             self.status.setText(self.tr("No printer here; add one in the system"))
+
+    def _show_pdf(self, pdf: bytes) -> None:
+        self.document.close()
+        self._buffer.close()
+        self._buffer.setData(QByteArray(pdf))
+        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.document.load(self._buffer)
+
+    def _choose(self, shown: ReceiptFormat) -> None:
+        for choice, value in ((self.lang_choice, shown.lang),
+                              (self.layout_choice, shown.layout)):
+            choice.blockSignals(True)
+            choice.setCurrentIndex(choice.findData(value))
+            choice.blockSignals(False)
+
+    def redraw(self) -> None:
+        """The receipt drawn again in the language and paper chosen, off the UI thread; not
+        printable meanwhile, so the one printed is the one chosen."""
+        if self.drawn is None:
+            return
+        content = self.drawn.content
+        wanted = ReceiptFormat(self.layout_choice.currentData(), self.lang_choice.currentData())
+        self._redraws += 1
+        number = self._redraws
+        self.print_button.setEnabled(False)
+        self.status.setText(self.tr("Drawing the receipt…"))
+        run_in_background(self, lambda: render_pdf(content, layout=wanted.layout,
+                                                   lang=wanted.lang),
+                          on_done=lambda pdf: self._redrawn(number, wanted, pdf),
+                          on_error=lambda exc: self._not_redrawn(number, exc))
+
+    def _redrawn(self, number: int, shown: ReceiptFormat, pdf: bytes) -> None:
+        if number != self._redraws or self.drawn is None:
+            return  # the clerk chose again meanwhile: that drawing follows
+        self.drawn = DrawnReceipt(self.drawn.content, shown, pdf)
+        self.pdf = pdf
+        self._show_pdf(pdf)
+        self.print_button.setEnabled(self._can_print)
+        self.status.clear()
+        self.retranslate()  # says again that there is no printer, if so
+        self.redrawn.emit()
+
+    def _not_redrawn(self, number: int, error: Exception) -> None:
+        if number != self._redraws or self.drawn is None:
+            return
+        self._choose(self.drawn.format)  # the choices say what is shown, and printed
+        self.print_button.setEnabled(self._can_print)
+        self.status.setText(self.tr("The receipt could not be drawn in that language or on "
+                                    "that paper: {e}").format(
+            e=f"{type(error).__name__}: {error}"))
 
     def print_receipt(self) -> None:
         if not self.print_button.isEnabled():
             return
         printer = self.printers.currentText() or None
+        pdf = self.pdf  # the receipt as shown now
         self.print_button.setEnabled(False)
         self.status.setText(self.tr("Printing…"))
-        run_in_background(self, lambda: print_pdf(self.pdf, title=self.title, printer_name=printer),
+        run_in_background(self, lambda: print_pdf(pdf, title=self.title, printer_name=printer),
                           on_done=self._printed, on_error=self._failed)
 
     def _printed(self, printer: str) -> None:

@@ -65,6 +65,11 @@ def owing_account(counter):
     return row.number
 
 
+def supervisor_name(server) -> str:
+    with Session(server.engine) as s:
+        return s.get(ClerkRow, SUPERVISOR).name
+
+
 TRANSFER = {"new_holder_name": "林晓燕", "new_holder_id_type": "resident_id",
             "new_holder_id_number": "440106199203154429", "new_holder_phone": "13922334455",
             "carry_arrears": True}
@@ -79,6 +84,7 @@ def test_closing_needs_a_sign_off_at_the_counter(counters, server):
     assert (need.kind, need.account_number) == (BusinessKind.CLOSE, a.number)
     signed = sign_off(counter, need)
     assert signed.supervisor == SUPERVISOR and signed.token and signed.key is None
+    assert signed.supervisor_name == supervisor_name(server)  # the receipt names them
     done = counter.record("close", a.number, holder(a), sign_off=signed)
     assert done.operation_id == need.operation_id  # the operation signed off
     row = outbox(counter, done.operation_id)
@@ -134,6 +140,7 @@ def test_an_offline_sign_off_is_signed_by_the_supervisors_key_and_applied_later(
         need = needed(counter, "transfer", number, TRANSFER)
         signed = sign_off(counter, need)
         assert signed.token is None and signed.key is not None
+        assert signed.supervisor_name == supervisor_name(server)
         done = counter.record("transfer", number, TRANSFER, sign_off=signed)
     row = outbox(counter, done.operation_id)
     assert (row.approved_by, row.approval_token) == (SUPERVISOR, None) and row.approval_signature

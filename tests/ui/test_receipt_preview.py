@@ -1,8 +1,11 @@
 """The receipt preview window (pytest-qt), printing into the CUPS test queue."""
 
+import subprocess
+
 from PySide6.QtCore import Qt
 
-from hallclient.receipts.render import render_receipts
+from hallclient.counter.requests import DrawnReceipt
+from hallclient.receipts.render import ReceiptFormat, render_receipts
 from hallclient.ui.receipt_preview import ReceiptPreview
 from tests.support.printing import OUT, RECEIPTS, new_jobs
 
@@ -54,3 +57,43 @@ def test_without_printers_printing_is_disabled_with_a_reason(qtbot, monkeypatch,
     preview = ReceiptPreview(PDF, "r")
     qtbot.addWidget(preview)
     assert not preview.print_button.isEnabled() and "No printer" in preview.status.text()
+
+
+def _text(pdf, tmp_path):
+    path = tmp_path / "shown.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_the_clerk_draws_the_receipt_in_another_language_and_layout(qtbot, tmp_path,
+                                                                     monkeypatch, english):
+    import hallclient.ui.receipt_preview as module
+
+    monkeypatch.setattr(module, "printer_names", lambda: ["X"])
+    content = RECEIPTS[0]
+    shown = ReceiptFormat("80mm", "zh")
+    pdf = render_receipts([content], layout=shown.layout, lang=shown.lang)
+    preview = ReceiptPreview(pdf, content.receipt_no, drawn=DrawnReceipt(content, shown, pdf))
+    qtbot.addWidget(preview)
+    assert preview.lang_choice.currentData() == "zh"
+    assert preview.layout_choice.currentData() == "80mm"
+    assert preview.lang_choice.itemText(2) == "Chinese and English"
+    with qtbot.waitSignal(preview.redrawn, timeout=10_000):
+        preview.lang_choice.setCurrentIndex(preview.lang_choice.findData("en"))
+        assert not preview.print_button.isEnabled()  # not the old one printed meanwhile
+    assert preview.print_button.isEnabled()
+    text = _text(preview.pdf, tmp_path)
+    assert "Acceptance Receipt" in text and "业务受理回执" not in text
+    with qtbot.waitSignal(preview.redrawn, timeout=10_000):
+        preview.layout_choice.setCurrentIndex(preview.layout_choice.findData("a4"))
+    size = preview.document.pagePointSize(0)
+    assert (round(size.width()), round(size.height())) == (595, 842)
+    assert "Acceptance Receipt" in _text(preview.pdf, tmp_path)  # the language kept
+
+
+def test_a_preview_of_a_pdf_alone_offers_no_choices(qtbot):
+    preview = ReceiptPreview(PDF, "r")
+    qtbot.addWidget(preview)
+    preview.show()
+    assert not preview.lang_choice.isVisible() and not preview.layout_choice.isVisible()
