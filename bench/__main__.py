@@ -29,7 +29,8 @@ from typing import Any
 
 from bench.common import BenchContext, Figure, machine
 
-AREAS = ("search", "bootstrap", "push", "receipts", "startup", "ui_stalls", "server")
+AREAS = ("search", "bootstrap", "push", "receipts", "startup", "ui_stalls", "server",
+         "account_import")
 # The module of an area whose name is not its own.
 MODULES = {"server": "bench.server"}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"

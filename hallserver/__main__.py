@@ -430,6 +430,9 @@ def _parser() -> argparse.ArgumentParser:
                         "user who runs it as the actor (operator:<user name>)",
             under=database.add_subparsers(dest="database_command", required=True)
             ).set_defaults(run=_cmd_database_restored)
+    from hallserver.account_import import add_account_commands
+
+    add_account_commands(commands, command)
     return parser
 
 
