@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hallcore.domain.text import Text
 from hallserver.cli_support import checked_engine, operator
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ def _said(outcome: str, what: str) -> str:
 
 
 def _refuse_existing(session: Session, model: type, key: str, what: str) -> None:
-    from hallcore.domain.text import Text
     from hallserver.admin import AdminRefused
 
     if session.get(model, key) is not None:
@@ -120,32 +120,41 @@ _HALL_OPTIONS = (("name", "--name"), ("district", "--district"),
 def _hall_put(args: argparse.Namespace) -> int:
     """`hall add` (every option needed but the defaults') and `hall set` (the options given
     change the hall)."""
-    from hallcore.domain.text import Text
-    from hallserver.admin import AdminRefused, hall_spec, put_hall
+    return _put_row(args, args.admin_hall == "add", "halls.csv", args.id, _HALL_OPTIONS,
+                    _HALL_OPTIONS, {}, Text("营业厅", "hall"))
+
+
+def _put_row(args: argparse.Namespace, adding: bool, table_file: str, key: str,
+             options: Sequence[tuple[str, str]], required: Sequence[tuple[str, str]],
+             forced: dict[str, str], what: Text) -> int:
+    """Add a row of `table_file` from the options given (those `required` must be), or change
+    the row `key` by them: its current values, as its CSV export has them, with the options
+    given (and `forced`) in their place, through the CSV import's parser and writer."""
+    from hallserver.admin import AdminRefused
     from hallserver.admin_csv import TABLES
-    from hallserver.models import HallRow
 
-    adding = args.admin_hall == "add"
+    table = next(t for t in TABLES if t.file == table_file)
 
-    def change(session: Session, actor: str, _now: datetime) -> str:
-        row = session.get(HallRow, args.id.strip().upper())
-        if adding and row is not None:
-            _refuse_existing(session, HallRow, row.id, "hall")
-        if not adding and row is None:
-            raise AdminRefused(Text(f"没有营业厅 {args.id}", f"there is no hall {args.id}"))
-        halls = next(t for t in TABLES if t.file == "halls.csv")
-        current = {} if row is None else dict(zip(
-            halls.columns, (str(v) for v in next(r for r in halls.export(session)
-                                                 if r[0] == row.id)), strict=True))
-        given = {name: getattr(args, name) for name, _ in _HALL_OPTIONS
-                 if getattr(args, name) is not None}
-        values = {"id": args.id} | current | given
-        missing = [flag for name, flag in _HALL_OPTIONS if name not in values]
+    def change(session: Session, actor: str, now: datetime) -> str:
+        wanted = key.strip().upper()
+        found = next((r for r in table.export(session) if r[0] == wanted), None)
+        if adding and found is not None:
+            raise AdminRefused(Text(f"{what.zh} {wanted} 已存在（修改请用 set）",
+                                    f"{what.en} {wanted} exists already (change it with set)"))
+        if not adding and found is None:
+            raise AdminRefused(Text(f"没有{what.zh} {key}", f"there is no {what.en} {key}"))
+        current = {} if found is None else dict(
+            zip(table.columns, (str(v) for v in found), strict=True))
+        given = {name: getattr(args, name) for name, _ in options
+                 if getattr(args, name) is not None} | forced
+        values = current | {table.columns[0]: key} | given
+        missing = [flag for name, flag in required if name not in values]
         if missing:
-            raise AdminRefused(Text(f"新营业厅还需要：{' '.join(missing)}",
-                                    f"a new hall also needs {' '.join(missing)}"))
-        spec = hall_spec(**values)
-        return _said(put_hall(session, actor, spec), f"hall {spec.id}")
+            raise AdminRefused(Text(f"新{what.zh}还需要：{' '.join(missing)}",
+                                    f"a new {what.en} also needs {' '.join(missing)}"))
+        spec = table.parse(**values)
+        outcome, _ = table.put(session, actor, spec, now)
+        return _said(outcome, f"{what.en} {getattr(spec, table.columns[0])}")
 
     return _run(args.db, change)
 
@@ -158,37 +167,11 @@ _COMMUNITY_OPTIONS = (("district", "--district"), ("name", "--name"),
 
 
 def _community_put(args: argparse.Namespace) -> int:
-    from hallcore.domain.text import Text
-    from hallserver.admin import AdminRefused, community_spec, put_community
-    from hallserver.admin_csv import TABLES
-    from hallserver.models import CommunityRow
-
-    adding = args.admin_community == "add"
-
-    def change(session: Session, actor: str, _now: datetime) -> str:
-        code = args.code.strip().upper()
-        row = session.get(CommunityRow, code)
-        if adding:
-            _refuse_existing(session, CommunityRow, code, "community")
-        elif row is None:
-            raise AdminRefused(Text(f"没有小区 {args.code}", f"there is no community {args.code}"))
-        table = next(t for t in TABLES if t.file == "communities.csv")
-        current = {} if row is None else dict(zip(
-            table.columns, (str(v) for v in next(r for r in table.export(session)
-                                                 if r[0] == code)), strict=True))
-        given = {name: getattr(args, name) for name, _ in _COMMUNITY_OPTIONS
-                 if getattr(args, name) is not None}
-        if getattr(args, "no_manager", False):
-            given |= {"manager_name": "", "manager_phone": ""}
-        values = {"code": args.code} | current | given
-        missing = [flag for name, flag in _COMMUNITY_OPTIONS[:3] if name not in values]
-        if missing:
-            raise AdminRefused(Text(f"新小区还需要：{' '.join(missing)}",
-                                    f"a new community also needs {' '.join(missing)}"))
-        spec = community_spec(**values)
-        return _said(put_community(session, actor, spec), f"community {spec.code}")
-
-    return _run(args.db, change)
+    forced = ({"manager_name": "", "manager_phone": ""}
+              if getattr(args, "no_manager", False) else {})
+    return _put_row(args, args.admin_community == "add", "communities.csv", args.code,
+                    _COMMUNITY_OPTIONS, _COMMUNITY_OPTIONS[:3], forced,
+                    Text("小区", "community"))
 
 
 # --- staff -------------------------------------------------------------------------------------
