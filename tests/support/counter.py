@@ -147,3 +147,20 @@ def one_account_cache_at(path: Path) -> Cache:
         s.flush()
         save_account(s, factory_account())
     return cache
+
+
+def district_cache(path: Path, count: int = 200) -> Cache:
+    """A counter's cache at `path` holding `count` demo accounts of the first district, in 3
+    communities: what a bootstrapped terminal has, without a server."""
+    from hallcore.demodata import DISTRICTS, accounts, communities
+
+    cache = open_cache(path)
+    district = DISTRICTS[0]
+    made = list(communities(district, 3))
+    with cache.write() as s:
+        for c in made:
+            save_community(s, c)
+        s.flush()
+        for a in accounts(district, count, made):
+            save_account(s, a)
+    return cache

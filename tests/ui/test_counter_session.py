@@ -10,16 +10,15 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 from sqlalchemy import select
 
 from hallclient.receipts.content import HallInfo
-from hallclient.store.accounts import account_from_row, save_account, save_community
-from hallclient.store.cache import open_cache
+from hallclient.store.accounts import account_from_row
 from hallclient.store.models import AccountRow, FeedbackRow, OutboxRow
 from hallclient.store.operations import TerminalIdentity
 from hallclient.store.search import search_accounts
 from hallclient.ui.counter_window import CounterServices, CounterWindow
-from hallcore.demodata import DISTRICTS, accounts, communities
 from hallcore.domain.accounts import AccountStatus
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
+from tests.support.counter import district_cache
 from tests.support.factories import OTHER_ID, TERMINAL_KEY
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -42,15 +41,7 @@ def clock():
 
 @pytest.fixture
 def window(qtbot, tmp_path, clock):
-    cache = open_cache(tmp_path / "cache.sqlite3")
-    district = DISTRICTS[0]
-    comms = list(communities(district, 3))
-    with cache.write() as s:
-        for c in comms:
-            save_community(s, c)
-        s.flush()
-        for a in accounts(district, 200, comms):
-            save_account(s, a)
+    cache = district_cache(tmp_path / "cache.sqlite3")
     ratings = []
     w = CounterWindow(CounterServices(
         cache, TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY), "gz-th-01-c1",

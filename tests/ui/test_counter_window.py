@@ -11,31 +11,22 @@ from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from hallclient.receipts.content import HallInfo
-from hallclient.store.accounts import save_account, save_community
-from hallclient.store.cache import open_cache
+from hallclient.store.accounts import save_account
 from hallclient.store.models import OutboxRow, ReceiptRow
 from hallclient.store.operations import TerminalIdentity
 from hallclient.sync.worker import SyncStatus
 from hallclient.ui.counter_window import CounterServices, CounterWindow
-from hallcore.demodata import DISTRICTS, accounts, communities
 from hallcore.domain.accounts import AccountStatus
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
 from hallcore.wire import Rating
+from tests.support.counter import district_cache
 from tests.support.factories import TERMINAL_KEY
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    cache = open_cache(tmp_path / "cache.sqlite3")
-    district = DISTRICTS[0]
-    comms = list(communities(district, 3))
-    with cache.write() as s:
-        for c in comms:
-            save_community(s, c)
-        s.flush()
-        for a in accounts(district, 200, comms):
-            save_account(s, a)
+    cache = district_cache(tmp_path / "cache.sqlite3")
     previews, ratings = [], []
     online = {"now": True}
     services = CounterServices(
@@ -355,7 +346,6 @@ def test_the_account_history_shows_the_sms_the_customer_was_sent(qtbot, window):
 def test_a_record_with_gaps_invites_the_clerk_to_complete_it(qtbot, window):
     from dataclasses import replace
 
-    from hallclient.store.accounts import save_account
 
     target = find_one(qtbot, window)
     with window.services.cache.write() as s:
