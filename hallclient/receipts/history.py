@@ -16,7 +16,11 @@ from hallcore.domain.business import BusinessKind
 
 
 class ReceiptUnavailable(LookupError):
-    pass
+    """The receipt `receipt_no` is not kept on this terminal (the window says it in words)."""
+
+    def __init__(self, receipt_no: str) -> None:
+        super().__init__(receipt_no)
+        self.receipt_no = receipt_no
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +51,7 @@ def reprint(cache: Cache, receipt_no: str, *, clerk: str, now: datetime) -> Rece
     with cache.write() as session:
         row = session.get(ReceiptRow, receipt_no)
         if row is None or row.content is None:
-            raise ReceiptUnavailable(f"receipt {receipt_no} is not kept on this terminal")
+            raise ReceiptUnavailable(receipt_no)
         row.copies_printed += 1
         append_audit(session, at=now, clerk=clerk, action="reprint", subject=receipt_no,
                      detail={"copy": row.copies_printed})

@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QPushButton,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient.auth.approval import EXTENSION_REASON
+from hallclient.counter.availability import business_state
 from hallclient.counter.requests import (
     CounterChanges,
     CounterDesk,
@@ -69,6 +69,7 @@ from hallclient.ui.form_view import FormView
 from hallclient.ui.history_panel import HistoryPanel
 from hallclient.ui.i18n import current_language, follow_language, use_language
 from hallclient.ui.idle_lock import CheckPassword, LockDialog
+from hallclient.ui.message_bar import MessageBar, Severity, Words
 from hallclient.ui.rating import RatingWindow
 from hallclient.ui.receipt_history import ReceiptHistoryDialog
 from hallclient.ui.receipt_preview import ReceiptPreview
@@ -78,8 +79,8 @@ from hallclient.ui.sync_status import StatusBridge, SyncStatusView
 from hallclient.ui.tasks_panel import TasksPanel
 from hallclient.ui.work_items import WorkItemsPanel
 from hallcore.domain.accounts import Account
-from hallcore.domain.business import BUSINESS_TYPES, BusinessKind, PayloadInvalid
-from hallcore.domain.text import Lang, sentence
+from hallcore.domain.business import BusinessKind, PayloadInvalid
+from hallcore.domain.text import Lang, Text, sentence
 from hallcore.wire import (
     AccountNotifications,
     KpiReport,
@@ -135,6 +136,7 @@ class CounterWindow(QMainWindow):
         self.dashboard: KpiDashboard | None = None
         self._hidden_while_locked: list[QWidget] = []
         self._request_running = False
+        self._typing_in: QWidget | None = None  # where the cursor was at the submit
         self.session = CustomerSession(services.clock)
         self.status_bridge = StatusBridge(self)
         self.status_bridge.changed.connect(self.show_sync_status)
@@ -142,31 +144,40 @@ class CounterWindow(QMainWindow):
         self._build()
         self._keys()
         follow_language(self, self.retranslate)
+        self.show_business_states()
         self.tasks_panel.refresh()
 
     # --- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
         s = self.services
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
+        self.message = MessageBar(self)
         self.search_panel = SearchPanel(s.cache, self)
         self.search_panel.chosen.connect(self._chosen)
         self.search_panel.typed.connect(self.session.begin)
-        self.search_panel.failed.connect(self.message.setText)
+        self.search_panel.failed.connect(lambda text: self.message.say(
+            lambda: text, Severity.REFUSED))
         self.next_button = QPushButton(self)
         self.next_button.clicked.connect(self.next_customer)
+        # The customer rates once the receipt is handed over: a deliberate step (F11) on a
+        # single screen; on a customer's screen it opens by itself.
+        self.rate_button = QPushButton(self)
+        self.rate_button.clicked.connect(self.ask_customer_to_rate)
+        self.rate_button.hide()
+        self._to_rate: RecordedOperation | None = None
         self.account_panel = AccountPanel(self)
         self.account_panel.complete.connect(self.complete_record)
         self.history_panel = HistoryPanel(s.cache, s.notifications, parent=self)
         self.tasks_panel = TasksPanel(s.cache, s.clerk, self)
         self.tasks_panel.redo.connect(self.redo_task)
-        self.tasks_panel.failed.connect(self.message.setText)
+        self.tasks_panel.failed.connect(lambda text: self.message.say(
+            lambda: text, Severity.REFUSED))
         self.reprint_button = QPushButton(self)
         self.reprint_button.clicked.connect(self.show_receipt_history)
         self.language_button = QPushButton(self)
         self.language_button.clicked.connect(self.toggle_language)
-        self.form_host = FormHost([self.reprint_button, self.language_button], self)
+        self.form_host = FormHost([self.reprint_button, self.language_button], self.message,
+                                  self)
         self.form_host.chosen.connect(self.open_form)
         self.form_host.submitted.connect(self._submit)
         left = QWidget(self)
@@ -179,7 +190,7 @@ class CounterWindow(QMainWindow):
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.form_host, 1)
-        right_layout.addWidget(self.message)
+        right_layout.addWidget(self.rate_button)
         self.work_items: WorkItemsPanel | None = None
         if s.work_items is not None and s.complete_work_item is not None:
             self.work_items = WorkItemsPanel(s.work_items, s.complete_work_item, parent=self)
@@ -207,6 +218,7 @@ class CounterWindow(QMainWindow):
                              ("Ctrl+D", self.show_dashboard),
                              ("Ctrl+Shift+W", self.extend_offline_window),
                              ("F12", self.next_customer),
+                             ("F11", self.ask_customer_to_rate),
                              ("F1", lambda: AboutDialog(self).exec())):
             QShortcut(QKeySequence(keys), self, action)
 
@@ -238,6 +250,7 @@ class CounterWindow(QMainWindow):
         self.language_button.setText("English (Ctrl+L)" if lang == "zh" else "中文 (Ctrl+L)")
         self.reprint_button.setText(self.tr("Reprint (Ctrl+R)"))
         self.next_button.setText(self.tr("Next customer (F12)"))
+        self.rate_button.setText(self.tr("Ask the customer to rate (F11)"))
 
     # --- the account -----------------------------------------------------------------------
 
@@ -256,7 +269,7 @@ class CounterWindow(QMainWindow):
         if self.redoing is not None and self.redoing.account_number != number:
             self.redoing = None
         self.account = account
-        self.form_host.enable_for(number)
+        self.show_business_states()
         self.account_panel.show_account(account)
         self.history_panel.show_account(number)
 
@@ -268,15 +281,18 @@ class CounterWindow(QMainWindow):
         self.form_host.close_form()
         self._show_account(None)
         self.message.clear()
+        self._to_rate = None
+        self.rate_button.hide()
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def complete_record(self) -> None:
         """Open the contact change with the record's gaps named, to ask the customer now."""
         if self.account is None:
             return
-        missing = missing_list(self.account, self.lang)
+        account = self.account
         self.open_form(BusinessKind.CONTACT_CHANGE)
-        self.message.setText(self.tr("Ask the customer for: {m}").format(m=missing))
+        self.message.say(lambda: self.tr("Ask the customer for: {m}").format(
+            m=missing_list(account, self.lang)))
 
     def redo_task(self, task: Task) -> None:
         """Open the request again on the account as it is now, filled in as it was asked."""
@@ -289,18 +305,29 @@ class CounterWindow(QMainWindow):
 
     # --- the request -----------------------------------------------------------------------
 
+    def show_business_states(self) -> None:
+        """Each business button as it stands for the account on screen, now."""
+        s = self.services
+        self.form_host.show_states({kind: business_state(
+            kind, self.account, online=s.online(), online_only=s.online_only,
+            now=datetime.now(UTC)) for kind in FORMS})
+
     def open_form(self, kind: BusinessKind) -> None:
         account = self.account
-        if account is None and not BUSINESS_TYPES[kind].opens_account:
-            self.message.setText(self.tr("Open the customer's account first: without one only "
-                                         "a new connection (F9) can be made."))
+        self.show_business_states()  # the network may have come or gone since
+        state = self.form_host.states[kind]
+        if state.why_not is not None:
+            self.message.say(_said(state.why_not), Severity.REFUSED)
             return
         self.session.begin()  # a customer served without a search first
         prefill = {} if account is None else {
             name: getattr(account, attr)
             for name, attr in FORMS[kind].prefill_from_account.items()}
         self.form_host.show_form(kind, prefill, account.number if account else None)
-        self.message.clear()
+        if state.needs:
+            self.message.say(_said(*state.needs), Severity.WARNING)
+        else:
+            self.message.clear()
 
     def _desk(self) -> CounterDesk:
         s = self.services
@@ -322,14 +349,17 @@ class CounterWindow(QMainWindow):
             sign_off=signed[1] if signed else None, redoes_task=redoes.id if redoes else None)
         desk, now, visit = self._desk(), datetime.now(UTC), self.session.visit
         self._request_running = True
+        self._typing_in = QApplication.focusWidget()
+        self.form_host.setEnabled(False)  # nothing typed into a request being recorded
         run_in_background(self, lambda: make_request(desk, request, now),
                           on_done=lambda changes: self._recorded(changes, visit),
                           on_error=lambda exc: self._not_recorded(exc, kind, payload))
 
     def _recorded(self, changes: CounterChanges, visit: int) -> None:
-        self._request_running = False
+        self._form_back()
         recorded = changes.recorded
-        self.message.setText(self.tr("Accepted, receipt {n}").format(n=recorded.receipt_no))
+        self.message.say(lambda: self.tr("Accepted, receipt {n}").format(n=recorded.receipt_no),
+                         Severity.DONE)
         if View.TASKS in changes.refresh:
             self.redoing = None
         self.form_views[recorded.kind].clear()  # the next customer starts from an empty form
@@ -341,7 +371,7 @@ class CounterWindow(QMainWindow):
             self.account = changes.account
             if self.form_host.kind is not None:
                 self.form_host.account_number = changes.account.number
-            self.form_host.enable_for(changes.account.number)
+            self.show_business_states()
         self.services.on_recorded()
         self.request_finished.emit()
         # The rest in later turns of the event loop: all at once it kept the window from
@@ -350,7 +380,7 @@ class CounterWindow(QMainWindow):
         QTimer.singleShot(NEXT_TURN_MS, self, lambda: self._refresh(changes))
 
     def _refresh(self, changes: CounterChanges) -> None:
-        """The views the request changed, the customer's rating window, then the receipt."""
+        """The views the request changed, then the receipt, then the customer's rating."""
         if View.ACCOUNT in changes.refresh and changes.account is not None:
             self.search_panel.show_changed(changes.account)
             if self.account is changes.account:
@@ -359,23 +389,33 @@ class CounterWindow(QMainWindow):
             self.history_panel.refresh()
         if View.TASKS in changes.refresh:
             self.tasks_panel.refresh()
-        self._ask_rating(changes.recorded)
-        QTimer.singleShot(NEXT_TURN_MS, self, lambda: self._show_receipt(changes.receipt))
+        self._to_rate = changes.recorded
+        self.rate_button.show()
+        QTimer.singleShot(NEXT_TURN_MS, self, lambda: self._show_receipt(
+            changes.receipt, then=self._receipt_handed_over))
 
     def _not_recorded(self, exc: Exception, kind: BusinessKind,
                       payload: dict[str, object]) -> None:
-        self._request_running = False
+        self._form_back()
         try:
-            self.message.setText(self._refusal(exc, kind, payload))
+            self.message.say(self._refusal(exc, kind, payload), Severity.REFUSED)
         finally:
             self.request_finished.emit()
 
-    def _refusal(self, exc: Exception, kind: BusinessKind, payload: dict[str, object]) -> str:
+    def _form_back(self) -> None:
+        """The form answers again, the cursor where it was when the request was submitted."""
+        self._request_running = False
+        self.form_host.setEnabled(True)
+        typing_in, self._typing_in = self._typing_in, None
+        if typing_in is not None and typing_in.isVisibleTo(self):
+            typing_in.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _refusal(self, exc: Exception, kind: BusinessKind,
+                 payload: dict[str, object]) -> Words:
         """What to tell the clerk of a request that was not recorded (the form stays filled
         for a second try); anything else is a fault, raised for the log."""
-        lang = self.lang
         if isinstance(exc, RequestRefused):
-            return sentence(exc.reason[lang])
+            return _said(exc.reason)
         if isinstance(exc, OverrideNeeded):
             approve = self.services.approve
             if approve is not None:  # the supervisor signs off here and now
@@ -386,16 +426,29 @@ class CounterWindow(QMainWindow):
                 dialog.approved.connect(
                     lambda sign_off: self._submit(kind, payload, (needed, sign_off)))
                 dialog.open()
-            return self.tr("A supervisor must confirm: {w}").format(
-                w="; ".join(w[lang] for w in exc.warnings))
+            warnings = exc.warnings
+            return lambda: self.tr("A supervisor must confirm: {w}").format(
+                w="; ".join(w[self.lang] for w in warnings))
         if isinstance(exc, PayloadInvalid):
-            return sentence("; ".join(r[lang] for r in exc.errors.values()))
+            return _said(*exc.errors.values())
         if isinstance(exc, CacheUnwritable):  # a full disk: nothing recorded
-            return exc.reason[lang]
+            return exc.reason
         raise exc
 
+    def _receipt_handed_over(self) -> None:
+        """The receipt step is over: a customer's screen asks for the rating by itself; on a
+        single screen the clerk turns it to the customer with F11 (the button says so)."""
+        if self._to_rate is not None and len(QGuiApplication.screens()) > 1:
+            self.ask_customer_to_rate()
+
+    def ask_customer_to_rate(self) -> None:
+        """The customer rates the transaction just done (satisfaction per transaction)."""
+        recorded, self._to_rate = self._to_rate, None
+        self.rate_button.hide()
+        if recorded is not None:
+            self._ask_rating(recorded)
+
     def _ask_rating(self, recorded: RecordedOperation) -> None:
-        """The customer rates the transaction (satisfaction per transaction)."""
         window = RatingWindow(recorded.receipt_no, self)
         window.rated.connect(lambda rating, reason: self._rated(recorded, rating, reason))
         visit = self.session.visit
@@ -407,7 +460,7 @@ class CounterWindow(QMainWindow):
             record_feedback(self.services.cache, recorded.operation_id, rating, reason,
                             datetime.now(UTC))
         except CacheUnwritable as exc:  # a full disk: the rating is lost, the clerk told
-            self.message.setText(exc.reason[self.lang])
+            self.message.say(exc.reason, Severity.REFUSED)
             return
         cache = self.services.cache  # the backup off the UI thread; it never raises
         run_in_background(self, lambda: refresh_backup(cache), on_done=lambda _: None,
@@ -425,9 +478,9 @@ class CounterWindow(QMainWindow):
         dialog.open()
 
     def _window_extended(self, facts: TerminalFacts) -> None:
-        self.message.setText(self.tr("The offline window is {h} hours for a day: the waiting "
-                                     "requests are sent now.").format(
-                                         h=facts.offline_window_hours))
+        self.message.say(lambda: self.tr("The offline window is {h} hours for a day: the "
+                                         "waiting requests are sent now.").format(
+                                             h=facts.offline_window_hours), Severity.DONE)
         self.services.on_recorded()
 
     # --- receipts --------------------------------------------------------------------------
@@ -446,22 +499,30 @@ class CounterWindow(QMainWindow):
     def _not_reprinted(self, exc: Exception) -> None:
         if not isinstance(exc, ReceiptUnavailable):
             raise exc  # a fault, for the log
-        self.message.setText(str(exc))
+        number = exc.receipt_no
+        self.message.say(lambda: self.tr("Receipt {n} is not kept on this terminal.").format(
+            n=number), Severity.REFUSED)
 
-    def _show_receipt(self, receipt: DrawnReceipt) -> None:
+    def _show_receipt(self, receipt: DrawnReceipt,
+                      then: Callable[[], None] = lambda: None) -> None:
+        """The receipt's preview; `then` once it is closed (at once when it is not drawn)."""
         if receipt.pdf is None:
-            self.message.setText(
-                self.tr("Receipt {n} is recorded but could not be drawn: {e}. Print it again "
-                        "with Ctrl+R.").format(n=receipt.content.receipt_no, e=receipt.failure))
+            number, failure = receipt.content.receipt_no, receipt.failure
+            self.message.say(lambda: self.tr(
+                "Receipt {n} is recorded but could not be drawn: {e}. Print it again with "
+                "Ctrl+R.").format(n=number, e=failure), Severity.WARNING)
+            then()
             return
-        self.services.show_preview(
-            ReceiptPreview(receipt.pdf, receipt.content.receipt_no, parent=self,
-                           drawn=receipt))
+        preview = ReceiptPreview(receipt.pdf, receipt.content.receipt_no, parent=self,
+                                 drawn=receipt)
+        preview.finished.connect(lambda _result: then())
+        self.services.show_preview(preview)
 
     # --- sync status, dashboard, work items ------------------------------------------------
 
     def show_sync_status(self, status: SyncStatus) -> None:
         self.sync_status.show_status(status)
+        self.show_business_states()  # online-only businesses follow the network
         if status.open_tasks != self.tasks_panel.open_count:
             self.tasks_panel.refresh()
         self.history_panel.refresh()  # an operation's sync state may have changed
@@ -509,3 +570,9 @@ class CounterWindow(QMainWindow):
         self.lock_dialog = None
         self.logged_out.emit()
         self.close()
+
+
+def _said(*reasons: Text) -> Text:
+    """Reasons as one message: sentences, in both languages."""
+    return Text(sentence("；".join(r.zh for r in reasons)),
+                sentence("; ".join(r.en for r in reasons)))

@@ -3,8 +3,9 @@ one form on screen at a time, each generated from its spec (form_view.py).
 
 A form belongs to the account it was opened for: closed, every form emptied, when the counter
 turns to another account, so nothing the previous customer gave stays on screen or can be
-submitted against the next one's account. Without an account only the businesses that open
-one (new connection) can be chosen."""
+submitted against the next one's account. A business that cannot be done now (no account,
+the account's status, arrears, offline) has its button disabled with the reason under it;
+its key still answers, with the reason in the window's message."""
 
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hallclient.counter.availability import BusinessState
 from hallclient.forms import FORMS
 from hallclient.ui.form_view import FormView
 from hallclient.ui.i18n import current_language, follow_language
 from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
+from hallcore.domain.text import sentence
 
 _PER_ROW = 4  # two rows of four: English labels are long, and the window must fit 1280 px
 
@@ -33,14 +36,16 @@ class FormHost(QWidget):
     chosen = Signal(object)  # the BusinessKind of the button or key pressed
     submitted = Signal(object, dict)  # the BusinessKind and its cleaned payload
 
-    def __init__(self, side_buttons: Sequence[QPushButton],
+    def __init__(self, side_buttons: Sequence[QPushButton], message: QWidget,
                  parent: QWidget | None = None) -> None:
-        """`side_buttons` stand beside the business buttons, one per row."""
+        """`side_buttons` stand beside the business buttons, one per row; `message` between
+        the buttons and the form."""
         super().__init__(parent)
         self.kind: BusinessKind | None = None  # the business on screen
         self.account_number: str | None = None  # the account the form on screen is for
         self.business_buttons: dict[BusinessKind, QPushButton] = {}
         self.views: dict[BusinessKind, FormView] = {}
+        self.states: dict[BusinessKind, BusinessState] = {}
         buttons = QGridLayout()
         self.stack = QStackedWidget(self)
         self.no_form = QLabel(self)
@@ -63,21 +68,30 @@ class FormHost(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
+        layout.addWidget(message)
         layout.addWidget(self.stack, 1)
-        self.enable_for(None)
         follow_language(self, self.retranslate)
 
     def retranslate(self) -> None:
-        lang = current_language()
-        for kind, button in self.business_buttons.items():
-            button.setText(f"{BUSINESS_TYPES[kind].label[lang]} ({FORMS[kind].shortcut})")
         self.no_form.setText(self.tr("Open the customer's account, then choose the business "
                                      "(F3-F9). A new connection (F9) needs no account."))
+        if self.states:
+            self.show_states(self.states)
 
-    def enable_for(self, account_number: str | None) -> None:
-        """The businesses that can be chosen with this account open, or with none."""
+    def show_states(self, states: Mapping[BusinessKind, BusinessState]) -> None:
+        """Each business button as it stands for the account on screen: enabled when the
+        business can be done now; under its name, why not or by when; in its tooltip, the
+        reason in full and what it will need (a supervisor's sign-off)."""
+        self.states = dict(states)
+        lang = current_language()
         for kind, button in self.business_buttons.items():
-            button.setEnabled(account_number is not None or BUSINESS_TYPES[kind].opens_account)
+            state = states[kind]
+            button.setEnabled(state.available)
+            short = state.short[lang]
+            button.setText(f"{BUSINESS_TYPES[kind].label[lang]} ({FORMS[kind].shortcut})\n"
+                           f"{short[:1].upper()}{short[1:]}")
+            details = [state.why_not] if state.why_not else list(state.needs)
+            button.setToolTip("\n".join(sentence(t[lang]) for t in details))
 
     def show_form(self, kind: BusinessKind, prefill: Mapping[str, object],
                   account_number: str | None) -> None:

@@ -437,12 +437,10 @@ def check(
     expired = _expired_id_document(payload, today)
     if expired is not None:
         return expired
-    if btype.opens_account:
-        return Decision(True)
-    if account is None:
-        return _refused(Text("请先查找并选定账户", "find and select the account first"))
-    if account.status not in btype.allowed_from:
-        return _refused(_wrong_state(btype, account.status))
+    start = may_start(kind, account)
+    if btype.opens_account or not start.allowed:
+        return start
+    assert account is not None
     warnings: list[Text] = []
     if btype.holder_must_present_id:
         presented = (payload["applicant_id_type"], payload["applicant_id_number"])
@@ -465,6 +463,23 @@ def check(
             return decision
         warnings.extend(decision.warnings)
     return Decision(True, warnings=tuple(warnings))
+
+
+def may_start(kind: BusinessKind, account: Account | None) -> Decision:
+    """What can be said before the form is filled in: whether the business can be done on
+    this account (None: none selected) at all, and what it will need (`warnings`: a
+    supervisor's sign-off). The counter shows it on the business's button; `check` starts
+    with it."""
+    btype = BUSINESS_TYPES[kind]
+    if btype.opens_account:
+        return Decision(True)
+    if account is None:
+        return _refused(Text("请先查找并选定账户", "find and select the account first"))
+    if account.status not in btype.allowed_from:
+        return _refused(_wrong_state(btype, account.status))
+    if account.arrears_fen > 0 and kind in _ARREARS_RULES:
+        return _ARREARS_RULES[kind](format_yuan(account.arrears_fen))
+    return Decision(True)
 
 
 def needs_approval(kind: BusinessKind, decision: Decision) -> bool:
@@ -542,12 +557,17 @@ def _suspend_rule(account: Account, payload: Mapping[str, Any], today: date) -> 
     return Decision(True)
 
 
-def _close_rule(account: Account, payload: Mapping[str, Any], today: date) -> Decision:
-    if account.arrears_fen > 0:
-        owed = format_yuan(account.arrears_fen)
-        return _refused(Text(f"账户欠费 {owed}，结清后方可销户",
-                             f"the account owes {owed}; it can be closed once that is paid"))
-    return Decision(True)
+# What arrears mean for a business, known from the account alone (`may_start`): a close
+# waits for them to be paid; a transfer needs them settled or taken on by the new holder.
+_ARREARS_RULES: dict[BusinessKind, Callable[[str], Decision]] = {
+    BusinessKind.CLOSE: lambda owed: _refused(Text(
+        f"账户欠费 {owed}，结清后方可销户",
+        f"the account owes {owed}; it can be closed once that is paid")),
+    BusinessKind.TRANSFER: lambda owed: Decision(True, warnings=(Text(
+        f"账户欠费 {owed}：须先结清，或由新户主书面同意承接",
+        f"the account owes {owed}: settle it first, or the new holder agrees in writing to "
+        "take it on"),)),
+}
 
 
 # What a change of contact details may change.
@@ -575,7 +595,6 @@ _SPECIFIC_RULES: dict[
     BusinessKind.TRANSFER: _transfer_rule,
     BusinessKind.RENAME: _rename_rule,
     BusinessKind.SUSPEND: _suspend_rule,
-    BusinessKind.CLOSE: _close_rule,
     BusinessKind.CONTACT_CHANGE: _contact_rule,
 }
 

@@ -212,7 +212,7 @@ def test_without_an_account_only_a_new_connection_can_be_chosen(qtbot, window):
     assert [k for k, b in buttons.items() if b.isEnabled()] == [BusinessKind.NEW_CONNECTION]
     press(qtbot, Qt.Key.Key_F3)  # transfer: no account to transfer
     assert window.form_host.kind is None
-    assert "Open the customer's account first" in window.message.text()
+    assert "Find and select the account first" in window.message.text()
     assert QApplication.focusWidget() is window.search
     press(qtbot, Qt.Key.Key_F9)  # a new connection needs none
     assert window.form_host.kind is BusinessKind.NEW_CONNECTION
@@ -228,7 +228,35 @@ def suspend_for(qtbot, window, customer):
     type_(qtbot, customer.id_number)
     with qtbot.waitSignal(window.request_finished):
         press(qtbot, Qt.Key.Key_Return, CTRL)
-    qtbot.waitUntil(lambda: bool(window.ratings))
+    rated_before = len(window.ratings)
+    qtbot.waitUntil(window.rate_button.isVisible)  # the receipt first, then the rating step
+    assert len(window.ratings) == rated_before
+    press(qtbot, Qt.Key.Key_F11)  # the clerk turns the rating to the customer
+    assert len(window.ratings) == rated_before + 1
+
+
+def test_the_rating_follows_the_receipt_and_is_a_step_of_its_own(qtbot, window, two):
+    from hallclient.ui.receipt_preview import ReceiptPreview
+
+    shown = []
+    window.services.show_preview = lambda preview: (shown.append(preview), preview.open())
+    open_account(qtbot, window, two[0].number)
+    press(qtbot, Qt.Key.Key_F5)
+    type_(qtbot, two[0].id_number)
+    with qtbot.waitSignal(window.request_finished):
+        press(qtbot, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: bool(shown))
+    [preview] = shown
+    assert isinstance(preview, ReceiptPreview) and window.ratings == []
+    qtbot.keyClick(preview, Qt.Key.Key_Escape)  # the receipt is handed over
+    window.activateWindow()  # as the window manager does when a dialog closes
+    qtbot.waitUntil(window.isActiveWindow)
+    assert window.rate_button.isVisible() and window.ratings == []
+    assert window.rate_button.text() == "Ask the customer to rate (F11)"
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    assert len(window.ratings) == 1 and window.rate_button.isHidden()
+    qtbot.keyClick(window, Qt.Key.Key_F11)  # one rating per transaction
+    assert len(window.ratings) == 1
 
 
 def test_enter_in_the_rating_window_rates_nothing(qtbot, window, two):

@@ -348,7 +348,8 @@ def test_a_rating_on_a_full_disk_is_said_not_raised(qtbot, disk):
         with qtbot.waitSignal(window.request_finished):
             window.form_views[BusinessKind.SUSPEND].submit()
         assert "Accepted" in window.message.text()
-        qtbot.waitUntil(lambda: bool(ratings))
+        qtbot.waitUntil(lambda: not window.rate_button.isHidden())  # after the receipt
+        window.ask_customer_to_rate()
         disk.fill(cache)
         ratings[0].buttons[Rating.SATISFIED].click()  # a slot: an exception would be lost
         assert window.message.text() == CacheFull(cache.path).reason.en
