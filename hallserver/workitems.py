@@ -52,15 +52,16 @@ def step_label(kind: BusinessKind, code: str) -> Text:
 
 
 def list_open(session: Session, hall_id: str, now: datetime, *, overdue_only: bool,
-              within: timedelta) -> list[WorkItemWire]:
-    """Open items of a hall due before now + `within` (or only overdue ones), soonest first."""
-    limit = now if overdue_only else now + within
-    rows = session.scalars(
-        select(WorkItemRow)
-        .where(WorkItemRow.hall_id == hall_id, WorkItemRow.done_at.is_(None),
-               WorkItemRow.due_at <= limit)
-        .order_by(WorkItemRow.due_at)
-    ).all()
+              within: timedelta | None) -> list[WorkItemWire]:
+    """Open items of a hall, soonest due first (so the overdue ones lead): all of them, those
+    due before now + `within`, or only the overdue ones."""
+    query = select(WorkItemRow).where(WorkItemRow.hall_id == hall_id,
+                                      WorkItemRow.done_at.is_(None))
+    if overdue_only:
+        query = query.where(WorkItemRow.due_at <= now)
+    elif within is not None:
+        query = query.where(WorkItemRow.due_at <= now + within)
+    rows = session.scalars(query.order_by(WorkItemRow.due_at, WorkItemRow.id)).all()
     return [to_wire(r, now) for r in rows]
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from hallclient.receipts.content import COPY, ReceiptContent, state_now
+from hallclient.store.account_history import SYNC_STATE_OF_OUTBOX, SyncState
 from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache
 from hallclient.store.models import OutboxRow, ReceiptRow
@@ -29,7 +30,7 @@ class ReceiptEntry:
     issued_at: datetime
     kind: BusinessKind
     account_number: str | None
-    state: str  # the operation's outbox state: pending, applied, conflict, rejected
+    state: SyncState  # where its operation stands with the server
     copies_printed: int
 
 
@@ -42,7 +43,8 @@ def receipt_history(cache: Cache, *, limit: int = 100) -> list[ReceiptEntry]:
             .order_by(ReceiptRow.issued_at.desc(), ReceiptRow.receipt_no.desc())
             .limit(limit)).all()
     return [ReceiptEntry(r.receipt_no, r.issued_at, BusinessKind(op.business_type),
-                         op.account_number, op.state, r.copies_printed) for r, op in rows]
+                         op.account_number, SYNC_STATE_OF_OUTBOX[op.state], r.copies_printed)
+            for r, op in rows]
 
 
 def reprint(cache: Cache, receipt_no: str, *, clerk: str, now: datetime) -> ReceiptContent:

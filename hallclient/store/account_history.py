@@ -34,7 +34,7 @@ SYNC_STATE_LABELS: dict[SyncState, Text] = {
 }
 
 # The outbox's states (see OutboxRow) as the clerk sees them.
-_FROM_OUTBOX: dict[str, SyncState] = {
+SYNC_STATE_OF_OUTBOX: dict[str, SyncState] = {
     "pending": SyncState.PENDING,
     "applied": SyncState.SYNCED,
     "duplicate": SyncState.SYNCED,
@@ -63,5 +63,5 @@ def account_history(session: Session, account_number: str, *,
         .order_by(OutboxRow.created_at.desc(), OutboxRow.seq.desc())
         .limit(limit)).all()
     return [OperationEntry(op.operation_id, op.created_at, BusinessKind(op.business_type),
-                           op.clerk, receipt_no, _FROM_OUTBOX[op.state])
+                           op.clerk, receipt_no, SYNC_STATE_OF_OUTBOX[op.state])
             for op, receipt_no in rows]

@@ -5,6 +5,7 @@ Failures come out as three kinds, because the sync engine treats them differentl
 or refresh) and `ServerRefused` (the server understood and said no: never retried as is).
 `ServerUntrusted`, an https server whose certificate fails the check, is unreachable to the
 sync engine, but a login is refused with it rather than tried offline: it needs setting up.
+`in_words` says any of them to a clerk, in both languages.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from hallcore.domain.text import Text
+from hallcore.domain.text import Text, sentence
 from hallcore.wire import (
     API_PREFIX,
     AccountNotifications,
@@ -56,6 +57,7 @@ class ServerUntrusted(ServerUnreachable):
 
     def __init__(self, message: Text) -> None:
         super().__init__(str(message))  # both languages: a clerk reads it at the login
+        self.message = message
 
 
 class NotAuthenticated(Exception):
@@ -185,11 +187,9 @@ class ServerApi:
         return self._call("GET", f"/accounts/{account_number}/notifications",
                           AccountNotifications)
 
-    def work_items(self, hall_id: str, *, overdue_only: bool = False,
-                   within_hours: int = 24) -> WorkItemList:
-        return self._call("GET", f"/halls/{hall_id}/work-items", WorkItemList,
-                          params={"state": "overdue" if overdue_only else "due",
-                                  "within_hours": within_hours})
+    def work_items(self, hall_id: str) -> WorkItemList:
+        """Every open work item of the hall, overdue ones first, then by due time."""
+        return self._call("GET", f"/halls/{hall_id}/work-items", WorkItemList)
 
     def complete_work_item(self, item_id: int) -> WorkItemWire:
         return self._call("POST", f"/work-items/{item_id}/done", WorkItemWire)
@@ -197,6 +197,41 @@ class ServerApi:
     def kpi_report(self, since: datetime, until: datetime, by: str) -> KpiReport:
         return self._call("GET", "/reports/kpi", KpiReport, params={
             "since": since.isoformat(), "until": until.isoformat(), "by": by})
+
+
+_UNREACHABLE = Text("服务器暂时连不上，柜台照常离线办理业务，网络恢复后自动上传",
+                    "the server cannot be reached; the counter goes on working offline and "
+                    "sends its work once the network is back")
+_LOGIN_EXPIRED = Text("登录已失效，请重新登录", "the login has expired; log in again")
+
+
+def in_words(exc: BaseException) -> Text | None:
+    """What a clerk is told of a failure to talk to the server, in both languages (never an
+    exception's own text): said of the first server or network failure among `exc` and the
+    exceptions it was raised from (a session that could not be renewed, say). None when
+    there is none: the failure is not the server's or the network's."""
+    found: BaseException | None = exc
+    while found is not None:
+        said = _said(found)
+        if said is not None:
+            return Text(said.zh, sentence(said.en))
+        found = found.__cause__
+    return None
+
+
+def _said(exc: BaseException) -> Text | None:
+    if isinstance(exc, ServerUntrusted):
+        return exc.message  # says what to set up
+    if isinstance(exc, ServerUnreachable):
+        return _UNREACHABLE
+    if isinstance(exc, NotAuthenticated):
+        return _LOGIN_EXPIRED
+    if isinstance(exc, ServerRefused):
+        if exc.error is None:
+            return Text(f"服务器拒绝了该请求（HTTP {exc.status}）",
+                        f"the server refused the request (HTTP {exc.status})")
+        return Text(exc.error.message.zh, exc.error.message.en)  # e.g. 403: supervisors only
+    return None
 
 
 def _cause(exc: BaseException, kind: type[E]) -> E | None:

@@ -4,6 +4,7 @@ exported as CSV or PDF. The figures come from the server (supervisors only)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +46,7 @@ from hallclient.reports import (
     period_text,
     report_days,
 )
-from hallclient.sync.api import NotAuthenticated, ServerRefused, ServerUnreachable, ServerUntrusted
+from hallclient.sync.api import ServerUnreachable, ServerUntrusted, in_words
 from hallclient.ui import palette
 from hallclient.ui.background import run_in_background
 from hallclient.ui.bar_chart import BarChart
@@ -53,6 +54,8 @@ from hallclient.ui.i18n import current_language, follow_language
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import Text
 from hallcore.wire import KpiReport, KpiRow
+
+log = logging.getLogger(__name__)
 
 # (since, until exclusive, grouping) -> the report; raises as ServerApi does
 Fetch = Callable[[datetime, datetime, str], KpiReport]
@@ -255,17 +258,15 @@ class KpiDashboard(QDialog):
         self._fail(self._reason(error))
 
     def _reason(self, error: Exception) -> str:
-        if isinstance(error, ServerRefused) and error.error is not None:
-            message = error.error.message  # e.g. 403: supervisors only
-            return Text(message.zh, message.en)[current_language()]
-        if isinstance(error, ServerUntrusted | ServerRefused):
-            return str(error)  # says what to do (both languages), or the server's own words
-        if isinstance(error, ServerUnreachable):
+        if isinstance(error, ServerUnreachable) and not isinstance(error, ServerUntrusted):
             return self.tr("The server cannot be reached; the dashboard needs it. "
                            "Try again with Refresh (F5).")
-        if isinstance(error, NotAuthenticated):
-            return self.tr("The login has expired; log in again to see the dashboard.")
-        return f"{type(error).__name__}: {error}"
+        words = in_words(error)  # e.g. the server's 403: supervisors only
+        if words is None:
+            log.error("KPI report: %s", type(error).__name__, exc_info=error)
+            return self.tr("The figures could not be loaded: an unexpected error, written to "
+                           "the log.")
+        return words[current_language()]
 
     def _show(self, report: KpiReport | None) -> None:
         self.report = report

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient.receipts.history import ReceiptEntry
+from hallclient.store.account_history import SYNC_STATE_LABELS
 from hallclient.ui.i18n import current_language
 from hallcore.domain.business import BUSINESS_TYPES
 from hallcore.domain.deadlines import HALL_TZ
@@ -32,7 +33,8 @@ class ReceiptHistoryDialog(QDialog):
                                    .format(no=entry.receipt_no, t=f"{issued:%m-%d %H:%M}",
                                            b=BUSINESS_TYPES[entry.kind].label[lang],
                                            acct=entry.account_number or "—",
-                                           state=entry.state, c=entry.copies_printed))
+                                           state=SYNC_STATE_LABELS[entry.state][lang],
+                                           c=entry.copies_printed))
             item.setData(Qt.ItemDataRole.UserRole, entry.receipt_no)
             self.listing.addItem(item)
         reprint_button = QPushButton(self.tr("Reprint (Ctrl+R)"), self)

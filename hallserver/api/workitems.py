@@ -1,4 +1,4 @@
-"""Work items of a hall that are due or overdue."""
+"""The open work items of a hall, and a step marked done."""
 
 from __future__ import annotations
 
@@ -28,16 +28,17 @@ def hall_work_items(
     session: SessionDep,
     hall_id: Annotated[str, Path(max_length=32)],
     state: DueFilter = DueFilter.DUE,
-    within_hours: Annotated[int, Query(ge=0, le=24 * 90)] = 24,
+    within_hours: Annotated[int | None, Query(ge=0, le=24 * 90)] = None,
 ) -> WorkItemList:
-    """Open items due within `within_hours` (state=due, overdue ones included) or overdue."""
+    """The hall's open items, overdue ones first, then by due time: all of them, those due
+    within `within_hours` (overdue ones included), or with state=overdue the overdue ones."""
     if hall_id != caller.hall_id:
         raise ApiError(403, "other_hall", Text(
             f"只能查看本营业厅（{caller.hall_id}）的工单",
             f"you can see the work items of your own hall ({caller.hall_id}) only"))
     items = list_open(session, hall_id, datetime.now(UTC),
                       overdue_only=state is DueFilter.OVERDUE,
-                      within=timedelta(hours=within_hours))
+                      within=None if within_hours is None else timedelta(hours=within_hours))
     return WorkItemList(hall_id=hall_id, items=items)
 
 

@@ -9,8 +9,11 @@ from sqlalchemy import select
 from hallclient.receipts.content import COPY, HallInfo, ReceiptContent, build_receipt
 from hallclient.receipts.history import ReceiptUnavailable, receipt_history, reprint
 from hallclient.receipts.testpage import sample_receipts
-from hallclient.store.models import AuditRow
+from hallclient.store.account_history import SyncState
+from hallclient.store.models import AuditRow, OutboxRow
 from hallclient.store.operations import TerminalIdentity, record_operation
+from hallclient.ui.i18n import use_language
+from hallclient.ui.receipt_history import ReceiptHistoryDialog
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
 from tests.support.factories import TERMINAL_KEY, holder_presents
@@ -66,6 +69,35 @@ def test_history_lists_the_latest_first_with_their_state(cache):
     assert [e.receipt_no for e in history] == [second.receipt_no, first.receipt_no]
     assert [e.state for e in history] == ["pending", "pending"]
     assert [e.copies_printed for e in history] == [0, 1]
+
+
+def answered(cache, recorded, outbox_state):
+    with cache.write() as s:
+        s.scalars(select(OutboxRow).where(
+            OutboxRow.operation_id == recorded.operation_id)).one().state = outbox_state
+
+
+def test_history_says_where_each_request_stands_with_the_server(cache):
+    suspended = record(cache, "suspend", holder_presents())
+    changed = record(cache, "contact_change", {**holder_presents(), "phone": "13800001111"})
+    answered(cache, suspended, "applied")
+    answered(cache, changed, "conflict")
+    assert [e.state for e in receipt_history(cache)] == [SyncState.CONFLICT, SyncState.SYNCED]
+
+
+def test_the_history_dialog_says_each_state_in_the_clerks_language(qtbot, cache):
+    answered(cache, record(cache, "suspend", holder_presents()), "applied")
+    record(cache, "contact_change", {**holder_presents(), "phone": "13800001111"})
+    shown = {}
+    for lang in ("en", "zh"):  # ends in the language the application starts in
+        use_language(lang)
+        dialog = ReceiptHistoryDialog(receipt_history(cache))
+        qtbot.addWidget(dialog)
+        shown[lang] = [dialog.listing.item(i).text() for i in range(dialog.listing.count())]
+    assert "待上传" in shown["zh"][0] and "已同步" in shown["zh"][1]
+    assert "waiting to send" in shown["en"][0] and "synced" in shown["en"][1]
+    assert not any(raw in line for line in shown["zh"] + shown["en"]
+                   for raw in ("pending", "applied"))
 
 
 def test_unknown_receipt_cannot_be_reprinted(cache):

@@ -279,6 +279,29 @@ def test_overdue_items_are_listed_as_overdue(th, server_engine):
     assert len(overdue) == 2 and all(i["overdue"] for i in overdue)
 
 
+def test_every_open_work_item_of_the_hall_is_listed_overdue_first(th, yx, server_engine):
+    th.push(th.operation("new_connection", NEW_CONNECTION))
+    account = first(th.all_accounts(), status="active")
+    th.push(th.operation("suspend", holder_of(account), account=account))
+    yx.push(yx.operation("new_connection", NEW_CONNECTION))
+    now = datetime.now(UTC)
+    with Session(server_engine) as s, s.begin():
+        survey, energise, complete = s.scalars(
+            select(WorkItemRow).where(WorkItemRow.hall_id == TH).order_by(WorkItemRow.id))
+        survey.due_at = now + timedelta(days=30)
+        energise.due_at = now - timedelta(hours=3)
+        complete.due_at = now + timedelta(hours=2)
+        energise_id = energise.id
+    items = th.get(f"/halls/{TH}/work-items").json()["items"]
+    assert [(i["step"], i["overdue"]) for i in items] == [
+        ("energise", True), ("complete", False), ("site_survey", False)]
+    within_a_day = th.get(f"/halls/{TH}/work-items", within_hours=24).json()["items"]
+    assert [i["step"] for i in within_a_day] == ["energise", "complete"]
+    th.client.post(f"{API_PREFIX}/work-items/{energise_id}/done", headers=th.headers)
+    assert [i["step"] for i in th.get(f"/halls/{TH}/work-items").json()["items"]] == [
+        "complete", "site_survey"]
+
+
 def test_applied_operation_queues_its_notice_once(th, server_engine):
     op = th.operation("new_connection", NEW_CONNECTION)
     th.push(op)
