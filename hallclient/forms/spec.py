@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from hallcore.domain.accounts import SMS_LANGUAGES
 from hallcore.domain.business import (
@@ -23,12 +24,34 @@ from hallcore.domain.text import Text
 from hallcore.wire import NotSettledReason
 
 NO_HINT = Text("", "")
+# An optional choice's first item, which leaves the field out of the request, named for what
+# that does: nothing said (the domain's default), or the account's value kept.
+NOT_ASKED = Text("— 未询问 —", "— not asked —")
+KEEP_CURRENT = Text("— 保持不变 —", "— keep current —")
+# What a date field shows until a day is given.
+NO_DATE = Text("— 未填写 —", "— not given —")
+NO_DATE_BUT = Text("— 未填写；{hint} —", "— not given; {hint} —")
+# Beside a field left out that the form asks although the domain does not need it.
+ASK_THE_CUSTOMER = Text("请询问客户后选择", "ask the customer, then choose")
 
 
 @dataclass(frozen=True, slots=True)
 class FormField:
     field: Field
     hint: Text = NO_HINT  # placeholder: what to type
+    # A date field's first day, in days from today: a day the domain would refuse (an expired
+    # ID document, a resumption not after today) is not offered. No last day is set: with one,
+    # a date edit refuses a year typed while the month still shows today's (2027 over
+    # 2026-12-07 passes a last day in June), and the rule check names the limit anyway.
+    first_day: int = 0
+
+    def first_date(self, today: date) -> date:
+        return today + timedelta(days=self.first_day)
+
+    @property
+    def no_date(self) -> Text:
+        """What a date field shows until a day is given, its hint included."""
+        return NO_DATE if self.hint == NO_HINT else NO_DATE_BUT.format(hint=self.hint)
 
     @property
     def name(self) -> str:
@@ -42,6 +65,12 @@ class FormSpec:
     shortcut: str  # a key sequence, e.g. "F3"
     # Fields filled in from the selected account when the form opens (the holder's ID type).
     prefill_from_account: Mapping[str, str] = field(default_factory=dict)
+    # Fields that change an account attribute (field -> attribute), shown beside its current
+    # value. An optional one left out keeps that value, and its choice says so.
+    current_from_account: Mapping[str, str] = field(default_factory=dict)
+    # Optional for the domain, yet asked here: left out, the account would change without the
+    # customer having said so (a transfer turns SMS notices off unless the new holder agrees).
+    must_answer: frozenset[str] = frozenset()
 
     @property
     def business(self) -> BusinessType:
@@ -50,6 +79,20 @@ class FormSpec:
     @property
     def title(self) -> Text:
         return self.business.label
+
+    def required(self, name: str) -> bool:
+        """Must the clerk fill it in: the domain needs it, or this form asks it."""
+        return self.business.field(name).required or name in self.must_answer
+
+    def choices(self, name: str) -> tuple[tuple[object, Text], ...]:
+        """What a choice field offers; an optional one starts with leaving it out (None),
+        labelled for what that does."""
+        f = self.business.field(name)
+        offered = CHOICES[f.kind]
+        if f.required:
+            return offered
+        unset = KEEP_CURRENT if name in self.current_from_account else NOT_ASKED
+        return ((None, unset), *offered)
 
     def check_field(self, name: str, values: Mapping[str, object]) -> Text | None:
         """The reason the field's current value cannot be taken, or None. A blank required
@@ -65,8 +108,15 @@ class FormSpec:
 
     def payload(self, values: Mapping[str, object]) -> dict[str, object]:
         """The cleaned payload; raises PayloadInvalid naming every field that is wrong."""
-        return validate_payload(self.kind, {k: v for k, v in values.items()
-                                            if k in self._names and not _blank(v)})
+        given = {k: v for k, v in values.items() if k in self._names and not _blank(v)}
+        unanswered = {name: ASK_THE_CUSTOMER for name in self.must_answer if name not in given}
+        try:
+            clean = validate_payload(self.kind, given)
+        except PayloadInvalid as exc:
+            raise PayloadInvalid({**exc.errors, **unanswered}) from None
+        if unanswered:
+            raise PayloadInvalid(unanswered)
+        return clean
 
     @property
     def _names(self) -> set[str]:
@@ -77,11 +127,13 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-# The values a choice field offers, with their labels; None leaves the field out of the
-# request (the SMS language stays as it is, or Chinese for a new customer).
-CHOICES: dict[FieldKind, tuple[tuple[str | None, Text], ...]] = {
+# The values a choice field offers, with their labels (`FormSpec.choices` adds leaving an
+# optional one out). A yes/no is a choice too: three plain words say more than a check box's
+# third state.
+CHOICES: dict[FieldKind, tuple[tuple[object, Text], ...]] = {
     FieldKind.ID_TYPE: tuple((doc.value, DOC_TYPE_LABELS[doc]) for doc in IdDocType),
-    FieldKind.LANGUAGE: ((None, Text("未选择", "not chosen")), *SMS_LANGUAGES.items()),
+    FieldKind.LANGUAGE: tuple(SMS_LANGUAGES.items()),
+    FieldKind.BOOL: ((True, Text("是", "yes")), (False, Text("否", "no"))),
 }
 
 HINTS: dict[FieldKind, Text] = {
@@ -89,18 +141,22 @@ HINTS: dict[FieldKind, Text] = {
     FieldKind.PHONE: Text("手机或区号-座机", "mobile, or area code-landline"),
     FieldKind.PERSON_NAME: Text("与证件一致", "as on the ID document"),
     FieldKind.ADDRESS: Text("市、区、街道、门牌、房号", "city, district, street, number, flat"),
-    FieldKind.DATE: Text("如 2027-03-01", "e.g. 2027-03-01"),
 }
 
 
-def form(kind: BusinessKind, shortcut: str, **hints: Text) -> FormSpec:
-    """A form of the business type's fields in their declared order, with default hints."""
+def form(kind: BusinessKind, shortcut: str, *,
+         current_from_account: Mapping[str, str] | None = None,
+         must_answer: frozenset[str] = frozenset(),
+         first_day: Mapping[str, int] | None = None, **hints: Text) -> FormSpec:
+    """A form of the business type's fields in their declared order, with default hints; a
+    date field offers today on unless `first_day` says otherwise."""
     btype = BUSINESS_TYPES[kind]
-    fields = tuple(FormField(f, hints.get(f.name, HINTS.get(f.kind, NO_HINT)))
+    fields = tuple(FormField(f, hints.get(f.name, HINTS.get(f.kind, NO_HINT)),
+                             (first_day or {}).get(f.name, 0))
                    for f in btype.fields)
     # The holder shows the ID on record: its type is known, only the number is typed.
     prefill = {"applicant_id_type": "id_type"} if btype.holder_must_present_id else {}
-    return FormSpec(kind, fields, shortcut, prefill)
+    return FormSpec(kind, fields, shortcut, prefill, current_from_account or {}, must_answer)
 
 
 # One-stop (一站妥): why a request was not settled at this first contact, for the clerk to say.

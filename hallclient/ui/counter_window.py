@@ -180,6 +180,7 @@ class CounterWindow(QMainWindow):
                                   self)
         self.form_host.chosen.connect(self.open_form)
         self.form_host.submitted.connect(self._submit)
+        self.form_host.edited.connect(self._form_edited)
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.next_button)
@@ -323,7 +324,7 @@ class CounterWindow(QMainWindow):
         prefill = {} if account is None else {
             name: getattr(account, attr)
             for name, attr in FORMS[kind].prefill_from_account.items()}
-        self.form_host.show_form(kind, prefill, account.number if account else None)
+        self.form_host.show_form(kind, prefill, account)
         if state.needs:
             self.message.say(_said(*state.needs), Severity.WARNING)
         else:
@@ -401,6 +402,11 @@ class CounterWindow(QMainWindow):
             self.message.say(self._refusal(exc, kind, payload), Severity.REFUSED)
         finally:
             self.request_finished.emit()
+
+    def _form_edited(self) -> None:
+        """A refusal is about what was submitted: once the clerk corrects it, it goes."""
+        if self.message.severity is Severity.REFUSED:
+            self.message.clear()
 
     def _form_back(self) -> None:
         """The form answers again, the cursor where it was when the request was submitted."""

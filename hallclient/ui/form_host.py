@@ -26,6 +26,7 @@ from hallclient.counter.availability import BusinessState
 from hallclient.forms import FORMS
 from hallclient.ui.form_view import FormView
 from hallclient.ui.i18n import current_language, follow_language
+from hallcore.domain.accounts import Account
 from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
 from hallcore.domain.text import sentence
 
@@ -35,6 +36,7 @@ _PER_ROW = 4  # two rows of four: English labels are long, and the window must f
 class FormHost(QWidget):
     chosen = Signal(object)  # the BusinessKind of the button or key pressed
     submitted = Signal(object, dict)  # the BusinessKind and its cleaned payload
+    edited = Signal()  # the clerk changed a field of the form on screen
 
     def __init__(self, side_buttons: Sequence[QPushButton], message: QWidget,
                  parent: QWidget | None = None) -> None:
@@ -61,6 +63,7 @@ class FormHost(QWidget):
             buttons.addWidget(button, n // _PER_ROW, n % _PER_ROW)
             view = FormView(spec, parent=self)
             view.submitted.connect(lambda payload, k=kind: self.submitted.emit(k, payload))
+            view.edited.connect(self.edited)
             self.views[kind] = view
             self.stack.addWidget(view)
         for row, button in enumerate(side_buttons):
@@ -94,12 +97,14 @@ class FormHost(QWidget):
             button.setToolTip("\n".join(sentence(t[lang]) for t in details))
 
     def show_form(self, kind: BusinessKind, prefill: Mapping[str, object],
-                  account_number: str | None) -> None:
-        """The form of `kind` for the account `account_number` (None: no account) on screen,
-        filled with `prefill`, the cursor where the clerk types first."""
-        self.kind, self.account_number = kind, account_number
+                  account: Account | None) -> None:
+        """The form of `kind` for `account` (None: no account) on screen, filled with
+        `prefill`, the account's current values beside the fields that change them, the
+        cursor where the clerk types first."""
+        self.kind, self.account_number = kind, account.number if account else None
         view = self.views[kind]
         view.fill(prefill)
+        view.show_current(account)
         self.stack.setCurrentWidget(view)
         view.focus_first_field()
 

@@ -1,20 +1,24 @@
 """A business form on screen, generated from its FormSpec.
 
-Messages appear beside each field as the clerk types; Enter in a field — a text, a choice or a
-yes/no box — moves to the next one (an ID-card reader types the number and presses Enter),
-Enter on the last field or Ctrl+Enter submits. A submission that passes the domain's
-validation is emitted as a cleaned payload.
+Messages appear beside each field as the clerk types; Enter in a field — a text, a choice
+(yes/no included) or a date — moves to the next one (an ID-card reader types the number and
+presses Enter), Enter on the last field or Ctrl+Enter submits. A submission that passes the
+domain's validation is emitted as a cleaned payload. Beside each field that changes the account
+stands the account's value now, so the clerk reads both to the customer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDateEdit,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -24,25 +28,96 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hallclient.forms import FORMS
 from hallclient.forms.spec import CHOICES, NOT_SETTLED_LABELS, FormField, FormSpec
 from hallclient.store.operations import CounterFacts
 from hallclient.ui import palette
 from hallclient.ui.i18n import current_language, follow_language
+from hallcore.domain.accounts import Account
 from hallcore.domain.business import FieldKind, PayloadInvalid
+from hallcore.domain.deadlines import HALL_TZ
+from hallcore.domain.masking import mask_id_number, mask_phone
 from hallcore.domain.text import Lang, Text, sentence
 
-FieldWidget = QLineEdit | QComboBox | QCheckBox
+_DATE_SEPARATORS = frozenset("-/.")
+
+
+def _qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def _today() -> date:
+    return datetime.now(HALL_TZ).date()
+
+
+class DateField(QDateEdit):
+    """A day picked from the calendar (Alt+Down) or typed as 2027-03-01 or 20270301. Until then
+    it is not given: the day before the first offered stands for that (shown as the special
+    value text, "— not given —"), and Delete returns to it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDisplayFormat("yyyy-MM-dd")
+        self.setCalendarPopup(True)
+
+    def offer_from(self, first: date) -> None:
+        """Offer the days from `first` on."""
+        self.setMinimumDate(_qdate(first).addDays(-1))
+
+    def iso(self) -> str:
+        """The day as the domain takes it, "" when not given. What is typed counts before the
+        field is left (Enter on the last field submits at once)."""
+        if self.date() == self.minimumDate():
+            return ""
+        typed = self.dateTimeFromText(self.text())
+        day = typed.date() if typed.isValid() else self.date()
+        return day.toString(Qt.DateFormat.ISODate)
+
+    def set_iso(self, text: str) -> None:
+        """Show the day `text` names, "" or no day for not given. A day outside those offered
+        (a request asked days ago, redone) is shown as asked, for the rules to judge."""
+        day = QDate.fromString(text, Qt.DateFormat.ISODate)
+        if not day.isValid():
+            self.clear_date()
+            return
+        self.setMinimumDate(min(self.minimumDate(), day.addDays(-1)))
+        self.setDate(day)
+
+    def clear_date(self) -> None:
+        self.setDate(self.minimumDate())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        text = event.text()
+        if event.key() == Qt.Key.Key_Delete:
+            self.clear_date()
+            return
+        if text.isdigit() and not self.iso():
+            # Typing starts a day: from the first offered, the year section to type over.
+            self.setDate(self.minimumDate().addDays(1))
+            self.setSelectedSection(QDateEdit.Section.YearSection)
+        elif text and text in _DATE_SEPARATORS and self.lineEdit().hasSelectedText():
+            # The section before was complete and the next one is selected already: a typed
+            # "-" would skip it.
+            return
+        super().keyPressEvent(event)
+
+
+FieldWidget = QLineEdit | QComboBox | DateField
 
 
 class FormView(QWidget):
     submitted = Signal(dict)  # the cleaned payload
+    edited = Signal()  # the clerk changed a field (not fill or clear)
 
     def __init__(self, spec: FormSpec, *, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec = spec
         self.inputs: dict[str, FieldWidget] = {}
+        self._setting = False  # fields set by fill or clear, not typed
         self.labels: dict[str, QLabel] = {}
         self.errors: dict[str, QLabel] = {}
+        self.current: dict[str, QLabel] = {}  # the account's value now, under its field
+        self._account: Account | None = None
         self.title = QLabel(self)
         self.title.setStyleSheet("font-size: 16pt; font-weight: bold;")
         form = QFormLayout()
@@ -51,13 +126,21 @@ class FormView(QWidget):
             self.inputs[field.name] = widget
             self.labels[field.name] = QLabel(self)
             self.labels[field.name].setBuddy(widget)
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(widget)
+            if field.name in spec.current_from_account:
+                now = QLabel(self)
+                now.setStyleSheet(palette.text_colour(palette.MUTED))
+                now.setTextFormat(Qt.TextFormat.PlainText)
+                now.setWordWrap(True)
+                now.hide()
+                self.current[field.name] = now
+                column.addWidget(now)
             error = QLabel(self)
             error.setStyleSheet(palette.text_colour(palette.REFUSED))
             error.setWordWrap(True)
             self.errors[field.name] = error
-            column = QVBoxLayout()
-            column.setSpacing(2)
-            column.addWidget(widget)
             column.addWidget(error)
             form.addRow(self.labels[field.name], column)
         self.submit_button = QPushButton(self)
@@ -90,22 +173,17 @@ class FormView(QWidget):
         widget: FieldWidget
         if kind in CHOICES:
             widget = QComboBox(self)
-            for value, _label in CHOICES[kind]:
+            for value, _label in self.spec.choices(field.name):
                 widget.addItem("", value)
-            if kind is FieldKind.ID_TYPE:
-                widget.currentIndexChanged.connect(
-                    lambda _i, n=field.name: self._recheck_ids(n))
-            widget.installEventFilter(self)
-        elif kind is FieldKind.BOOL:
-            # Three states: not stated (left out of the request), yes, no.
-            widget = QCheckBox(self)
-            widget.setTristate(True)
-            widget.setCheckState(Qt.CheckState.PartiallyChecked)
-            widget.installEventFilter(self)
+            widget.currentIndexChanged.connect(lambda _i, n=field.name: self._changed(n))
+        elif kind is FieldKind.DATE:
+            widget = DateField(self)
+            widget.offer_from(field.first_date(_today()))
+            widget.dateChanged.connect(lambda _d, n=field.name: self._changed(n))
         else:
             widget = QLineEdit(self)
-            widget.textChanged.connect(lambda _t, n=field.name: self._check(n))
-            widget.installEventFilter(self)
+            widget.textChanged.connect(lambda _t, n=field.name: self._changed(n))
+        widget.installEventFilter(self)
         return widget
 
     @property
@@ -117,22 +195,56 @@ class FormView(QWidget):
         lang = self.lang
         self.title.setText(self.spec.title[lang])
         for field in self.spec.fields:
-            label = sentence(field.field.label[lang])
-            if not field.field.required:
-                label += self.tr(" (optional)")
-            self.labels[field.name].setText(label)
+            self.labels[field.name].setText(self._label_text(self.spec, field, lang))
             widget = self.inputs[field.name]
             if isinstance(widget, QLineEdit):
                 widget.setPlaceholderText(field.hint[lang])
             elif isinstance(widget, QComboBox):
-                for i, (_value, choice) in enumerate(CHOICES[field.field.kind]):
+                for i, (_value, choice) in enumerate(self.spec.choices(field.name)):
                     widget.setItemText(i, sentence(choice[lang]))
+            else:
+                widget.setSpecialValueText(field.no_date[lang])
+        self._align_labels(lang)
+        self._show_current()
         self.submit_button.setText(self.tr("Submit (Ctrl+Enter)"))
         self.settled.setText(self.tr("Settled at this visit (one-stop)"))
         for i, reason in enumerate(NOT_SETTLED_LABELS.values()):
             self.not_settled_reason.setItemText(i, reason[lang])
         for name in self.errors:
             self._check(name)
+
+    def _label_text(self, spec: FormSpec, field: FormField, lang: Lang) -> str:
+        label = sentence(field.field.label[lang])
+        return label if spec.required(field.name) else label + self.tr(" (optional)")
+
+    def _align_labels(self, lang: Lang) -> None:
+        """The label column as wide as the widest label of every form: the inputs start at the
+        same place whichever form is open, and the eye finds them there."""
+        texts = {self._label_text(spec, field, lang)
+                 for spec in (*FORMS.values(), self.spec) for field in spec.fields}
+        widest = _widest(texts, next(iter(self.labels.values())).font())
+        for label in self.labels.values():
+            label.setMinimumWidth(widest)
+
+    # --- the account's values now ----------------------------------------------------------
+
+    def show_current(self, account: Account | None) -> None:
+        """Show, under each field that changes the account, its value now (a phone or ID
+        masked); nothing without an account."""
+        self._account = account
+        self._show_current()
+
+    def _show_current(self) -> None:
+        account = self._account
+        for name, label in self.current.items():
+            label.setVisible(account is not None)
+            if account is None:
+                label.clear()
+                continue
+            value = getattr(account, self.spec.current_from_account[name])
+            shown = _shown(self.spec.business.field(name).kind, value, self.lang)
+            label.setText(self.tr("now: {value}").format(
+                value=self.tr("nothing on record") if shown is None else shown))
 
     # --- values and messages ---------------------------------------------------------------
 
@@ -142,21 +254,25 @@ class FormView(QWidget):
             if isinstance(widget, QLineEdit):
                 out[name] = widget.text()
             elif isinstance(widget, QComboBox):
-                if widget.currentData() is not None:  # "not chosen" leaves the field out
+                if widget.currentData() is not None:  # "not asked" leaves the field out
                     out[name] = widget.currentData()
-            elif widget.checkState() != Qt.CheckState.PartiallyChecked:
-                out[name] = widget.checkState() == Qt.CheckState.Checked
+            elif day := widget.iso():  # a day not given is left out
+                out[name] = day
         return out
 
     def fill(self, values: Mapping[str, object]) -> None:
+        with self._set_by_program():
+            self._fill(values)
+
+    def _fill(self, values: Mapping[str, object]) -> None:
         for name, value in values.items():
             widget = self.inputs.get(name)
             if isinstance(widget, QLineEdit):
                 widget.setText(str(value))
             elif isinstance(widget, QComboBox):
                 widget.setCurrentIndex(max(widget.findData(value), 0))
-            elif isinstance(widget, QCheckBox):
-                widget.setCheckState(Qt.CheckState.Checked if value else Qt.CheckState.Unchecked)
+            elif isinstance(widget, DateField):
+                widget.set_iso(str(value))
 
     def counter_facts(self, handling_seconds: int | None) -> CounterFacts:
         """How the request went at the counter: one-stop, and the customer's time at the
@@ -168,17 +284,25 @@ class FormView(QWidget):
             handling_seconds=handling_seconds)
 
     def clear(self) -> None:
-        """Empty for the next customer; what comes from the account is filled in again."""
-        for widget in self.inputs.values():
+        """Empty for the next customer; what comes from the account is filled in again. The
+        days a date offers start from today again (a counter runs for days)."""
+        with self._set_by_program():
+            self._clear()
+
+    def _clear(self) -> None:
+        for field in self.spec.fields:
+            widget = self.inputs[field.name]
             if isinstance(widget, QLineEdit):
                 widget.clear()
             elif isinstance(widget, QComboBox):
                 widget.setCurrentIndex(0)
             else:
-                widget.setCheckState(Qt.CheckState.PartiallyChecked)
+                widget.offer_from(field.first_date(_today()))
+                widget.clear_date()
         for error in self.errors.values():
             error.clear()
         self.settled.setChecked(True)
+        self.show_current(None)
 
     def _show(self, name: str, reason: Text | None) -> None:
         self.errors[name].setText(sentence(reason[self.lang]) if reason else "")
@@ -186,10 +310,22 @@ class FormView(QWidget):
     def _check(self, name: str) -> None:
         self._show(name, self.spec.check_field(name, self.values()))
 
-    def _recheck_ids(self, type_field: str) -> None:
+    @contextmanager
+    def _set_by_program(self) -> Iterator[None]:
+        self._setting = True
+        try:
+            yield
+        finally:
+            self._setting = False
+
+    def _changed(self, name: str) -> None:
+        """Check the field, and an ID number typed against it if it is an ID type."""
+        self._check(name)
         for field in self.spec.fields:
-            if field.field.id_type_field == type_field:
+            if field.field.id_type_field == name:
                 self._check(field.name)
+        if not self._setting:
+            self.edited.emit()
 
     def submit(self) -> None:
         try:
@@ -223,3 +359,27 @@ class FormView(QWidget):
                 self.focusNextChild()
             return True
         return super().eventFilter(watched, event)
+
+
+def _widest(texts: Iterable[str], font: QFont) -> int:
+    """The width a label in `font` asks for to show the longest of `texts`."""
+    probe = QLabel()
+    probe.setFont(font)
+    widths = []
+    for text in texts:
+        probe.setText(text)
+        widths.append(probe.sizeHint().width())
+    return max(widths)
+
+
+def _shown(kind: FieldKind, value: object, lang: Lang) -> str | None:
+    """An account's value as a field of `kind` would offer it, masked where it is personal;
+    None where the account has none."""
+    if value is None or value == "":
+        return None
+    if kind is FieldKind.PHONE:
+        return mask_phone(str(value))
+    if kind is FieldKind.ID_NUMBER:
+        return mask_id_number(str(value))
+    labels = dict(CHOICES.get(kind, ()))
+    return sentence(labels[value][lang]) if value in labels else str(value)

@@ -14,6 +14,8 @@ TEXT = "#202020"  # text a chart draws, a message that is no error
 MUTED = "#8a8a8a"  # no figure yet, what a figure counts, a chart's axis
 GRID = "#e6e6e6"  # a chart's quarter lines
 PAPER = "white"  # behind a chart's bars and values, and text on a coloured button
+FRAME = "#9a9a9a"  # the border of an input at rest
+FOCUS = "#1565c0"  # the frame of the input the keyboard is in
 
 
 def text_colour(colour: str) -> str:

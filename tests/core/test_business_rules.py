@@ -14,7 +14,8 @@ from hallcore.domain.business import (
     open_account,
     validate_payload,
 )
-from hallcore.domain.ids import IdDocType
+from hallcore.domain.ids import IdDocType, validate_id
+from hallcore.domain.text import InvalidInput
 from tests.support.factories import HOLDER_ID, OTHER_ID, TODAY, account, holder_presents
 
 NEW_HOLDER = {
@@ -87,8 +88,9 @@ def test_bad_id_number_reason_comes_from_the_id_validator():
                                                                     else "1")}
     with pytest.raises(PayloadInvalid) as err:
         validate_payload(BusinessKind.TRANSFER, raw)
-    reason = err.value.errors["new_holder_id_number"]
-    assert OTHER_ID[-1] in reason.en and OTHER_ID[-1] in reason.zh
+    with pytest.raises(InvalidInput) as direct:
+        validate_id(IdDocType.RESIDENT_ID, raw["new_holder_id_number"])
+    assert err.value.errors["new_holder_id_number"] == direct.value.reason
 
 
 def test_unknown_id_type_is_reported_once_not_twice():

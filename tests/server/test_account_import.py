@@ -222,7 +222,7 @@ def test_bad_rows_go_to_the_rejects_file_with_their_reason_and_the_rest_is_impor
     lines = {name: 3 + index for index, name in enumerate(bad)}  # header, the first good row
     assert set(by_line) == {*lines.values(), len(rows) + 2}
     expected = {
-        "id_number": ("证件号码：校验码应为", "id_number: check character should be"),
+        "id_number": ("证件号码：号码未通过校验", "id_number: the number fails its check"),
         "unknown community": ("小区编号：没有编号为“GZ-TH-C9999”的小区",
                               "community_code: there is no community “GZ-TH-C9999”"),
         "other district's community": ("属于供电区域 GZ-YX", "is of district GZ-YX"),

@@ -125,6 +125,8 @@ def test_refusal_is_read_out_in_red_not_recorded_and_retranslated(qtbot, window)
     assert window.previews == []
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert "无需更名" in window.message.text()
+    qtbot.keyClick(view.inputs["new_name"], Qt.Key.Key_Backspace)  # the clerk corrects it
+    assert window.message.text() == "" and window.message.isHidden()
 
 
 def test_close_account_is_refused_offline(qtbot, window):
@@ -259,7 +261,7 @@ def test_after_a_request_the_form_is_empty_and_the_result_shows_the_account_as_i
     window.open_form(BusinessKind.TRANSFER)
     view = window.form_views[BusinessKind.TRANSFER]
     view.fill({"new_holder_name": "林晓燕", "new_holder_id_number": OTHER_ID,
-               "new_holder_phone": "13922334455"})
+               "new_holder_phone": "13922334455", "new_holder_sms_consent": True})
     view.submit()
     rating_offered(qtbot, window)  # the account follows, then the rating step
     assert "Accepted" in window.message.text()
@@ -397,10 +399,12 @@ def test_a_customer_who_reads_english_gets_sms_in_english(qtbot, window):
     assert "SMS notices in Chinese" in window.account_panel.text()
     qtbot.keyClick(window, Qt.Key.Key_F8)
     view = window.form_views[BusinessKind.CONTACT_CHANGE]
+    assert view.current["sms_language"].text() == "now: Chinese"  # beside the new value
+    assert view.current["phone"].text() == f"now: {target.phone[:3]}****{target.phone[-4:]}"
     language = view.inputs["sms_language"]
     assert [language.itemText(i) for i in range(language.count())] == [
-        "Not chosen", "Chinese", "English"]
-    assert "sms_language" not in view.values()  # not chosen: left as it is
+        "— keep current —", "Chinese", "English"]
+    assert "sms_language" not in view.values()  # keep current: left as it is
     view.fill({"applicant_id_number": target.id_number})
     language.setFocus()
     qtbot.keyClick(language, Qt.Key.Key_End)
