@@ -28,7 +28,7 @@ from hallclient.auth.keys import (
 )
 from hallclient.auth.secrets import SecretStore
 from hallclient.store.operations import SignOff
-from hallclient.sync.api import ServerRefused, ServerUnreachable, ServerUntrusted
+from hallclient.sync.api import ServerRefused, ServerUnreachable, ServerUntrusted, in_words
 from hallclient.sync.engine import Credentials, LoginNeeded
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
@@ -36,7 +36,37 @@ from hallcore.wire import ApprovalRequest, Role, TerminalFacts, WindowExtension
 
 
 class ApprovalRefused(Exception):
-    """The sign-off was not given; the message says why."""
+    """The sign-off was not given; `reason` says why, in both languages (the dialog shows the
+    clerk's)."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+_LOGIN_EXPIRED = Text(
+    "本终端的登录已失效：请重新登录，再请主管签批",
+    "this terminal's login has expired: log in again, then ask the supervisor to sign off")
+_EXTENSION_NEEDS_SERVER = Text(
+    "服务器连不上：延长离线期限须连接服务器，请网络恢复后再试",
+    "the server cannot be reached: the offline window is extended online only; try again "
+    "once the network is back")
+_OFFLINE_CHECK_FAILED = Text(
+    "服务器连不上，离线核验未通过：主管工号或密码不对，或该主管近期没有在本终端联网登录或签批，"
+    "或密码错误次数过多、暂被锁定",
+    "the server cannot be reached and the offline check failed: the supervisor id or password "
+    "is wrong, or they have not logged in or signed off online at this terminal lately, or "
+    "too many wrong passwords have locked them out for a while")
+
+
+def _refused(exc: ServerRefused | ServerUntrusted | LoginNeeded) -> ApprovalRefused:
+    """The server's own words of a refusal, or what a certificate that failed needs (as at a
+    login); the terminal's expired login, whatever its renewal was answered."""
+    if isinstance(exc, LoginNeeded):
+        return ApprovalRefused(_LOGIN_EXPIRED)
+    said = in_words(exc)
+    assert said is not None  # every refusal and failed certificate is said
+    return ApprovalRefused(said)
 
 
 def approve(credentials: Credentials, store: SecretStore, supervisor: str, password: str,
@@ -51,11 +81,11 @@ def approve(credentials: Credentials, store: SecretStore, supervisor: str, passw
             business_type=kind, account_number=account_number,
             approval_public_key=key.public_hex)))
     except ServerUntrusted as exc:  # needs setting up, not waiting out (as at a login)
-        raise ApprovalRefused(str(exc)) from exc
+        raise _refused(exc) from exc
     except ServerUnreachable:
         return _offline(store, supervisor, password, now, operation_id)
     except (ServerRefused, LoginNeeded) as exc:
-        raise ApprovalRefused(str(exc)) from exc
+        raise _refused(exc) from exc
     keep_approval_key(store, key)
     offline.remember(store, approval.supervisor, approval.supervisor_name,
                      Role.SUPERVISOR.value, password, now)
@@ -68,16 +98,20 @@ def _offline(store: SecretStore, supervisor: str, password: str, now: datetime,
     try:
         known = offline.check(store, supervisor, password, now)
     except offline.OfflineLoginRefused as exc:
-        raise ApprovalRefused(str(exc)) from exc
+        raise ApprovalRefused(_OFFLINE_CHECK_FAILED) from exc
     if known.role != Role.SUPERVISOR.value:
-        raise ApprovalRefused(f"{supervisor} is not a supervisor.")
+        raise ApprovalRefused(Text(f"{supervisor} 不是主管，不能签批",
+                                   f"{supervisor} is not a supervisor: only a supervisor signs "
+                                   "off"))
     try:
         key = unlock_approval_key(store, known.clerk, password)
     except ApprovalKeyUnavailable:
-        raise ApprovalRefused(
+        raise ApprovalRefused(Text(
+            f"{supervisor} 在本终端没有签批密钥（或此后改过密码）：须先在服务器连得上时，"
+            "在本终端联网签批一次，之后才能在这里离线签批",
             f"{supervisor} has no sign-off key on this terminal (or their password has "
             "changed since it was made): they must sign off online once at this terminal, "
-            "while the server can be reached, before they can sign off here offline.") from None
+            "while the server can be reached, before they can sign off here offline")) from None
     return SignOff(known.clerk, operation_id, key=key, supervisor_name=known.name)
 
 
@@ -98,5 +132,7 @@ def extend_offline_window(credentials: Credentials, supervisor: str, password: s
     try:
         return credentials.call(partial(credentials.api.extend_offline_window, WindowExtension(
             hours=EXTENSION_HOURS, supervisor=supervisor, password=password)))
-    except (ServerRefused, ServerUnreachable, LoginNeeded) as exc:
-        raise ApprovalRefused(str(exc)) from exc
+    except (ServerUntrusted, ServerRefused, LoginNeeded) as exc:
+        raise _refused(exc) from exc
+    except ServerUnreachable as exc:
+        raise ApprovalRefused(_EXTENSION_NEEDS_SERVER) from exc

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient.auth.approval import EXTENSION_REASON
+from hallclient.counter.approval import ApprovalSubject
 from hallclient.counter.availability import business_state
 from hallclient.counter.requests import (
     CounterChanges,
@@ -67,7 +68,7 @@ from hallclient.ui.dashboard import KpiDashboard
 from hallclient.ui.form_host import FormHost
 from hallclient.ui.form_view import FormView
 from hallclient.ui.history_panel import HistoryPanel
-from hallclient.ui.i18n import current_language, follow_language, use_language
+from hallclient.ui.i18n import current_language, follow_language, switch_language, use_language
 from hallclient.ui.idle_lock import CheckPassword, LockDialog
 from hallclient.ui.message_bar import MessageBar, Severity, Words
 from hallclient.ui.rating import RatingWindow
@@ -241,7 +242,7 @@ class CounterWindow(QMainWindow):
         use_language(lang)
 
     def toggle_language(self) -> None:
-        self.set_language("en" if self.lang == "zh" else "zh")
+        switch_language()
 
     def retranslate(self) -> None:
         lang = self.lang
@@ -428,7 +429,8 @@ class CounterWindow(QMainWindow):
                 needed = exc
                 dialog = SupervisorDialog(
                     needed.warnings,
-                    lambda supervisor, password: approve(supervisor, password, needed), self)
+                    lambda supervisor, password: approve(supervisor, password, needed), self,
+                    subject=ApprovalSubject.of(kind, self.account, payload))
                 dialog.approved.connect(
                     lambda sign_off: self._submit(kind, payload, (needed, sign_off)))
                 dialog.open()

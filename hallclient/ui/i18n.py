@@ -64,6 +64,11 @@ def use_language(lang: Lang) -> None:
     QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
 
 
+def switch_language() -> None:
+    """Every open window in the other language (Ctrl+L)."""
+    use_language("en" if current_language() == "zh" else "zh")
+
+
 def current_language() -> Lang:
     app = QCoreApplication.instance()
     value = app.property(_LANGUAGE_PROPERTY) if app is not None else None

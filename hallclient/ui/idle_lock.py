@@ -64,7 +64,9 @@ class IdleWatch(QObject):
             self.idle.emit()
 
 
-# (password) -> None when it is the clerk's, or raises with the reason in words
+# (password) -> None when it is the clerk's, or raises: with the reason in both languages
+# (a `reason` Text) to have it said; anything else is said in a fixed sentence
+# (hallclient/ui/password_prompt.py)
 CheckPassword = Callable[[str], None]
 
 
@@ -82,6 +84,7 @@ class LockDialog(QDialog):
         self.setModal(True)
         self.title = QLabel(self)
         self.title.setStyleSheet("font-size: 16pt; font-weight: bold;")
+        self.title.setWordWrap(True)  # a long name, or the other language's words
         self.unlock_button = QPushButton(self)
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self.unlock)

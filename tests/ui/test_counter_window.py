@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 from sqlalchemy import select
 
 from hallclient.receipts.content import HallInfo
@@ -510,3 +511,25 @@ def test_the_header_shows_arrears_in_red_and_the_buttons_what_they_mean(qtbot, w
     assert "take it on" in buttons[BusinessKind.TRANSFER].toolTip()
     qtbot.keyClick(window, Qt.Key.Key_F12)  # the next customer: nothing of this one
     assert header.arrears.isHidden() and not buttons[BusinessKind.TRANSFER].isEnabled()
+
+
+def test_the_supervisor_sees_what_they_approve(qtbot, window):
+    from hallclient.ui.supervisor_dialog import SupervisorDialog
+
+    def approve(supervisor, password, needed):
+        raise AssertionError("not signed in this test")
+
+    window.services.approve = approve
+    target = find_one(qtbot, window)
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_F7)  # close: a supervisor signs off
+    view = window.form_views[BusinessKind.CLOSE]
+    view.fill({"applicant_id_number": target.id_number})
+    with qtbot.waitSignal(window.request_finished):
+        view.submit()
+    [dialog] = [w for w in window.findChildren(SupervisorDialog) if w.isVisible()]
+    assert dialog.subject is not None and dialog.subject.account_number == target.number
+    shown = [label.text() for label in dialog.subject_box.findChildren(QLabel)]
+    assert target.number in shown and target.holder_name in shown
+    assert dialog.subject_box.title() == "Closing the account"
+    assert target.id_number not in " ".join(shown)  # masked
+    dialog.reject()

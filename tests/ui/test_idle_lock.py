@@ -1,6 +1,8 @@
 """The idle lock: after idle minutes the counter window hides the customer's data until the
-clerk's password (checked against the local verifier, so offline too)."""
+clerk's password (checked against the local verifier, so offline too); what the lock screen
+says, in the clerk's language, whole."""
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -12,9 +14,10 @@ from hallclient.auth.secrets import EphemeralKeyring, SecretStore
 from hallclient.receipts.content import HallInfo
 from hallclient.store.operations import TerminalIdentity
 from hallclient.ui.counter_window import CounterServices, CounterWindow
-from hallclient.ui.idle_lock import IdleWatch
+from hallclient.ui.i18n import current_language
+from hallclient.ui.idle_lock import IdleWatch, LockDialog
 from hallcore.domain.text import Text
-from tests.support.factories import TERMINAL_KEY
+from tests.support.factories import HOLDER_ID, TERMINAL_KEY
 
 CLERK = "gz-th-01-c1"
 
@@ -87,7 +90,7 @@ def test_repeated_wrong_passwords_lock_the_clerk_out_and_logging_out_is_the_way(
         lock.password.setText(f"wrong-{attempt}")
         lock.unlock()
         qtbot.waitUntil(lambda: lock.unlock_button.isEnabled())
-    assert "locked until" in lock.message.text()
+    assert lock.message.text().startswith("Not accepted")
     lock.password.setText("demo-clerk")  # even the right one, while locked out
     lock.unlock()
     qtbot.waitUntil(lambda: lock.unlock_button.isEnabled())
@@ -101,3 +104,79 @@ def test_without_a_password_check_there_is_no_lock(qtbot, window):
     window.services.check_password = None
     window.lock()
     assert window.lock_dialog is None and window.central.isVisible()
+
+
+class Refused(Exception):
+    """A refusal carrying its reason in both languages, as the checks' refusals do."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+TOO_MANY = Text("密码错误次数过多，请 15 分钟后再试",
+                "too many wrong passwords: try again in 15 minutes")
+LONG = Text("本终端的离线核验记录已超过 7 天：请在服务器连得上时重新登录一次，"
+            "之后才能在这里离线解锁；如急需办理业务，请退出后由主管登录",
+            "this terminal's offline check of your password is more than 7 days old: log in "
+            "once while the server can be reached before unlocking here offline; if a customer "
+            "is waiting, log out and let a supervisor log in")
+
+
+def lock_screen(qtbot, check):
+    lock = LockDialog(CLERK, check)
+    qtbot.addWidget(lock)
+    lock.show()
+    lock.activateWindow()
+    qtbot.waitUntil(lock.isActiveWindow)
+    return lock
+
+
+def type_password(qtbot, lock, password="wrong"):
+    qtbot.keyClicks(lock.password, password)
+    qtbot.keyClick(lock.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: lock.unlock_button.isEnabled())
+
+
+def refusing(*reasons):
+    said = list(reasons)
+
+    def check(password):
+        raise said.pop(0)
+    return check
+
+
+def test_the_lock_screen_says_a_refusal_in_the_clerks_language_and_again_after_ctrl_l(
+        qtbot, english):
+    lock = lock_screen(qtbot, refusing(Refused(TOO_MANY)))
+    type_password(qtbot, lock)
+    assert lock.message.text() == "Too many wrong passwords: try again in 15 minutes"
+    qtbot.keyClick(lock.password, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert current_language() == "zh"
+    assert lock.message.text() == TOO_MANY.zh
+    assert lock.title.text() == f"已锁定：{CLERK}，请输入密码"
+
+
+def test_a_fault_of_the_check_is_a_fixed_sentence_and_its_text_stays_out_of_the_log(
+        qtbot, english, caplog):
+    leak = f"keyring entry offline/{CLERK} unreadable near {HOLDER_ID}"
+    lock = lock_screen(qtbot, refusing(OSError(leak)))
+    with caplog.at_level(logging.WARNING):
+        type_password(qtbot, lock)
+    said = lock.message.text()
+    assert said.startswith("The password could not be checked") and HOLDER_ID not in said
+    assert "OSError" in caplog.text and HOLDER_ID not in caplog.text and CLERK not in caplog.text
+
+
+def test_a_two_line_refusal_is_shown_whole_in_either_language(qtbot, english):
+    lock = lock_screen(qtbot, refusing(Refused(TOO_MANY), Refused(LONG)))
+    type_password(qtbot, lock)
+    height = lock.height()
+    type_password(qtbot, lock)
+    label = lock.message.label
+    assert label.heightForWidth(label.width()) >= 2 * label.fontMetrics().lineSpacing()
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
+    assert lock.height() > height  # the lock screen grew for it
+    qtbot.keyClick(lock.password, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert label.text() == LONG.zh
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
