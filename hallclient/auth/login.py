@@ -18,8 +18,10 @@ from hallclient.sync.api import (
     ServerRefused,
     ServerUnreachable,
     ServerUntrusted,
+    in_words,
 )
 from hallclient.sync.engine import REFRESH_TOKEN, Credentials, LoginNeeded
+from hallcore.domain.text import Text
 from hallcore.signing import login_message
 from hallcore.wire import LoginRequest, Role, TerminalFacts, TokenResponse
 
@@ -29,7 +31,12 @@ def terminal_identity(settings: Settings, store: SecretStore) -> TerminalIdentit
 
 
 class LoginRefused(Exception):
-    """The server, or the offline check, said no; the message says why."""
+    """The server, or the offline check, said no; `reason` says why, in both languages (the
+    login window shows the clerk's): the server's own words, never an exception's text."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
 
 
 class PasswordChangeRequired(LoginRefused):
@@ -58,7 +65,7 @@ def online_login(api: ServerApi, store: SecretStore, settings: Settings, clerk: 
             approval_public_key=approval_key.public_hex, new_password=new_password))
     except ServerRefused as exc:
         if exc.error is not None and exc.error.code == "password_change_required":
-            raise PasswordChangeRequired(str(exc)) from exc
+            raise PasswordChangeRequired(in_words(exc)) from exc
         raise
     if answer.role is Role.SUPERVISOR:
         keep_approval_key(store, approval_key)
@@ -78,27 +85,44 @@ class ClerkSession:
     facts: TerminalFacts | None = None
 
 
+_NEW_PASSWORD_NEEDS_SERVER = Text("服务器连不上：新密码要在联网时设置",
+                                  "the server cannot be reached: a new password is set online")
+_OFFLINE_LOGIN_REFUSED = Text("服务器连不上，离线登录未通过：{why}",
+                              "the server cannot be reached, and the offline login failed: {why}")
+
+
+def offline_refusal(settings: Settings) -> Text:
+    """Why the offline check of a password said no, whichever it was: offline.py says which in
+    English only, not for a clerk."""
+    return Text(
+        "工号或密码不对；或该工号近 {days} 天没有在本终端联网登录过；或密码错误次数过多，"
+        "已被锁定 {minutes} 分钟",
+        "the clerk id or password is wrong; or the clerk has not logged in online on this "
+        "terminal in the last {days} days; or too many wrong passwords have locked the id for "
+        "{minutes} minutes").format(days=settings.offline_login_days,
+                                    minutes=offline.LOCKOUT // timedelta(minutes=1))
+
+
 def log_in(api: ServerApi, store: SecretStore, settings: Settings, clerk: str, password: str,
            now: datetime, new_password: str | None = None) -> ClerkSession:
     """Online when the server answers; offline against the verifier when it cannot be
     reached. A refusal by the server is final: no offline fallback for a wrong password; nor
-    for a server whose certificate fails the check, which needs setting up, not waiting out."""
+    for a server whose certificate fails the check, which needs setting up, not waiting out.
+    Raises LoginRefused (PasswordChangeRequired: the password is a one-time password)."""
     try:
         answer = online_login(api, store, settings, clerk, password, new_password)
-    except ServerUntrusted as exc:
-        raise LoginRefused(str(exc)) from exc
+    except (ServerUntrusted, ServerRefused) as exc:  # before ServerUntrusted's base below
+        raise LoginRefused(in_words(exc)) from exc
     except ServerUnreachable as exc:
         if new_password is not None:
-            raise LoginRefused("服务器连不上：新密码要在联网时设置 / the server cannot be "
-                               "reached: a new password is set online") from exc
+            raise LoginRefused(_NEW_PASSWORD_NEEDS_SERVER) from exc
         try:
             known = offline.check(store, clerk, password, now,
                                   max_age=timedelta(days=settings.offline_login_days))
-        except offline.OfflineLoginRefused as exc:
-            raise LoginRefused(str(exc)) from exc
+        except offline.OfflineLoginRefused as refused:
+            raise LoginRefused(_OFFLINE_LOGIN_REFUSED.format(
+                why=offline_refusal(settings))) from refused
         return ClerkSession(known.clerk, known.name, known.role, online=False)
-    except ServerRefused as exc:
-        raise LoginRefused(str(exc)) from exc
     offline.remember(store, answer.clerk, answer.clerk_name, answer.role.value,
                      new_password or password, now)
     return ClerkSession(answer.clerk, answer.clerk_name, answer.role.value, online=True,

@@ -5,14 +5,15 @@ Failures come out as three kinds, because the sync engine treats them differentl
 or refresh) and `ServerRefused` (the server understood and said no: never retried as is).
 `ServerUntrusted`, an https server whose certificate fails the check, is unreachable to the
 sync engine, but a login is refused with it rather than tried offline: it needs setting up.
-`in_words` says any of them to a clerk, in both languages.
+`in_words` says any of them to a clerk, in both languages (and the sync engine's `LoginNeeded`,
+a `NotAuthenticated` that only a login mends).
 """
 
 from __future__ import annotations
 
 import ssl
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -61,7 +62,7 @@ class ServerUntrusted(ServerUnreachable):
 
 
 class NotAuthenticated(Exception):
-    pass
+    """The server does not take the session (HTTP 401): renew it, or log in again."""
 
 
 class ServerRefused(Exception):
@@ -205,18 +206,26 @@ _UNREACHABLE = Text("服务器暂时连不上，柜台照常离线办理业务�
 _LOGIN_EXPIRED = Text("登录已失效，请重新登录", "the login has expired; log in again")
 
 
+@overload
+def in_words(exc: ServerUnreachable | NotAuthenticated | ServerRefused) -> Text: ...
+
+
+@overload
+def in_words(exc: BaseException) -> Text | None: ...
+
+
 def in_words(exc: BaseException) -> Text | None:
     """What a clerk is told of a failure to talk to the server, in both languages (never an
-    exception's own text): said of the first server or network failure among `exc` and the
-    exceptions it was raised from (a session that could not be renewed, say). None when
-    there is none: the failure is not the server's or the network's."""
+    exception's own text): said of the failure the chain of `exc` began with, the last server
+    or network failure among `exc` and the exceptions it was raised from (a session the server
+    would not renew: in the server's words, not as a login needed). None when there is none:
+    the failure is not the server's or the network's."""
+    said: Text | None = None
     found: BaseException | None = exc
     while found is not None:
-        said = _said(found)
-        if said is not None:
-            return Text(said.zh, sentence(said.en))
+        said = _said(found) or said
         found = found.__cause__
-    return None
+    return None if said is None else Text(said.zh, sentence(said.en))
 
 
 def _said(exc: BaseException) -> Text | None:

@@ -45,8 +45,10 @@ T = TypeVar("T")
 REFRESH_TOKEN = "refresh_token"
 
 
-class LoginNeeded(Exception):
-    """No valid session with the server: a clerk has to log in (online) once."""
+class LoginNeeded(NotAuthenticated):
+    """No valid session with the server, nor one to renew: a clerk has to log in (online) once.
+    A NotAuthenticated, so that `in_words` says it, also when no answer of the server led to
+    it (no session stored)."""
 
 
 class Credentials:

@@ -34,6 +34,7 @@ from hallclient.ui.background import (
 )
 from hallclient.ui.i18n import current_language, use_language
 from hallclient.ui.login_window import LoginWindow
+from hallclient.ui.style import apply_style
 from hallcore.domain.text import Lang, Text
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, p
         session = _log_in_terminal(terminal, settings, clerk, password, new_password, cache)
     except LoginRefused as exc:
         if cache is not None:
-            _audit_login(cache, clerk, "login_refused", {"reason": str(exc)[:200]})
+            _audit_login(cache, clerk, "login_refused", {"reason": exc.reason.en[:200]})
         raise
     if cache is not None:
         _audit_login(cache, session.clerk, "login", {"online": session.online,
@@ -94,30 +95,32 @@ def _audit_login(cache: Cache, clerk: str, action: str, detail: dict[str, object
 def _log_in_terminal(terminal: TerminalSession, settings: Settings, clerk: str, password: str,
                      new_password: str | None, cache: Cache | None) -> ClerkSession:
     from hallclient.auth.login import LoginRefused, log_in
-    from hallclient.auth.secrets import SecretStore, SecretStoreUnavailable
+    from hallclient.auth.secrets import SecretStore
     from hallclient.auth.terminal_move import MoveRefused, change_terminal_settings
-    from hallclient.sync.api import ServerApi, ServerUntrusted
+    from hallclient.sync.api import ServerApi, ServerUntrusted, in_words
 
     now = datetime.now(UTC)
 
     def logged_in() -> ClerkSession:
+        # No keyring is no refusal: the window says it in a fixed sentence, the log names it.
+        terminal.store = SecretStore(settings.hall_id, settings.terminal_id)
         try:
-            terminal.store = SecretStore(settings.hall_id, settings.terminal_id)
             terminal.api = ServerApi(settings.server_url, ca_file=settings.ca_file)
-        except (SecretStoreUnavailable, ServerUntrusted) as exc:
-            raise LoginRefused(str(exc)) from exc
+        except ServerUntrusted as exc:
+            raise LoginRefused(in_words(exc)) from exc
         return log_in(terminal.api, terminal.store, settings, clerk, password, now,
                       new_password)
 
     try:
         return change_terminal_settings(cache, load_settings(), settings, logged_in, now)
     except MoveRefused as exc:
-        raise LoginRefused(str(exc.reason)) from exc
+        raise LoginRefused(exc.reason) from exc
 
 
 def run_app(*, lang: Lang | None = None) -> int:
     """The desktop client; in `lang`, else in the language the terminal last logged in with."""
     app = QApplication.instance() or QApplication(sys.argv)
+    apply_style(app)
     collect_garbage_on_the_ui_thread(app)
     try:
         settings = load_settings()
@@ -302,7 +305,7 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
     out."""
     from hallclient.auth import offline
     from hallclient.auth.approval import approve
-    from hallclient.auth.login import LoginRefused, log_out, terminal_identity
+    from hallclient.auth.login import LoginRefused, log_out, offline_refusal, terminal_identity
     from hallclient.receipts.content import HallInfo
     from hallclient.receipts.render import load_font
     from hallclient.sync.engine import Credentials, SyncEngine
@@ -319,7 +322,7 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
             offline.check(store, session.clerk, password, datetime.now(UTC),
                           max_age=timedelta(days=used.offline_login_days))
         except offline.OfflineLoginRefused as exc:
-            raise LoginRefused(str(exc)) from exc
+            raise LoginRefused(offline_refusal(used)) from exc
 
     engine = SyncEngine(cache, Credentials(api, store))
     worker = SyncWorker(engine)

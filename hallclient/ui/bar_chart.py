@@ -1,5 +1,7 @@
 """A horizontal bar chart of rates (0–100%): a bar per group with its value written at the end,
-green where it meets the target and red where it falls short, and the target as a line."""
+green where it meets the target and red where it falls short, and the target as a line. A bar
+short of the target says so in words beside its value too: the colour alone is lost on a
+clerk who cannot tell red from green, and on a grey printout."""
 
 from __future__ import annotations
 
@@ -25,13 +27,17 @@ class BarChart(QWidget):
         self.bars: list[tuple[str, float | None]] = []
         self.target = 0.0
         self.target_label = ""
+        self.values: list[str] = []  # written at the end of each bar
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def show_bars(self, title: str, bars: list[tuple[str, float | None]], target: float,
-                  target_label: str) -> None:
-        """`bars`: (group, rate or None) from top to bottom; `target`: a rate."""
+                  target_label: str, short_label: str) -> None:
+        """`bars`: (group, rate or None) from top to bottom; `target`: a rate; `short_label`:
+        the words beside the value of a bar short of it."""
         self.title, self.bars = title, bars
         self.target, self.target_label = target, target_label
+        self.values = [percent(rate) if rate is None or rate >= target
+                       else f"{percent(rate)} {short_label}" for _, rate in bars]
         self.updateGeometry()
         self.update()
 
@@ -84,7 +90,8 @@ class BarChart(QWidget):
         label_width = min(max(metrics.horizontalAdvance(name) for name, _ in self.bars),
                           area.width() * 0.35)
         left = _PAD + label_width + _PAD
-        width = max(area.width() - left - metrics.horizontalAdvance("100.0%") - 2 * _PAD, 1.0)
+        value_width = max(metrics.horizontalAdvance(text) for text in ["100.0%", *self.values])
+        width = max(area.width() - left - value_width - 2 * _PAD, 1.0)
         rows_end = top + pitch * len(self.bars)
         self._scale(painter, left, width, top, rows_end)
         ends = []
@@ -103,8 +110,7 @@ class BarChart(QWidget):
             ends.append((end, y, rate))
         self._target_line(painter, left + width * self.target, top, rows_end, line)
         # The values last, on white: the target line passes behind them, never through them.
-        for end, y, rate in ends:
-            text = percent(rate)
+        for (end, y, rate), text in zip(ends, self.values, strict=True):
             box = QRectF(end + 3, y + (pitch - line) / 2, metrics.horizontalAdvance(text) + 4,
                          line)
             painter.fillRect(box, _PAPER)

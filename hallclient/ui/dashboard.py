@@ -69,16 +69,17 @@ def _target(rate: float) -> str:
     return f"{rate:.0%}"
 
 
-def _judged(figure: float | None, target: float, *, at_most: bool = False) -> str:
-    """The colour of a figure: green where it meets the target, red where it falls short."""
+def _met(figure: float | None, target: float, *, at_most: bool = False) -> bool | None:
+    """Whether a figure meets its target; None without a figure."""
     if figure is None:
-        return palette.MUTED
-    met = figure <= target if at_most else figure >= target
-    return palette.OK if met else palette.REFUSED
+        return None
+    return figure <= target if at_most else figure >= target
 
 
 class _Figure(QFrame):
-    """A headline figure: the value large, its name, and its target or what it counts."""
+    """A headline figure: the value large, its name, its target or what it counts, and whether
+    it meets the target, in words as well as in its colour (colour alone is lost on a clerk
+    who cannot tell red from green, and on a grey printout)."""
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -94,16 +95,22 @@ class _Figure(QFrame):
         self.name.setFont(bold)
         self.note = QLabel(self)
         self.note.setStyleSheet(palette.text_colour(palette.MUTED))
+        self.verdict = QLabel(self)
+        self.verdict.setFont(bold)
         layout = QVBoxLayout(self)
-        for label in (self.value, self.name, self.note):
+        for label in (self.value, self.name, self.note, self.verdict):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(label)
 
-    def show_figure(self, value: str, colour: str, name: str, note: str) -> None:
+    def show_figure(self, value: str, colour: str, name: str, note: str,
+                    verdict: str = "") -> None:
+        """`verdict`: whether the figure meets its target, in words; `colour` says the same."""
         self.value.setText(value)
-        self.value.setStyleSheet(palette.text_colour(colour))
         self.name.setText(name)
         self.note.setText(note)
+        self.verdict.setText(verdict)
+        for label in (self.value, self.verdict):
+            label.setStyleSheet(palette.text_colour(colour))
 
 
 class KpiDashboard(QDialog):
@@ -279,6 +286,15 @@ class KpiDashboard(QDialog):
         self._show_charts(report)
         self._show_table(report)
 
+    def _judged(self, met: bool | None) -> tuple[str, str]:
+        """A figure's colour and the words that say the same: green and "target met", red and
+        "target not met"; grey and nothing without a figure."""
+        if met is None:
+            return palette.MUTED, ""
+        if met:
+            return palette.OK, self.tr("Target met")
+        return palette.REFUSED, self.tr("Target not met")
+
     def _show_headline(self, total: KpiRow | None) -> None:
         target = self.tr("target {t}")
         for figure, rate, goal, name in (
@@ -288,30 +304,33 @@ class KpiDashboard(QDialog):
                  self.tr("One-stop ratio")),
                 (self.completeness, total.completeness_rate if total else None,
                  COMPLETENESS_TARGET, self.tr("Completeness rate"))):
-            figure.show_figure(percent(rate), _judged(rate, goal), name,
-                               target.format(t=_target(goal)))
+            colour, verdict = self._judged(_met(rate, goal))
+            figure.show_figure(percent(rate), colour, name, target.format(t=_target(goal)),
+                               verdict)
         handling = total.avg_handling_seconds if total else None
         self.handling.show_figure(
             NO_FIGURE if handling is None else self.tr("{m} min").format(m=minutes(handling)),
             palette.MUTED if handling is None else palette.TEXT, self.tr("Average handling time"),
             self.tr("{n} operations").format(n=total.operations) if total else "")
+        colour, verdict = self._judged(
+            _met(total.overdue if total else None, OVERDUE_TARGET, at_most=True))
         self.overdue.show_figure(
-            NO_FIGURE if total is None else str(total.overdue),
-            _judged(total.overdue if total else None, OVERDUE_TARGET, at_most=True),
+            NO_FIGURE if total is None else str(total.overdue), colour,
             self.tr("Overdue work items"),
-            self.tr("of {n} work items").format(n=total.work_items) if total else "")
+            self.tr("of {n} work items").format(n=total.work_items) if total else "", verdict)
 
     def _show_charts(self, report: KpiReport | None) -> None:
         lang = current_language()
         rows = [] if report is None else [(group_name(report.by, row.key, lang), row)
                                           for row in report.rows]
         target = self.tr("target {t}")
+        short = self.tr("below target")
         self.satisfaction_chart.show_bars(
             self.tr("Satisfaction rate"), [(name, row.satisfaction_rate) for name, row in rows],
-            SATISFACTION_TARGET, target.format(t=_target(SATISFACTION_TARGET)))
+            SATISFACTION_TARGET, target.format(t=_target(SATISFACTION_TARGET)), short)
         self.one_stop_chart.show_bars(
             self.tr("One-stop ratio"), [(name, row.one_stop_ratio) for name, row in rows],
-            ONE_STOP_TARGET, target.format(t=_target(ONE_STOP_TARGET)))
+            ONE_STOP_TARGET, target.format(t=_target(ONE_STOP_TARGET)), short)
 
     def _show_table(self, report: KpiReport | None) -> None:
         self.table.clear()
@@ -409,6 +428,10 @@ class KpiDashboard(QDialog):
     def _not_written(self, path: str, error: Exception) -> None:
         self._exporting = False
         self._enable_exports()
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        if isinstance(error, OSError) and error.strerror:
+            reason = error.strerror  # the folder is missing, the disk full, the file open
+        else:  # never the exception's own text: a programmer's words, in English
+            log.error("KPI export: %s", type(error).__name__, exc_info=error)
+            reason = self.tr("an unexpected error, written to the log")
         self._fail(self.tr("{path} could not be saved: {reason}").format(path=path,
                                                                          reason=reason))

@@ -107,7 +107,7 @@ def test_the_client_shows_the_lock_as_a_login_refusal(server):
         for _ in range(5):
             with pytest.raises(LoginRefused, match="wrong"):
                 log_in(api, store, settings, CLERK, "guess", datetime.now(UTC))
-        with pytest.raises(LoginRefused, match=r"too many failed logins.*15 minutes"):
+        with pytest.raises(LoginRefused, match=r"Too many failed logins.*15 minutes"):
             log_in(api, store, settings, CLERK, "demo-clerk", datetime.now(UTC))
     finally:
         api.close()

@@ -330,7 +330,8 @@ def test_the_counter_window_asks_the_supervisor_and_records_the_sign_off(qtbot, 
     def approve(supervisor: str, password: str, need: OverrideNeeded) -> SignOff:
         asked.append(need)
         if password != "demo-super":
-            raise LoginRefused("the supervisor's id or password is wrong")
+            raise LoginRefused(Text("主管工号或密码不对",
+                                    "the supervisor's id or password is wrong"))
         return SignOff(supervisor, need.operation_id, token="t" * 32)
 
     cache = open_cache(tmp_path / "cache.sqlite3")

@@ -99,6 +99,31 @@ def test_headline_and_table_show_the_reports_figures(open_dashboard, english):
     assert window.table.item(len(BY_TYPE), 0).font().bold()
 
 
+def verdicts(window):
+    return [figure.verdict.text() for figure in (
+        window.satisfaction, window.one_stop, window.handling, window.overdue,
+        window.completeness)]
+
+
+def test_whether_a_figure_meets_its_target_is_said_in_words(qtbot, open_dashboard, english):
+    """Not by its colour alone: satisfaction 92.6% of 90%, one-stop 89.7% of 85%, 6 overdue of
+    none, completeness 88.6% of 95%; the handling time has no target."""
+    window = open_dashboard(FakeServer(report(), ServerUnreachable("ConnectError: refused")))
+    assert verdicts(window) == ["Target met", "Target met", "", "Target not met",
+                                "Target not met"]
+    assert window.completeness.note.text() == "target 95%"
+    with qtbot.waitSignal(window.failed, timeout=5000):
+        window.refresh()
+    assert verdicts(window) == [""] * 5  # no figure, nothing met or missed
+
+
+def test_no_overdue_work_is_said_to_meet_its_target(open_dashboard, english):
+    quiet = [kpi_row("gz-th-01-c7", operations=2, work_items=3)]
+    window = open_dashboard(FakeServer(report(quiet, by="clerk", total=quiet[0])))
+    assert window.overdue.value.text() == "0" and window.overdue.verdict.text() == "Target met"
+    assert window.satisfaction.verdict.text() == ""  # no ratings: no figure to judge
+
+
 def test_figures_nothing_was_counted_for_show_a_dash(open_dashboard, english):
     quiet = [kpi_row("gz-th-01-c7", operations=2)]
     window = open_dashboard(FakeServer(report(quiet, by="clerk", total=quiet[0])))
@@ -151,6 +176,24 @@ def test_an_unreachable_server_is_said_in_words(qtbot, open_dashboard, english):
     assert window.table.rowCount() == 0  # no figures of a period it could not ask for
 
 
+@pytest.mark.parametrize(("failure", "said"), [
+    (ServerRefused(400, None, "<html><body><h1>400 Bad Request</h1>nginx</body></html>"),
+     "The server refused the request (HTTP 400)"),
+    (KeyError("satisfaction_rate"),
+     "The figures could not be loaded: an unexpected error, written to the log.")],
+    ids=["refusal-without-words", "unexpected-fault"])
+def test_a_failures_own_text_is_never_shown(qtbot, open_dashboard, english, failure, said):
+    window = open_dashboard(FakeServer(report(), failure))
+    with qtbot.waitSignal(window.failed, timeout=5000) as failed:
+        window.refresh()
+    assert failed.args == [said] and window.status.text() == said
+    for raw in ("<html>", "nginx", "satisfaction_rate", "KeyError", "HTTP 400:"):
+        assert raw not in window.status.text()
+    use_language("zh")  # said again in the other language: still not the raw text
+    assert "<html>" not in window.status.text() and "satisfaction_rate" not in (
+        window.status.text())
+
+
 def test_an_answer_overtaken_by_a_newer_choice_is_dropped(qtbot, open_dashboard, english):
     release = threading.Event()
     slow_by_clerk = report([kpi_row("gz-th-01-c1", 9)], by="clerk")
@@ -181,6 +224,26 @@ def test_business_types_follow_the_language_without_asking_again(open_dashboard,
     assert len(server.asked) == 1
 
 
+def test_a_bar_short_of_its_target_says_so_beside_its_value(open_dashboard, english):
+    window = open_dashboard(FakeServer(report()))
+    # Satisfaction against 90%: suspension 86.4%, closing 85.7%, new connection 83.7% fall short.
+    assert window.satisfaction_chart.values == [
+        "92.4%", "94.6%", "86.4% below target", "95.0%", "85.7% below target", "95.9%",
+        "83.7% below target"]
+    # One-stop against 85%: closing 70.6% and new connection 48.3% fall short.
+    assert window.one_stop_chart.values == [
+        "92.3%", "97.6%", "89.3%", "96.0%", "70.6% below target", "99.0%",
+        "48.3% below target"]
+
+
+def test_a_group_without_a_figure_is_not_said_to_fall_short(qtbot):
+    chart = BarChart()
+    qtbot.addWidget(chart)
+    chart.show_bars("One-stop ratio", [("a", None), ("b", 0.85), ("c", 0.849)], 0.85,
+                    "target 85%", "below target")
+    assert chart.values == ["—", "85.0%", "84.9% below target"]
+
+
 def bars(image: QImage) -> list[tuple[str, int]]:
     """The bars of a chart image from top to bottom: colour and longest run of its pixels."""
     found: list[tuple[str, int]] = []
@@ -206,7 +269,7 @@ def test_bars_are_as_long_as_their_rates_and_coloured_by_the_target(qtbot):
     chart = BarChart()
     qtbot.addWidget(chart)
     chart.show_bars("Satisfaction rate", [("a", 1.0), ("b", 0.5), ("c", 0.25), ("d", None),
-                                          ("e", 0.9)], 0.9, "target 90%")
+                                          ("e", 0.9)], 0.9, "target 90%", "below target")
     image = QImage.fromData(chart.png(width=600, scale=1))
     assert image.width() == 600
     found = bars(image)
@@ -308,6 +371,22 @@ def test_a_file_that_cannot_be_written_is_said_and_export_stays_possible(
         window.csv_button.click()
     assert failed.args == [f"{path} could not be saved: No such file or directory"]
     assert window.csv_button.isEnabled()
+
+
+def test_an_unexpected_fault_while_saving_is_not_said_in_its_own_text(
+        qtbot, monkeypatch, tmp_path, open_dashboard, english):
+    window = open_dashboard(FakeServer(report()))
+    path = tmp_path / "kpi.csv"
+    monkeypatch.setattr(dashboard_module, "QFileDialog", FakeFileDialog(path))
+
+    def broken(sheet):
+        raise ValueError("sheet row 8 has 7 cells")
+
+    monkeypatch.setattr(dashboard_module, "csv_bytes", broken)
+    with qtbot.waitSignal(window.failed, timeout=5000) as failed:
+        window.csv_button.click()
+    assert failed.args == [f"{path} could not be saved: an unexpected error, written to the log"]
+    assert window.csv_button.isEnabled() and not path.exists()
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -31,6 +31,22 @@
         <translation>请先查找并选定账户</translation>
     </message>
     <message>
+        <source>Arrears {amount}</source>
+        <translation>欠费 {amount}</translation>
+    </message>
+    <message>
+        <source>No arrears</source>
+        <translation>无欠费</translation>
+    </message>
+    <message>
+        <source>Account {n}</source>
+        <translation>户号 {n}</translation>
+    </message>
+    <message>
+        <source>ID {id}   Phone {phone}</source>
+        <translation>证件 {id}   电话 {phone}</translation>
+    </message>
+    <message>
         <source>No SMS notices</source>
         <translation>不发短信通知</translation>
     </message>
@@ -66,12 +82,12 @@
         <translation>下一位客户 (F12)</translation>
     </message>
     <message>
-        <source>Ask the customer for: {m}</source>
-        <translation>请向客户询问：{m}</translation>
+        <source>Ask the customer to rate (F11)</source>
+        <translation>请客户评价 (F11)</translation>
     </message>
     <message>
-        <source>Open the customer&apos;s account first: without one only a new connection (F9) can be made.</source>
-        <translation>请先打开客户的户号：没有户号时只能办理新装 (F9)。</translation>
+        <source>Ask the customer for: {m}</source>
+        <translation>请向客户询问：{m}</translation>
     </message>
     <message>
         <source>A supervisor must confirm: {w}</source>
@@ -84,6 +100,10 @@
     <message>
         <source>The offline window is {h} hours for a day: the waiting requests are sent now.</source>
         <translation>离线期限已延长为 {h} 小时（一天内有效）：等待的业务随即上传。</translation>
+    </message>
+    <message>
+        <source>Receipt {n} is not kept on this terminal.</source>
+        <translation>本终端未保存回执 {n}。</translation>
     </message>
     <message>
         <source>Receipt {n} is recorded but could not be drawn: {e}. Print it again with Ctrl+R.</source>
@@ -110,6 +130,14 @@
     <message>
         <source>Settled at this visit (one-stop)</source>
         <translation>本次办结（一站妥）</translation>
+    </message>
+    <message>
+        <source>now: {value}</source>
+        <translation>现为：{value}</translation>
+    </message>
+    <message>
+        <source>nothing on record</source>
+        <translation>未登记</translation>
     </message>
 </context>
 <context>
@@ -246,10 +274,6 @@
         <translation>无法连接服务器，指标看板需要服务器。请按“刷新 (F5)”重试。</translation>
     </message>
     <message>
-        <source>The login has expired; log in again to see the dashboard.</source>
-        <translation>登录已过期，请重新登录后查看指标看板。</translation>
-    </message>
-    <message>
         <source>target {t}</source>
         <translation>目标 {t}</translation>
     </message>
@@ -282,6 +306,22 @@
         <translation>导出 CSV</translation>
     </message>
     <message>
+        <source>The figures could not be loaded: an unexpected error, written to the log.</source>
+        <translation>数据未能加载：发生意外错误，已记入日志。</translation>
+    </message>
+    <message>
+        <source>Target met</source>
+        <translation>达标</translation>
+    </message>
+    <message>
+        <source>Target not met</source>
+        <translation>未达标</translation>
+    </message>
+    <message>
+        <source>below target</source>
+        <translation>未达标</translation>
+    </message>
+    <message>
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
@@ -300,6 +340,10 @@
     <message>
         <source>Saved {path}</source>
         <translation>已保存 {path}</translation>
+    </message>
+    <message>
+        <source>an unexpected error, written to the log</source>
+        <translation>发生意外错误，已记入日志</translation>
     </message>
     <message>
         <source>{path} could not be saved: {reason}</source>
@@ -330,6 +374,16 @@
     <message>
         <source>HallClient login</source>
         <translation>HallClient 登录</translation>
+    </message>
+    <message>
+        <source>Service hall counter</source>
+        <translation>供电营业厅柜台</translation>
+    </message>
+    <message>
+        <source>Hall / terminal: {hall} / {terminal}
+Server: {server}</source>
+        <translation>营业厅 / 终端：{hall} / {terminal}
+服务器：{server}</translation>
     </message>
     <message>
         <source>Server address</source>
@@ -405,6 +459,17 @@
     <message>
         <source>Demo: cut the network</source>
         <translation>演示：断开网络</translation>
+    </message>
+</context>
+<context>
+    <name>PasswordPrompt</name>
+    <message>
+        <source>Not accepted: the id or password is wrong, or too many wrong passwords have locked it for a while. Check them and try again.</source>
+        <translation>未通过：工号或密码不对，或密码错误次数过多、暂被锁定。请核对后重试。</translation>
+    </message>
+    <message>
+        <source>The password could not be checked on this terminal. Try again; if it fails again, call IT (the log file says what failed).</source>
+        <translation>本终端暂时无法核验密码。请重试；仍不行请联系信息部门（日志文件记有出错之处）。</translation>
     </message>
 </context>
 <context>
@@ -550,6 +615,18 @@
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
+    <message>
+        <source>Account</source>
+        <translation>户号</translation>
+    </message>
+    <message>
+        <source>Holder</source>
+        <translation>户主</translation>
+    </message>
+    <message>
+        <source>Arrears</source>
+        <translation>欠费</translation>
+    </message>
 </context>
 <context>
     <name>SyncStatusView</name>
@@ -624,6 +701,10 @@
         <translation>本营业厅工单（剩余时限）</translation>
     </message>
     <message>
+        <source>No open work items at this hall.</source>
+        <translation>本营业厅暂无未办结工单。</translation>
+    </message>
+    <message>
         <source>Step done</source>
         <translation>本步完成</translation>
     </message>
@@ -632,12 +713,36 @@
         <translation>未能更新：{e}</translation>
     </message>
     <message>
+        <source>an unexpected error, written to the log</source>
+        <translation>发生意外错误，已记入日志</translation>
+    </message>
+    <message>
         <source>Work item due in {t}: {b} {step}, account {no}</source>
         <translation>工单将在 {t} 后到期：{b} {step}，户号 {no}</translation>
     </message>
     <message>
-        <source>overdue by {t}</source>
+        <source>{d}d {h}h</source>
+        <translation>{d}天{h}小时</translation>
+    </message>
+    <message>
+        <source>{h}h {m}m</source>
+        <translation>{h}小时{m}分</translation>
+    </message>
+    <message>
+        <source>Overdue by {t}</source>
         <translation>已超期 {t}</translation>
+    </message>
+    <message>
+        <source>{left} · due {due} · {business}: {step} · account {no}</source>
+        <translation>{left} · 时限 {due} · {business}：{step} · 户号 {no}</translation>
+    </message>
+    <message>
+        <source>Updated at {t}</source>
+        <translation>更新于 {t}</translation>
+    </message>
+    <message>
+        <source>The step was not marked done: {e}</source>
+        <translation>本步未能标记完成：{e}</translation>
     </message>
     <message>
         <source>{t} left</source>
