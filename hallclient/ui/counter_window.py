@@ -137,7 +137,7 @@ class CounterWindow(QMainWindow):
         self.dashboard: KpiDashboard | None = None
         self._hidden_while_locked: list[QWidget] = []
         self._request_running = False
-        self._typing_in: QWidget | None = None  # where the cursor was at the submit
+        self._typing_in: QWidget | None = None  # the form's field the cursor was in at submit
         self.session = CustomerSession(services.clock)
         self.status_bridge = StatusBridge(self)
         self.status_bridge.changed.connect(self.show_sync_status)
@@ -351,7 +351,9 @@ class CounterWindow(QMainWindow):
             sign_off=signed[1] if signed else None, redoes_task=redoes.id if redoes else None)
         desk, now, visit = self._desk(), datetime.now(UTC), self.session.visit
         self._request_running = True
-        self._typing_in = QApplication.focusWidget()
+        focused = QApplication.focusWidget()  # may be another window's, even a deleted one's
+        self._typing_in = focused if focused is not None and self.form_host.isAncestorOf(
+            focused) else None
         self.form_host.setEnabled(False)  # nothing typed into a request being recorded
         run_in_background(self, lambda: make_request(desk, request, now),
                           on_done=lambda changes: self._recorded(changes, visit),
@@ -414,7 +416,7 @@ class CounterWindow(QMainWindow):
         self._request_running = False
         self.form_host.setEnabled(True)
         typing_in, self._typing_in = self._typing_in, None
-        if typing_in is not None and typing_in.isVisibleTo(self):
+        if typing_in is not None and typing_in.isVisible():
             typing_in.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _refusal(self, exc: Exception, kind: BusinessKind,
