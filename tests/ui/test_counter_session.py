@@ -385,3 +385,23 @@ def test_the_keyboard_moves_between_the_search_box_and_the_results(qtbot, window
     press(qtbot, Qt.Key.Key_Return)  # the clerk opens the second account
     assert window.account.number == found[1]
     assert QApplication.focusWidget() is table
+
+
+def test_a_request_ends_well_when_the_widget_focused_at_submit_is_gone(qtbot, window, two):
+    """The cursor goes back only into the form: a widget of another window, focused when
+    the request was submitted and deleted while it was recorded, is never touched."""
+    import shiboken6
+    from PySide6.QtWidgets import QLineEdit
+
+    open_account(qtbot, window, two[0].number)
+    press(qtbot, Qt.Key.Key_F5)
+    type_(qtbot, two[0].id_number)
+    other = QLineEdit()
+    other.show()
+    other.activateWindow()
+    other.setFocus()
+    qtbot.waitUntil(other.hasFocus)
+    with qtbot.waitSignal(window.request_finished):
+        window.form_views[BusinessKind.SUSPEND].submit()
+        shiboken6.delete(other)
+    assert "Accepted" in window.message.text()
