@@ -24,6 +24,7 @@ from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QHBoxLayout,
     QLineEdit,
     QMainWindow,
     QPushButton,
@@ -177,8 +178,13 @@ class CounterWindow(QMainWindow):
         self.reprint_button.clicked.connect(self.show_receipt_history)
         self.language_button = QPushButton(self)
         self.language_button.clicked.connect(self.toggle_language)
-        self.form_host = FormHost([self.reprint_button, self.language_button], self.message,
-                                  self)
+        # What the last step did, and beside it the next step it calls for (the rating).
+        notice = QWidget(self)
+        notice_row = QHBoxLayout(notice)
+        notice_row.setContentsMargins(0, 0, 0, 0)
+        notice_row.addWidget(self.message, 1)
+        notice_row.addWidget(self.rate_button)
+        self.form_host = FormHost([self.reprint_button, self.language_button], notice, self)
         self.form_host.chosen.connect(self.open_form)
         self.form_host.submitted.connect(self._submit)
         self.form_host.edited.connect(self._form_edited)
@@ -192,7 +198,6 @@ class CounterWindow(QMainWindow):
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.form_host, 1)
-        right_layout.addWidget(self.rate_button)
         self.work_items: WorkItemsPanel | None = None
         if s.work_items is not None and s.complete_work_item is not None:
             self.work_items = WorkItemsPanel(s.work_items, s.complete_work_item, parent=self)

@@ -91,8 +91,9 @@ class FormHost(QWidget):
             state = states[kind]
             button.setEnabled(state.available)
             short = state.short[lang]
-            button.setText(f"{BUSINESS_TYPES[kind].label[lang]} ({FORMS[kind].shortcut})\n"
-                           f"{short[:1].upper()}{short[1:]}")
+            # The key on the second line: the row of buttons leaves the search room.
+            button.setText(f"{BUSINESS_TYPES[kind].label[lang]}\n"
+                           f"{FORMS[kind].shortcut} · {short[:1].upper()}{short[1:]}")
             details = [state.why_not] if state.why_not else list(state.needs)
             button.setToolTip("\n".join(sentence(t[lang]) for t in details))
 

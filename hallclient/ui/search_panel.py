@@ -58,7 +58,10 @@ class SearchPanel(QWidget):
         self.results.verticalHeader().hide()
         header = self.results.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)  # the address takes what is left
+        # The address takes what is left, cut short with "…" (whole in its tooltip): no
+        # sideways scrolling to see a row.
+        header.setSectionResizeMode(_COLUMNS - 1, QHeaderView.ResizeMode.Stretch)
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.results.clicked.connect(lambda index: self.open_row(index.row()))
         self._typing = QTimer(self, singleShot=True, interval=TYPING_PAUSE_MS)
         self._typing.timeout.connect(self.search)
@@ -128,7 +131,9 @@ class SearchPanel(QWidget):
 
     def _render_row(self, row: int, account: Account, lang: Lang) -> None:
         for column, text in enumerate(result_row(account, lang).cells()):
-            self.results.setItem(row, column, QTableWidgetItem(text))
+            item = QTableWidgetItem(text)
+            item.setToolTip(text)  # a long address is cut short in its column
+            self.results.setItem(row, column, item)
 
     def show_changed(self, account: Account) -> None:
         """The result of a changed account shows it as it is now."""

@@ -105,7 +105,7 @@ def test_suspend_from_the_keyboard_records_it_and_shows_the_receipt(qtbot, windo
 def test_a_business_the_account_does_not_allow_is_refused_before_the_form(qtbot, window):
     find_one(qtbot, window)  # in supply: it cannot be resumed
     resume = window.form_host.business_buttons[BusinessKind.RESUME]
-    assert not resume.isEnabled() and resume.text().endswith("\nIn supply")
+    assert not resume.isEnabled() and resume.text().endswith("\nF6 · In supply")
     assert "Resumption of supply cannot be done while the account is in supply" in (
         resume.toolTip())
     qtbot.keyClick(window.focusWidget(), Qt.Key.Key_F6)  # its key still answers, with why
@@ -137,7 +137,7 @@ def test_close_account_is_refused_offline(qtbot, window):
     assert window.form_host.kind is None  # said before anything is typed
     assert "only be done while the server can be reached" in window.message.text()
     close = window.form_host.business_buttons[BusinessKind.CLOSE]
-    assert not close.isEnabled() and close.text().endswith("\nNeeds the network")
+    assert not close.isEnabled() and close.text().endswith("\nF7 · Needs the network")
     window.online_switch["now"] = True
     window.open_form(BusinessKind.CLOSE)
     assert window.form_host.kind is BusinessKind.CLOSE
@@ -155,7 +155,7 @@ def test_sync_status_is_always_shown_and_the_language_switches_at_once(qtbot, wi
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert "离线" in label.text() and "待发 3 笔" in label.text()
     transfer = window.form_host.business_buttons[BusinessKind.TRANSFER]
-    assert transfer.text() == "过户 (F3)\n须先选定账户" and not transfer.isEnabled()
+    assert transfer.text() == "过户\nF3 · 须先选定账户" and not transfer.isEnabled()
 
 
 def test_reprint_from_the_history_is_marked_as_a_copy_and_audited(qtbot, window, monkeypatch):
@@ -506,7 +506,7 @@ def test_the_header_shows_arrears_in_red_and_the_buttons_what_they_mean(qtbot, w
     assert header.status_chip.text() == "in supply"
     buttons = window.form_host.business_buttons
     assert not buttons[BusinessKind.CLOSE].isEnabled()
-    assert buttons[BusinessKind.CLOSE].text().endswith("\nOwes ¥123.45")
+    assert buttons[BusinessKind.CLOSE].text().endswith("\nF7 · Owes ¥123.45")
     assert buttons[BusinessKind.TRANSFER].isEnabled()
     assert "take it on" in buttons[BusinessKind.TRANSFER].toolTip()
     qtbot.keyClick(window, Qt.Key.Key_F12)  # the next customer: nothing of this one
