@@ -407,7 +407,9 @@ class CounterWindow(QMainWindow):
                       payload: dict[str, object]) -> None:
         self._form_back()
         try:
-            self.message.say(self._refusal(exc, kind, payload), Severity.REFUSED)
+            # A sign-off still to give is a step to take, not a refusal.
+            self.message.say(self._refusal(exc, kind, payload), Severity.WARNING if isinstance(
+                exc, OverrideNeeded) else Severity.REFUSED)
         finally:
             self.request_finished.emit()
 

@@ -526,6 +526,7 @@ def test_the_supervisor_sees_what_they_approve(qtbot, window):
     view.fill({"applicant_id_number": target.id_number})
     with qtbot.waitSignal(window.request_finished):
         view.submit()
+    assert window.message.severity is Severity.WARNING  # a step to take, not a refusal
     [dialog] = [w for w in window.findChildren(SupervisorDialog) if w.isVisible()]
     assert dialog.subject is not None and dialog.subject.account_number == target.number
     shown = [label.text() for label in dialog.subject_box.findChildren(QLabel)]
