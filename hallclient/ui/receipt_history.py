@@ -1,4 +1,6 @@
-"""The latest receipts issued at this terminal, to choose one to print again (Ctrl+R)."""
+"""The latest receipts issued at this terminal, to choose one to print again (Ctrl+R): a table
+of receipt number, time, business, account, where its request stands with the server and the
+copies printed; Enter or a double click prints the one chosen."""
 
 from __future__ import annotations
 
@@ -6,10 +8,12 @@ from datetime import UTC
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
-    QListWidget,
-    QListWidgetItem,
+    QHeaderView,
     QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -26,17 +30,27 @@ class ReceiptHistoryDialog(QDialog):
         super().__init__(parent)
         lang = current_language()
         self.setWindowTitle(self.tr("Receipt history"))
-        self.listing = QListWidget(self)
-        for entry in entries:
+        headers = [self.tr("Receipt"), self.tr("Issued"), self.tr("Business"),
+                   self.tr("Account"), self.tr("State"), self.tr("Copies")]
+        self.listing = QTableWidget(len(entries), len(headers), self)
+        self.listing.setHorizontalHeaderLabels(headers)
+        self.listing.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.listing.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.listing.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.listing.setTabKeyNavigation(False)
+        self.listing.verticalHeader().hide()
+        self.listing.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.listing.horizontalHeader().setStretchLastSection(True)
+        for row, entry in enumerate(entries):
             issued = entry.issued_at.replace(tzinfo=UTC).astimezone(HALL_TZ)
-            item = QListWidgetItem(self.tr("{no}  {t}  {b}  account {acct}  {state}  copies {c}")
-                                   .format(no=entry.receipt_no, t=f"{issued:%m-%d %H:%M}",
-                                           b=BUSINESS_TYPES[entry.kind].label[lang],
-                                           acct=entry.account_number or "—",
-                                           state=SYNC_STATE_LABELS[entry.state][lang],
-                                           c=entry.copies_printed))
-            item.setData(Qt.ItemDataRole.UserRole, entry.receipt_no)
-            self.listing.addItem(item)
+            cells = (entry.receipt_no, f"{issued:%m-%d %H:%M}",
+                     BUSINESS_TYPES[entry.kind].label[lang], entry.account_number or "—",
+                     SYNC_STATE_LABELS[entry.state][lang], str(entry.copies_printed))
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, entry.receipt_no)
+                self.listing.setItem(row, column, item)
         reprint_button = QPushButton(self.tr("Reprint (Ctrl+R)"), self)
         reprint_button.setDefault(True)
         reprint_button.clicked.connect(self.accept)
@@ -44,8 +58,15 @@ class ReceiptHistoryDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.listing)
         layout.addWidget(reprint_button)
-        self.resize(720, 420)
-        self.listing.setCurrentRow(0)
+        self.resize(760, 420)
+        if entries:
+            self.listing.selectRow(0)
+
+    def lines(self) -> list[str]:
+        """Each receipt's row as the clerk reads it, cells apart by two spaces."""
+        table = self.listing
+        return ["  ".join(table.item(row, column).text() for column in range(table.columnCount()))
+                for row in range(table.rowCount())]
 
     def chosen(self) -> str | None:
         """The receipt number chosen, if any."""

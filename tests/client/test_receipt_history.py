@@ -93,7 +93,9 @@ def test_the_history_dialog_says_each_state_in_the_clerks_language(qtbot, cache)
         use_language(lang)
         dialog = ReceiptHistoryDialog(receipt_history(cache))
         qtbot.addWidget(dialog)
-        shown[lang] = [dialog.listing.item(i).text() for i in range(dialog.listing.count())]
+        shown[lang] = dialog.lines()
+        assert dialog.listing.horizontalHeaderItem(4).text() == (
+            "State" if lang == "en" else "状态")
     assert "待上传" in shown["zh"][0] and "已同步" in shown["zh"][1]
     assert "waiting to send" in shown["en"][0] and "synced" in shown["en"][1]
     assert not any(raw in line for line in shown["zh"] + shown["en"]

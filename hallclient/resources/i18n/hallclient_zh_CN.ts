@@ -479,8 +479,28 @@ Server: {server}</source>
         <translation>回执记录</translation>
     </message>
     <message>
-        <source>{no}  {t}  {b}  account {acct}  {state}  copies {c}</source>
-        <translation>{no}  {t}  {b}  户号 {acct}  {state}  已补打 {c} 次</translation>
+        <source>Receipt</source>
+        <translation>回执号</translation>
+    </message>
+    <message>
+        <source>Issued</source>
+        <translation>开具时间</translation>
+    </message>
+    <message>
+        <source>Business</source>
+        <translation>业务</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>户号</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Copies</source>
+        <translation>补打次数</translation>
     </message>
     <message>
         <source>Reprint (Ctrl+R)</source>
