@@ -65,7 +65,8 @@ class ReceiptHistoryDialog(QDialog):
     def lines(self) -> list[str]:
         """Each receipt's row as the clerk reads it, cells apart by two spaces."""
         table = self.listing
-        return ["  ".join(table.item(row, column).text() for column in range(table.columnCount()))
+        return ["  ".join(item.text() for column in range(table.columnCount())
+                          if (item := table.item(row, column)) is not None)
                 for row in range(table.rowCount())]
 
     def chosen(self) -> str | None:
