@@ -46,6 +46,7 @@ from hallclient.counter.requests import (
     reprint_receipt,
 )
 from hallclient.counter.session import CustomerSession
+from hallclient.failures import said
 from hallclient.forms import FORMS
 from hallclient.receipts.content import HallInfo
 from hallclient.receipts.history import ReceiptUnavailable, receipt_history
@@ -157,8 +158,8 @@ class CounterWindow(QMainWindow):
         self.search_panel = SearchPanel(s.cache, self)
         self.search_panel.chosen.connect(self._chosen)
         self.search_panel.typed.connect(self.session.begin)
-        self.search_panel.failed.connect(lambda text: self.message.say(
-            lambda: text, Severity.REFUSED))
+        self.search_panel.failed.connect(
+            lambda words: self.message.say(words, Severity.REFUSED))
         self.next_button = QPushButton(self)
         self.next_button.clicked.connect(self.next_customer)
         # The customer rates once the receipt is handed over: a deliberate step (F11) on a
@@ -172,8 +173,8 @@ class CounterWindow(QMainWindow):
         self.history_panel = HistoryPanel(s.cache, s.notifications, parent=self)
         self.tasks_panel = TasksPanel(s.cache, s.clerk, self)
         self.tasks_panel.redo.connect(self.redo_task)
-        self.tasks_panel.failed.connect(lambda text: self.message.say(
-            lambda: text, Severity.REFUSED))
+        self.tasks_panel.failed.connect(
+            lambda words: self.message.say(words, Severity.REFUSED))
         self.reprint_button = QPushButton(self)
         self.reprint_button.clicked.connect(self.show_receipt_history)
         self.language_button = QPushButton(self)
@@ -524,10 +525,12 @@ class CounterWindow(QMainWindow):
                       then: Callable[[], None] = lambda: None) -> None:
         """The receipt's preview; `then` once it is closed (at once when it is not drawn)."""
         if receipt.pdf is None:
-            number, failure = receipt.content.receipt_no, receipt.failure
+            number = receipt.content.receipt_no
+            assert receipt.failure is not None  # no PDF: the failure that stopped it
+            failure = said(receipt.failure, "drawing a receipt")
             self.message.say(lambda: self.tr(
                 "Receipt {n} is recorded but could not be drawn: {e}. Print it again with "
-                "Ctrl+R.").format(n=number, e=failure), Severity.WARNING)
+                "Ctrl+R.").format(n=number, e=failure[self.lang]), Severity.WARNING)
             then()
             return
         preview = ReceiptPreview(receipt.pdf, receipt.content.receipt_no, parent=self,

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStyle, QWidget
 
 from hallclient.ui import palette
 from hallclient.ui.i18n import current_language, follow_language
-from hallcore.domain.text import Text
+from hallcore.domain.text import Text, sentence
 
-# What a message says, in the language current when it is shown: a bilingual Text, or a
-# function that translates (a widget's self.tr(...) called again).
+# What a message says, in the language current when it is shown: a bilingual Text (a domain
+# text, shown as a sentence), or a function that translates (a widget's self.tr(...) again).
 Words = Text | Callable[[], str]
 
 
@@ -74,7 +74,8 @@ class MessageBar(QFrame):
             self.label.clear()
             self.hide()
             return
-        self.label.setText(words[current_language()] if isinstance(words, Text) else words())
+        self.label.setText(sentence(words[current_language()]) if isinstance(words, Text)
+                           else words())
         colour = _COLOURS[severity]
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
         self.icon.setPixmap(self.style().standardIcon(_ICONS[severity]).pixmap(size, size))

@@ -14,46 +14,20 @@ not grow by itself for a word-wrapped line, and a two-line refusal lost its seco
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import TypeVar
 
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
 
-from hallclient.logs import where
+from hallclient.failures import causes, reason_of, said
 from hallclient.ui.background import run_in_background
 from hallclient.ui.i18n import follow_language, switch_language
 from hallclient.ui.message_bar import MessageBar, Severity, Words
-from hallcore.domain.text import Text, sentence
 
 T = TypeVar("T")
 
-log = logging.getLogger(__name__)
-
 LANGUAGE_KEY = "Ctrl+L"
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """`exc` and the exceptions it was raised from, outermost first."""
-    chain: list[BaseException] = []
-    found: BaseException | None = exc
-    while found is not None:
-        chain.append(found)
-        found = found.__cause__
-    return chain
-
-
-def _reason_of(exc: BaseException) -> Text | None:
-    """The words in both languages that `exc`, or an exception it was raised from, carries: a
-    refusal's `reason`, or what the server or the network failure comes to; None without."""
-    from hallclient.sync.api import in_words  # loaded by the time a check has failed
-
-    for found in _chain(exc):
-        reason = getattr(found, "reason", None)
-        if isinstance(reason, Text):
-            return Text(reason.zh, sentence(reason.en))
-    return in_words(exc)
 
 
 def _is_refusal(exc: BaseException) -> bool:
@@ -64,7 +38,7 @@ def _is_refusal(exc: BaseException) -> bool:
     from hallclient.auth.offline import OfflineLoginRefused
 
     refusals = (ApprovalRefused, LoginRefused, OfflineLoginRefused)
-    return all(isinstance(found, refusals) for found in _chain(exc))
+    return all(isinstance(found, refusals) for found in causes(exc))
 
 
 class PasswordPrompt(QLineEdit):
@@ -109,16 +83,14 @@ class PasswordPrompt(QLineEdit):
         self._show_in_full()
 
     def _refusal(self, exc: Exception) -> Words:
-        reason = _reason_of(exc)
+        reason = reason_of(exc)
         if reason is not None:
             return reason
         if _is_refusal(exc):
             return lambda: self.tr("Not accepted: the id or password is wrong, or too many "
                                    "wrong passwords have locked it for a while. Check them and "
                                    "try again.")
-        # The type and the place, never the text: it may name a clerk, or worse.
-        log.warning("a password could not be checked:\n%s", "\nraised from ".join(
-            f"{type(found).__name__}\n{where(found)}" for found in _chain(exc)))
+        said(exc, "checking a password")  # logs the type and the place, never the text
         return lambda: self.tr("The password could not be checked on this terminal. Try "
                                "again; if it fails again, call IT (the log file says what "
                                "failed).")

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient.counter.results import is_exact_match, result_row
+from hallclient.failures import said
 from hallclient.store.cache import Cache
 from hallclient.store.search import search_accounts
 from hallclient.ui.background import run_in_background
@@ -39,7 +40,7 @@ _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 class SearchPanel(QWidget):
     chosen = Signal(object)  # the Account the clerk opened from the results
     typed = Signal()  # the clerk typed in the box: a customer is being served
-    failed = Signal(str)  # what went wrong, in words
+    failed = Signal(object)  # what went wrong, in words (a Text)
 
     def __init__(self, cache: Cache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,7 +99,7 @@ class SearchPanel(QWidget):
                 return search_accounts(session, query)
 
         run_in_background(self, find, on_done=lambda found: self._show(query, found),
-                          on_error=lambda exc: self.failed.emit(str(exc)))
+                          on_error=lambda exc: self.failed.emit(said(exc, "a search")))
 
     def _show(self, query: str, found: list[Account]) -> None:
         if query != self.box.text():

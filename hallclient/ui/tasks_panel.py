@@ -27,7 +27,7 @@ from hallcore.domain.masking import mask_phone
 
 class TasksPanel(QWidget):
     redo = Signal(object)  # the Task to take again on the account as it is now
-    failed = Signal(str)  # what went wrong, in words
+    failed = Signal(object)  # what went wrong, in words (a Text)
 
     def __init__(self, cache: Cache, clerk: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,5 +98,5 @@ class TasksPanel(QWidget):
                 close_task(self._cache, task.id, clerk=self._clerk, resolution=reason,
                            now=datetime.now(UTC))
             except CacheUnwritable as exc:  # the task stays open
-                self.failed.emit(exc.reason[current_language()])
+                self.failed.emit(exc.reason)
             self.refresh()

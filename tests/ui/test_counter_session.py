@@ -405,3 +405,20 @@ def test_a_request_ends_well_when_the_widget_focused_at_submit_is_gone(qtbot, wi
         window.form_views[BusinessKind.SUSPEND].submit()
         shiboken6.delete(other)
     assert "Accepted" in window.message.text()
+
+
+def test_a_search_that_fails_is_said_in_words_never_in_its_own_text(qtbot, window, monkeypatch,
+                                                                     caplog):
+    import hallclient.ui.search_panel as module
+
+    def broken(session, query):
+        raise RuntimeError(f"no such column near {query!r}")  # a programmer's words
+
+    monkeypatch.setattr(module, "search_accounts", broken)
+    press(qtbot, Qt.Key.Key_F12)
+    type_(qtbot, "13800138000")
+    qtbot.waitUntil(lambda: window.message.text() != "")
+    assert window.message.text() == "An unexpected error, written to the log"
+    assert "13800138000" not in window.message.text() + caplog.text  # nor in the log
+    assert "RuntimeError" in caplog.text
+    assert QApplication.focusWidget() is window.search
