@@ -13,6 +13,8 @@ from typing import Any, Literal, get_args
 
 from platformdirs import user_data_dir
 
+from hallcore.domain.text import InvalidInput, Text
+
 APP_NAME = "HallClient"
 DATA_DIR_ENV = "HALLCLIENT_DATA_DIR"
 
@@ -58,7 +60,16 @@ def settings_path(base: Path | None = None) -> Path:
 
 
 class SettingsError(Exception):
-    pass
+    """The settings file cannot be read; `reason` names it, what is wrong and what to do, in
+    both languages. The file is left as it was."""
+
+    def __init__(self, path: Path, what: Text) -> None:
+        reason = Text("终端设置文件 {path} 无法读取（{what}）。请修正该文件，或将其删除后重新设置"
+                      "本终端。",
+                      "The settings file {path} cannot be read ({what}). Fix it or delete it to "
+                      "set the terminal up again.").format(path=path, what=what)
+        super().__init__(str(reason))
+        self.reason = reason
 
 
 def load_settings(base: Path | None = None) -> Settings:
@@ -68,30 +79,40 @@ def load_settings(base: Path | None = None) -> Settings:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict):
-            raise ValueError("it does not hold a JSON object")
+            raise InvalidInput(Text("内容不是一个 JSON 对象", "it does not hold a JSON object"))
         text_fields = ("server_url", "ca_file", "hall_id", "terminal_id", "installation_id",
                        "language")
         values: dict[str, Any] = {name: str(raw[name]) for name in text_fields if name in raw}
         online_only = raw.get("online_only", Settings().online_only)
         if not isinstance(online_only, list | tuple):
-            raise ValueError("online_only must be a list of business types")
+            raise InvalidInput(Text("online_only 必须是业务类型的列表",
+                                    "online_only must be a list of business types"))
         values.update({name: _positive(raw, name) for name in ("offline_login_days",
                                                                 "idle_lock_minutes")
                        if name in raw})
         if "receipt_layout" in raw:
             values["receipt_layout"] = _receipt_layout(raw["receipt_layout"])
         return Settings(**values, online_only=tuple(str(v) for v in online_only))
-    except ValueError as exc:
-        raise SettingsError(
-            f"The settings file {path} cannot be read ({exc}). Fix it or delete it to set the "
-            "terminal up again."
-        ) from exc
+    except InvalidInput as exc:
+        raise SettingsError(path, exc.reason) from exc
+    except json.JSONDecodeError as exc:
+        raise SettingsError(path, Text(
+            f"JSON 格式有误：第 {exc.lineno} 行第 {exc.colno} 列",
+            f"it is not valid JSON: an error at line {exc.lineno}, column {exc.colno}")) from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsError(path, Text("内容不是 UTF-8 编码的文本", "it is not UTF-8 text")
+                            ) from exc
+    except OSError as exc:  # not allowed to read it, a folder in its place, a disk error
+        reason = exc.strerror or type(exc).__name__
+        raise SettingsError(path, Text(f"打不开：{reason}", f"it cannot be opened: {reason}")
+                            ) from exc
 
 
 def _positive(raw: dict[str, object], name: str) -> int:
     value = raw[name]
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
-        raise ValueError(f"{name} must be a whole number from 1 to 10000")
+        raise InvalidInput(Text(f"{name} 必须是 1 到 10000 之间的整数",
+                                f"{name} must be a whole number from 1 to 10000"))
     return value
 
 
@@ -99,7 +120,9 @@ def _receipt_layout(value: object) -> ReceiptLayout:
     for layout in RECEIPT_LAYOUTS:
         if value == layout:
             return layout
-    raise ValueError(f"receipt_layout must be one of {', '.join(RECEIPT_LAYOUTS)}")
+    layouts = ", ".join(RECEIPT_LAYOUTS)
+    raise InvalidInput(Text(f"receipt_layout 必须是 {layouts} 之一",
+                            f"receipt_layout must be one of {layouts}"))
 
 
 def save_settings(settings: Settings, base: Path | None = None) -> None:

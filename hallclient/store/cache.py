@@ -41,7 +41,12 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class CacheError(Exception):
-    """The cache cannot be used; the message says why and what to do. The file is untouched."""
+    """The cache cannot be used; `reason` says why and what to do, in both languages. The file
+    is untouched."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
 
 
 class CacheCorrupt(CacheError):
@@ -49,32 +54,46 @@ class CacheCorrupt(CacheError):
     holds, when the file could be read that far (None when not): salvage (store/salvage.py)
     recovers them into a new cache."""
 
-    def __init__(self, path: Path, what: str, waiting: int | None = None) -> None:
+    def __init__(self, path: Path, what: Text, waiting: int | None = None) -> None:
         super().__init__(_damaged_message(path, what, waiting))
         self.path = path
         self.waiting = waiting
 
 
-_SALVAGE_HOW = ("accept the salvage HallClient offers when it starts, or run `hallclient "
-                "salvage`")
+_SALVAGE_HOW = Text("启动 HallClient 时选择抢救，或运行 `hallclient salvage` 命令",
+                    "accept the salvage HallClient offers when it starts, or run `hallclient "
+                    "salvage`")
 
 
-def _damaged_message(path: Path, what: str, waiting: int | None) -> str:
-    said = f"The cache file {path} is damaged ({what}). It has not been changed."
+def _damaged_message(path: Path, what: Text, waiting: int | None) -> Text:
     if waiting is None:
-        return (f"{said} Requests waiting to be sent may still be inside: salvage recovers "
-                "what can be read into a new cache, which sends them, and moves the damaged "
-                f"file aside ({_SALVAGE_HOW}); or restore the file from a backup.")
-    if waiting == 0:
-        return (f"{said} It holds no request waiting to be sent: salvage moves it aside and "
-                "starts a new cache, filled from the server, that keeps the receipt numbers "
-                f"already issued ({_SALVAGE_HOW}).")
-    return (f"{said} It still holds {waiting} requests waiting to be sent: salvage recovers "
-            "them into a new cache, which sends them, and moves the damaged file aside, never "
-            f"deleting it ({_SALVAGE_HOW}).")
+        then = Text(
+            "其中可能还有等待上传的业务：抢救会把能读出的内容移入新的缓存并随后上传，损坏的文件"
+            "改名保留（{how}）；也可以从备份恢复该文件。",
+            "Requests waiting to be sent may still be inside: salvage recovers what can be "
+            "read into a new cache, which sends them, and moves the damaged file aside ({how}); "
+            "or restore the file from a backup.")
+    elif waiting == 0:
+        then = Text(
+            "其中没有等待上传的业务：抢救会将它改名保留，另建新的缓存（资料从服务器重新下载），"
+            "已开出的回执编号不会重复使用（{how}）。",
+            "It holds no request waiting to be sent: salvage moves it aside and starts a new "
+            "cache, filled from the server, that keeps the receipt numbers already issued "
+            "({how}).")
+    else:
+        then = Text(
+            "其中还有 {waiting} 笔业务等待上传：抢救会把它们移入新的缓存并随后上传，损坏的文件"
+            "改名保留，不会删除（{how}）。",
+            "It still holds {waiting} requests waiting to be sent: salvage recovers them into a "
+            "new cache, which sends them, and moves the damaged file aside, never deleting it "
+            "({how}).")
+    return Text("缓存文件 {path} 已损坏（{what}），文件未作任何改动。{then}",
+                "The cache file {path} is damaged ({what}). It has not been changed. {then}"
+                ).format(path=path, what=what,
+                         then=then.format(waiting=waiting, how=_SALVAGE_HOW))
 
 
-def _damaged(path: Path, what: str) -> CacheCorrupt:
+def _damaged(path: Path, what: Text) -> CacheCorrupt:
     """CacheCorrupt for `path`, with the waiting requests counted if the file can be read that
     far: read-only, immutable (store/salvage.py), so the file stays exactly as it was."""
     from hallclient.store.salvage import count_waiting
@@ -83,20 +102,29 @@ def _damaged(path: Path, what: str) -> CacheCorrupt:
 
 
 class CacheTooNew(CacheError):
-    pass
+    def __init__(self, path: Path, revision: str) -> None:
+        super().__init__(Text(
+            f"缓存文件 {path} 由更新版本的 HallClient 写入（数据结构版本 {revision}，本版本最高"
+            f"支持 {head_revision()}），文件未作任何改动。请安装新版本的 HallClient，或将该文件"
+            "移到别处，从服务器重新下载资料。",
+            f"The cache {path} was written by a newer HallClient (schema {revision}; this "
+            f"version knows up to {head_revision()}). It has not been changed. Install the "
+            "newer HallClient, or move the file aside to start from the server again."))
 
 
 class NotACache(CacheError):
-    pass
+    def __init__(self, path: Path) -> None:
+        super().__init__(Text(
+            f"{path} 是其他程序的 SQLite 数据库，不是 HallClient 的缓存文件，文件未作任何改动。"
+            "请为 HallClient 指定另一个数据文件夹，或将该文件移走。",
+            f"{path} is a SQLite database of some other program, not a HallClient cache. It "
+            "has not been changed. Point HallClient at another data directory or move the "
+            "file."))
 
 
 class CacheUnwritable(CacheError):
     """The cache's disk is full or read-only. Nothing of what failed was written and what was
     saved before is intact; `reason` names the file and what to do, in both languages."""
-
-    def __init__(self, reason: Text) -> None:
-        super().__init__(str(reason))
-        self.reason = reason
 
 
 class CacheFull(CacheUnwritable):
@@ -145,7 +173,7 @@ def _inspect_existing(path: Path) -> str | None:
     with path.open("rb") as f:
         header = f.read(len(SQLITE_HEADER))
     if header != SQLITE_HEADER:
-        raise _damaged(path, "it is not a SQLite database")
+        raise _damaged(path, Text("已不是有效的 SQLite 数据库", "it is not a SQLite database"))
     try:
         with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
             tables = {row[0] for row in conn.execute(
@@ -158,20 +186,14 @@ def _inspect_existing(path: Path) -> str | None:
     except sqlite3.DatabaseError as exc:
         if (fault := unwritable(path, exc)) is not None:
             raise fault from exc
-        raise _damaged(path, str(exc)) from exc
+        raise _damaged(path, Text(f"SQLite 无法读取：{exc}", f"SQLite cannot read it: {exc}")
+                       ) from exc
     if check != "ok":
-        raise _damaged(path, f"integrity check: {check}")
+        raise _damaged(path, Text(f"完整性检查未通过：{check}", f"integrity check: {check}"))
     if revision is None and tables - {"alembic_version"}:
-        raise NotACache(
-            f"{path} is a SQLite database of some other program, not a HallClient cache. It "
-            "has not been changed. Point HallClient at another data directory or move the file."
-        )
+        raise NotACache(path)
     if revision is not None and revision not in CACHE_SCHEMA.known():
-        raise CacheTooNew(
-            f"The cache {path} was written by a newer HallClient (schema {revision}; this "
-            f"version knows up to {head_revision()}). It has not been changed. Install the "
-            "newer HallClient, or move the file aside to start from the server again."
-        )
+        raise CacheTooNew(path, revision)
     return revision
 
 

@@ -7,11 +7,19 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from hallclient.store.cache import unwritable
+from hallclient.store.cache import CacheError, unwritable
+from hallcore.domain.text import Text
 
 
-class CacheInUse(Exception):
-    pass
+class CacheInUse(CacheError):
+    """Another HallClient process holds the cache's lock."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(Text(
+            f"本机已有一个 HallClient 正在使用此缓存（{folder}），可能是另一个窗口或同步命令。"
+            "请改用那个窗口，或将其关闭后重新启动 HallClient。",
+            f"HallClient is already running on this cache ({folder}): another window or a sync "
+            "command. Use that one, or close it and start again."))
 
 
 class CacheLock:
@@ -36,10 +44,7 @@ class CacheLock:
             _lock(handle)
         except OSError:
             handle.close()
-            raise CacheInUse(
-                f"HallClient is already running on this cache ({self.path.parent}): another "
-                "window or a sync command. Use that one, or close it and start again."
-            ) from None
+            raise CacheInUse(self.path.parent) from None
         self._file = handle
 
     def release(self) -> None:

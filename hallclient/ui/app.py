@@ -27,6 +27,7 @@ from hallclient.config import (
     cache_path,
     load_settings,
 )
+from hallclient.failures import said
 from hallclient.ui.background import (
     collect_garbage_on_the_ui_thread,
     freeze_long_lived_objects,
@@ -125,7 +126,10 @@ def run_app(*, lang: Lang | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        QMessageBox.critical(None, "HallClient", str(exc))
+        # No settings to take the language from: the one asked for, else the hall's Chinese.
+        use_language(lang or "zh")
+        QMessageBox.critical(None, "HallClient",
+                             said(exc, "reading the settings")[current_language()])
         return 2
     if not settings.installation_id:
         settings = replace(settings, installation_id=uuid.uuid4().hex)
@@ -263,7 +267,8 @@ def run_clerk_session(app: QCoreApplication, settings: Settings, opening: CacheO
     def cannot_open(exc: Exception) -> None:
         if offer_salvage(exc, opening, login, on_error=cannot_open):
             return
-        QMessageBox.critical(None, "HallClient", str(exc))
+        QMessageBox.critical(None, "HallClient",
+                             said(exc, "opening the cache")[current_language()])
         login.reject()
 
     # Once the window is drawn, so that drawing it does not wait for the database libraries

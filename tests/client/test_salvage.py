@@ -164,8 +164,9 @@ def test_a_damaged_header_is_salvaged_with_every_operation_as_it_was(data_dir):
         open_cache(path)
     waiting = OPERATIONS - ACKNOWLEDGED - 1
     assert err.value.waiting == waiting
-    assert f"still holds {waiting} requests waiting to be sent" in str(err.value)
-    assert "salvage" in str(err.value)
+    assert f"still holds {waiting} requests waiting to be sent" in err.value.reason.en
+    assert f"其中还有 {waiting} 笔业务等待上传" in err.value.reason.zh
+    assert "hallclient salvage" in err.value.reason.en and "抢救" in err.value.reason.zh
     assert f"{waiting} 笔业务等待上传" in question(err.value).zh
     assert digest(path) == damaged  # counting changed nothing
 
@@ -337,7 +338,8 @@ def test_a_file_with_nothing_left_to_read_is_moved_aside_for_a_new_cache(data_di
     with pytest.raises(CacheCorrupt) as err:
         open_cache(path)
     assert err.value.waiting is None
-    assert "may still be inside" in str(err.value)
+    assert "may still be inside" in err.value.reason.en
+    assert "其中可能还有等待上传的业务" in err.value.reason.zh
     result = salvage(path)
     assert (result.waiting, result.acknowledged) == (0, 0)
     assert result.damaged.read_bytes() == b"\x00garbage, not a database\x00" * 1000

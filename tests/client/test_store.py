@@ -23,6 +23,7 @@ from hallclient.store.cache import (
 from hallclient.store.models import Base, OutboxRow, ReceiptRow
 from hallclient.store.search import SEARCH_INDEX_TABLES
 from hallcore.demodata import DISTRICTS, accounts, communities
+from hallcore.domain.text import Text
 from tests.support.factories import COMMUNITY, account
 
 
@@ -189,8 +190,14 @@ def test_corrupt_file_is_refused_and_left_untouched(tmp_path):
     path = tmp_path / "cache.sqlite3"
     path.write_bytes(b"\x00garbage, not a database\x00" * 100)
     before = digest(path)
-    with pytest.raises(CacheCorrupt, match="not a SQLite database"):
+    with pytest.raises(CacheCorrupt, match="not a SQLite database") as err:
         open_cache(path)
+    assert err.value.reason.zh.startswith(
+        f"缓存文件 {path} 已损坏（已不是有效的 SQLite 数据库），文件未作任何改动。")
+    assert err.value.reason.en.startswith(
+        f"The cache file {path} is damaged (it is not a SQLite database). It has not been "
+        "changed.")
+    assert str(err.value) == str(err.value.reason)  # both languages, for the command line
     assert digest(path) == before
 
 
@@ -210,9 +217,29 @@ def test_damaged_pages_are_refused_and_left_untouched(tmp_path):
         data[offset + 8: offset + page] = b"\xff" * (page - 8)
     path.write_bytes(bytes(data))
     before = digest(path)
-    with pytest.raises(CacheCorrupt):
+    with pytest.raises(CacheCorrupt) as err:
         open_cache(path)
+    assert f"缓存文件 {path} 已损坏" in err.value.reason.zh
+    assert f"The cache file {path} is damaged" in err.value.reason.en
     assert digest(path) == before
+
+
+@pytest.mark.parametrize(("waiting", "zh", "en"), [
+    (None, "其中可能还有等待上传的业务", "Requests waiting to be sent may still be inside"),
+    (0, "其中没有等待上传的业务：抢救会将它改名保留，另建新的缓存",
+     "It holds no request waiting to be sent: salvage moves it aside and starts a new cache"),
+    (4, "其中还有 4 笔业务等待上传", "It still holds 4 requests waiting to be sent")])
+def test_a_damaged_cache_says_what_it_holds_and_how_to_salvage_in_both_languages(
+        tmp_path, waiting, zh, en):
+    path = tmp_path / "cache.sqlite3"
+    reason = CacheCorrupt(path, Text("完整性检查未通过：x", "integrity check: x"), waiting).reason
+    assert reason.zh.startswith(
+        f"缓存文件 {path} 已损坏（完整性检查未通过：x），文件未作任何改动。{zh}")
+    assert reason.en.startswith(
+        f"The cache file {path} is damaged (integrity check: x). It has not been changed. {en}")
+    assert "（启动 HallClient 时选择抢救，或运行 `hallclient salvage` 命令）" in reason.zh
+    assert "(accept the salvage HallClient offers when it starts, or run `hallclient salvage`)" in (
+        reason.en)
 
 
 def test_foreign_sqlite_file_is_not_taken_over(tmp_path):
@@ -220,8 +247,12 @@ def test_foreign_sqlite_file_is_not_taken_over(tmp_path):
     with sqlite3.connect(path) as conn:
         conn.execute("create table invoices (id integer primary key)")
     before = digest(path)
-    with pytest.raises(NotACache, match="some other program"):
+    with pytest.raises(NotACache, match="some other program") as err:
         open_cache(path)
+    assert err.value.reason.zh.startswith(
+        f"{path} 是其他程序的 SQLite 数据库，不是 HallClient 的缓存文件")
+    assert err.value.reason.en.startswith(
+        f"{path} is a SQLite database of some other program, not a HallClient cache.")
     assert digest(path) == before
 
 
@@ -233,7 +264,10 @@ def test_cache_from_a_newer_version_is_refused_untouched(tmp_path):
     before = digest(path)
     with pytest.raises(CacheTooNew, match="newer HallClient") as err:
         open_cache(path)
-    assert "0099" in str(err.value)
+    assert f"缓存文件 {path} 由更新版本的 HallClient 写入（数据结构版本 0099，" in (
+        err.value.reason.zh)
+    assert f"The cache {path} was written by a newer HallClient (schema 0099;" in (
+        err.value.reason.en)
     assert digest(path) == before
 
 

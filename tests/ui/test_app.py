@@ -1,7 +1,10 @@
 """The desktop application as composed for a hall PC: login window → counter window with its
 sync worker and idle lock → log out from the lock screen → the next clerk's login."""
 
+import re
+
 import keyring
+import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
@@ -13,6 +16,8 @@ from hallclient.ui.counter_window import CounterWindow
 from hallclient.ui.login_window import LoginWindow
 from hallserver.models import TokenRow
 from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def shown(kind):
@@ -110,8 +115,10 @@ def test_the_login_window_needs_neither_the_database_nor_the_network_libraries()
     assert loaded == []
 
 
-def test_a_second_hallclient_on_the_same_cache_says_so_and_ends(
-        qapp, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("lang", "says"), [
+    ("zh", "本机已有一个 HallClient 正在使用此缓存"), ("en", "HallClient is already running")])
+def test_a_second_hallclient_on_the_same_cache_says_so_in_the_clerks_language_and_ends(
+        qapp, tmp_path, monkeypatch, lang, says):
     from PySide6.QtWidgets import QMessageBox
 
     from hallclient.store.lock import CacheLock
@@ -121,5 +128,32 @@ def test_a_second_hallclient_on_the_same_cache_says_so_and_ends(
     monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, message: shown.append(
         message))
     with CacheLock(tmp_path / "cache.sqlite3"):
-        assert run_app(lang="en") == 2
-    assert len(shown) == 1 and "already running" in shown[0]
+        assert run_app(lang=lang) == 2
+    [message] = shown
+    assert says in message and str(tmp_path) in message
+    assert bool(HAN.search(message)) == (lang == "zh")
+
+
+CHINESE_SETTINGS_ERROR = "终端设置文件 {path} 无法读取（JSON 格式有误：第 1 行第 2 列）"
+
+
+@pytest.mark.parametrize(("lang", "says"), [
+    ("zh", CHINESE_SETTINGS_ERROR),
+    ("en", "The settings file {path} cannot be read (it is not valid JSON: an error at line 1, "
+           "column 2). Fix it or delete it"),
+    (None, CHINESE_SETTINGS_ERROR)])  # none asked for, none readable: after English, Chinese
+def test_a_bad_settings_file_is_said_in_the_clerks_language_and_left_as_it_was(
+        qapp, tmp_path, monkeypatch, lang, says):
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setenv("HALLCLIENT_DATA_DIR", str(tmp_path))
+    settings = tmp_path / "settings.json"
+    settings.write_text("{bad")
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, message: shown.append(
+        message))
+    assert run_app(lang=lang) == 2
+    [message] = shown
+    assert says.format(path=settings) in message
+    assert bool(HAN.search(message)) == (lang != "en")
+    assert settings.read_text() == "{bad"

@@ -3,9 +3,11 @@ requests it holds; yes brings them into a new cache and the login goes on, no en
 application with the file untouched."""
 
 import hashlib
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -18,6 +20,7 @@ from tests.support.factories import TERMINAL_KEY, holder_presents
 
 TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
 NOON_CST = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def damaged_cache(path, operations=3):
@@ -71,7 +74,13 @@ def test_a_damaged_cache_is_salvaged_when_the_clerk_agrees(qapp, tmp_path, monke
             "SELECT operation_id FROM outbox WHERE state = 'pending' ORDER BY seq")] == operations
 
 
-def test_a_damaged_cache_is_left_as_it_is_when_the_clerk_declines(qapp, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("lang", "asks", "says"), [
+    ("zh", "其中还有 2 笔业务等待上传", "缓存文件 {path} 已损坏（已不是有效的 SQLite 数据库），"
+     "文件未作任何改动。其中还有 2 笔业务等待上传：抢救会把它们移入新的缓存"),
+    ("en", "It still holds 2 requests waiting to be sent", "The cache file {path} is damaged "
+     "(it is not a SQLite database). It has not been changed. It still holds 2 requests")])
+def test_a_damaged_cache_is_left_as_it_is_when_the_clerk_declines(
+        qapp, tmp_path, monkeypatch, lang, asks, says):
     monkeypatch.setenv("HALLCLIENT_DATA_DIR", str(tmp_path))
     path = tmp_path / "cache.sqlite3"
     _, damaged = damaged_cache(path, operations=2)
@@ -81,9 +90,35 @@ def test_a_damaged_cache_is_left_as_it_is_when_the_clerk_declines(qapp, tmp_path
     monkeypatch.setattr(QMessageBox, "critical", lambda _p, _t, text: said.append(text))
     QTimer.singleShot(60_000, close_the_login)
 
-    assert run_app(lang="en") == 2
+    assert run_app(lang=lang) == 2
 
-    assert len(asked) == 1 and "It still holds 2 requests waiting to be sent" in asked[0]
-    assert len(said) == 1 and "hallclient salvage" in said[0]
+    assert len(asked) == 1 and asks in asked[0]
+    [message] = said  # in the clerk's language only, with the way to salvage later
+    assert says.format(path=path) in message and "hallclient salvage" in message
+    assert bool(HAN.search(message)) == (lang == "zh")
     assert hashlib.sha256(path.read_bytes()).hexdigest() == damaged
     assert list(tmp_path.glob("*.damaged-*")) == []
+
+
+def test_a_salvage_that_fails_unexpectedly_shows_a_fixed_sentence_not_its_text(
+        qapp, tmp_path, monkeypatch):
+    from hallclient.failures import UNEXPECTED
+    from hallclient.store import salvage
+
+    monkeypatch.setenv("HALLCLIENT_DATA_DIR", str(tmp_path))
+    path = tmp_path / "cache.sqlite3"
+    _, damaged = damaged_cache(path, operations=1)
+
+    def fails(_path):
+        raise RuntimeError("row 7 of account 1000000001 is odd")
+
+    monkeypatch.setattr(salvage, "salvage", fails)
+    monkeypatch.setattr(QMessageBox, "question", lambda *_: QMessageBox.StandardButton.Yes)
+    said = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _p, _t, text: said.append(text))
+    QTimer.singleShot(60_000, close_the_login)
+
+    assert run_app(lang="zh") == 2
+
+    assert said == [UNEXPECTED.zh]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == damaged

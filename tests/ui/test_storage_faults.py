@@ -329,7 +329,7 @@ def test_the_app_on_a_read_only_data_directory_says_so_instead_of_a_traceback(
         assert run_app(lang="en") == 2
     finally:
         disk.remount("rw")
-    assert shown == [str(CacheReadOnly(path))]
+    assert shown == [CacheReadOnly(path).reason.en]
 
 
 def test_a_rating_on_a_full_disk_is_said_not_raised(qtbot, disk):
