@@ -80,6 +80,16 @@ def type_(qtbot, text):
     qtbot.keyClicks(focused(), text)
 
 
+def commit(text):
+    """Chinese as an input method gives it to the focused field: one committed string (key
+    clicks carry Latin text only)."""
+    from PySide6.QtGui import QInputMethodEvent
+
+    event = QInputMethodEvent("", [])
+    event.setCommitString(text)
+    QApplication.sendEvent(focused(), event)
+
+
 def press(qtbot, key, modifier=Qt.KeyboardModifier.NoModifier):
     qtbot.keyClick(focused(), key, modifier)
 
@@ -422,3 +432,60 @@ def test_a_search_that_fails_is_said_in_words_never_in_its_own_text(qtbot, windo
     assert "13800138000" not in window.message.text() + caplog.text  # nor in the log
     assert "RuntimeError" in caplog.text
     assert QApplication.focusWidget() is window.search
+
+
+def test_a_transfer_typed_as_a_clerk_types_it_asks_for_sms_consent(qtbot, window, two):
+    """Point 10: the yes/no/not-asked choice is said, not a silent tri-state box; a transfer
+    is not taken until the clerk has asked the new holder about SMS."""
+    customer = two[0]
+    press(qtbot, Qt.Key.Key_F12)
+    open_account(qtbot, window, customer.number)
+    press(qtbot, Qt.Key.Key_F3)
+    view = window.form_views[BusinessKind.TRANSFER]
+    commit("林晓燕")
+    press(qtbot, Qt.Key.Key_Return)  # to the ID type (from the card)
+    press(qtbot, Qt.Key.Key_Return)  # to the ID number
+    type_(qtbot, OTHER_ID)
+    press(qtbot, Qt.Key.Key_Return)  # to the phone
+    type_(qtbot, "13922334455")
+    press(qtbot, Qt.Key.Key_Return)  # to the SMS consent: not asked yet
+    consent = view.inputs["new_holder_sms_consent"]
+    assert focused() is consent and consent.currentText() == "— not asked —"
+    press(qtbot, Qt.Key.Key_Return, CTRL)
+    assert view.errors["new_holder_sms_consent"].text() == "Ask the customer, then choose"
+    with window.services.cache.read() as s:
+        assert s.scalars(select(OutboxRow)).all() == []  # nothing taken
+    consent.setFocus()
+    press(qtbot, Qt.Key.Key_Down)  # yes
+    assert consent.currentText() == "Yes"
+    with qtbot.waitSignal(window.request_finished):
+        press(qtbot, Qt.Key.Key_Return, CTRL)
+    with window.services.cache.read() as s:
+        payload = s.scalars(select(OutboxRow.payload)).one()
+    assert payload["new_holder_sms_consent"] is True
+
+
+def test_a_refusal_before_the_form_and_at_the_submit_as_a_clerk_meets_them(qtbot, window, two):
+    """Point 5: the reason is there before anything is typed, in red at the form; a refusal
+    at the submit goes once the clerk corrects the field; both follow Ctrl+L."""
+    from hallclient.ui.message_bar import Severity
+
+    customer = two[0]
+    open_account(qtbot, window, customer.number)  # in supply
+    press(qtbot, Qt.Key.Key_F6)  # resume: not for an account in supply
+    assert window.form_host.kind is None and window.message.severity is Severity.REFUSED
+    assert "cannot be done while the account is in supply" in window.message.text()
+    press(qtbot, Qt.Key.Key_L, CTRL)
+    assert "不能办理恢复用电" in window.message.text()
+    press(qtbot, Qt.Key.Key_L, CTRL)
+    press(qtbot, Qt.Key.Key_F4)  # rename: to the name already on record
+    assert window.message.text() == ""
+    type_(qtbot, customer.id_number)
+    press(qtbot, Qt.Key.Key_Return)
+    commit(customer.holder_name)
+    with qtbot.waitSignal(window.request_finished):
+        press(qtbot, Qt.Key.Key_Return, CTRL)
+    assert "nothing to change" in window.message.text()
+    assert focused() is window.form_views[BusinessKind.RENAME].inputs["new_name"]
+    press(qtbot, Qt.Key.Key_Backspace)  # the clerk corrects it
+    assert window.message.text() == ""
