@@ -29,7 +29,7 @@ from typing import Any
 
 from bench.common import BenchContext, Figure, machine
 
-AREAS = ("search", "bootstrap", "push", "receipts", "startup", "ui_stalls", "server",
+AREAS = ("search", "bootstrap", "push", "receipts", "startup", "ui_stalls", "walk", "server",
          "account_import")
 # The module of an area whose name is not its own.
 MODULES = {"server": "bench.server"}

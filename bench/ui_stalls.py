@@ -4,16 +4,17 @@ is rendered and printed.
 A HallServer (`hallserver serve`, its own process, SQLite) is seeded with one hall whose
 district holds every account. The desktop client runs as a clerk starts it, in a process of its
 own (QT_QPA_PLATFORM=offscreen): `hallclient.ui.app.run_app`, the login window filled in and
-submitted, then the counter window with its sync worker, which bootstraps the empty cache from
-the server on its background thread. A heartbeat QTimer on the UI thread ticks every 5 ms; the
-longest gap between two ticks is how long the UI thread could not answer. Phases:
+submitted (by the hall's supervisor, whose login approves the new terminal), then the counter
+window with its sync worker, which bootstraps the empty cache from the server on its background
+thread. A heartbeat QTimer on the UI thread ticks every 5 ms; the longest gap between two ticks
+is how long the UI thread could not answer. Phases:
 
 - bootstrap: from the counter window shown to the bootstrap done and the first pull made;
 - idle: the counter window with nothing to do, for a few seconds (the once-a-second garbage
   collection of the UI thread included);
 - receipt: an account found by typing its number, suspend (F5) filled in and submitted (the
-  request is recorded on the UI thread), the receipt rendered off it, the preview shown, and
-  Print pressed until the printer has it. To the CUPS queue HallPDF where there is one
+  request recorded and its receipt drawn off the UI thread), the preview shown, and Print
+  pressed until the printer has it. To the CUPS queue HallPDF where there is one
   (`./dev test` sets it up), else to a PDF file through the same QPrinter code path.
 
 Raw limit, same process: the same heartbeat in a bare QApplication, before the app starts.
@@ -35,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import BenchContext, Figure
-from bench.servers import prepare_database, running_server, sqlite_url
 
 AREA = "ui_stalls"
 GOAL_MS = 50.0
@@ -47,6 +47,7 @@ QUEUE = "HallPDF"
 WARM_UP_MS = 500  # the first beats of a new application wait for its platform to settle
 STACKS_ENV = "BENCH_STALL_STACKS"  # set: where the UI thread was during each stall, to a file
 HALL = "GZ-TH-01"
+SUPERVISOR, SUPERVISOR_PASSWORD = "gz-th-01-s1", "demo-super"  # hallserver.seed's demo
 
 
 # --- the measuring process (Qt) ---------------------------------------------------------------
@@ -117,8 +118,10 @@ def child(server_url: str, out: Path) -> int:
         login.server.setText(server_url)
         login.hall.setText(HALL)
         login.terminal.setText("S01")
-        login.clerk.setText("gz-th-01-c1")
-        login.password.setText("demo-clerk")
+        # A new terminal works once a supervisor of its hall approved it by logging in at it:
+        # the hall's supervisor logs in, and works the counter.
+        login.clerk.setText(SUPERVISOR)
+        login.password.setText(SUPERVISOR_PASSWORD)
         login.submit()
         return True
 
@@ -128,11 +131,13 @@ def child(server_url: str, out: Path) -> int:
             return False
         beat.enter("bootstrap")
         state["window"] = window
+        state["status"] = None
+        window.status_bridge.changed.connect(lambda status: state.__setitem__("status", status))
         state["bootstrap_started"] = time.perf_counter()
         return True
 
     def bootstrapped() -> bool:
-        status = state["window"]._last_status
+        status = state["status"]
         if status is None or status.bootstrap is not None or status.last_pull_at is None:
             return False
         marks["bootstrap_s"] = round(time.perf_counter() - state["bootstrap_started"], 2)
@@ -353,6 +358,11 @@ def _printing_target(folder: Path) -> str:
 
 
 def measure(accounts: int, work: Path) -> dict[str, Any]:
+    # Here, not at the top: the measuring process (this module's --child) loads what the
+    # clerk's process loads, and no server modules. Half-loaded before PySide6 (pydantic loads
+    # its parts lazily), they broke PySide6's import hook there.
+    from bench.servers import prepare_database, running_server, sqlite_url
+
     db_url = sqlite_url(work / "server.sqlite3")
     prepare_database(db_url, accounts, halls=1)
     out = work / "stalls.json"

@@ -1,11 +1,13 @@
-"""Screenshots of each screen of the desktop client, in Chinese and in English.
+"""Screenshots of every screen of the desktop client, in Chinese and in English.
 
-    .venv/bin/python scripts/screenshots.py [OUT_DIR] [--scale 1.5]
-                                          (default: /tmp/hallclient-screens)
+    .venv/bin/python scripts/screenshots.py OUT_DIR [--scale 1.5]
 
-Runs on a virtual screen: under Xvfb (xcb) when `xvfb-run` is installed, else Qt's offscreen
-platform. With --scale, Qt scales as a 125-150% desktop does, on a 1920x1080 screen. The PNGs
-are written outside the repository, to be looked at, not committed.
+OUT_DIR is docs/screens for the committed set (docs/screens/README.md lists the files). Runs
+on a virtual screen: under Xvfb (xcb) when `xvfb-run` is installed, else Qt's offscreen
+platform; with --scale, Qt scales as a 125-150% desktop does, on a 1920x1080 screen. The data
+is the demo's: an embedded HallServer seeded with the demo hall, two terminals and a supervisor
+logged in at a third. Each screen is taken on its own: one that fails is reported and the
+others are still taken; the exit code is then 1.
 """
 
 from __future__ import annotations
@@ -16,7 +18,25 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from hallclient.demo import DemoTerminal
+    from hallclient.ui.counter_window import CounterWindow
+    from hallcore.domain.accounts import Account
+    from hallcore.domain.text import Lang
+
+LANGS: tuple[Lang, ...] = ("zh", "en")
+HALL_NAME = ("广州供电局天河营业厅", "Tianhe Service Hall")
+OTHER_ID = "440106199203154429"  # a valid resident ID card of nobody in the demo data
+WAIT_S = 30.0
 
 
 def _reexec_under_xvfb(scale: str | None) -> None:
@@ -31,48 +51,89 @@ def _reexec_under_xvfb(scale: str | None) -> None:
                               sys.executable, *sys.argv], env=env))
 
 
-def main() -> None:
-    args = sys.argv[1:]
+def _arguments(argv: list[str]) -> tuple[Path, str | None]:
+    args = list(argv)
     scale = None
     if "--scale" in args:
         at = args.index("--scale")
         scale = args[at + 1]
         del args[at:at + 2]
-    _reexec_under_xvfb(scale)
-    from PySide6.QtWidgets import QApplication, QWidget
+    if len(args) != 1 or args[0].startswith("-"):
+        raise SystemExit(__doc__)
+    return Path(args[0]), scale
 
-    from hallclient.config import Settings
+
+@dataclass
+class Shots:
+    """Where the screens go, and which of them failed."""
+
+    app: QApplication
+    out: Path
+    failed: list[str]
+
+    def settle(self, seconds: float = 0.8) -> None:
+        """The event loop run for a while: layouts, paints, answers from the background."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.app.processEvents()
+            time.sleep(0.02)
+
+    def until(self, condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + WAIT_S
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {WAIT_S:g} s for {what}")
+            self.app.processEvents()
+            time.sleep(0.02)
+        self.settle(0.3)
+
+    def save(self, widget: QWidget, name: str, over: QWidget | None = None) -> None:
+        """`widget` as drawn; `over`: a dialog drawn where it stands over `widget`, framed
+        (the virtual screen has no window manager to draw its frame)."""
+        from PySide6.QtCore import QRect
+        from PySide6.QtGui import QColor, QPainter
+
+        widget.show()
+        self.settle()
+        picture = widget.grab()
+        if over is not None:
+            at = over.mapToGlobal(over.rect().topLeft()) - widget.mapToGlobal(
+                widget.rect().topLeft())
+            painter = QPainter(picture)
+            painter.drawPixmap(at, over.grab())
+            painter.setPen(QColor("#606060"))
+            painter.drawRect(QRect(at, over.size()).adjusted(-1, -1, 0, 0))
+            painter.end()
+        path = self.out / f"{name}.png"
+        picture.save(str(path))
+        print(path)
+
+    @contextmanager
+    def screen(self, name: str) -> Iterator[None]:
+        """One screen: a failure is said, and the next screen taken all the same."""
+        try:
+            yield
+        except Exception:
+            self.failed.append(name)
+            print(f"FAILED {name}:\n{traceback.format_exc()}", file=sys.stderr)
+
+
+def main() -> int:
+    out, scale = _arguments(sys.argv[1:])
+    _reexec_under_xvfb(scale)
+    from PySide6.QtWidgets import QApplication
+
     from hallclient.demo import DEMO_SUPERVISOR, DemoWorld, start_demo_server
     from hallclient.demoday import simulate_day
-    from hallclient.receipts.content import HallInfo
-    from hallclient.sync.engine import BootstrapProgress
-    from hallclient.sync.worker import read_status
     from hallclient.ui.app import server_views
     from hallclient.ui.background import collect_garbage_on_the_ui_thread
-    from hallclient.ui.counter_window import CounterServices, CounterWindow
-    from hallclient.ui.dashboard import KpiDashboard
-    from hallclient.ui.i18n import use_language
-    from hallclient.ui.login_window import LoginWindow
     from hallcore.domain.business import BusinessKind
-    from hallcore.domain.text import Text
     from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 
-    out = Path(args[0] if args else "/tmp/hallclient-screens")
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
     collect_garbage_on_the_ui_thread(app)
-
-    def settle() -> None:
-        for _ in range(40):
-            app.processEvents()
-            time.sleep(0.02)
-
-    def shoot(widget: QWidget, name: str) -> None:
-        widget.show()
-        settle()
-        widget.grab().save(str(out / f"{name}.png"))
-        print(out / f"{name}.png")
-
+    shots = Shots(app, out, [])
     with tempfile.TemporaryDirectory() as tmp:
         server, engine, _ = start_demo_server(Path(tmp))
         world = DemoWorld(Path(tmp), server, engine, [], "zh")
@@ -90,53 +151,181 @@ def main() -> None:
         colleague.engine.sync_once()
         terminal.record(BusinessKind.CONTACT_CHANGE, contested, {**holder, "phone": "13922223333"})
         terminal.engine.sync_once()
-        # A simulated morning at the next counter for the dashboard, read as the supervisor.
+        # A simulated morning at the next counter: the hall's work items, and the dashboard's
+        # figures, read as the supervisor.
         simulate_day([colleague], 60, supervisor=(DEMO_SUPERVISOR, DEMO_SUPERVISOR_PASSWORD))
+        terminal.engine.sync_once()
         supervisor = world.terminal("T03", "gz-th-01-s1", DEMO_SUPERVISOR_PASSWORD)
+        views = server_views(terminal.engine.credentials, "GZ-TH-01")
         kpi_report = server_views(supervisor.engine.credentials, "GZ-TH-01")["kpi_report"]
-        for row, lang in enumerate(("zh", "en")):
-            use_language(lang)
-            shoot(LoginWindow(Settings(), lambda *a: None), f"login-first-run-{lang}")
-            previews, ratings = [], []
-            window = CounterWindow(CounterServices(
-                terminal.cache, terminal.identity, terminal.clerk,
-                HallInfo("GZ-TH-01", Text("广州供电局天河营业厅", "Tianhe Service Hall")),
-                show_preview=previews.append, ask_rating=ratings.append), lang=lang)
-            window.status_bridge.changed.emit(read_status(terminal.cache, online=True))
+        try:
+            for row, lang in enumerate(LANGS):
+                _screens(shots, lang, row, terminal, views, kpi_report)
+        finally:
+            terminal.close()
+            colleague.close()
+            supervisor.close()
+            server.stop()
+    if shots.failed:
+        print(f"{len(shots.failed)} screens failed: {', '.join(shots.failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _screens(shots: Shots, lang: Lang, row: int, terminal: DemoTerminal,
+             views: dict[str, Any], kpi_report: Any) -> None:
+    """Every screen in `lang`; `row`: which search result to open (another account for each
+    language)."""
+    from hallclient.config import Settings
+    from hallclient.receipts.history import receipt_history
+    from hallclient.sync.engine import BootstrapProgress
+    from hallclient.sync.worker import read_status
+    from hallclient.ui.about import AboutDialog
+    from hallclient.ui.dashboard import KpiDashboard
+    from hallclient.ui.i18n import use_language
+    from hallclient.ui.login_window import LoginWindow
+    from hallclient.ui.rating import RatingWindow
+    from hallclient.ui.receipt_history import ReceiptHistoryDialog
+    from hallclient.ui.supervisor_dialog import SupervisorDialog
+    from hallcore.domain.accounts import AccountStatus
+    from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
+    from hallcore.domain.text import Text
+
+    use_language(lang)
+    hall = Text(*HALL_NAME)
+    with shots.screen(f"login-first-run-{lang}"):
+        shots.save(LoginWindow(Settings(), lambda *a: None), f"login-first-run-{lang}")
+    with shots.screen(f"login-{lang}"):
+        shots.save(LoginWindow(terminal.settings, lambda *a: None), f"login-{lang}")
+    previews: list[QWidget] = []
+    window = _counter_window(terminal, views, previews, lang)
+    try:
+        with shots.screen(f"counter-empty-{lang}"):
+            shots.until(lambda: window.work_items is None
+                        or window.work_items.list.count() > 0, "the work items")
+            shots.save(window, f"counter-empty-{lang}")
+        with shots.screen(f"search-results-{lang}"):
             window.search.setText("陈")
-            settle()
-            window.search_panel.open_row(row)  # another account for each language
-            window.open_form(BusinessKind.TRANSFER)
-            shoot(window, f"counter-transfer-{lang}")
-            window.open_form(BusinessKind.SUSPEND)
-            view = window.form_views[BusinessKind.SUSPEND]
-            view.fill({"applicant_id_number": window.account.id_number if window.account
-                       else ""})
-            view.submit()
-            shoot(window, f"counter-after-suspend-{lang}")
-            if previews:
-                shoot(previews[0], f"receipt-preview-{lang}")
+            shots.until(lambda: window.search_panel.results.rowCount() > 1, "the results")
+            shots.save(window, f"search-results-{lang}")
+        active = _open(shots, window, row, AccountStatus.ACTIVE)
+        for kind in BUSINESS_TYPES:
+            name = f"form-{kind.value.replace('_', '-')}-{lang}"
+            with shots.screen(name):
+                if kind is BusinessKind.RESUME:
+                    _open(shots, window, row, AccountStatus.SUSPENDED)
+                elif active is not None:
+                    window.search_panel.open_row(active)
+                window.open_form(kind)
+                shots.save(window, name)
+        with shots.screen(f"refusal-{lang}"):
+            window.search_panel.open_row(active if active is not None else 0)
+            _submit(shots, window, BusinessKind.SUSPEND, {"applicant_id_number": OTHER_ID})
+            shots.save(window, f"refusal-{lang}")
+        with shots.screen(f"supervisor-sign-off-{lang}"):
+            account = window.account
+            assert account is not None and account.id_number is not None
+            _submit(shots, window, BusinessKind.CLOSE,
+                    {"applicant_id_number": account.id_number})
+            dialog = next(d for d in window.findChildren(SupervisorDialog) if d.isVisible())
+            shots.save(window, f"supervisor-sign-off-{lang}", over=dialog)
+            dialog.reject()
+        with shots.screen(f"receipt-preview-{lang}"):
+            account = window.account
+            assert account is not None and account.id_number is not None
+            _submit(shots, window, BusinessKind.SUSPEND,
+                    {"applicant_id_number": account.id_number})
+            shots.until(lambda: bool(previews), "the receipt preview")
+            window.status_bridge.changed.emit(read_status(terminal.cache, online=True))
+            shots.save(window, f"counter-after-request-{lang}")
+            shots.save(previews[-1], f"receipt-preview-{lang}")
+        with shots.screen(f"rating-{lang}"):
+            shots.save(RatingWindow("GZ-TH-01-T01-20261125-0001", window), f"rating-{lang}")
+        with shots.screen(f"receipt-history-{lang}"):
+            shots.save(ReceiptHistoryDialog(receipt_history(terminal.cache), window),
+                       f"receipt-history-{lang}")
+        with shots.screen(f"work-items-{lang}"):
+            assert window.work_items is not None, "no work items panel: no server views"
+            shots.save(window.work_items, f"work-items-{lang}")
+        with shots.screen(f"tasks-conflict-offline-{lang}"):
             window.tasks_panel.list.setCurrentRow(0)
-            # The conflict reopened on the account as it is now.
-            window.tasks_panel.redo_button.click()
+            window.tasks_panel.redo_button.click()  # the conflict, on the account as it is now
             window.status_bridge.changed.emit(read_status(
                 terminal.cache, online=False, bootstrap=BootstrapProgress(41_000, 100_000)))
-            shoot(window, f"counter-conflict-redo-offline-bootstrapping-{lang}")
-            window.close()
-            dashboard = KpiDashboard(
-                kpi_report, hall=Text("广州供电局天河营业厅", "Tianhe Service Hall"))
-            dashboard.resize(1280, 720)
-            dashboard.show()
-            for _ in range(200):
-                if dashboard.report is not None:
-                    break
-                settle()
-            shoot(dashboard, f"dashboard-{lang}")
-            dashboard.close()
-        terminal.close()
-        colleague.close()
-        supervisor.close()
-        server.stop()
+            shots.save(window, f"tasks-conflict-offline-{lang}")
+            window.status_bridge.changed.emit(read_status(terminal.cache, online=True))
+        with shots.screen(f"about-{lang}"):
+            shots.save(AboutDialog(window), f"about-{lang}")
+        with shots.screen(f"lock-screen-{lang}"):
+            window.lock()
+            assert window.lock_dialog is not None
+            shots.save(window, f"lock-screen-{lang}", over=window.lock_dialog)
+    finally:
+        window.close()
+    with shots.screen(f"kpi-dashboard-{lang}"):
+        dashboard = KpiDashboard(kpi_report, hall=hall)
+        dashboard.resize(1280, 720)
+        dashboard.show()
+        shots.until(lambda: dashboard.report is not None, "the KPI report")
+        shots.save(dashboard, f"kpi-dashboard-{lang}")
+        dashboard.close()
+
+
+def _counter_window(terminal: DemoTerminal, views: dict[str, Any], previews: list[QWidget],
+                    lang: Lang) -> CounterWindow:
+    from hallclient.receipts.content import HallInfo
+    from hallclient.store.operations import OverrideNeeded, SignOff
+    from hallclient.sync.worker import read_status
+    from hallclient.ui.counter_window import CounterServices, CounterWindow
+    from hallcore.domain.text import Text
+
+    def not_here(_supervisor: str, _password: str, _needed: OverrideNeeded) -> SignOff:
+        raise RuntimeError("the screenshots sign nothing off")
+
+    window = CounterWindow(CounterServices(
+        terminal.cache, terminal.identity, terminal.clerk,
+        HallInfo("GZ-TH-01", Text(*HALL_NAME)), show_preview=previews.append,
+        ask_rating=lambda _rating: None, check_password=lambda _password: None,
+        approve=not_here, **views), lang=lang)
+    window.status_bridge.changed.emit(read_status(terminal.cache, online=True))
+    return window
+
+
+def _open(shots: Shots, window: CounterWindow, row: int, status: Any) -> int | None:
+    """Open the `row`-th account in `status` among those the search found; its row."""
+    found = [n for n in range(window.search_panel.results.rowCount())
+             if _result(window, n).status is status]
+    if not found:
+        return None
+    chosen = found[min(row, len(found) - 1)]
+    window.search_panel.open_row(chosen)
+    shots.settle(0.3)
+    return chosen
+
+
+def _result(window: CounterWindow, row: int) -> Account:
+    from hallclient.store.accounts import load_account
+
+    number = window.search_panel.results.item(row, 0).text()
+    with window.services.cache.read() as session:
+        account = load_account(session, number)
+    assert account is not None
+    return account
+
+
+def _submit(shots: Shots, window: CounterWindow, kind: Any, values: dict[str, str]) -> None:
+    """The form of `kind` filled in with `values` and submitted; until it is answered."""
+    answered: list[bool] = []
+    connection = window.request_finished.connect(lambda: answered.append(True))
+    try:
+        window.open_form(kind)
+        view = window.form_views[kind]
+        view.fill(values)
+        view.submit()
+        shots.until(lambda: bool(answered), "the answer to the request")
+    finally:
+        window.request_finished.disconnect(connection)
+
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

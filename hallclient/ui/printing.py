@@ -5,9 +5,11 @@ are as long as their receipts)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRect, QSize
-from PySide6.QtGui import QGuiApplication, QImage, QPageLayout, QPageSize, QPainter
-from PySide6.QtPdf import QPdfDocument
+import time
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRect
+from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPainter
+from PySide6.QtPdf import QPdfDocument, QPdfDocumentRenderOptions
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
 
@@ -87,21 +89,29 @@ def _print_job(document: QPdfDocument, pages: list[int], info: QPrinterInfo, tit
         for n, page in enumerate(pages):
             if n and not printer.newPage():
                 raise PrintFailed(f"The printer '{info.printerName()}' stopped at page {n}.")
-            target = painter.viewport()
-            _draw_in_bands(painter, target, document.render(page, QSize(target.width(),
-                                                                        target.height())))
+            _draw_in_bands(painter, painter.viewport(), document, page)
     finally:
         painter.end()
 
 
-BAND_ROWS = 256  # printer pixels: about 2 cm at 300 dpi
+BAND_PIXELS = 120_000  # a few milliseconds of PDFium, then of the print engine, a band
+HANDOVER_S = 0.001  # asleep between bands: the UI thread waiting for Python's lock takes it
 
 
-def _draw_in_bands(painter: QPainter, target: QRect, image: QImage) -> None:
-    """The page's image handed to the printer a band at a time, pixel for pixel. Qt holds
-    Python's lock while it compresses an image into the job: a whole page at once kept the UI
-    thread waiting 40-70 ms (bench/ui_stalls.py); between bands it gets its turn."""
-    for top in range(0, target.height(), BAND_ROWS):
-        rows = min(BAND_ROWS, target.height() - top)
-        painter.drawImage(QRect(target.x(), target.y() + top, target.width(), rows), image,
-                          QRect(0, top, image.width(), rows))
+def _draw_in_bands(painter: QPainter, target: QRect, document: QPdfDocument, page: int) -> None:
+    """The page drawn at the printer's resolution and handed to it a band at a time, pixel
+    for pixel. Qt holds Python's lock while PDFium draws and while the print engine compresses
+    an image: a whole A4 page drawn at once (35 ms), then handed over in bands of 256 rows
+    (15 ms each), kept the UI thread from its own Python (its timers, its event filters) for
+    40-100 ms at a stretch (bench/ui_stalls.py). Bands of a few milliseconds each, with a
+    short sleep after each that hands the lock over, keep every wait of the UI thread short."""
+    whole = target.size()
+    rows = max(1, BAND_PIXELS // max(1, whole.width()))
+    for top in range(0, whole.height(), rows):
+        band = QRect(0, top, whole.width(), min(rows, whole.height() - top))
+        options = QPdfDocumentRenderOptions()
+        options.setScaledSize(whole)
+        options.setScaledClipRect(band)
+        image = document.render(page, band.size(), options)
+        painter.drawImage(band.translated(target.topLeft()), image)
+        time.sleep(HANDOVER_S)
