@@ -14,9 +14,13 @@ from collections.abc import Mapping, Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
     QGridLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -72,7 +76,19 @@ class FormHost(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
         layout.addWidget(message)
-        layout.addWidget(self.stack, 1)
+        # A long form scrolls rather than push the window past a 1280x800 screen; the stack
+        # is as tall as the form on screen, not as the longest form.
+        self.stack.currentChanged.connect(self._fit_to_current)
+        scroller = QScrollArea(self)
+        scroller.setWidget(self.stack)
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(scroller, 1)
+        self._scroller = scroller
+        app = QApplication.instance()
+        if isinstance(app, QApplication):  # the field the cursor moves to is scrolled to
+            app.focusChanged.connect(self._follow_focus)
         follow_language(self, self.retranslate)
 
     def retranslate(self) -> None:
@@ -108,6 +124,19 @@ class FormHost(QWidget):
         view.show_current(account)
         self.stack.setCurrentWidget(view)
         view.focus_first_field()
+
+    def _follow_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is not None and self.stack.isAncestorOf(new):
+            self._scroller.ensureWidgetVisible(new)
+
+    def _fit_to_current(self, index: int) -> None:
+        for page in range(self.stack.count()):
+            policy = (QSizePolicy.Policy.Preferred if page == index
+                      else QSizePolicy.Policy.Ignored)
+            widget = self.stack.widget(page)
+            if widget is not None:
+                widget.setSizePolicy(policy, policy)
+        self.stack.adjustSize()
 
     def close_form(self) -> None:
         """No form on screen, and every form emptied: the next customer starts from none."""

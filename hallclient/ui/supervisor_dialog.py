@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -69,7 +70,15 @@ class SupervisorDialog(QDialog):
         form.addRow(self.supervisor_label, self.supervisor)
         form.addRow(self.password_label, self.password)
         form.addRow(self.message)
-        form.addRow(self.cancel_button, self.sign_off_button)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.sign_off_button)
+        form.addRow(buttons)
+        # Id, password, then the buttons: the password field is made after its button.
+        self.setTabOrder(self.supervisor, self.password)
+        self.setTabOrder(self.password, self.sign_off_button)
+        self.setTabOrder(self.sign_off_button, self.cancel_button)
         self.setMinimumWidth(460)
         follow_language(self, self.retranslate)
         self.supervisor.setFocus()

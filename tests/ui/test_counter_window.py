@@ -536,3 +536,15 @@ def test_the_supervisor_sees_what_they_approve(qtbot, window):
     assert dialog.subject_box.title() == "Closing the account"
     assert target.id_number not in " ".join(shown)  # masked
     dialog.reject()
+
+
+def test_a_long_form_scrolls_inside_a_small_screen_and_follows_the_cursor(qtbot, window):
+    window.resize(1200, 560)  # a 1280x600 logical screen less its taskbar
+    qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_F9)  # the longest form
+    view = window.form_views[BusinessKind.NEW_CONNECTION]
+    qtbot.waitUntil(lambda: view.isAncestorOf(window.focusWidget()))
+    assert window.height() <= 560
+    submit = view.submit_button
+    assert submit.visibleRegion().isEmpty()  # below the fold at first
+    submit.setFocus()  # as Tab reaches it
+    qtbot.waitUntil(lambda: not submit.visibleRegion().isEmpty())

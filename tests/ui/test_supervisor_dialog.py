@@ -138,3 +138,20 @@ def nothing_cut(dialog):
     width (a squeezed box loses its last rows)."""
     return all(w.height() >= w.heightForWidth(w.width())
                for w in (dialog.message.label, dialog.subject_box, dialog.reason))
+
+
+def test_tab_goes_from_the_id_to_the_password_then_to_sign_off(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    dialog = SupervisorDialog((Text("须主管确认", "needs a supervisor"),),
+                              lambda supervisor, password: None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.supervisor.hasFocus)
+    order = []
+    for _ in range(3):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        order.append(QApplication.focusWidget())
+    assert order == [dialog.password, dialog.sign_off_button, dialog.cancel_button]
