@@ -198,7 +198,7 @@ class CounterWindow(QMainWindow):
         left_layout.addWidget(self.tasks_panel, 1)
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
-        right_layout.addWidget(self.form_host, 1)
+        right_layout.addWidget(self.form_host, 3)  # the form first; the rest for the items
         self.work_items: WorkItemsPanel | None = None
         if s.work_items is not None and s.complete_work_item is not None:
             self.work_items = WorkItemsPanel(s.work_items, s.complete_work_item, parent=self)

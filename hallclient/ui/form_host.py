@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -85,7 +85,7 @@ class FormHost(QWidget):
         scroller.setFrameShape(QFrame.Shape.NoFrame)
         scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(scroller, 1)
-        self._scroller = scroller
+        self.scroller = scroller
         app = QApplication.instance()
         if isinstance(app, QApplication):  # the field the cursor moves to is scrolled to
             app.focusChanged.connect(self._follow_focus)
@@ -127,7 +127,8 @@ class FormHost(QWidget):
 
     def _follow_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
         if new is not None and self.stack.isAncestorOf(new):
-            self._scroller.ensureWidgetVisible(new)
+            # Next turn: a message just shown under a field moves the fields below it.
+            QTimer.singleShot(0, self, lambda: self.scroller.ensureWidgetVisible(new))
 
     def _fit_to_current(self, index: int) -> None:
         for page in range(self.stack.count()):

@@ -140,6 +140,7 @@ class FormView(QWidget):
             error = QLabel(self)
             error.setStyleSheet(palette.text_colour(palette.REFUSED))
             error.setWordWrap(True)
+            error.hide()  # takes room only while it says something
             self.errors[field.name] = error
             column.addWidget(error)
             form.addRow(self.labels[field.name], column)
@@ -301,11 +302,13 @@ class FormView(QWidget):
                 widget.clear_date()
         for error in self.errors.values():
             error.clear()
+            error.hide()
         self.settled.setChecked(True)
         self.show_current(None)
 
     def _show(self, name: str, reason: Text | None) -> None:
         self.errors[name].setText(sentence(reason[self.lang]) if reason else "")
+        self.errors[name].setVisible(reason is not None)
 
     def _check(self, name: str) -> None:
         self._show(name, self.spec.check_field(name, self.values()))
