@@ -216,7 +216,7 @@ def _percent(rate: float | None) -> str:
 def table(kpi: KpiReport) -> str:
     """The report as a plain-text table, for a terminal."""
     header = ("group", "operations", "rated", "satisfaction", "one-stop", "avg handling",
-              "work items", "overdue", "complete")
+              "due in period", "overdue", "complete")
     lines = [header] + [(
         row.key, str(row.operations), str(row.rated), _percent(row.satisfaction_rate),
         _percent(row.one_stop_ratio),

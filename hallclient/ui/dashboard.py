@@ -234,8 +234,8 @@ class KpiDashboard(QDialog):
         """The table as shown, and as exported."""
         headings = [self._grouping_name(Grouping(report.by)), self.tr("Operations"),
                     self.tr("Ratings"), self.tr("Satisfaction rate"), self.tr("One-stop ratio"),
-                    self.tr("Avg handling (min)"), self.tr("Work items"), self.tr("Overdue"),
-                    self.tr("Completeness rate")]
+                    self.tr("Avg handling (min)"), self.tr("Items due in period"),
+                    self.tr("Overdue"), self.tr("Completeness rate")]
         return KpiSheet.of(report, headings, self.tr("Total"), current_language())
 
     # --- the report ------------------------------------------------------------------------
@@ -317,7 +317,14 @@ class KpiDashboard(QDialog):
         self.overdue.show_figure(
             NO_FIGURE if total is None else str(total.overdue), colour,
             self.tr("Overdue work items"),
-            self.tr("of {n} work items").format(n=total.work_items) if total else "", verdict)
+            self.tr("of {n} due in the period").format(n=total.work_items) if total else "",
+            verdict)
+        # The counter's list shows every open item, most of them due after the period: the
+        # figure counts by deadline, and says so where a supervisor compares the two.
+        self.overdue.setToolTip(self.tr(
+            "Work items whose deadline falls in the period: overdue if done after it, or still "
+            "open once it has passed. Items due later are not counted here; the counter's list "
+            "of the hall's work items shows every open one."))
 
     def _show_charts(self, report: KpiReport | None) -> None:
         lang = current_language()

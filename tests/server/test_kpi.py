@@ -181,6 +181,7 @@ def test_report_prints_a_table(reported_db, capsys):
                  "--by", "business_type"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:3] == ["group", "operations", "rated"]
+    assert "due in period  overdue" in lines[0]  # work items by deadline, as the dashboard says
     assert lines[2].split()[:2] == ["suspend", "6"]
     assert lines[-1].split()[:2] == ["total", "6"] and "66.7%" in lines[-1]
 

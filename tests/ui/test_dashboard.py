@@ -90,7 +90,7 @@ def test_headline_and_table_show_the_reports_figures(open_dashboard, english):
     assert window.caption.text() == "Tianhe Service Hall · 2025-05-01 – 2025-05-07"
     assert headings(window) == [
         "Business type", "Operations", "Ratings", "Satisfaction rate", "One-stop ratio",
-        "Avg handling (min)", "Work items", "Overdue", "Completeness rate"]
+        "Avg handling (min)", "Items due in period", "Overdue", "Completeness rate"]
     assert window.table.rowCount() == len(BY_TYPE) + 1
     assert cells(window, 0) == ["Transfer of account", "132", "118", "92.4%", "92.3%", "10.2",
                                 "12", "1", "—"]
@@ -122,6 +122,20 @@ def test_no_overdue_work_is_said_to_meet_its_target(open_dashboard, english):
     window = open_dashboard(FakeServer(report(quiet, by="clerk", total=quiet[0])))
     assert window.overdue.value.text() == "0" and window.overdue.verdict.text() == "Target met"
     assert window.satisfaction.verdict.text() == ""  # no ratings: no figure to judge
+
+
+def test_work_items_are_said_to_be_those_due_in_the_period(open_dashboard, english):
+    """A day's requests are due on later days: the counter lists them as open while the day's
+    figures count none. The words say the figures count by deadline, not what is open now."""
+    busy = [kpi_row(kind, operations=5) for kind in ("transfer", "suspend", "new_connection")]
+    window = open_dashboard(FakeServer(report(busy, total=kpi_row("total", 15))))
+    assert [cells(window, r)[6:8] for r in range(len(busy) + 1)] == [["0", "0"]] * 4
+    assert headings(window)[6:8] == ["Items due in period", "Overdue"]
+    assert (window.overdue.value.text(), window.overdue.name.text(),
+            window.overdue.note.text()) == ("0", "Overdue work items", "of 0 due in the period")
+    meaning = window.overdue.toolTip()
+    assert "deadline falls in the period" in meaning and "Items due later are not counted" in (
+        meaning)
 
 
 def test_figures_nothing_was_counted_for_show_a_dash(open_dashboard, english):
@@ -321,7 +335,7 @@ def test_csv_export_is_the_table_in_utf8_with_a_bom(qtbot, monkeypatch, tmp_path
     assert data.startswith(b"\xef\xbb\xbf")
     assert list(csv.reader(io.StringIO(data.decode("utf-8-sig")))) == [
         ["Business type", "Operations", "Ratings", "Satisfaction rate", "One-stop ratio",
-         "Avg handling (min)", "Work items", "Overdue", "Completeness rate"],
+         "Avg handling (min)", "Items due in period", "Overdue", "Completeness rate"],
         ["Transfer of account", "132", "118", "92.4%", "92.3%", "10.2", "12", "1", "—"],
         ["Change of name", "41", "37", "94.6%", "97.6%", "5.1", "0", "0", "—"],
         ["Suspension of supply", "28", "22", "86.4%", "89.3%", "4.8", "6", "0", "—"],

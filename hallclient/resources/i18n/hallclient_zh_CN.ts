@@ -250,10 +250,6 @@
         <translation>平均办理时长（分钟）</translation>
     </message>
     <message>
-        <source>Work items</source>
-        <translation>工单数</translation>
-    </message>
-    <message>
         <source>Overdue</source>
         <translation>超期</translation>
     </message>
@@ -294,16 +290,16 @@
         <translation>超期工单</translation>
     </message>
     <message>
-        <source>of {n} work items</source>
-        <translation>共 {n} 项工单</translation>
-    </message>
-    <message>
         <source>Period: {days} · Grouped by: {grouping} · Made: {made}</source>
         <translation>统计期间：{days} · 分组：{grouping} · 生成时间：{made}</translation>
     </message>
     <message>
         <source>Export CSV</source>
         <translation>导出 CSV</translation>
+    </message>
+    <message>
+        <source>Items due in period</source>
+        <translation>期内到期工单</translation>
     </message>
     <message>
         <source>The figures could not be loaded: an unexpected error, written to the log.</source>
@@ -316,6 +312,14 @@
     <message>
         <source>Target not met</source>
         <translation>未达标</translation>
+    </message>
+    <message>
+        <source>of {n} due in the period</source>
+        <translation>期内到期共 {n} 项</translation>
+    </message>
+    <message>
+        <source>Work items whose deadline falls in the period: overdue if done after it, or still open once it has passed. Items due later are not counted here; the counter&apos;s list of the hall&apos;s work items shows every open one.</source>
+        <translation>统计期间内到期的工单：晚于时限办结或过了时限仍未办结的，计为超期。到期日在统计期间之后的工单不计入此处；柜台的“本营业厅工单”列表列出全部未办结工单。</translation>
     </message>
     <message>
         <source>below target</source>
