@@ -58,7 +58,7 @@ def list_open(session: Session, hall_id: str, now: datetime, *, overdue_only: bo
     query = select(WorkItemRow).where(WorkItemRow.hall_id == hall_id,
                                       WorkItemRow.done_at.is_(None))
     if overdue_only:
-        query = query.where(WorkItemRow.due_at <= now)
+        query = query.where(WorkItemRow.due_at < now)  # as time_left says overdue
     elif within is not None:
         query = query.where(WorkItemRow.due_at <= now + within)
     rows = session.scalars(query.order_by(WorkItemRow.due_at, WorkItemRow.id)).all()
