@@ -542,3 +542,16 @@ def test_an_open_item_is_overdue_only_once_its_time_has_passed(known_day, server
         after = report(s, DAY, DAY + timedelta(days=1), Grouping.HALL, hall=TH, now=at(19))
     assert (before.total.work_items, before.total.overdue) == (3, 1)  # done late only
     assert (after.total.work_items, after.total.overdue) == (3, 2)
+
+
+def test_an_item_due_this_instant_is_not_yet_listed_as_overdue(th, server_engine):
+    from hallcore.domain.deadlines import time_left
+    from hallserver.workitems import list_open
+
+    th.push(th.operation("new_connection", NEW_CONNECTION))
+    with Session(server_engine) as s:
+        item = s.scalars(select(WorkItemRow).order_by(WorkItemRow.due_at)).first()
+        due = item.due_at.replace(tzinfo=UTC) if item.due_at.tzinfo is None else item.due_at
+        assert not time_left(due, due).overdue
+        listed = list_open(s, TH, due, overdue_only=True, within=None)
+    assert [i.id for i in listed] == []  # the list and each item's own flag agree
