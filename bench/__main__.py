@@ -102,7 +102,7 @@ def run_areas(areas: Sequence[str], ctx: BenchContext) -> tuple[list[Figure], di
 
 
 def _number(value: float) -> str:
-    if value == 0 or abs(value) >= 100:
+    if value == 0 or abs(value) >= 100 or float(value).is_integer():  # a count: 51 keys
         return f"{value:,.0f}"
     if abs(value) >= 10:
         return f"{value:.1f}"
