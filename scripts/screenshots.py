@@ -127,14 +127,18 @@ def main() -> int:
     from hallclient.demoday import simulate_day
     from hallclient.ui.app import server_views
     from hallclient.ui.background import collect_garbage_on_the_ui_thread
+    from hallclient.ui.style import apply_style
     from hallcore.domain.business import BusinessKind
     from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
+    apply_style(app)
     collect_garbage_on_the_ui_thread(app)
     shots = Shots(app, out, [])
     with tempfile.TemporaryDirectory() as tmp:
+        # The About box shows the data folder: the demo's, not that of whoever runs this.
+        os.environ["HALLCLIENT_DATA_DIR"] = str(Path(tmp) / "HallClient")
         server, engine, _ = start_demo_server(Path(tmp))
         world = DemoWorld(Path(tmp), server, engine, [], "zh")
         terminal = world.terminal("T01", "gz-th-01-c1")

@@ -25,6 +25,7 @@ from hallclient.ui.app import server_views
 from hallclient.ui.background import collect_garbage_on_the_ui_thread
 from hallclient.ui.counter_window import CounterServices, CounterWindow
 from hallclient.ui.i18n import follow_language
+from hallclient.ui.style import apply_style
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Lang, Text
 from hallserver.embedded import EmbeddedServer
@@ -61,6 +62,7 @@ DEMO_DAY_CUSTOMERS = 30
 
 def run_gui_demo(*, lang: Lang = "zh") -> int:
     app = QApplication.instance() or QApplication(sys.argv)
+    apply_style(app)
     collect_garbage_on_the_ui_thread(app)
     with tempfile.TemporaryDirectory(prefix="hallclient-demo-") as tmp:
         directory = Path(tmp)

@@ -5,6 +5,7 @@ from PySide6.QtWidgets import QApplication
 
 from hallclient.ui.counter_window import CounterWindow
 from hallclient.ui.demo_app import run_gui_demo
+from hallclient.ui.style import STYLE_SHEET
 
 
 def test_demo_window_finds_an_account_syncs_and_cuts_the_network(qapp, qtbot):
@@ -26,6 +27,7 @@ def test_demo_window_finds_an_account_syncs_and_cuts_the_network(qapp, qtbot):
         qtbot.waitUntil(lambda: window.account is not None, timeout=10_000)
         qtbot.waitUntil(lambda: "online" in window.sync_status.label.text(), timeout=15_000)
         seen["online"] = window.sync_status.label.text()
+        seen["style"] = QApplication.instance().styleSheet()  # as the installed app looks
         window.show_dashboard()  # Ctrl+D: the morning at the next counter, by business type
         qtbot.waitUntil(lambda: window.dashboard.report is not None, timeout=15_000)
         seen["operations"] = window.dashboard.report.total.operations
@@ -38,4 +40,5 @@ def test_demo_window_finds_an_account_syncs_and_cuts_the_network(qapp, qtbot):
     QTimer.singleShot(0, drive)
     assert run_gui_demo(lang="en") == 0
     assert "pending 0" in seen["online"] and "offline" in seen["offline"]
+    assert seen["style"] == STYLE_SHEET
     assert seen["operations"] > 0
