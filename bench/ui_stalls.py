@@ -14,7 +14,8 @@ is how long the UI thread could not answer. Phases:
   collection of the UI thread included);
 - receipt: an account found by typing its number, suspend (F5) filled in and submitted (the
   request recorded and its receipt drawn off the UI thread), the preview shown, and Print
-  pressed until the printer has it. To the CUPS queue HallPDF where there is one
+  pressed as soon as it can be (once the preview knows the printers, looked up off the UI
+  thread) until the printer has it. To the CUPS queue HallPDF where there is one
   (`./dev test` sets it up), else to a PDF file through the same QPrinter code path.
 
 Raw limit, same process: the same heartbeat in a bare QApplication, before the app starts.
@@ -174,7 +175,7 @@ def child(server_url: str, out: Path) -> int:
 
     def preview_shown() -> bool:
         preview = shown(ReceiptPreview)
-        if preview is None:
+        if preview is None or not preview.print_button.isEnabled():
             return False
         state["printed"] = False
         preview.printed.connect(lambda _name: state.__setitem__("printed", True))
@@ -221,7 +222,10 @@ def child(server_url: str, out: Path) -> int:
 
 
 def _watch_stalls(beat: Any, path: Path) -> None:
-    """Where the UI thread is while a beat is late (sampled every 5 ms from another thread)."""
+    """Where the UI thread and the others are while a beat is late (sampled every 5 ms from
+    another thread). The sampler itself needs Python's lock: when it wakes late, another
+    thread held the lock meanwhile ("lock held"), and the innermost frames of the others say
+    which, if it is in Python code or in a call of Qt made from it."""
     import threading
     import traceback
 
@@ -231,13 +235,23 @@ def _watch_stalls(beat: Any, path: Path) -> None:
     def watch() -> None:
         with path.open("w") as out:
             while True:
+                asleep = time.perf_counter()
                 time.sleep(0.005)
-                late = (time.perf_counter() - beat.last) * 1000
+                woke = time.perf_counter()
+                late = (woke - beat.last) * 1000
                 if late > 12:
-                    frame = sys._current_frames().get(main)
+                    frames = sys._current_frames()
+                    frame = frames.get(main)
                     where = traceback.format_stack(frame, limit=12) if frame else []
-                    out.write(f"--- {beat.phase} late {late:.0f} ms (beat {beat.last:.3f})\n"
+                    out.write(f"--- {beat.phase} late {late:.0f} ms (beat {beat.last:.3f}, "
+                              f"lock held {(woke - asleep) * 1000 - 5:.0f} ms)\n"
                               + "".join(where))
+                    names = {thread.ident: thread.name for thread in threading.enumerate()}
+                    for ident, other in frames.items():
+                        if ident not in (main, threading.get_ident()):
+                            out.write(f"  [{names.get(ident, ident)}]\n" + "".join(
+                                "    " + line for line in traceback.format_stack(other,
+                                                                              limit=3)))
                     out.flush()
 
     threading.Thread(target=watch, daemon=True).start()
@@ -254,12 +268,16 @@ def _trace_calls(beat: Any, path: Path) -> None:
         account_panel,
         counter_window,
         history_panel,
+        printing,
         rating,
         receipt_preview,
         tasks_panel,
     )
 
-    calls: list[str] = []
+    out = path.open("w", buffering=1)  # a line at a time: a short write, not the whole file
+
+    def written(line: str) -> None:
+        out.write(line + "\n")
 
     def traced(owner: Any, name: str) -> None:
         original = getattr(owner, name)
@@ -271,9 +289,8 @@ def _trace_calls(beat: Any, path: Path) -> None:
                 return original(*args, **kwargs)
             finally:
                 ended = time.perf_counter()
-                calls.append(f"{started:.3f} {ended:.3f} {(ended - started) * 1000:6.1f} ms "
-                             f"{threading.current_thread().name:>20} {name}")
-                path.write_text("\n".join(calls) + "\n")
+                written(f"{started:.3f} {ended:.3f} {(ended - started) * 1000:6.1f} ms "
+                        f"{threading.current_thread().name:>20} {name}")
 
         setattr(owner, name, wrapper)
 
@@ -286,7 +303,8 @@ def _trace_calls(beat: Any, path: Path) -> None:
     traced(history_panel.HistoryPanel, "_render")
     traced(tasks_panel.TasksPanel, "refresh")
     for module, name in ((requests, "record_operation"), (requests, "render_pdf"),
-                         (receipt_preview, "print_pdf")):
+                         (receipt_preview, "print_pdf"), (printing, "_print_job"),
+                         (printing, "printer_names")):
         traced(module, name)
     traced(receipt_preview.ReceiptPreview, "__init__")
     traced(rating.RatingWindow, "__init__")
@@ -301,8 +319,8 @@ def _trace_calls(beat: Any, path: Path) -> None:
         def tick() -> None:
             gap = (time.perf_counter() - beat.last) * 1000
             if gap > 15:
-                calls.append(f"{beat.last:.3f} {time.perf_counter():.3f} {gap:6.1f} ms "
-                             f"{'':>20} GAP {beat.phase}")
+                written(f"{beat.last:.3f} {time.perf_counter():.3f} {gap:6.1f} ms "
+                        f"{'':>20} GAP {beat.phase}")
             original()
 
         beat.timer.timeout.disconnect()
@@ -337,8 +355,12 @@ def _printing_target(folder: Path) -> str:
         def queue_info(name: str | None) -> QPrinterInfo:
             return printing_default(name or QUEUE)
 
+        def queue_first() -> list[str]:
+            """The system's list, looked up as always, the queue first: the preview's choice."""
+            return [QUEUE, *(name for name in printing.printer_names() if name != QUEUE)]
+
         setattr(printing, "_printer_info", queue_info)  # noqa: B010 (a module's function)
-        setattr(receipt_preview, "printer_names", lambda: [QUEUE])  # noqa: B010
+        setattr(receipt_preview, "printer_names", queue_first)  # noqa: B010
         return f"CUPS queue {QUEUE}"
     target = folder / "printed.pdf"
 

@@ -1,7 +1,7 @@
 """The counter PC stands in a public room: after some idle minutes the window hides what it
 shows and asks the clerk's password again (checked locally, so it works offline too).
 
-`IdleWatch` sees every key press and mouse action of the application; `LockDialog` covers the
+`IdleWatch` sees the key presses and mouse actions of the application; `LockDialog` covers the
 window until the password is right, or the clerk logs out.
 """
 
@@ -25,6 +25,7 @@ from hallclient.ui.i18n import follow_language
 from hallclient.ui.password_prompt import PasswordPrompt
 
 IDLE_LOCK_MINUTES = 5.0
+RESTING_MS = 2_000  # after an input, how long IdleWatch looks away (see there)
 
 _INPUT_EVENTS = frozenset({
     QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
@@ -33,12 +34,20 @@ _INPUT_EVENTS = frozenset({
 
 
 class IdleWatch(QObject):
-    """Emits `idle` once the application has had no input for `minutes`."""
+    """Emits `idle` once the application has had no input for `minutes`.
+
+    It sees input through an event filter of the whole application, which runs Python for
+    every event of every object, each time waiting for Python's lock while a worker holds it
+    (printing, the sync): the window stalled for it (bench/ui_stalls.py). So after an input it
+    takes its filter away for `resting_ms`: a clerk at work costs it an event a rest, and what
+    that input starts (a search, a request, its receipt printed) runs without it. An input
+    during a rest, unseen, counts as made at the rest's end: the lock comes `minutes` after
+    the last input, at most a rest later, never sooner."""
 
     idle = Signal()
 
     def __init__(self, minutes: float = IDLE_LOCK_MINUTES, *,
-                 clock: Callable[[], float] = time.monotonic,
+                 clock: Callable[[], float] = time.monotonic, resting_ms: int = RESTING_MS,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.limit = minutes * 60
@@ -47,6 +56,9 @@ class IdleWatch(QObject):
         self._fired = False
         app = QApplication.instance()
         assert app is not None
+        self._app = app
+        self._rest = QTimer(self, singleShot=True, interval=resting_ms)
+        self._rest.timeout.connect(self._watch)
         app.installEventFilter(self)
         self._timer = QTimer(self, interval=5_000)
         self._timer.timeout.connect(self.check)
@@ -54,9 +66,18 @@ class IdleWatch(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _INPUT_EVENTS:
-            self._last_input = self._clock()
-            self._fired = False
+            self._input()
+            self._app.removeEventFilter(self)
+            self._rest.start()
         return False
+
+    def _watch(self) -> None:
+        self._input()  # any made during the rest
+        self._app.installEventFilter(self)
+
+    def _input(self) -> None:
+        self._last_input = self._clock()
+        self._fired = False
 
     def check(self) -> None:
         if not self._fired and self._clock() - self._last_input >= self.limit:

@@ -24,6 +24,7 @@ def ensure_gui() -> None:
 
 
 def printer_names() -> list[str]:
+    """The operating system's printers; slow with CUPS (4-12 ms): off the UI thread."""
     ensure_gui()
     return [p.printerName() for p in QPrinterInfo.availablePrinters()]
 

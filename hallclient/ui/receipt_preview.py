@@ -1,5 +1,6 @@
 """The receipt preview: the PDF as it will print, its language and paper to choose (drawn again
-off the UI thread), a printer to choose, Print and Close."""
+off the UI thread), a printer to choose (the list looked up off the UI thread), Print and
+Close."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ from PySide6.QtWidgets import (
 
 from hallclient.config import RECEIPT_LAYOUTS
 from hallclient.counter.requests import DrawnReceipt
+from hallclient.failures import said
 from hallclient.receipts.render import RECEIPT_LANGS, ReceiptFormat, render_pdf
 from hallclient.ui.background import run_in_background
-from hallclient.ui.i18n import follow_language
+from hallclient.ui.i18n import current_language, follow_language
 from hallclient.ui.printing import PrintFailed, print_pdf, printer_names
+from hallcore.domain.text import Text
 
 
 class ReceiptPreview(QDialog):
@@ -39,6 +42,7 @@ class ReceiptPreview(QDialog):
         self.title = title
         self.drawn = drawn
         self._redraws = 0  # the latest redraw's number: an older one's result is dropped
+        self._drawing = False  # the latest redraw not back yet
         self._buffer = QBuffer(self)
         self.document = QPdfDocument(self)
         self._show_pdf(pdf)
@@ -65,13 +69,14 @@ class ReceiptPreview(QDialog):
         self.lang_choice.currentIndexChanged.connect(self.redraw)
         self.layout_choice.currentIndexChanged.connect(self.redraw)
         self.printers = QComboBox(self)
-        names = printer_names()
-        self.printers.addItems(names)
-        self._can_print = bool(names)
+        # None until the printers are known: the operating system's list takes 4-12 ms with
+        # CUPS, looked up off the UI thread (bench/ui_stalls.py).
+        self._can_print: bool | None = None
+        self._lookup_failure: Text | None = None  # why the printers are not known
         self.status = QLabel(self)
         self.print_button = QPushButton(self)
         self.print_button.setDefault(True)  # Enter prints
-        self.print_button.setEnabled(self._can_print)
+        self.print_button.setEnabled(False)
         self.print_button.clicked.connect(self.print_receipt)
         self.close_button = QPushButton(self)
         self.close_button.clicked.connect(self.reject)
@@ -89,6 +94,8 @@ class ReceiptPreview(QDialog):
         layout.addLayout(bar)
         self.resize(520, 720)
         follow_language(self, self.retranslate)
+        run_in_background(self, printer_names, on_done=self._printers_known,
+                          on_error=self._printers_unknown)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Receipt preview {n}").format(n=self.title))
@@ -104,8 +111,26 @@ class ReceiptPreview(QDialog):
             self.layout_choice.setItemText(i, layouts[paper])
         self.print_button.setText(self.tr("Print (Ctrl+P)"))
         self.close_button.setText(self.tr("Close"))
-        if not self._can_print:
+        if self._lookup_failure is not None:
+            self.status.setText(self.tr("The printers could not be looked up: {e}.").format(
+                e=self._lookup_failure[current_language()]))
+        elif self._can_print is False:
             self.status.setText(self.tr("No printer here; add one in the system"))
+
+    def _printers_known(self, names: list[str]) -> None:
+        self.printers.addItems(names)
+        self._printers_settled(bool(names))
+
+    def _printers_unknown(self, error: Exception) -> None:
+        """Nothing to print to: the clerk is told why, the failure logged."""
+        self._lookup_failure = said(error, "looking up the printers")
+        self._printers_settled(False)
+
+    def _printers_settled(self, can_print: bool) -> None:
+        self._can_print = can_print
+        if not self._drawing:  # else once drawn
+            self.print_button.setEnabled(can_print)
+            self.retranslate()  # says why there is nothing to print to, if so
 
     def _show_pdf(self, pdf: bytes) -> None:
         self.document.close()
@@ -130,6 +155,7 @@ class ReceiptPreview(QDialog):
         wanted = ReceiptFormat(self.layout_choice.currentData(), self.lang_choice.currentData())
         self._redraws += 1
         number = self._redraws
+        self._drawing = True
         self.print_button.setEnabled(False)
         self.status.setText(self.tr("Drawing the receipt…"))
         run_in_background(self, lambda: render_pdf(content, layout=wanted.layout,
@@ -140,10 +166,11 @@ class ReceiptPreview(QDialog):
     def _redrawn(self, number: int, shown: ReceiptFormat, pdf: bytes) -> None:
         if number != self._redraws or self.drawn is None:
             return  # the clerk chose again meanwhile: that drawing follows
+        self._drawing = False
         self.drawn = DrawnReceipt(self.drawn.content, shown, pdf)
         self.pdf = pdf
         self._show_pdf(pdf)
-        self.print_button.setEnabled(self._can_print)
+        self.print_button.setEnabled(bool(self._can_print))
         self.status.clear()
         self.retranslate()  # says again that there is no printer, if so
         self.redrawn.emit()
@@ -151,8 +178,9 @@ class ReceiptPreview(QDialog):
     def _not_redrawn(self, number: int, error: Exception) -> None:
         if number != self._redraws or self.drawn is None:
             return
+        self._drawing = False
         self._choose(self.drawn.format)  # the choices say what is shown, and printed
-        self.print_button.setEnabled(self._can_print)
+        self.print_button.setEnabled(bool(self._can_print))
         self.status.setText(self.tr("The receipt could not be drawn in that language or on "
                                     "that paper: {e}").format(
             e=f"{type(error).__name__}: {error}"))

@@ -6,8 +6,8 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication, QDialog
 
 from hallclient.auth import offline
 from hallclient.auth.secrets import EphemeralKeyring, SecretStore
@@ -44,6 +44,45 @@ def test_idle_fires_once_after_the_limit_and_input_starts_the_count_again(qtbot)
     now[0] += 1
     watch.check()
     assert fired == [1300.0, 1600.0]
+
+
+def test_after_an_input_the_watch_rests_and_never_locks_sooner_for_it(qtbot):
+    """The application-wide filter runs Python for every event while it is on, each call
+    waiting for Python's lock when a worker (printing) holds it: after an input it is off
+    for a rest, and an input made meanwhile, unseen, still counts."""
+    now = [1000.0]
+    filtered = []
+
+    class Watch(IdleWatch):
+        def eventFilter(self, watched, event):
+            filtered.append(event.type())
+            return super().eventFilter(watched, event)
+
+    watch = Watch(minutes=5, clock=lambda: now[0], resting_ms=100)
+    fired = []
+    watch.idle.connect(lambda: fired.append(now[0]))
+    target = QDialog()
+    qtbot.addWidget(target)
+    target.show()
+    qtbot.keyClick(target, Qt.Key.Key_A)
+    assert filtered[-1] == QEvent.Type.KeyPress
+    seen = len(filtered)  # its release not among them: the rest began with the press
+    now[0] += 1
+    qtbot.keyClick(target, Qt.Key.Key_B)  # during the rest
+    target.resize(target.width() + 10, target.height())
+    target.update()
+    QApplication.processEvents()
+    assert len(filtered) == seen  # neither the keys nor anything else came through Python
+    now[0] += 1
+    qtbot.wait(300)  # the rest is over at 1002
+    now[0] = 1300.9  # 299.9 s after B
+    watch.check()
+    assert fired == []
+    now[0] = 1302
+    watch.check()
+    assert fired == [1302]
+    qtbot.keyClick(target, Qt.Key.Key_C)  # watched again
+    assert filtered.count(QEvent.Type.KeyPress) == 2 and filtered[-1] == QEvent.Type.KeyPress
 
 
 @pytest.fixture

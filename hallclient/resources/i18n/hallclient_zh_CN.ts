@@ -558,6 +558,10 @@ Server: {server}</source>
         <translation>关闭</translation>
     </message>
     <message>
+        <source>The printers could not be looked up: {e}.</source>
+        <translation>无法查询打印机：{e}。</translation>
+    </message>
+    <message>
         <source>No printer here; add one in the system</source>
         <translation>本机没有打印机，请在系统中添加</translation>
     </message>
