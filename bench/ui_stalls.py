@@ -48,7 +48,6 @@ QUEUE = "HallPDF"
 WARM_UP_MS = 500  # the first beats of a new application wait for its platform to settle
 STACKS_ENV = "BENCH_STALL_STACKS"  # set: where the UI thread was during each stall, to a file
 HALL = "GZ-TH-01"
-SUPERVISOR, SUPERVISOR_PASSWORD = "gz-th-01-s1", "demo-super"  # hallserver.seed's demo
 
 
 # --- the measuring process (Qt) ---------------------------------------------------------------
@@ -121,8 +120,11 @@ def child(server_url: str, out: Path) -> int:
         login.terminal.setText("S01")
         # A new terminal works once a supervisor of its hall approved it by logging in at it:
         # the hall's supervisor logs in, and works the counter.
-        login.clerk.setText(SUPERVISOR)
-        login.password.setText(SUPERVISOR_PASSWORD)
+        from hallclient.demo import DEMO_SUPERVISOR
+        from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
+
+        login.clerk.setText(DEMO_SUPERVISOR)
+        login.password.setText(DEMO_SUPERVISOR_PASSWORD)
         login.submit()
         return True
 

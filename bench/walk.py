@@ -57,7 +57,6 @@ CHILD_TIMEOUT_S = 600
 WAIT_S = 30.0  # for what a clerk waits to see (the account, the dialog, the receipt)
 MAX_EXTRA_TABS = 10
 HALL = "GZ-TH-01"
-SUPERVISOR, SUPERVISOR_PASSWORD = "gz-th-01-s1", "demo-super"
 # What the clerk types for the new holder, the new name, the new phone, the new customer.
 NEW_HOLDER = ("林晓燕", "440106199203154429", "13922334455")
 NEW_NAMES = ("陈伟明", "林晓燕")
@@ -189,6 +188,14 @@ def customers(cache: Cache) -> list[Account]:
             AccountRow.arrears_fen == 0).order_by(AccountRow.number))]
 
 
+def _demo_supervisor() -> tuple[str, str]:
+    """The demo hall's supervisor and password, as the demo server seeds them."""
+    from hallclient.demo import DEMO_SUPERVISOR
+    from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
+
+    return DEMO_SUPERVISOR, DEMO_SUPERVISOR_PASSWORD
+
+
 def visit_for(kind: BusinessKind, account: Account | None) -> Visit:
     """What the clerk types for `kind` on `account`: the fields in form order, up to the
     last one the business needs (the optional ones after it are left as they are)."""
@@ -232,7 +239,7 @@ def visit_for(kind: BusinessKind, account: Account | None) -> Visit:
     # The ID type comes from the account: the cursor starts in the first empty text field.
     prefilled = fields[:1] if account is not None and fields[0].name == "applicant_id_type" \
         else []
-    sign_off = (SUPERVISOR, SUPERVISOR_PASSWORD) if kind is BusinessKind.CLOSE else None
+    sign_off = _demo_supervisor() if kind is BusinessKind.CLOSE else None
     return Visit(kind, number, tuple(fields[len(prefilled):]), sign_off,
                  tuple((f.name, f.value) for f in prefilled))
 
@@ -288,8 +295,9 @@ def counter(cache: Cache, lang: str = "zh") -> Counter:
     def approve(supervisor: str, password: str, needed: OverrideNeeded) -> SignOff:
         from hallclient.auth.approval import ApprovalRefused
 
-        if (supervisor, password) != (SUPERVISOR, SUPERVISOR_PASSWORD):
-            raise ApprovalRefused("the supervisor's id or password is wrong")
+        if (supervisor, password) != _demo_supervisor():
+            raise ApprovalRefused(Text("主管工号或密码不对",
+                                       "the supervisor's id or password is wrong"))
         return SignOff(supervisor, needed.operation_id, key=approval_key)
 
     previews: list[QWidget] = []
@@ -453,7 +461,7 @@ def bare_request(cache: Cache, visit: Visit) -> float:
     try:
         make_request(desk, request, datetime.now(UTC))
     except OverrideNeeded as needed:
-        signed = SignOff(SUPERVISOR, needed.operation_id, key=SigningKey.generate())
+        signed = SignOff(_demo_supervisor()[0], needed.operation_id, key=SigningKey.generate())
         make_request(desk, CounterRequest(visit.kind, visit.account, visit.payload(),
                                           online=True, sign_off=signed), datetime.now(UTC))
     return time.perf_counter() - started
