@@ -156,22 +156,10 @@ def minimum_keys(visit: Visit) -> int:
 
 
 def demo_cache(path: Path, count: int = ACCOUNTS) -> Cache:
-    """A counter's cache at `path` with `count` demo accounts of the first district: what a
-    bootstrapped terminal holds, without a server."""
-    from hallclient.store.accounts import save_account, save_community
-    from hallclient.store.cache import open_cache
-    from hallcore.demodata import DISTRICTS, accounts, communities
+    """A bootstrapped terminal's cache, without a server: `count` demo accounts."""
+    from hallclient.samples import district_cache
 
-    cache = open_cache(path)
-    district = DISTRICTS[0]
-    made = list(communities(district, 3))
-    with cache.write() as session:
-        for community in made:
-            save_community(session, community)
-        session.flush()
-        for account in accounts(district, count, made):
-            save_account(session, account)
-    return cache
+    return district_cache(path, count)
 
 
 def customers(cache: Cache) -> list[Account]:

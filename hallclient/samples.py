@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, timedelta
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from hallcore.domain.accounts import Account, AccountStatus, Community
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.ids import IdDocType
+
+if TYPE_CHECKING:
+    from hallclient.store.cache import Cache
 
 SAMPLE_ACCOUNT = Account(
     number="1000000001", holder_name="陈伟", id_type=IdDocType.RESIDENT_ID,
@@ -45,3 +49,22 @@ def sample_payload(kind: BusinessKind, account: Account, today: date) -> dict[st
             "sms_consent": True},
     }
     return samples[kind]
+
+
+def district_cache(path: Path, count: int) -> Cache:
+    """A counter's cache at `path` holding `count` demo accounts of the first district, in 3
+    communities: what a bootstrapped terminal has, without a server (tests, benchmarks)."""
+    from hallclient.store.accounts import save_account, save_community
+    from hallclient.store.cache import open_cache
+    from hallcore.demodata import DISTRICTS, accounts, communities
+
+    cache = open_cache(path)
+    district = DISTRICTS[0]
+    made = list(communities(district, 3))
+    with cache.write() as session:
+        for community in made:
+            save_community(session, community)
+        session.flush()
+        for account in accounts(district, count, made):
+            save_account(session, account)
+    return cache

@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hallclient import samples
 from hallclient.auth.login import online_login, terminal_identity
 from hallclient.auth.secrets import EphemeralKeyring, SecretStore
 from hallclient.config import Settings
@@ -150,17 +151,5 @@ def one_account_cache_at(path: Path) -> Cache:
 
 
 def district_cache(path: Path, count: int = 200) -> Cache:
-    """A counter's cache at `path` holding `count` demo accounts of the first district, in 3
-    communities: what a bootstrapped terminal has, without a server."""
-    from hallcore.demodata import DISTRICTS, accounts, communities
-
-    cache = open_cache(path)
-    district = DISTRICTS[0]
-    made = list(communities(district, 3))
-    with cache.write() as s:
-        for c in made:
-            save_community(s, c)
-        s.flush()
-        for a in accounts(district, count, made):
-            save_account(s, a)
-    return cache
+    """The counter tests' cache: 200 demo accounts of the first district."""
+    return samples.district_cache(path, count)
