@@ -83,7 +83,7 @@ from hallclient.ui.tasks_panel import TasksPanel
 from hallclient.ui.work_items import WorkItemsPanel
 from hallcore.domain.accounts import Account
 from hallcore.domain.business import BusinessKind, PayloadInvalid
-from hallcore.domain.text import Lang, Text, sentence
+from hallcore.domain.text import Lang, Text
 from hallcore.wire import (
     AccountNotifications,
     KpiReport,
@@ -276,6 +276,8 @@ class CounterWindow(QMainWindow):
             self.message.clear()
         if self.redoing is not None and self.redoing.account_number != number:
             self.redoing = None
+        if number != (self.account.number if self.account else None):
+            self._no_rating()  # the next customer must not rate the previous one's request
         self.account = account
         self.show_business_states()
         self.account_panel.show_account(account)
@@ -289,8 +291,7 @@ class CounterWindow(QMainWindow):
         self.form_host.close_form()
         self._show_account(None)
         self.message.clear()
-        self._to_rate = None
-        self.rate_button.hide()
+        self._no_rating()
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def complete_record(self) -> None:
@@ -325,7 +326,7 @@ class CounterWindow(QMainWindow):
         self.show_business_states()  # the network may have come or gone since
         state = self.form_host.states[kind]
         if state.why_not is not None:
-            self.message.say(_said(state.why_not), Severity.REFUSED)
+            self.message.say(state.why_not, Severity.REFUSED)
             return
         self.session.begin()  # a customer served without a search first
         prefill = {} if account is None else {
@@ -333,7 +334,7 @@ class CounterWindow(QMainWindow):
             for name, attr in FORMS[kind].prefill_from_account.items()}
         self.form_host.show_form(kind, prefill, account)
         if state.needs:
-            self.message.say(_said(*state.needs), Severity.WARNING)
+            self.message.say(_joined(*state.needs), Severity.WARNING)
         else:
             self.message.clear()
 
@@ -432,7 +433,7 @@ class CounterWindow(QMainWindow):
         """What to tell the clerk of a request that was not recorded (the form stays filled
         for a second try); anything else is a fault, raised for the log."""
         if isinstance(exc, RequestRefused):
-            return _said(exc.reason)
+            return exc.reason
         if isinstance(exc, OverrideNeeded):
             approve = self.services.approve
             if approve is not None:  # the supervisor signs off here and now
@@ -448,7 +449,7 @@ class CounterWindow(QMainWindow):
             return lambda: self.tr("A supervisor must confirm: {w}").format(
                 w="; ".join(w[self.lang] for w in warnings))
         if isinstance(exc, PayloadInvalid):
-            return _said(*exc.errors.values())
+            return _joined(*exc.errors.values())
         if isinstance(exc, CacheUnwritable):  # a full disk: nothing recorded
             return exc.reason
         raise exc
@@ -459,10 +460,14 @@ class CounterWindow(QMainWindow):
         if self._to_rate is not None and len(QGuiApplication.screens()) > 1:
             self.ask_customer_to_rate()
 
+    def _no_rating(self) -> None:
+        self._to_rate = None
+        self.rate_button.hide()
+
     def ask_customer_to_rate(self) -> None:
         """The customer rates the transaction just done (satisfaction per transaction)."""
-        recorded, self._to_rate = self._to_rate, None
-        self.rate_button.hide()
+        recorded = self._to_rate
+        self._no_rating()
         if recorded is not None:
             self._ask_rating(recorded)
 
@@ -592,7 +597,6 @@ class CounterWindow(QMainWindow):
         self.close()
 
 
-def _said(*reasons: Text) -> Text:
-    """Reasons as one message: sentences, in both languages."""
-    return Text(sentence("；".join(r.zh for r in reasons)),
-                sentence("; ".join(r.en for r in reasons)))
+def _joined(*reasons: Text) -> Text:
+    """Reasons as one message, in both languages (the message bar makes it a sentence)."""
+    return Text("；".join(r.zh for r in reasons), "; ".join(r.en for r in reasons))

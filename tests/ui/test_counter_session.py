@@ -489,3 +489,18 @@ def test_a_refusal_before_the_form_and_at_the_submit_as_a_clerk_meets_them(qtbot
     assert focused() is window.form_views[BusinessKind.RENAME].inputs["new_name"]
     press(qtbot, Qt.Key.Key_Backspace)  # the clerk corrects it
     assert window.message.text() == ""
+
+
+def test_the_next_customer_cannot_rate_the_previous_ones_request(qtbot, window, two):
+    first, second = two
+    open_account(qtbot, window, first.number)
+    press(qtbot, Qt.Key.Key_F5)
+    type_(qtbot, first.id_number)
+    with qtbot.waitSignal(window.request_finished):
+        press(qtbot, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(window.rate_button.isVisible)  # the first customer's rating is due
+    window.search.setFocus()
+    open_account(qtbot, window, second.number)  # the clerk turns to the next one without F12
+    assert window.rate_button.isHidden()
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    assert window.ratings == []  # nothing the second customer could rate for the first
