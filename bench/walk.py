@@ -37,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,7 +159,7 @@ def demo_cache(path: Path, count: int = ACCOUNTS) -> Cache:
     """A bootstrapped terminal's cache, without a server: `count` demo accounts."""
     from hallclient.samples import district_cache
 
-    return district_cache(path, count)
+    return district_cache(path, count, date.today())
 
 
 def customers(cache: Cache) -> list[Account]:

@@ -37,6 +37,7 @@ from hallclient.store.operations import (
 )
 from hallclient.sync.api import ServerApi, ServerUnreachable
 from hallclient.sync.engine import Credentials, SyncEngine
+from hallclient.sync.work_calendar import hall_calendar
 from hallcore.domain.accounts import (
     STATUS_LABELS,
     Account,
@@ -51,7 +52,7 @@ from hallcore.domain.business import (
     check,
     validate_payload,
 )
-from hallcore.domain.deadlines import due_at
+from hallcore.domain.deadlines import HallCalendar
 from hallcore.domain.ids import IdDocType, validate_id
 from hallcore.domain.masking import mask_id_number, mask_phone
 from hallcore.domain.text import InvalidInput, Lang, Text
@@ -64,7 +65,8 @@ HALL = "GZ-TH-01"
 DEMO_SUPERVISOR = "gz-th-01-s1"
 TASK_KINDS = {"conflict": Text("冲突", "conflict"), "rejected": Text("退回", "rejected")}
 DEMO_ACCOUNTS = 2000
-def _walk_business_types(account: Account, lang: Lang, out: list[str]) -> None:
+def _walk_business_types(account: Account, calendar: HallCalendar, lang: Lang,
+                         out: list[str]) -> None:
     now = datetime.now().astimezone()
     for kind, btype in BUSINESS_TYPES.items():
         target = None if btype.opens_account else account
@@ -75,7 +77,7 @@ def _walk_business_types(account: Account, lang: Lang, out: list[str]) -> None:
             out.append(f"  {btype.label[lang]} ✗ {reasons}")
             continue
         decision = check(kind, target, payload, today=now.date())
-        due = due_at(now, btype.time_limit)
+        due = calendar.deadline(now, btype.time_limit).at
         limit = (Text("当场办结", "done at the counter") if btype.time_limit.at_counter
                  else Text(f"{due:%Y-%m-%d}前办结", f"due {due:%Y-%m-%d}"))
         if decision.allowed:
@@ -183,7 +185,7 @@ def _show_account(world: DemoWorld, counter: DemoTerminal, sample: Account) -> N
     world.say(Text("  待补充：{m}", "  missing: {m}").format(m=missing or "—"))
     world.say(Text("", ""))
     world.say(Text("可办理的业务", "Business on this account"))
-    _walk_business_types(sample, world.lang, world.out)
+    _walk_business_types(sample, hall_calendar(counter.cache), world.lang, world.out)
 
 
 def _offline_then_sync(world: DemoWorld, t01: DemoTerminal, t02: DemoTerminal,

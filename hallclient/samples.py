@@ -51,12 +51,15 @@ def sample_payload(kind: BusinessKind, account: Account, today: date) -> dict[st
     return samples[kind]
 
 
-def district_cache(path: Path, count: int) -> Cache:
+def district_cache(path: Path, count: int, today: date) -> Cache:
     """A counter's cache at `path` holding `count` demo accounts of the first district, in 3
-    communities: what a bootstrapped terminal has, without a server (tests, benchmarks)."""
+    communities, and a working-day calendar of Mondays to Fridays around `today`: what a
+    bootstrapped terminal has, without a server (tests, benchmarks)."""
     from hallclient.store.accounts import save_account, save_community
     from hallclient.store.cache import open_cache
+    from hallclient.sync.work_calendar import keep_calendar
     from hallcore.demodata import DISTRICTS, accounts, communities
+    from hallcore.wire import CalendarWire
 
     cache = open_cache(path)
     district = DISTRICTS[0]
@@ -67,4 +70,7 @@ def district_cache(path: Path, count: int) -> Cache:
         session.flush()
         for account in accounts(district, count, made):
             save_account(session, account)
+        keep_calendar(session, CalendarWire(
+            stamp="sample", years=[today.year - 1, today.year, today.year + 1], holidays=[],
+            workdays=[], opens="08:30", closes="17:30"))
     return cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import MISSING
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -246,6 +246,24 @@ class TerminalFacts(WireModel):
     # How old an operation made offline may be when it reaches the server, in hours, a
     # supervisor's extension included.
     offline_window_hours: int
+    # Names the working-day calendar and the hall's opening hours the server counts deadlines
+    # on: a terminal whose copy has another stamp gets it again (GET /calendar).
+    calendar_stamp: str | None = Field(default=None, max_length=64)
+
+
+CLOCK_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class CalendarWire(WireModel):
+    """The working-day calendar as a terminal keeps it (hallcore.domain.deadlines)."""
+
+    stamp: str = Field(max_length=64)
+    years: list[int]  # whose notice is loaded; other years count on weekends alone
+    holidays: list[date]  # weekdays off
+    workdays: list[date]  # weekend days worked (调休)
+    # The hall's opening hours, HH:MM in China Standard Time (no offset: it is a wall clock).
+    opens: str = Field(pattern=CLOCK_PATTERN)
+    closes: str = Field(pattern=CLOCK_PATTERN)
 
 
 class WindowExtension(WireModel):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from hallcore import __version__
 from hallcore.extras import missing_server_modules
 from hallserver.admin_cli import add_admin_commands
+from hallserver.calendar_cli import add_calendar_commands
 from hallserver.cli_support import checked_engine, operator
 from hallserver.db import DB_ENV, SMS_LOG_ENV, database_url
 from hallserver.kpi import Grouping
@@ -424,6 +425,7 @@ def _parser() -> argparse.ArgumentParser:
                           "supervisor's login at the terminal or here")
     terminal_commands(terminals.add_subparsers(dest="terminals_command", required=True))
     add_admin_commands(commands, command, terminal_commands)
+    add_calendar_commands(commands, command)
     database = commands.add_parser("database", help="the central database")
     command("restored", "after restoring the database from a backup: give it a new identity, "
                         "so that the terminals push again what it lost; audited with the OS "

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 Change = Callable[["Session", str, datetime], str]
 
 
-def _run(db: str, change: Change) -> int:
+def run_change(db: str, change: Change) -> int:
     from sqlalchemy.orm import Session
 
     from hallserver.admin import AdminRefused
@@ -72,7 +72,7 @@ def _district_add(args: argparse.Namespace) -> int:
         _refuse_existing(session, DistrictRow, spec.code, "district")
         return _said(put_district(session, actor, spec), f"district {spec.code}")
 
-    return _run(args.db, change)
+    return run_change(args.db, change)
 
 
 def _print_table(header: Sequence[str], rows: Sequence[Sequence[object]], empty: str) -> None:
@@ -156,7 +156,7 @@ def _put_row(args: argparse.Namespace, adding: bool, table_file: str, key: str,
         outcome, _ = table.put(session, actor, spec, now)
         return _said(outcome, f"{what.en} {getattr(spec, table.columns[0])}")
 
-    return _run(args.db, change)
+    return run_change(args.db, change)
 
 
 # --- communities -------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ def _staff_add(args: argparse.Namespace) -> int:
                 f"(valid for {ONE_TIME_PASSWORD_TTL.days} days; it must be changed at the "
                 "first login)")
 
-    return _run(args.db, change)
+    return run_change(args.db, change)
 
 
 def _staff_change(args: argparse.Namespace) -> int:
@@ -210,7 +210,7 @@ def _staff_change(args: argparse.Namespace) -> int:
             return f"deactivated {login}: they can no longer log in, and their sessions end now"
         return f"reactivated {login}"
 
-    return _run(args.db, change)
+    return run_change(args.db, change)
 
 
 def _staff_reset(args: argparse.Namespace) -> int:
@@ -222,7 +222,7 @@ def _staff_reset(args: argparse.Namespace) -> int:
                 f"(valid for {ONE_TIME_PASSWORD_TTL.days} days; it must be changed at the "
                 "next login; their sessions end now)")
 
-    return _run(args.db, change)
+    return run_change(args.db, change)
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -270,7 +270,7 @@ def _import(args: argparse.Namespace) -> int:
                          "then delete the file")
         return "\n".join(lines)
 
-    return _run(args.db, change)
+    return run_change(args.db, change)
 
 
 def _write_passwords(path: Path, rows: list[tuple[str, str, str]]) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -56,6 +57,28 @@ class HallRow(Base):
     # Opening hours, in the halls' time zone (hallcore.domain.deadlines.HALL_TZ).
     opens_at: Mapped[time] = mapped_column(Time(), default=time(8, 30))
     closes_at: Mapped[time] = mapped_column(Time(), default=time(17, 30))
+
+
+class CalendarYearRow(Base):
+    """A year whose working-day notice is loaded (hallserver/calendar.py); days of other years
+    are counted on weekends alone."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(200))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CalendarDayRow(Base):
+    """A day of a loaded year that is named in its notice: a holiday, or a make-up working
+    day (调休)."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(60))
 
 
 class ClerkRow(Base):

@@ -21,6 +21,7 @@ from hallcore.wire import Role, TerminalFacts
 from hallserver.audit import append_audit
 from hallserver.identity import database_identity
 from hallserver.models import ClerkRow, HallRow, TerminalKeyRow, TerminalRow, TokenRow
+from hallserver.working_days import terminal_stamp
 
 PENDING, ACTIVE, RETIRED = "pending", "active", "retired"
 
@@ -205,7 +206,8 @@ def terminal_facts(session: Session, hall_id: str, terminal_id: str, now: dateti
         server_identity=database_identity(session), server_time=now,
         last_receipt_no=terminal.last_receipt_no if terminal else None,
         offline_window_hours=int(offline_window(session, hall_id, terminal, now)
-                                 .total_seconds() // 3600))
+                                 .total_seconds() // 3600),
+        calendar_stamp=terminal_stamp(session, hall_id))
 
 
 def note_receipt(terminal: TerminalRow, receipt_no: str) -> None:

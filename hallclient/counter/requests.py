@@ -29,6 +29,7 @@ from hallclient.store.operations import (
 )
 from hallclient.store.outbox_backup import refresh_backup
 from hallclient.store.tasks import TaskAlreadyClosed, close_task
+from hallclient.sync.work_calendar import hall_calendar
 from hallcore.domain.accounts import Account
 from hallcore.domain.business import BusinessKind
 
@@ -89,13 +90,14 @@ def make_request(desk: CounterDesk, request: CounterRequest, now: datetime) -> C
     as `record_operation` does (PayloadInvalid, RequestRefused, OverrideNeeded, CacheFull,
     CacheReadOnly) with nothing written."""
     described: list[ReceiptContent] = []
+    calendar = hall_calendar(desk.cache)
 
     def describe(recorded: RecordedOperation, before: Account | None,
                  clean: Mapping[str, Any]) -> dict[str, Any]:
         # Called inside the request's transaction: the receipt is kept with it, as issued.
         described.append(build_receipt(
             recorded, before, clean, hall=desk.hall, terminal_id=desk.terminal.terminal_id,
-            clerk=desk.clerk, pending=True, online=request.online,
+            clerk=desk.clerk, pending=True, calendar=calendar, online=request.online,
             approved_by=_supervisor_named(recorded, request.sign_off)))
         return described[0].to_json()
 

@@ -10,7 +10,7 @@ from hallclient.receipts.content import SAMPLE, HallInfo, ReceiptContent, build_
 from hallclient.samples import sample_account, sample_payload
 from hallclient.store.operations import RecordedOperation
 from hallcore.domain.business import BUSINESS_TYPES, apply_change, validate_payload
-from hallcore.domain.deadlines import HALL_TZ
+from hallcore.domain.deadlines import HALL_TZ, HallCalendar, WorkCalendar
 from hallcore.signing import SigningKey, receipt_signature
 
 
@@ -18,6 +18,8 @@ def sample_receipts(hall: HallInfo, terminal_id: str, now: datetime) -> list[Rec
     # Signed with a key made for this page only: a sample's QR code never verifies.
     key = SigningKey.generate()
     day = now.astimezone(HALL_TZ).strftime("%Y%m%d")
+    # A sample's dates skip weekends alone, without the note an estimate prints.
+    calendar = HallCalendar(WorkCalendar(frozenset(range(now.year - 1, now.year + 2))))
     receipts = []
     for n, (kind, btype) in enumerate(BUSINESS_TYPES.items(), start=1):
         before = None if btype.opens_account else sample_account(kind)
@@ -30,6 +32,6 @@ def sample_receipts(hall: HallInfo, terminal_id: str, now: datetime) -> list[Rec
                                      receipt_signature(key, receipt_no, operation_id), now,
                                      kind, after, ())
         content = build_receipt(recorded, before, payload, hall=hall, terminal_id=terminal_id,
-                                clerk="print-test", pending=False)
+                                clerk="print-test", pending=False, calendar=calendar)
         receipts.append(replace(content, marking=SAMPLE))
     return receipts

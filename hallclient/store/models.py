@@ -88,6 +88,9 @@ class SyncStateRow(Base):
     server_identity: Mapped[str | None] = mapped_column(String(64))
     server_last_receipt: Mapped[str | None] = mapped_column(String(40))
     clock_offset_seconds: Mapped[int | None] = mapped_column(Integer)
+    # The working-day calendar and the hall's opening hours (hallcore.wire.CalendarWire as
+    # JSON), fetched again when the server's calendar_stamp changes.
+    work_calendar: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 

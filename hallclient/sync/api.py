@@ -25,6 +25,7 @@ from hallcore.wire import (
     Approval,
     ApprovalRequest,
     BootstrapRows,
+    CalendarWire,
     ChangesPage,
     ErrorBody,
     Feedback,
@@ -166,6 +167,9 @@ class ServerApi:
 
     def changes(self, after: int, limit: int) -> ChangesPage:
         return self._call("GET", "/changes", ChangesPage, params={"after": after, "limit": limit})
+
+    def calendar(self) -> CalendarWire:
+        return self._call("GET", "/calendar", CalendarWire)
 
     def logout(self) -> None:
         """Revoke this clerk's tokens on this terminal."""

@@ -36,6 +36,7 @@ from hallclient.sync.apply import (
     store_server_account,
 )
 from hallclient.sync.terminal_facts import record_facts
+from hallclient.sync.work_calendar import calendar_outdated, keep_calendar
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
 from hallcore.wire import BootstrapRows, NotSettledReason, Outcome, PushOperation, RefusalCode
@@ -246,6 +247,11 @@ class SyncEngine:
                 state.last_pull_at = datetime.now(UTC)
                 again = record_facts(session, page.terminal, datetime.now(UTC))
                 restored = not state.bootstrap_done
+                new_calendar = calendar_outdated(session, page.terminal.calendar_stamp)
+            if new_calendar:
+                calendar = self.credentials.call(self.api.calendar)
+                with self.cache.write() as session:
+                    keep_calendar(session, calendar)
             pulled += len(page.accounts)
             if summary is not None:
                 summary.pushed_again += again

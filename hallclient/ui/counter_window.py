@@ -62,6 +62,7 @@ from hallclient.store.operations import (
 )
 from hallclient.store.outbox_backup import refresh_backup
 from hallclient.store.tasks import Task
+from hallclient.sync.work_calendar import hall_calendar
 from hallclient.sync.worker import SyncStatus
 from hallclient.ui.about import AboutDialog
 from hallclient.ui.account_panel import AccountPanel, missing_list
@@ -317,9 +318,10 @@ class CounterWindow(QMainWindow):
     def show_business_states(self) -> None:
         """Each business button as it stands for the account on screen, now."""
         s = self.services
+        calendar, now = hall_calendar(s.cache), datetime.now(UTC)
         self.form_host.show_states({kind: business_state(
-            kind, self.account, online=s.online(), online_only=s.online_only,
-            now=datetime.now(UTC)) for kind in FORMS})
+            kind, self.account, online=s.online(), online_only=s.online_only, now=now,
+            calendar=calendar) for kind in FORMS})
 
     def open_form(self, kind: BusinessKind) -> None:
         account = self.account

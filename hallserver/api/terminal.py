@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
 
-from hallcore.wire import TerminalFacts, WindowExtension
+from hallcore.wire import CalendarWire, TerminalFacts, WindowExtension
 from hallserver.api.auth import supervisor_present
 from hallserver.api.deps import CallerDep, SessionDep, SettingsDep, WriteSessionDep
 from hallserver.audit import append_audit
 from hallserver.models import TerminalRow
 from hallserver.terminals import terminal_facts
+from hallserver.working_days import calendar_wire
 
 router = APIRouter(tags=["terminal"])
 
@@ -25,6 +26,13 @@ def this_terminal(caller: CallerDep, session: SessionDep) -> TerminalFacts:
     """The database's identity, the server's time, this terminal's last receipt number the
     server holds and its offline window (as every pull and login tells it)."""
     return terminal_facts(session, caller.hall_id, caller.terminal_id, datetime.now(UTC))
+
+
+@router.get("/calendar", response_model=CalendarWire)
+def working_calendar(caller: CallerDep, session: SessionDep) -> CalendarWire:
+    """The working-day calendar deadlines are counted on, with the hall's opening hours; its
+    stamp is in every TerminalFacts, so a terminal asks again only when it changed."""
+    return calendar_wire(session, caller.hall_id)
 
 
 @router.post("/terminal/offline-window", response_model=TerminalFacts)

@@ -27,7 +27,7 @@ from hallcore.audit_chain import (
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import Text
-from tests.support.factories import TERMINAL_KEY, account, holder_presents
+from tests.support.factories import TERMINAL_KEY, WEEKDAYS, account, holder_presents
 
 NOW = datetime(2026, 11, 25, 3, 0, 0, 250_000, tzinfo=UTC)
 
@@ -121,7 +121,7 @@ HALL = HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall"))
 
 def describe(recorded, before, payload):
     return build_receipt(recorded, before, payload, hall=HALL, terminal_id="T01",
-                         clerk="gz-th-01-c1", pending=True).to_json()
+                         clerk="gz-th-01-c1", pending=True, calendar=WEEKDAYS).to_json()
 
 
 @pytest.fixture

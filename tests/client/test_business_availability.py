@@ -10,14 +10,15 @@ from hallclient.counter.availability import business_state
 from hallclient.samples import sample_payload
 from hallcore.domain.accounts import AccountStatus
 from hallcore.domain.business import BusinessKind, check, may_start
-from tests.support.factories import account
+from tests.support.factories import WEEKDAYS, account
 
 # A Thursday: a committed limit of working days runs over the weekend.
 NOW = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
 
 
 def state(kind, acc, *, online=True):
-    return business_state(kind, acc, online=online, online_only={BusinessKind.CLOSE}, now=NOW)
+    return business_state(kind, acc, online=online, online_only={BusinessKind.CLOSE}, now=NOW,
+                          calendar=WEEKDAYS)
 
 
 def test_without_an_account_only_a_new_connection_can_be_done():

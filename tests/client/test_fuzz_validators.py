@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -40,10 +40,11 @@ from hallcore.domain.business import (
 from hallcore.domain.contact import validate_address, validate_person_name, validate_phone
 from hallcore.domain.deadlines import (
     HALL_TZ,
+    WEEKENDS_ONLY,
+    OpeningHours,
     TimeLimit,
-    add_working_days,
-    due_at,
-    is_working_day,
+    WorkCalendar,
+    deadline,
     time_left,
 )
 from hallcore.domain.ids import IdDocType, validate_id
@@ -274,36 +275,53 @@ def test_an_account_number_is_ten_digits_or_refused(raw):
 _days = st.dates(date(1900, 1, 1), date(8999, 12, 31))
 
 
+def _calendars(around: date) -> st.SearchStrategy[WorkCalendar]:
+    """Notices with holidays and make-up working days near `around`, of some years."""
+    near = st.integers(-10, 90).map(lambda n: around + timedelta(days=n))
+    return st.builds(lambda years, days: WorkCalendar.of(years, days),
+                     st.sets(st.integers(around.year - 1, around.year + 1), max_size=3),
+                     st.lists(st.tuples(near, st.booleans()), max_size=30))
+
+
 @FAST
-@given(start=_days, days=st.integers(0, 60),
-       holidays=st.sets(st.integers(1, 90), max_size=20))
-def test_working_days_are_counted_exactly(start, days, holidays):
-    off = {start + timedelta(days=n) for n in holidays}
-    end = add_working_days(start, days, off)
-    counted = sum(is_working_day(start + timedelta(days=n), off)
+@given(data=st.data(), start=_days, days=st.integers(0, 60))
+def test_working_days_are_counted_exactly(data, start, days):
+    calendar = data.draw(_calendars(start))
+    end = calendar.add_working_days(start, days)
+    counted = sum(calendar.is_working_day(start + timedelta(days=n))
                   for n in range(1, (end - start).days + 1))
     assert counted == days
-    assert days == 0 or (end > start and is_working_day(end, off))
+    assert days == 0 or (end > start and calendar.is_working_day(end))
 
 
 @FAST
-@given(accepted=st.datetimes(datetime(1900, 1, 1), datetime(8999, 12, 31),
+@given(data=st.data(),
+       accepted=st.datetimes(datetime(1900, 1, 1), datetime(8999, 12, 31),
                              timezones=st.just(HALL_TZ)),
-       limit=st.integers(0, 30), later=st.timedeltas(timedelta(days=-60), timedelta(days=60)))
-def test_a_due_time_is_the_end_of_a_working_day_and_time_left_agrees(accepted, limit, later):
-    due = due_at(accepted, TimeLimit(limit))
-    assert due >= accepted and due.tzinfo is accepted.tzinfo
+       limit=st.integers(0, 30), later=st.timedeltas(timedelta(days=-60), timedelta(days=60)),
+       closes=st.none() | st.times())
+def test_a_due_time_is_the_end_of_a_working_day_and_time_left_agrees(data, accepted, limit,
+                                                                     later, closes):
+    calendar = data.draw(_calendars(accepted.date()))
+    hours = None if closes is None else OpeningHours(time(0), closes)
+    due = deadline(accepted, TimeLimit(limit), calendar, hours)
+    assert due.at >= accepted
     if limit:
-        assert (due.hour, due.minute, due.second) == (23, 59, 59)
-        assert is_working_day(due.date())
-    left = time_left(due, accepted + later)
-    assert left.overdue == (accepted + later > due)
+        assert (due.at.hour, due.at.minute, due.at.second) == (23, 59, 59)
+        assert calendar.is_working_day(due.at.date())
+        # Every year counted without a notice is said, and only those.
+        spanned = range(accepted.year, due.at.year + 1)
+        assert due.unknown_years == tuple(y for y in spanned if y not in calendar.years)
+    else:
+        assert not due.estimated
+    left = time_left(due.at, accepted + later)
+    assert left.overdue == (accepted + later > due.at)
     assert not (left.overdue and left.due_soon)
 
 
 def test_negative_working_days_are_refused():
     with pytest.raises(ValueError, match="negative"):
-        add_working_days(date(2026, 11, 25), -1)
+        WEEKENDS_ONLY.add_working_days(date(2026, 11, 25), -1)
 
 
 # --- the local transaction -------------------------------------------------------------------

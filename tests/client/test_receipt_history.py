@@ -16,7 +16,7 @@ from hallclient.ui.i18n import use_language
 from hallclient.ui.receipt_history import ReceiptHistoryDialog
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
-from tests.support.factories import TERMINAL_KEY, holder_presents
+from tests.support.factories import TERMINAL_KEY, WEEKDAYS, holder_presents
 
 HALL = HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall"))
 TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
@@ -25,7 +25,7 @@ NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
 def describe(recorded, before, payload):
     return build_receipt(recorded, before, payload, hall=HALL, terminal_id="T01",
-                         clerk="gz-th-01-c1", pending=True).to_json()
+                         clerk="gz-th-01-c1", pending=True, calendar=WEEKDAYS).to_json()
 
 
 @pytest.fixture

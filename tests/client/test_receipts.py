@@ -16,7 +16,7 @@ from hallclient.samples import SAMPLE_ACCOUNT
 from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
 from hallcore.domain.text import Text
 from hallcore.signing import signature_matches
-from tests.support.factories import TERMINAL_KEY
+from tests.support.factories import TERMINAL_KEY, WEEKDAYS
 
 HALL = HallInfo("GZ-TH-01", Text("广州供电局天河营业厅", "Tianhe Service Hall"))
 RECEIPTS = {r.kind: r for r in sample_receipts(HALL, "T01", datetime(2026, 11, 25, 3, tzinfo=UTC))}
@@ -139,7 +139,7 @@ def test_receipt_qr_verifies_against_the_server_and_a_tampered_one_does_not(
     payload = holder(account)
     recorded = counter.record("suspend", account.number, payload)
     content = build_receipt(recorded, account, payload, hall=HALL, terminal_id="T01",
-                            clerk="gz-th-01-c1", pending=True)
+                            clerk="gz-th-01-c1", pending=True, calendar=WEEKDAYS)
     path = tmp_path / "receipt.pdf"
     path.write_bytes(render_pdf(content, layout="80mm"))
     scanned = QrPayload.decode(qr_text(path, tmp_path))

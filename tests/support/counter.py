@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -152,4 +152,4 @@ def one_account_cache_at(path: Path) -> Cache:
 
 def district_cache(path: Path, count: int = 200) -> Cache:
     """The counter tests' cache: 200 demo accounts of the first district."""
-    return samples.district_cache(path, count)
+    return samples.district_cache(path, count, date.today())

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from hallcore.domain.accounts import Account, AccountStatus, Community
+from hallcore.domain.deadlines import HallCalendar, WorkCalendar
 from hallcore.domain.ids import IdDocType, make_resident_id
 from hallcore.signing import SigningKey
 
@@ -15,6 +16,10 @@ OTHER_ID = make_resident_id("430102", date(1992, 3, 15), 442)
 
 # A fixed terminal key for tests that sign receipts without a server.
 TERMINAL_KEY = SigningKey.from_hex("11" * 32)
+
+# Monday to Friday with no holidays, for years a test's dates fall in: deadlines without the
+# note an estimate prints (tests/core/test_deadlines.py has the notices' rules).
+WEEKDAYS = HallCalendar(WorkCalendar(frozenset(range(2020, 2031))))
 
 COMMUNITY = Community("GZ-TH-C0001", "天河雅苑", 240, "黄经理", "13800138000")
 

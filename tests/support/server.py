@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,10 +20,14 @@ from hallcore.receipt_numbers import format_receipt_no
 from hallcore.signing import SigningKey, login_message, receipt_signature
 from hallserver.app import create_app
 from hallserver.db import SERVER_SCHEMA, make_engine
-from hallserver.models import Base
+from hallserver.models import Base, CalendarDayRow, CalendarYearRow
 from hallserver.seed import seed
 from hallserver.settings import ServerSettings
 from hallserver.terminals import approve_pending
+from hallserver.working_days import forget
+
+# The calendar the migrations seed (0010), put back where a test empties the database.
+_calendar_seed = importlib.import_module("hallserver.migrations.versions.0010_working_calendar")
 
 PG_URL = os.environ.get("HALL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CLERK_PASSWORD = "demo-clerk"
@@ -72,9 +77,14 @@ def allow_old_operations(engine: Engine, days: int = 3650) -> None:
 
 
 def empty_tables(engine: Engine) -> None:
+    """The database as migrations leave it: empty, but for the calendar they seed."""
     names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    year_rows, day_rows = _calendar_seed.package_notices(datetime.now(UTC))
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        conn.execute(CalendarYearRow.__table__.insert(), year_rows)
+        conn.execute(CalendarDayRow.__table__.insert(), day_rows)
+    forget(engine)
 
 
 def approve_terminal(engine: Engine, hall: str, terminal: str) -> None:

@@ -1,0 +1,67 @@
+"""`hallserver calendar`: the working-day calendar's notices, loaded from CSV and shown."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hallcore.domain.text import Text
+from hallserver.admin_cli import run_change
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from hallserver.admin_cli import Command, Parsers
+
+
+def _import(args: argparse.Namespace) -> int:
+    from hallserver.admin import AdminRefused
+    from hallserver.admin_csv import decoded
+    from hallserver.working_days import load_notice, parse_notice
+
+    def change(session: Session, actor: str, now: datetime) -> str:
+        try:
+            text = decoded(args.file)
+        except OSError as exc:
+            raise AdminRefused(Text(f"无法读取 {args.file}：{exc.strerror}",
+                                    f"cannot read {args.file}: {exc.strerror}")) from None
+        days = parse_notice(text)
+        years = load_notice(session, days, source=args.source or args.file.name, actor=actor,
+                            now=now)
+        off = sum(not d.working for d in days)
+        return (f"loaded {', '.join(map(str, years))}: {off} holidays, {len(days) - off} "
+                "make-up working days; the servers count on it within a minute, the "
+                "terminals from their next sync")
+
+    return run_change(args.db, change)
+
+
+def _show(args: argparse.Namespace) -> int:
+    from hallserver.working_days import loaded_years, year_lines
+
+    def change(session: Session, _actor: str, _now: datetime) -> str:
+        years = [args.year] if args.year else loaded_years(session)[-3:]
+        return "\n".join(line for year in years for line in year_lines(session, year))
+
+    return run_change(args.db, change)
+
+
+def add_calendar_commands(commands: Parsers, command: Command) -> None:
+    calendar = commands.add_parser(
+        "calendar", help="the working-day calendar every deadline is counted on")
+    under = calendar.add_subparsers(dest="calendar_command", required=True)
+    load = command("import", "load the State Council's notice of a year (or several) from CSV: "
+                             "date,kind,name per line, the date YYYY-MM-DD or a range "
+                             "YYYY-MM-DD~YYYY-MM-DD, the kind 休 (holiday) or 班 (make-up "
+                             "working day); a year in the file replaces that year; audited",
+                   under)
+    load.add_argument("file", metavar="FILE", type=Path)
+    load.add_argument("--source", help="where the notice comes from, e.g. 国办发明电〔2026〕7号 "
+                                       "(default: the file's name)")
+    load.set_defaults(run=_import)
+    show = command("show", "a year's holidays and make-up working days (default: the last "
+                           "three years loaded)", under)
+    show.add_argument("year", metavar="YEAR", type=int, nargs="?")
+    show.set_defaults(run=_show)

@@ -1,0 +1,229 @@
+"""The working-day calendar the server owns: the State Council's notices of holidays and make-up
+working days (调休), per year, and the halls' opening hours. Every committed date the server
+gives (work items, SMS, the overdue KPI) is counted on it, and every terminal gets it with
+its pulls (`calendar_stamp` in TerminalFacts, then `GET /calendar`).
+
+An administrator loads a year's notice as CSV (`hallserver calendar import`): one line per day
+or range, `date,kind,name`, e.g. `2027-10-01~2027-10-07,休,国庆节` and `2027-09-26,班,国庆节`.
+A year in the file replaces that year entirely, in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import threading
+import time as clock
+import weakref
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from hallcore.domain.deadlines import Deadline, OpeningHours, TimeLimit, WorkCalendar, deadline
+from hallcore.domain.text import Text
+from hallcore.wire import CalendarWire
+from hallserver.admin import AdminRefused
+from hallserver.audit import append_audit
+from hallserver.models import CalendarDayRow, CalendarYearRow, HallRow
+
+log = logging.getLogger(__name__)
+
+# A notice loaded by another process (the CLI) reaches the server's workers within this.
+_FRESH_FOR = 60.0
+_KINDS = {"休": False, "holiday": False, "off": False, "班": True, "workday": True, "work": True}
+_RANGE_MARKS = ("~", "～", "至", "..")
+_DEFAULT_HOURS = OpeningHours(time(8, 30), time(17, 30))
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    calendar: WorkCalendar
+    stamp: str
+    at: float
+
+
+# Per database: a process may serve one and administer another (and the tests use many).
+_cache: weakref.WeakKeyDictionary[Engine, _Loaded] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def work_calendar(session: Session) -> WorkCalendar:
+    return _loaded(session).calendar
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _loaded(session: Session) -> _Loaded:
+    engine = _engine(session)
+    with _cache_lock:
+        kept = _cache.get(engine)
+    if kept is not None and clock.monotonic() - kept.at < _FRESH_FOR:
+        return kept
+    years = session.scalars(select(CalendarYearRow.year)).all()
+    days = session.execute(select(CalendarDayRow.day, CalendarDayRow.working))
+    calendar = WorkCalendar.of(years, ((day, working) for day, working in days))
+    stamp = hashlib.sha256(repr((sorted(calendar.years), sorted(calendar.holidays),
+                                 sorted(calendar.workdays))).encode()).hexdigest()[:16]
+    loaded = _Loaded(calendar, stamp, clock.monotonic())
+    with _cache_lock:
+        _cache[engine] = loaded
+    return loaded
+
+
+def forget(engine: Engine) -> None:
+    """Read the calendar of `engine`'s database again at its next use (after it changed)."""
+    with _cache_lock:
+        _cache.pop(engine, None)
+
+
+def opening_hours(session: Session, hall_id: str) -> OpeningHours:
+    hall = session.get(HallRow, hall_id)
+    return OpeningHours(hall.opens_at, hall.closes_at) if hall else _DEFAULT_HOURS
+
+
+def hall_deadline(session: Session, hall_id: str, accepted: datetime,
+                  limit: TimeLimit) -> Deadline:
+    """The deadline of a request accepted at the hall; an estimate is said in the log."""
+    due = deadline(accepted, limit, work_calendar(session), opening_hours(session, hall_id))
+    if due.estimated:
+        log.warning("working-day calendar has no notice for %s: a deadline of hall %s was "
+                    "counted on weekends alone", ", ".join(map(str, due.unknown_years)),
+                    hall_id)
+    return due
+
+
+def terminal_stamp(session: Session, hall_id: str) -> str:
+    """Changes whenever the terminal's copy of the calendar (with its hall's hours) would."""
+    hours = opening_hours(session, hall_id)
+    return f"{_loaded(session).stamp}-{hours.opens:%H%M}{hours.closes:%H%M}"
+
+
+def calendar_wire(session: Session, hall_id: str) -> CalendarWire:
+    """The calendar a terminal keeps: the loaded years from last year on (no committed date
+    lies further back), and its hall's opening hours."""
+    calendar = work_calendar(session)
+    since = datetime.now().year - 1
+    hours = opening_hours(session, hall_id)
+    return CalendarWire(
+        stamp=terminal_stamp(session, hall_id),
+        years=sorted(y for y in calendar.years if y >= since),
+        holidays=sorted(d for d in calendar.holidays if d.year >= since),
+        workdays=sorted(d for d in calendar.workdays if d.year >= since),
+        opens=f"{hours.opens:%H:%M}", closes=f"{hours.closes:%H:%M}")
+
+
+# --- the administrator's import -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NoticeDay:
+    day: date
+    working: bool
+    name: str
+
+
+def _refuse(line: int, zh: str, en: str) -> AdminRefused:
+    return AdminRefused(Text(f"第{line}行：{zh}", f"line {line}: {en}"))
+
+
+def _parse_day(text: str, line: int) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise _refuse(line, f"“{text.strip()}”不是日期（应为 2027-10-01 这样的格式）",
+                      f"“{text.strip()}” is not a date (write it as 2027-10-01)") from None
+
+
+def _days_of(text: str, line: int) -> list[date]:
+    for mark in _RANGE_MARKS:
+        if mark in text:
+            first_text, last_text = text.split(mark, 1)
+            first, last = _parse_day(first_text, line), _parse_day(last_text, line)
+            if last < first or (last - first).days > 31:
+                raise _refuse(line, f"日期范围“{text.strip()}”无效",
+                              f"the range “{text.strip()}” is not a range of up to a month")
+            return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return [_parse_day(text, line)]
+
+
+def parse_notice(text: str) -> list[NoticeDay]:
+    """The days of a notice in CSV; refused, saying the line, on anything it cannot be sure
+    of. The header line (date,kind,name or 日期,类型,名称) is optional."""
+    rows = list(csv.reader(io.StringIO(text)))
+    found: dict[date, NoticeDay] = {}
+    for line, row in enumerate(rows, start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells) or cells[0].startswith("#"):
+            continue
+        if line == 1 and cells[0].lower() in ("date", "日期"):
+            continue
+        if len(cells) < 2:
+            raise _refuse(line, "每行应为：日期,类型(休/班),名称",
+                          "each line is: date,kind (holiday/workday),name")
+        kind = cells[1].lower()
+        if kind not in _KINDS:
+            raise _refuse(line, f"类型“{cells[1]}”应为“休”或“班”",
+                          f"the kind “{cells[1]}” must be holiday (休) or workday (班)")
+        working = _KINDS[kind]
+        name = cells[2] if len(cells) > 2 and cells[2] else ("调休上班" if working else "假日")
+        for day in _days_of(cells[0], line):
+            if not 2000 <= day.year <= 2100:
+                raise _refuse(line, f"{day} 不在 2000–2100 年之间",
+                              f"{day} is not between 2000 and 2100")
+            if working and day.weekday() < 5:
+                raise _refuse(line, f"{day} 是工作日，不能再列为调休上班日",
+                              f"{day} is a weekday: it cannot be a make-up working day")
+            before = found.get(day)
+            if before is not None and before.working != working:
+                raise _refuse(line, f"{day} 既列为放假又列为上班",
+                              f"{day} is listed both as a holiday and as a working day")
+            found[day] = NoticeDay(day, working, name[:60])
+    if not found:
+        raise AdminRefused(Text("文件中没有日期", "the file lists no days"))
+    for year in sorted({d.year for d in found}):
+        if not any(d.year == year and not n.working for d, n in found.items()):
+            raise AdminRefused(Text(f"{year}年没有任何假日：请核对年份",
+                                    f"{year} has no holiday at all: please check the year"))
+    return sorted(found.values(), key=lambda n: n.day)
+
+
+def load_notice(session: Session, days: list[NoticeDay], *, source: str, actor: str,
+                now: datetime) -> list[int]:
+    """Replace the years of `days` with them; returns the years loaded."""
+    years = sorted({n.day.year for n in days})
+    for year in years:
+        session.execute(delete(CalendarDayRow).where(CalendarDayRow.day >= date(year, 1, 1),
+                                                     CalendarDayRow.day <= date(year, 12, 31)))
+        session.merge(CalendarYearRow(year=year, source=source[:200], loaded_at=now))
+    session.add_all(CalendarDayRow(day=n.day, working=n.working, name=n.name) for n in days)
+    append_audit(session, hall_id=None, terminal_id="", actor=actor, action="calendar_import",
+                 subject=",".join(map(str, years)),
+                 detail={"days": len(days), "source": source[:200]}, at=now)
+    forget(_engine(session))
+    return years
+
+
+def year_lines(session: Session, year: int) -> list[str]:
+    """What `hallserver calendar show` prints: the year's source, then its named days."""
+    loaded = session.get(CalendarYearRow, year)
+    if loaded is None:
+        return [f"{year}: 未载入，按周末推算 / not loaded: counted on weekends alone"]
+    rows = session.scalars(select(CalendarDayRow)
+                           .where(CalendarDayRow.day >= date(year, 1, 1),
+                                  CalendarDayRow.day <= date(year, 12, 31))
+                           .order_by(CalendarDayRow.day)).all()
+    lines = [f"{year}: {loaded.source} ({loaded.loaded_at:%Y-%m-%d})"]
+    for row in rows:
+        weekday = "一二三四五六日"[row.day.weekday()]
+        lines.append(f"{row.day} 周{weekday} {'班' if row.working else '休'} {row.name}")
+    return lines
+
+
+def loaded_years(session: Session) -> list[int]:
+    return list(session.scalars(select(CalendarYearRow.year).order_by(CalendarYearRow.year)))
