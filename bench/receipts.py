@@ -7,6 +7,10 @@ subprocess. Raw limit, same run: a bare reportlab canvas with the same font, reg
 same way, drawing one line of the same text (the receipt's title) into a page of the same size:
 what a PDF with an embedded font subset costs at the least, in time and in bytes.
 
+The rare-name receipt is the transfer's, to 王𬌗䶮 (Extensions E and A): its two rare
+characters come from the chain's HanaMinA, read on the first such receipt of a process (timed
+apart, in a subprocess too); its raw limit is the common receipts' median.
+
     python -m bench.receipts [--repeat 200]
 """
 
@@ -17,6 +21,7 @@ import io
 import statistics
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 
@@ -26,6 +31,7 @@ from bench.common import BenchContext, Figure, percentile, time_calls
 from hallclient.receipts.content import HallInfo, ReceiptContent
 from hallclient.receipts.render import _GEOMETRY, Layout, embedded_font, render_pdf
 from hallclient.receipts.testpage import sample_receipts
+from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
 
 AREA = "receipts"
@@ -33,6 +39,7 @@ GOAL_MS = 30.0
 GOAL_KB = 60.0
 LAYOUTS: tuple[Layout, ...] = ("a4", "80mm")
 HALL = HallInfo("GZ-TH-01", Text("天河供电营业厅", "Tianhe service hall"))
+RARE_NAME = "王\U0002C317\u4DAE"  # 王𬌗䶮
 FIRST_RECEIPT = """
 import time
 started = time.perf_counter()
@@ -47,10 +54,29 @@ imported = time.perf_counter()
 render_pdf(receipt, layout="80mm")
 print((time.perf_counter() - imported) * 1000, (imported - started) * 1000)
 """
+FIRST_RARE_RECEIPT = """
+import time
+from bench.receipts import rare_name_receipt
+from hallclient.receipts.render import load_font, render_pdf
+receipt = rare_name_receipt()
+load_font()  # as the counter window does when it opens
+started = time.perf_counter()
+render_pdf(receipt, layout="80mm")
+print((time.perf_counter() - started) * 1000)
+"""
 
 
 def samples() -> list[ReceiptContent]:
     return sample_receipts(HALL, "T01", datetime(2026, 11, 25, 3, tzinfo=UTC))
+
+
+def rare_name_receipt(name: str = RARE_NAME) -> ReceiptContent:
+    """The sample transfer, to a new holder called `name` (tests/client use it too)."""
+    transfer = next(r for r in samples() if r.kind == BusinessKind.TRANSFER)
+    old = transfer.holder_name
+    changes = tuple(Text(c.zh.replace(old, name), c.en.replace(old, name))
+                    for c in transfer.changes)
+    return replace(transfer, holder_name=name, changes=changes)
 
 
 def bare_pdf(layout: Layout, text: str) -> bytes:
@@ -73,6 +99,34 @@ def first_receipt_ms() -> tuple[float, float]:
     out = subprocess.run([sys.executable, "-c", FIRST_RECEIPT], capture_output=True, text=True,
                          check=True).stdout.split()
     return float(out[0]), float(out[1])
+
+
+def first_rare_receipt_ms() -> float:
+    """ms of the first rare-name receipt of a fresh process whose CJK font is loaded."""
+    return float(subprocess.run([sys.executable, "-c", FIRST_RARE_RECEIPT], capture_output=True,
+                                text=True, check=True).stdout)
+
+
+def rare_figures(layout: Layout, repeat: int, common: list[Figure]) -> list[Figure]:
+    """The rare-name receipt's time and size, beside the common receipts' (`layout_figures`)."""
+    common_ms, common_kb = common[0].value, common[1].value
+    receipt = rare_name_receipt()
+    render_pdf(receipt, layout=layout)  # its fonts are loaded once per process
+    times = time_calls(partial(render_pdf, receipt, layout=layout), repeat)
+    size = len(render_pdf(receipt, layout=layout)) / 1024
+    median = statistics.median(times)
+    name = "A4" if layout == "a4" else "80 mm roll"
+    return [
+        Figure(AREA, f"{name} receipt, rare name, each after the first", median, "ms",
+               raw=common_ms, raw_label="the common receipts, same run",
+               goal=f"< {GOAL_MS:g} ms", met=median < GOAL_MS,
+               notes=f"transfer to {RARE_NAME} (HanaMinA for 2 characters); median of "
+                     f"{len(times)}; p95 {percentile(times, 95):.1f} ms"),
+        Figure(AREA, f"{name} receipt, rare name, file size", size, "KB", raw=common_kb,
+               raw_label="the largest common receipt, same run", goal=f"< {GOAL_KB:g} KB",
+               met=size < GOAL_KB,
+               notes="a second embedded font subset, of HanaMinA"),
+    ]
 
 
 def layout_figures(layout: Layout, receipts: list[ReceiptContent], repeat: int) -> list[Figure]:
@@ -108,11 +162,15 @@ def run(ctx: BenchContext) -> list[Figure]:
     receipts = samples()
     figures: list[Figure] = []
     for layout in LAYOUTS:
-        figures += layout_figures(layout, receipts, repeat)
+        common = layout_figures(layout, receipts, repeat)
+        figures += common + rare_figures(layout, repeat, common)
     first, imports = first_receipt_ms()
     figures.append(Figure(AREA, "first receipt of a process (loads the font)", first, "ms",
                           notes=f"fresh process, 80 mm; its imports took {imports:.0f} ms "
                                 "more; no goal"))
+    figures.append(Figure(AREA, "first rare-name receipt of a process (loads HanaMinA)",
+                          first_rare_receipt_ms(), "ms",
+                          notes="fresh process, 80 mm, the CJK font loaded before; no goal"))
     return figures
 
 
@@ -122,7 +180,8 @@ def main() -> None:
     args = parser.parse_args()
     receipts = samples()
     for layout in LAYOUTS:
-        for figure in layout_figures(layout, receipts, args.repeat):
+        common = layout_figures(layout, receipts, args.repeat)
+        for figure in common + rare_figures(layout, args.repeat, common):
             print(f"{figure.name}: {figure.value:.1f} {figure.unit} (raw {figure.raw:.1f}) "
                   f"{figure.notes}")
 

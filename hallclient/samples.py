@@ -41,7 +41,8 @@ def sample_payload(kind: BusinessKind, account: Account, today: date) -> dict[st
         BusinessKind.SUSPEND: {**holder, "resume_on": (today + timedelta(days=90)).isoformat()},
         BusinessKind.RESUME: holder,
         BusinessKind.CLOSE: holder,
-        BusinessKind.CONTACT_CHANGE: {**holder, "phone": "020-8765 4321"},
+        # A landline takes no SMS: the customer withdraws the consent with it.
+        BusinessKind.CONTACT_CHANGE: {**holder, "phone": "020-8765 4321", "sms_consent": False},
         BusinessKind.NEW_CONNECTION: {
             "applicant_name": "陈志明", "applicant_id_type": "resident_id",
             "applicant_id_number": "440106198506123019", "phone": "13800138000",

@@ -413,6 +413,10 @@ def _decide(session: Session, caller: Caller, op: PushOperation, now: datetime
     counter_day = as_utc(op.created_at).astimezone(HALL_TZ).date()
     btype = BUSINESS_TYPES[op.business_type]
     if btype.opens_account:
+        opening = check(op.business_type, None, payload, today=counter_day)
+        if not opening.allowed:
+            assert opening.reason is not None
+            return _rejected(op, opening.reason)
         return _open(session, caller, op, payload)
     if op.account_number is None or op.base_version is None:
         return _rejected(op, Text("缺少户号或账户版本", "account number and base version needed"))

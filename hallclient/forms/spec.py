@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from hallcore.domain.accounts import SMS_LANGUAGES
+from hallcore.domain.accounts import SMS_LANGUAGES, Account
 from hallcore.domain.business import (
     BUSINESS_TYPES,
     BusinessKind,
@@ -17,10 +17,12 @@ from hallcore.domain.business import (
     Field,
     FieldKind,
     PayloadInvalid,
+    sms_consent_refusal,
     validate_payload,
 )
+from hallcore.domain.contact import validate_phone
 from hallcore.domain.ids import DOC_TYPE_LABELS, IdDocType
-from hallcore.domain.text import Text
+from hallcore.domain.text import InvalidInput, Text
 from hallcore.wire import NotSettledReason
 
 NO_HINT = Text("", "")
@@ -94,9 +96,12 @@ class FormSpec:
         unset = KEEP_CURRENT if name in self.current_from_account else NOT_ASKED
         return ((None, unset), *offered)
 
-    def check_field(self, name: str, values: Mapping[str, object]) -> Text | None:
+    def check_field(self, name: str, values: Mapping[str, object],
+                    account: Account | None = None) -> Text | None:
         """The reason the field's current value cannot be taken, or None. A blank required
-        field is not an error while the clerk is still typing; `payload` reports it."""
+        field is not an error while the clerk is still typing; `payload` reports it.
+        `account`: the account the form is for, whose phone and SMS consent a change of
+        contact details keeps unless it changes them."""
         try:
             validate_payload(self.kind, {k: v for k, v in values.items()
                                          if k in self._names and not _blank(v)})
@@ -104,9 +109,34 @@ class FormSpec:
             reason = exc.errors.get(name)
             if reason is not None and not _blank(values.get(name)):
                 return reason
+        sms = self.business.sms
+        if sms is not None and name == sms.consent:
+            return self.sms_refusal(values, account)
         return None
 
-    def payload(self, values: Mapping[str, object]) -> dict[str, object]:
+    def sms_refusal(self, values: Mapping[str, object], account: Account | None = None, *,
+                    saying_yes: bool = False) -> Text | None:
+        """Why the SMS consent cannot stand with the phone in effect (the one typed, else the
+        account's): the domain's rule, while the form is being filled in. `saying_yes`: were
+        the customer to agree. None while the phone typed is not a valid number yet, whose
+        own message says what is wrong."""
+        sms = self.business.sms
+        if sms is None:
+            return None
+        given: dict[str, object] = {}
+        typed = values.get(sms.phone)
+        if isinstance(typed, str) and typed.strip():
+            try:
+                given[sms.phone] = validate_phone(typed).number
+            except InvalidInput:
+                return None
+        consent = True if saying_yes else values.get(sms.consent)
+        if isinstance(consent, bool):
+            given[sms.consent] = consent
+        return sms_consent_refusal(self.kind, account, given)
+
+    def payload(self, values: Mapping[str, object],
+                account: Account | None = None) -> dict[str, object]:
         """The cleaned payload; raises PayloadInvalid naming every field that is wrong."""
         given = {k: v for k, v in values.items() if k in self._names and not _blank(v)}
         unanswered = {name: ASK_THE_CUSTOMER for name in self.must_answer if name not in given}
@@ -116,6 +146,10 @@ class FormSpec:
             raise PayloadInvalid({**exc.errors, **unanswered}) from None
         if unanswered:
             raise PayloadInvalid(unanswered)
+        sms = self.business.sms
+        refusal = None if sms is None else sms_consent_refusal(self.kind, account, clean)
+        if sms is not None and refusal is not None:
+            raise PayloadInvalid({sms.consent: refusal})
         return clean
 
     @property
@@ -138,7 +172,8 @@ CHOICES: dict[FieldKind, tuple[tuple[object, Text], ...]] = {
 
 HINTS: dict[FieldKind, Text] = {
     FieldKind.ID_NUMBER: Text("刷卡或输入证件号码", "swipe the card or type the number"),
-    FieldKind.PHONE: Text("手机或区号-座机", "mobile, or area code-landline"),
+    FieldKind.PHONE: Text("手机、区号-座机，或 +852 等境外号码",
+                          "mobile, area code-landline, or +852… outside the mainland"),
     FieldKind.PERSON_NAME: Text("与证件一致", "as on the ID document"),
     FieldKind.ADDRESS: Text("市、区、街道、门牌、房号", "city, district, street, number, flat"),
 }

@@ -12,7 +12,8 @@ from hallclient.receipts.qr import QrPayload
 from hallclient.store.operations import RecordedOperation
 from hallcore.domain.accounts import SMS_LANGUAGES, STATUS_LABELS, Account, format_yuan
 from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
-from hallcore.domain.deadlines import HALL_TZ, due_at
+from hallcore.domain.contact import sms_capable
+from hallcore.domain.deadlines import HALL_TZ, Deadline, HallCalendar
 from hallcore.domain.masking import mask_id_number, mask_phone
 from hallcore.domain.text import Lang, Text
 
@@ -191,7 +192,7 @@ def change_lines(kind: BusinessKind, before: Account | None, after: Account | No
     return tuple(lines)
 
 
-def _next_steps(kind: BusinessKind, due: datetime | None,
+def _next_steps(kind: BusinessKind, due: Deadline | None,
                 sms_phone: str | None) -> tuple[Text, ...]:
     btype = BUSINESS_TYPES[kind]
     steps: list[Text] = []
@@ -199,7 +200,13 @@ def _next_steps(kind: BusinessKind, due: datetime | None,
         steps.append(Text("本业务已当场办结。", "This request was completed at the counter."))
     else:
         steps.append(Text("承诺于 {d} 前办结。", "We commit to completing it by {d}.").format(
-            d=f"{due:%Y-%m-%d}"))
+            d=f"{due.at:%Y-%m-%d}"))
+        if due.estimated:
+            years = "、".join(map(str, due.unknown_years))
+            steps.append(Text(f"{years}年节假日安排尚未公布，此日期未计节假日；如遇节假日顺延。",
+                              f"The public holidays of {years} are not yet announced: this "
+                              "date leaves them out and moves later by any that fall before "
+                              "it."))
     if btype.site_visit:
         visits = "、".join(s.label.zh for s in btype.steps) or "现场工作"
         visits_en = ", ".join(s.label.en for s in btype.steps) or "site work"
@@ -213,11 +220,11 @@ def _next_steps(kind: BusinessKind, due: datetime | None,
 
 def build_receipt(recorded: RecordedOperation, before: Account | None,
                   payload: Mapping[str, Any], *, hall: HallInfo, terminal_id: str, clerk: str,
-                  pending: bool, online: bool = False,
+                  pending: bool, calendar: HallCalendar, online: bool = False,
                   approved_by: str | None = None) -> ReceiptContent:
     """`pending`: the server has not answered the request yet; `online`: it could be reached
     when the request was recorded. `approved_by`: the supervisor who signed it off, as the
-    receipt names them."""
+    receipt names them. The committed date is counted on `calendar`, as the server will."""
     btype = BUSINESS_TYPES[recorded.kind]
     after = recorded.account
     holder = after or before  # after a transfer, the new holder
@@ -230,16 +237,22 @@ def build_receipt(recorded: RecordedOperation, before: Account | None,
         name, id_number = payload["applicant_name"], payload["applicant_id_number"]
         sms_phone = payload["phone"] if payload.get("sms_consent") else None
         customer_lang = payload.get("sms_language", "zh")
+    if not sms_capable(sms_phone):
+        # SMS reach mainland mobiles only: a consent on record with another phone (kept from
+        # before the rule) promises nothing.
+        sms_phone = None
     state = ReceiptState.CONFIRMED if not pending else (
         ReceiptState.SENDING if online else ReceiptState.OFFLINE)
     issued = recorded.issued_at.astimezone(HALL_TZ)
-    due = None if btype.time_limit.at_counter else due_at(issued, btype.time_limit)
+    due = None if btype.time_limit.at_counter else calendar.deadline(issued,
+                                                                      btype.time_limit)
     return ReceiptContent(
         hall=hall, terminal_id=terminal_id, clerk=clerk, receipt_no=recorded.receipt_no,
         issued_at=issued, kind=recorded.kind,
         account_number=holder.number if holder else None, holder_name=name,
         holder_id_masked=mask_id_number(id_number or ""),
-        changes=change_lines(recorded.kind, before, after, payload), state=state, due=due,
+        changes=change_lines(recorded.kind, before, after, payload), state=state,
+        due=due.at if due else None,
         next_steps=_next_steps(recorded.kind, due, sms_phone),
         signature_line=btype.customer_signs,
         qr=QrPayload(recorded.receipt_no, recorded.operation_id, recorded.signature),

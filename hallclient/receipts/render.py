@@ -1,7 +1,8 @@
 """Receipt PDFs with reportlab: A4, or an 80 mm thermal roll whose length follows the content.
 
 One flow of blocks serves both layouts; only the page geometry and type sizes differ. All text
-is set in the embedded CJK TrueType font (subset), so the PDF looks the same on any machine and
+is set in embedded TrueType subsets of the font chain (`hallclient.receipts.fonts`: the CJK font,
+then fonts for the rare characters of names), so the PDF looks the same on any machine and
 pdftotext gives the Chinese back.
 """
 
@@ -12,21 +13,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from typing import Literal, get_args
 
 from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from hallclient.config import ReceiptLayout
+from hallclient.receipts import fonts
 from hallclient.receipts.content import ReceiptContent
 from hallclient.receipts.qr import qr_matrix
-from hallclient.resources import resource
 from hallcore.domain.business import BUSINESS_TYPES
 from hallcore.domain.text import Lang, Text
 
@@ -48,29 +46,24 @@ def customer_format(content: ReceiptContent, layout: Layout) -> ReceiptFormat:
     reads English gets both languages: the clerk, and the hall that files or checks the
     receipt later, read the Chinese beside it."""
     return ReceiptFormat(layout, "both" if content.customer_lang == "en" else "zh")
-FONT = "HallCJK"
+FONT = fonts.PRIMARY.pdf_name
 # reportlab's font registry is global and its TrueType fonts keep per-document subset state:
 # one PDF at a time (the windows render off the UI thread, a receipt takes ~25 ms).
 _RENDERING = threading.Lock()
 
 
-@cache
-def _register_font() -> None:
-    path = resource("fonts/wqy-microhei.ttc")
-    pdfmetrics.registerFont(TTFont(FONT, str(path), subfontIndex=0))
-
-
 @contextmanager
 def embedded_font() -> Iterator[str]:
-    """The embedded CJK font's name, registered, held while one PDF is built with it."""
+    """The chain's first font's name, registered, held while one PDF is built with the chain
+    (whose other fonts are registered when a text first needs them)."""
     with _RENDERING:
-        _register_font()
-        yield FONT
+        yield fonts.load_primary()
 
 
 def load_font() -> None:
-    """Register the embedded font ahead of the first receipt: reading it takes some 0.2 s,
-    which the first receipt would otherwise spend while the clerk goes on working."""
+    """Register the CJK font ahead of the first receipt: reading it takes some 0.2 s, which the
+    first receipt would otherwise spend while the clerk goes on working. The chain's big fonts
+    wait for a rare character."""
     with embedded_font():
         pass
 
@@ -160,14 +153,16 @@ def _blocks(content: ReceiptContent, lang: ReceiptLang, g: _Geometry) -> list[_B
 def _wrap(text: str, size: float, width: float) -> list[str]:
     """Break a line to fit `width`: between any CJK characters, at spaces in Latin text."""
     out: list[str] = []
-    line = ""
+    line, line_width = "", 0.0
     for token in _tokens(text):
-        candidate = line + token
-        if line and pdfmetrics.stringWidth(candidate, FONT, size) > width:
+        # Widths add up (no kerning): each token is measured once, in its fonts.
+        token_width = fonts.string_width(token, size)
+        if line and line_width + token_width > width:
             out.append(line.rstrip())
             line = token.lstrip()
+            line_width = token_width if line else 0.0
         else:
-            line = candidate
+            line, line_width = line + token, line_width + token_width
     out.append(line.rstrip())
     return out
 
@@ -252,13 +247,12 @@ def _draw_page(canvas: Canvas, content: ReceiptContent, g: _Geometry, layout: La
     y = height - g.margin
     for block in blocks:
         if block.kind == "text":
-            canvas.setFont(FONT, block.size)
             for line in _wrap(block.text, block.size, usable):
                 y -= block.size * 1.35
+                x = g.margin
                 if block.centred:
-                    canvas.drawCentredString(g.width / 2, y + block.size * 0.3, line)
-                else:
-                    canvas.drawString(g.margin, y + block.size * 0.3, line)
+                    x = (g.width - fonts.string_width(line, block.size)) / 2
+                fonts.draw_string(canvas, x, y + block.size * 0.3, line, block.size)
         elif block.kind == "rule":
             y -= 2.5 * mm
             canvas.setLineWidth(0.5)

@@ -312,7 +312,6 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
     from hallclient.auth.approval import approve
     from hallclient.auth.login import LoginRefused, log_out, offline_refusal, terminal_identity
     from hallclient.receipts.content import HallInfo
-    from hallclient.receipts.render import load_font
     from hallclient.sync.engine import Credentials, SyncEngine
     from hallclient.sync.worker import SyncWorker
     from hallclient.ui.counter_window import CounterServices, CounterWindow
@@ -352,7 +351,7 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
     freeze_long_lived_objects()  # before the sync thread starts making objects
     worker.start()
     window.showMaximized()  # the clerk's one window, all day
-    run_in_background(window, load_font, on_done=lambda _none: None,
+    run_in_background(window, _load_ahead, on_done=lambda _none: None,
                       on_error=lambda _exc: None)  # the first receipt then says what failed
     app.exec()
     worker.stop()
@@ -360,6 +359,16 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
         log_out(engine.credentials)
     api.close()
     return ended[0]
+
+
+def _load_ahead() -> None:
+    """What the clerk's first receipt and first wrong phone number would otherwise wait for:
+    the receipt font, the phone numbers' place names."""
+    from hallclient.receipts.render import load_font
+    from hallcore.domain.contact import load_place_names
+
+    load_font()
+    load_place_names()
 
 
 def server_views(credentials: Credentials, hall_id: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QShortcut, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -234,6 +234,9 @@ class FormView(QWidget):
         masked); nothing without an account."""
         self._account = account
         self._show_current()
+        sms = self.spec.business.sms
+        if sms is not None:  # the SMS consent may rest on the phone on record
+            self._check(sms.consent)
 
     def _show_current(self) -> None:
         account = self._account
@@ -306,12 +309,34 @@ class FormView(QWidget):
         self.settled.setChecked(True)
         self.show_current(None)
 
-    def _show(self, name: str, reason: Text | None) -> None:
+    def _show(self, name: str, reason: Text | None, *, note: bool = False) -> None:
+        """A reason the value cannot be taken; a `note` says what cannot be chosen."""
+        self.errors[name].setStyleSheet(
+            palette.text_colour(palette.MUTED if note else palette.REFUSED))
         self.errors[name].setText(sentence(reason[self.lang]) if reason else "")
         self.errors[name].setVisible(reason is not None)
 
     def _check(self, name: str) -> None:
-        self._show(name, self.spec.check_field(name, self.values()))
+        values = self.values()
+        reason = self.spec.check_field(name, values, self._account)
+        sms = self.spec.business.sms
+        if sms is None or name != sms.consent:
+            self._show(name, reason)
+            return
+        # SMS reach mainland mobiles only: with another phone "yes" cannot be chosen, and the
+        # choice says why.
+        no_yes = self.spec.sms_refusal(values, self._account, saying_yes=True)
+        self._offer_yes(name, no_yes)
+        self._show(name, reason or no_yes, note=reason is None)
+
+    def _offer_yes(self, name: str, refusal: Text | None) -> None:
+        combo = self.inputs[name]
+        assert isinstance(combo, QComboBox)
+        model = combo.model()
+        assert isinstance(model, QStandardItemModel)
+        item = model.item(combo.findData(True))
+        item.setEnabled(refusal is None)
+        item.setToolTip("" if refusal is None else sentence(refusal[self.lang]))
 
     @contextmanager
     def _set_by_program(self) -> Iterator[None]:
@@ -322,20 +347,27 @@ class FormView(QWidget):
             self._setting = False
 
     def _changed(self, name: str) -> None:
-        """Check the field, and an ID number typed against it if it is an ID type."""
+        """Check the field, and an ID number typed against it if it is an ID type, or the SMS
+        consent if it is the phone the SMS would go to."""
         self._check(name)
         for field in self.spec.fields:
             if field.field.id_type_field == name:
                 self._check(field.name)
+        sms = self.spec.business.sms
+        if sms is not None and name == sms.phone:
+            self._check(sms.consent)
         if not self._setting:
             self.edited.emit()
 
     def submit(self) -> None:
         try:
-            payload = self.spec.payload(self.values())
+            payload = self.spec.payload(self.values(), self._account)
         except PayloadInvalid as exc:
             for name in self.errors:
                 self._show(name, exc.errors.get(name))
+            sms = self.spec.business.sms
+            if sms is not None and sms.consent not in exc.errors:
+                self._check(sms.consent)  # its note on what cannot be chosen stays
             first_bad = next(n for n in self.inputs if n in exc.errors)
             self.inputs[first_bad].setFocus()
             return

@@ -23,7 +23,12 @@ from hallcore.domain.accounts import (
     AccountStatus,
     format_yuan,
 )
-from hallcore.domain.contact import validate_address, validate_person_name, validate_phone
+from hallcore.domain.contact import (
+    sms_capable,
+    validate_address,
+    validate_person_name,
+    validate_phone,
+)
 from hallcore.domain.deadlines import TimeLimit
 from hallcore.domain.ids import DOC_TYPE_LABELS, IdDocType, validate_id
 from hallcore.domain.text import InvalidInput, Text
@@ -70,6 +75,18 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
+class SmsFields:
+    """The fields of a request that say where the customer's SMS go and whether they want
+    them."""
+
+    phone: str
+    consent: str
+    # Left out, the account's phone and consent stay (a change of contact details); otherwise
+    # a consent left out is none.
+    keeps_account: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class WorkStep:
     """A later step done away from the counter (a site survey, energising), with its limit."""
 
@@ -96,6 +113,7 @@ class BusinessType:
     # The presented ID document must be the holder's own.
     holder_must_present_id: bool = True
     steps: tuple[WorkStep, ...] = ()
+    sms: SmsFields | None = None
 
     @property
     def opens_account(self) -> bool:
@@ -183,6 +201,7 @@ BUSINESS_TYPES: dict[BusinessKind, BusinessType] = {
             customer_signs=True,
             # The new holder presents their own ID; the old holder need not come.
             holder_must_present_id=False,
+            sms=SmsFields("new_holder_phone", "new_holder_sms_consent"),
         ),
         BusinessType(
             kind=BusinessKind.RENAME,
@@ -247,6 +266,7 @@ BUSINESS_TYPES: dict[BusinessKind, BusinessType] = {
             time_limit=TimeLimit(0),
             site_visit=False,
             notices=(Notice.COMPLETED,),
+            sms=SmsFields("phone", "sms_consent", keeps_account=True),
         ),
         BusinessType(
             kind=BusinessKind.NEW_CONNECTION,
@@ -273,6 +293,7 @@ BUSINESS_TYPES: dict[BusinessKind, BusinessType] = {
                 WorkStep("site_survey", Text("现场勘查", "site survey"), _ONE_DAY),
                 WorkStep("energise", Text("装表接电", "meter fitted and energised"), _THREE_DAYS),
             ),
+            sms=SmsFields("phone", "sms_consent"),
         ),
     )
 }
@@ -405,6 +426,12 @@ def validate_payload(kind: BusinessKind, raw: Mapping[str, object]) -> dict[str,
             clean[f.name] = _clean_value(f, value, raw)
         except InvalidInput as exc:
             errors[f.name] = exc.reason
+    sms = btype.sms
+    if sms is not None and not errors.keys() & {sms.phone, sms.consent}:
+        # The request's own phone and consent, judged without the account.
+        refusal = sms_consent_refusal(kind, None, clean)
+        if refusal is not None:
+            errors[sms.consent] = refusal
     if errors:
         raise PayloadInvalid(errors)
     return clean
@@ -456,6 +483,9 @@ def check(
                 "the ID presented is not the holder's on record; the holder must apply in "
                 "person (or the account be transferred)",
             ))
+    sms_refusal = sms_consent_refusal(kind, account, payload)
+    if sms_refusal is not None:
+        return _refused(sms_refusal)
     rule = _SPECIFIC_RULES.get(kind)
     if rule is not None:
         decision = rule(account, payload, today)
@@ -463,6 +493,52 @@ def check(
             return decision
         warnings.extend(decision.warnings)
     return Decision(True, warnings=tuple(warnings))
+
+
+_SMS_NOT_TO = Text(
+    "短信只能发到大陆手机号码，{whose}不是大陆手机号码：请改填手机号码，或选择不同意短信通知",
+    "SMS can only be sent to a mainland mobile number, and the {whose} is not one: enter a "
+    "mobile number, or set SMS consent to no",
+)
+_SMS_NO_PHONE = Text(
+    "短信只能发到大陆手机号码，账户没有登记联系电话：请填写手机号码，或选择不同意短信通知",
+    "SMS can only be sent to a mainland mobile number, and the account has no phone on "
+    "record: enter a mobile number, or set SMS consent to no",
+)
+_PHONE_ON_RECORD = Text("登记的联系电话", "phone on record")
+
+
+def sms_consent_refusal(
+    kind: BusinessKind, account: Account | None, payload: Mapping[str, Any]
+) -> Text | None:
+    """Why the SMS consent a request leaves in force cannot be: the hall's SMS gateway is a
+    mainland carrier's platform and texts mainland mobile numbers only (`sms_capable`).
+
+    Judged only when the request gives a phone or a consent. `account` None: the request is
+    judged alone, as a form still being filled in or `validate_payload` sees it; a consent or
+    a phone that would come from the account is then not known, and nothing is said of it.
+    """
+    sms = BUSINESS_TYPES[kind].sms
+    if sms is None or not payload.keys() & {sms.phone, sms.consent}:
+        return None
+    kept = account if sms.keeps_account else None
+    if sms.consent in payload:
+        consent = payload[sms.consent] is True
+    elif sms.keeps_account:
+        consent = kept is not None and kept.sms_consent
+    else:
+        consent = False
+    if not consent:
+        return None
+    if sms.phone in payload:
+        phone, whose = payload[sms.phone], BUSINESS_TYPES[kind].field(sms.phone).label
+    elif kept is not None:
+        phone, whose = kept.phone, _PHONE_ON_RECORD
+    else:
+        return None  # the phone is not known yet
+    if sms_capable(phone):
+        return None
+    return _SMS_NO_PHONE if phone is None else _SMS_NOT_TO.format(whose=whose)
 
 
 def may_start(kind: BusinessKind, account: Account | None) -> Decision:

@@ -6,12 +6,17 @@ Every validator normalises what it accepts (so its output validates to itself) a
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from hallcore.domain.printable import is_printable
 from hallcore.domain.text import InvalidInput, Text
 
 # --------------------------------------------------------------------------- shared helpers
@@ -63,18 +68,51 @@ def _nfkc(text: str) -> str:
 
 
 class PhoneKind(StrEnum):
-    MOBILE = "mobile"
-    LANDLINE = "landline"
+    MOBILE = "mobile"  # a mainland mobile number
+    LANDLINE = "landline"  # a mainland landline
+    # Hong Kong, Macao, Taiwan or abroad, mobile or landline alike.
+    OUTSIDE_MAINLAND = "outside_mainland"
 
 
 @dataclass(frozen=True, slots=True)
 class Phone:
     kind: PhoneKind
-    # mobile "13812345678"; landline "020-87654321", "0755-2345678", "020-87654321-123"
+    # mobile "13812345678"; landline "020-87654321", "0931-8123456", "020-87654321-123";
+    # outside the mainland in E.164 form, "+85291234567"
     number: str
+
+    @property
+    def sms_capable(self) -> bool:
+        """The hall's SMS gateway is a mainland carrier's platform: it texts mainland mobile
+        numbers only."""
+        return self.kind is PhoneKind.MOBILE
+
+
+def sms_capable(number: str | None) -> bool:
+    """Can the hall's SMS gateway text this number, as stored or as typed? Only a valid
+    mainland mobile number can; no number, a landline, a number outside the mainland, or one
+    that is not (or no longer) a valid mobile number cannot."""
+    if not number:
+        return False
+    try:
+        return validate_phone(number).sms_capable
+    except InvalidInput:
+        return False
 
 
 _MOBILE_LENGTH = 11
+# Mainland mobile ranges in person-to-person service (the national numbering plan): 13x, 15x
+# but 154, 162 and 165-167 (virtual operators), 170-178 (174: satellite), 18x, 19x but 194.
+# The 14x ranges are IoT and data-only SIMs: nobody answers a call or reads an SMS on them.
+_MOBILE_RANGES = re.compile(r"1(?:3\d|5[0-35-9]|6[25-7]|7[0-8]|8\d|9[0-35-9])")
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+_LANDLINE_TYPES = frozenset({PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+# Outside the mainland: numbers a customer can be reached on, not toll-free, premium-rate,
+# shared-cost, pager or voicemail numbers.
+_PERSONAL_TYPES = _MOBILE_TYPES | _LANDLINE_TYPES | {
+    PhoneNumberType.PERSONAL_NUMBER, PhoneNumberType.VOIP}
+_IDD_PREFIX = "00"  # dialled before a country code from the mainland
+_MAINLAND_CODE = "86"
 _EXT_MAX = 6
 _EXT_MARKER = re.compile(r"转|分机|ext\.?", re.IGNORECASE)
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"))
@@ -84,12 +122,24 @@ _LOOKALIKE_DIGITS = {"O": "0", "o": "0", "l": "1", "I": "1"}
 
 
 def validate_phone(raw: str) -> Phone:
-    """A mainland mobile or landline number, normalised; see `Phone.number` for the forms."""
+    """A mainland mobile or landline number, or one outside the mainland written with its
+    country or region code, normalised; see `Phone.number` for the forms. Beyond the shape,
+    the number must be one in service as phonenumbers knows the numbering plans."""
     text = " ".join(_normalise_phone_text(raw).split())
     if not text:
         raise _invalid("未输入电话号码", "no phone number entered")
     body, extension = _split_marked_extension(text, raw)
     _check_phone_characters(body, raw)
+    international = _international_digits(body)
+    if international is not None:
+        if extension is not None:
+            raise _invalid(
+                "境外号码不受理分机号，请去掉分机号“{e}”",
+                "a number outside the mainland is taken without an extension; remove the "
+                "extension “{e}”",
+                e=extension,
+            )
+        return _outside_mainland(*international)
     national = _strip_country_code(body)
     if national.startswith("1"):
         if extension is not None:
@@ -195,15 +245,22 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if "0" <= ch <= "9")
 
 
+def _international_digits(body: str) -> tuple[str, str] | None:
+    """(the prefix as typed, "+" or "00"; the country code and number after it) for a number
+    outside the mainland; None for a mainland one, with or without +86."""
+    digits = _digits(body)
+    if body.startswith("+"):
+        prefix, rest = "+", digits
+    elif digits.startswith(_IDD_PREFIX):
+        prefix, rest = _IDD_PREFIX, digits[len(_IDD_PREFIX) :]
+    else:
+        return None
+    return None if rest.startswith(_MAINLAND_CODE) else (prefix, rest)
+
+
 def _strip_country_code(body: str) -> str:
     digits = _digits(body)
     if body.startswith("+"):
-        if not digits.startswith("86"):
-            raise _invalid(
-                "只受理中国大陆号码（+86），输入的是 +{p}…",
-                "only mainland China numbers (+86) are accepted; +{p}… was entered",
-                p=digits[:3],
-            )
         return _mobile_after_country_code(digits[2:], "+86")
     if digits.startswith("0086"):
         return _mobile_after_country_code(digits[4:], "0086")
@@ -225,6 +282,12 @@ def _mobile_after_country_code(national: str, prefix: str) -> str:
 
 
 def _check_mobile(national: str) -> None:
+    if national[1:2] == "4":
+        raise _invalid(
+            "14 开头的号码是物联网卡或上网卡号码，不能接听电话和接收短信：请留客户的手机号码",
+            "a number starting with 14 belongs to an IoT or data-only SIM, which cannot take "
+            "calls or SMS: ask for the customer's mobile number",
+        )
     if len(national) != _MOBILE_LENGTH:
         raise _invalid(
             "手机号码应为 11 位，实际输入 {n} 位",
@@ -238,20 +301,171 @@ def _check_mobile(national: str) -> None:
             "a mobile number starts with 13 to 19; “{p}” is not a mainland mobile prefix",
             p=national[:2],
         )
+    if not _MOBILE_RANGES.match(national):
+        raise _invalid(
+            "没有以 {p} 开头的大陆手机号码（该号段未分配给手机用户），请与客户核对",
+            "no mainland mobile number starts with {p} (the range is not allocated to mobile "
+            "users); check the number with the customer",
+            p=national[:3],
+        )
+    if not _in_service(_parsed(_MAINLAND_CODE + national), _MOBILE_TYPES):
+        raise _invalid(
+            "号码无效：{p} 号段中没有这个手机号码，请与客户核对",
+            "not a valid number: the {p} range has no such mobile number; check it with the "
+            "customer",
+            p=national[:4],
+        )
 
 
 def _no_leading_zero_or_one(national: str) -> InvalidInput:
     if len(national) in (7, 8):
         return _invalid(
-            "缺少区号：固定电话须以区号开头（如 020-87654321），手机号码以 1 开头",
+            "缺少区号：固定电话须以区号开头（如 020-87654321），手机号码以 1 开头；"
+            "境外号码请以 + 和国家或地区代码开头（如 +852）",
             "the area code is missing: a landline starts with its area code "
-            "(e.g. 020-87654321), a mobile number with 1",
+            "(e.g. 020-87654321), a mobile number with 1; a number outside the mainland "
+            "starts with + and its country or region code (e.g. +852)",
         )
     return _invalid(
-        "电话号码应以 1（手机）或 0（固定电话区号）开头，输入的号码以 {d} 开头",
-        "a phone number starts with 1 (mobile) or 0 (landline area code); this one starts with {d}",
+        "电话号码应以 1（手机）、0（固定电话区号）或 +（境外号码）开头，输入的号码以 {d} 开头",
+        "a phone number starts with 1 (mobile), 0 (landline area code) or + (outside the "
+        "mainland); this one starts with {d}",
         d=national[0],
     )
+
+
+# --- what phonenumbers knows of numbering plans: the second opinion on a number's shape
+
+
+def _parsed(digits: str) -> phonenumbers.PhoneNumber | None:
+    """The number of `digits`, country code first; None where phonenumbers cannot read it."""
+    try:
+        return phonenumbers.parse("+" + digits)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _in_service(number: phonenumbers.PhoneNumber | None, kinds: frozenset[int]) -> bool:
+    return (number is not None and phonenumbers.is_valid_number(number)
+            and phonenumbers.number_type(number) in kinds)
+
+
+def _mainland_landline(national: str) -> phonenumbers.PhoneNumber | None:
+    """A mainland landline (area code with its 0, then the local number) if it is one."""
+    number = _parsed(_MAINLAND_CODE + national[1:])
+    return number if _in_service(number, _LANDLINE_TYPES) else None
+
+
+@functools.cache
+def _area_example(area: str, length: int) -> phonenumbers.PhoneNumber | None:
+    """A landline with the area code and a local number of `length` digits, if the area uses
+    that length."""
+    numbers = (_mainland_landline(area + (first + "2345678")[:length]) for first in "23456789")
+    return next((number for number in numbers if number is not None), None)
+
+
+def _area_lengths(area: str) -> tuple[int, ...]:
+    """The lengths of the local numbers used with the area code; none if it is not in use."""
+    return tuple(length for length in (7, 8) if _area_example(area, length) is not None)
+
+
+def _area_place(area: str) -> Text | None:
+    """Where the area code is used: ("广东省深圳市", "Shenzhen, Guangdong")."""
+    example = _area_example(area, 8) or _area_example(area, 7)
+    return None if example is None else _place(example, country_only=False)
+
+
+def load_place_names() -> None:
+    """Load the place names ahead of the first refusal that names one (a terminal does it at
+    start-up, off the UI thread), so the clerk typing a wrong number never waits for it."""
+    from phonenumbers import geocoder  # noqa: F401
+
+
+def _place(number: phonenumbers.PhoneNumber, *, country_only: bool) -> Text | None:
+    """Where a valid number is (its city, or its country or region only), in both
+    languages; None where phonenumbers names no place."""
+    # Imported here: loading every place name takes half a second, and only refusals name one.
+    from phonenumbers import geocoder
+
+    name = (geocoder.country_name_for_number if country_only
+            else geocoder.description_for_valid_number)
+    zh, en = name(number, "zh"), name(number, "en")
+    return Text(zh, en) if zh and en else None
+
+
+def _lengths_text(lengths: tuple[int, ...]) -> Text:
+    return Text(" 或 ".join(map(str, lengths)), " or ".join(map(str, lengths)))
+
+
+def _outside_mainland(prefix: str, digits: str) -> Phone:
+    """A number outside the mainland: `digits` are its country or region code and number, typed
+    after `prefix` ("+" or "00"). Normalised to E.164, "+85291234567"."""
+    # Country codes are prefix-free: at most one of the first 1-3 digits is one.
+    country = next((int(digits[:n]) for n in (1, 2, 3) if len(digits) >= n
+                    and int(digits[:n]) in phonenumbers.supported_calling_codes()), None)
+    if country is None:
+        raise _invalid(
+            "“{p}{c}…”不是有效的国家或地区代码，请与客户核对",
+            "“{p}{c}…” is not a valid country or region code; check it with the customer",
+            p=prefix,
+            c=digits[:3],
+        )
+    number = _parsed(digits)
+    if _in_service(number, _PERSONAL_TYPES):
+        assert number is not None
+        return Phone(PhoneKind.OUTSIDE_MAINLAND,
+                     phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    where = _region(country, f"{prefix}{country}")  # named in refusals only: see _place
+    if number is not None and phonenumbers.is_valid_number(number):
+        raise _invalid(
+            "这是{w}的服务号码（如免费电话、声讯电话），不是客户本人的电话：请留客户的手机或住宅电话",
+            "this is a service number in {w} (toll-free, premium rate or the like), not the "
+            "customer's own phone: ask for their mobile or home number",
+            w=where,
+        )
+    # Unreadable (no digits after the code, or hundreds of them): count what was typed.
+    national = (digits[len(str(country)) :] if number is None
+                else phonenumbers.national_significant_number(number))
+    lengths = _region_lengths(country)
+    if lengths and len(national) not in lengths:
+        raise _invalid(
+            "{w}的电话号码在国家或地区代码之后应为 {l} 位，实际输入 {n} 位",
+            "a number in {w} has {l} digits after the country or region code; {were} entered",
+            w=where,
+            l=_lengths_text(lengths),
+            n=len(national),
+            were=_were(len(national)),
+        )
+    raise _invalid(
+        "号码无效：{w}没有这个电话号码，请与客户核对",
+        "not a valid number: {w} has no such number; check it with the customer",
+        w=where,
+    )
+
+
+def _region(country_code: int, typed: str) -> Text:
+    """Where a country code leads, with the code as typed: "香港（+852）", "United Kingdom
+    (0044)"; a code shared by several countries (+1, +7) alone."""
+    regions = phonenumbers.region_codes_for_country_code(country_code)
+    example = phonenumbers.example_number(regions[0]) if len(regions) == 1 else None
+    place = None if example is None else _place(example, country_only=True)
+    if place is not None:
+        return Text("{p}（{c}）", "{p} ({c})").format(p=place, c=typed)
+    return Text(f"{typed} ", typed)
+
+
+def _region_lengths(country_code: int) -> tuple[int, ...]:
+    """How many digits follow the code in a landline or mobile number of that country or
+    region (no limit known: empty)."""
+    lengths: set[int] = set()
+    for region in phonenumbers.region_codes_for_country_code(country_code):
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if metadata is None:
+            continue
+        for desc in (metadata.fixed_line, metadata.mobile):
+            if desc is not None:
+                lengths.update(desc.possible_length or ())
+    return tuple(sorted(n for n in lengths if n > 0))
 
 
 def _landline(national: str, body: str, extension: str | None) -> Phone:
@@ -261,6 +475,9 @@ def _landline(national: str, body: str, extension: str | None) -> Phone:
     if problem is not None:
         raise InvalidInput(problem)
     area = national[: _area_code_length(national)]
+    problem = _landline_in_service_problem(area, national[len(area) :])
+    if problem is not None:
+        raise InvalidInput(problem)
     number = f"{area}-{national[len(area) :]}"
     if extension is not None:
         number = f"{number}-{extension}"
@@ -310,12 +527,6 @@ def _area_code_problem(national: str) -> Text | None:
             "区号为 3 或 4 位（如 010、020、0755），只输入了 {n} 位",
             "an area code has 3 or 4 digits (e.g. 010, 020, 0755); only {n} entered",
         ).format(n=len(national))
-    if national[1] == "0":
-        return Text(
-            "区号不能以 00 开头；国际号码只受理 +86 的手机号码",
-            "an area code cannot start with 00; of international numbers only +86 mobile "
-            "numbers are accepted",
-        )
     if national[1] == "1" and national[2] != "0":
         if len(national) == _MOBILE_LENGTH + 1 and national[2] in "3456789":
             return Text(
@@ -334,19 +545,43 @@ def _area_code_problem(national: str) -> Text | None:
 
 
 def _local_length_problem(area: str, local: str) -> Text | None:
-    if len(area) == 3:
-        if len(local) == 8:
-            return None
-        return Text(
-            "区号 {a} 的电话号码应为 8 位，实际输入 {n} 位",
-            "a number with area code {a} has 8 digits after it; {were} entered",
-        ).format(a=area, n=len(local), were=_were(len(local)))
-    if len(local) in (7, 8):
+    """The shape alone: 8 digits after a 3-digit area code, 7 or 8 after a 4-digit one. Which
+    of them an area uses is `_landline_in_service_problem`'s business, yet the message names it
+    where it is known."""
+    shape = (8,) if len(area) == 3 else (7, 8)
+    if len(local) in shape:
         return None
+    return _wrong_local_length(area, local, shape)
+
+
+def _wrong_local_length(area: str, local: str, shape: tuple[int, ...]) -> Text:
+    lengths, place = _area_lengths(area), _area_place(area)
+    where = Text("区号 {a} ", "area code {a}") if place is None else Text(
+        "区号 {a}（{p}）", "area code {a} ({p})")
     return Text(
-        "区号 {a} 的电话号码应为 7 或 8 位，实际输入 {n} 位",
-        "a number with area code {a} has 7 or 8 digits after it; {were} entered",
-    ).format(a=area, n=len(local), were=_were(len(local)))
+        "{w}的电话号码应为 {l} 位，实际输入 {n} 位",
+        "a number with {w} has {l} digits after it; {were} entered",
+    ).format(w=where.format(a=area, p=place or ""), l=_lengths_text(lengths or shape),
+             n=len(local), were=_were(len(local)))
+
+
+def _landline_in_service_problem(area: str, local: str) -> Text | None:
+    """Why a landline of the right shape is no number in service, or None: its area code is
+    not in use, the area's numbers have another length (Shenzhen's 8 digits), or phonenumbers
+    knows no such number."""
+    lengths = _area_lengths(area)
+    if not lengths:
+        return Text(
+            "没有区号 {a}，请与客户核对", "there is no area code {a}; check it with the customer"
+        ).format(a=area)
+    if len(local) not in lengths:
+        return _wrong_local_length(area, local, lengths)
+    if _mainland_landline(area + local) is None:
+        return Text(
+            "号码无效：区号 {a} 下没有这个电话号码，请与客户核对",
+            "not a valid number: area code {a} has no such number; check it with the customer",
+        ).format(a=area)
+    return None
 
 
 # --------------------------------------------------------------------------- personal names
@@ -415,6 +650,7 @@ def _validate_chinese_name(text: str, raw: str) -> str:
     for ch in name:
         if not (is_han_character(ch) or ch == _NAME_DOT):
             raise _name_character_problem(ch, raw, chinese=True)
+    _check_printable(name, _NAME_UNPRINTABLE, lambda ch: _show(ch, raw, _normalise_name_text))
     _check_name_dots(name)
     _check_length(name, _CHINESE_NAME_MIN, _CHINESE_NAME_MAX, Text("中文姓名", "a Chinese name"))
     return name
@@ -438,10 +674,41 @@ def _validate_latin_name(text: str, raw: str) -> str:
         if not (_is_latin_letter(ch) or ch in _LATIN_NAME_PUNCTUATION or is_accent):
             raise _name_character_problem(ch, raw, chinese=False)
         previous = ch
+    _check_printable(name, _NAME_UNPRINTABLE, lambda ch: _show(ch, raw, _normalise_name_text))
     if not any(_is_latin_letter(ch) for ch in name):
         raise _invalid("姓名中没有字母", "the name contains no letters")
     _check_length(name, _LATIN_NAME_MIN, _LATIN_NAME_MAX, Text("外文姓名", "a foreign name"))
     return name
+
+
+# A character the receipt's fonts lack would print as a blank on the receipt the customer signs
+# (hallcore.domain.printable): the clerk checks it against the document, by its position.
+_NAME_UNPRINTABLE = Text(
+    "姓名第{n}个字 {c} 无法打印在回执上，请核对证件",
+    "character {n} of the name, {c}, cannot be printed on the receipt; check it against the ID "
+    "document",
+)
+_ADDRESS_UNPRINTABLE = Text(
+    "地址第{n}个字 {c} 无法打印在回执上，请核对后改用其他写法",
+    "character {n} of the address, {c}, cannot be printed on the receipt; check it and write "
+    "that part another way",
+)
+
+
+def _check_printable(text: str, problem: Text, show: Callable[[str], str] = _show) -> None:
+    """Refuse the first character a receipt cannot print, by its position among the characters
+    that are not spaces (as a clerk counts them on the document); `show` shows it as typed."""
+    position = 0
+    for ch in text:
+        if ch.isspace():
+            continue
+        position += 1
+        if not is_printable(ch):
+            shown, code = show(ch), f"U+{ord(ch):04X}"
+            # With its code point: the screen may lack the glyph as well.
+            named = Text(shown, shown) if shown == code else Text(f"{shown}（{code}）",
+                                                                   f"{shown} ({code})")
+            raise InvalidInput(problem.format(n=position, c=named))
 
 
 def _is_mark(ch: str) -> bool:
@@ -506,3 +773,4 @@ def _check_address_characters(text: str) -> None:
                 "delete it and retype that part",
                 c=_show(ch),
             )
+    _check_printable(text, _ADDRESS_UNPRINTABLE)

@@ -165,11 +165,13 @@ def resident_id_check_char(first17: str) -> str:
 
 def _require_check_char(number: str) -> None:
     # A mistyped digit anywhere breaks the check, and the last is seldom the one: naming the
-    # check character invited clerks to change it until the number passed.
+    # check character invited clerks to change it until the number passed. The reason is the
+    # same whatever the digits, so it tells nobody which check character would pass.
     if number[17] != resident_id_check_char(number[:17]):
         _fail(
-            "号码未通过校验，请对照证件逐位核对",
-            "the number fails its check; compare every digit with the document",
+            "号码未通过校验：请重新读卡，或对照证件逐位核对",
+            "the number fails its check: read the card again, or compare every digit with the "
+            "document",
         )
 
 

@@ -260,7 +260,102 @@ def test_a_new_holder_or_customer_gets_sms_in_the_language_they_chose():
 def test_contact_change_allowed_while_awaiting_connection():
     acct = account(status=AccountStatus.PENDING_CONNECTION)
     assert checked(BusinessKind.CONTACT_CHANGE, acct,
-                   {**holder_presents(acct), "phone": "020-87654321"}).allowed
+                   {**holder_presents(acct), "phone": "13812345678"}).allowed
+
+
+# --- SMS consent goes with a mainland mobile number ----------------------------------------
+
+NEW_CONNECTION = {
+    "applicant_name": "陈志明", "applicant_id_type": "resident_id",
+    "applicant_id_number": OTHER_ID, "supply_address": "广州市天河区天河路385号12栋1803房",
+}
+
+
+def sms_refusal(kind, raw):
+    with pytest.raises(PayloadInvalid) as refused:
+        validate_payload(kind, raw)
+    return refused.value.errors
+
+
+@pytest.mark.parametrize("phone", ["020-87654321", "010-62345678-12", "+852 9123 4567",
+                                   "+44 20 7946 0958"])
+def test_a_new_connection_with_sms_consent_needs_a_mainland_mobile(phone):
+    errors = sms_refusal(BusinessKind.NEW_CONNECTION,
+                         {**NEW_CONNECTION, "phone": phone, "sms_consent": True})
+    assert set(errors) == {"sms_consent"}
+    assert "短信只能发到大陆手机号码" in errors["sms_consent"].zh
+    assert "mainland mobile number" in errors["sms_consent"].en
+    assert phone.replace(" ", "") not in str(errors["sms_consent"])  # no number in a reason
+
+
+@pytest.mark.parametrize("consent", [False, None])
+def test_a_landline_without_sms_consent_is_fine(consent):
+    raw = {**NEW_CONNECTION, "phone": "020-87654321", "sms_consent": consent}
+    assert checked(BusinessKind.NEW_CONNECTION, None, raw).allowed
+
+
+@pytest.mark.parametrize("phone", ["13812345678", "19912345678", "16612345678",
+                                   "+86 170 1234 5678"])
+def test_a_mainland_mobile_takes_sms_consent(phone):
+    raw = {**NEW_CONNECTION, "phone": phone, "sms_consent": True}
+    assert checked(BusinessKind.NEW_CONNECTION, None, raw).allowed
+
+
+def test_a_transfer_with_sms_consent_needs_the_new_holders_mobile():
+    errors = sms_refusal(BusinessKind.TRANSFER, {**NEW_HOLDER, "new_holder_phone": "020-87654321",
+                                                 "new_holder_sms_consent": True})
+    assert set(errors) == {"new_holder_sms_consent"}
+    assert "new holder's phone is not one" in errors["new_holder_sms_consent"].en
+    # The old holder's consent does not pass on: a landline without consent is fine.
+    assert checked(BusinessKind.TRANSFER, account(),
+                   {**NEW_HOLDER, "new_holder_phone": "020-87654321"}).allowed
+
+
+def test_a_contact_change_to_a_landline_with_consent_is_refused():
+    errors = sms_refusal(BusinessKind.CONTACT_CHANGE, {
+        **holder_presents(), "phone": "020-87654321", "sms_consent": True})
+    assert set(errors) == {"sms_consent"}
+
+
+def test_a_contact_change_to_a_landline_keeping_the_consent_on_record_is_refused():
+    """The request does not say "no SMS", so the consent on record would stay with a
+    landline: the clerk must ask the customer."""
+    decision = checked(BusinessKind.CONTACT_CHANGE, account(sms_consent=True),
+                       {**holder_presents(), "phone": "020-87654321"})
+    assert not decision.allowed
+    assert "短信只能发到大陆手机号码" in decision.reason.zh
+    assert "the phone is not one" in decision.reason.en
+    assert checked(BusinessKind.CONTACT_CHANGE, account(sms_consent=True), {
+        **holder_presents(), "phone": "020-87654321", "sms_consent": False}).allowed
+    assert checked(BusinessKind.CONTACT_CHANGE, account(sms_consent=False),
+                   {**holder_presents(), "phone": "020-87654321"}).allowed
+
+
+@pytest.mark.parametrize(("phone", "says"), [
+    ("020-87654321", "phone on record is not one"),
+    ("+85291234567", "phone on record is not one"),
+    (None, "no phone on record"),
+])
+def test_consent_given_alone_is_judged_on_the_phone_on_record(phone, says):
+    acct = account(phone=phone, sms_consent=False)
+    decision = checked(BusinessKind.CONTACT_CHANGE, acct,
+                       {**holder_presents(), "sms_consent": True})
+    assert not decision.allowed and says in decision.reason.en
+    assert decision.reason.zh.startswith("短信只能发到大陆手机号码")
+
+
+def test_consent_given_with_a_new_mobile_does_not_look_at_the_phone_on_record():
+    acct = account(phone="020-87654321", sms_consent=False)
+    assert checked(BusinessKind.CONTACT_CHANGE, acct, {
+        **holder_presents(), "phone": "13812345678", "sms_consent": True}).allowed
+
+
+def test_a_contact_change_not_about_sms_leaves_an_old_landline_consent_alone():
+    """Records from before the rule may hold a consent on a landline: changing the mailing
+    address is not refused for it (the SMS queue sends nothing to a landline)."""
+    acct = account(phone="020-87654321", sms_consent=True)
+    assert checked(BusinessKind.CONTACT_CHANGE, acct, {
+        **holder_presents(), "mailing_address": "广州市越秀区中山五路1号2栋301房"}).allowed
 
 
 def test_business_on_an_existing_account_needs_one_selected():

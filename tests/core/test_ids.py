@@ -130,12 +130,28 @@ def test_today_defaults_to_the_real_date() -> None:
 # --- resident ID, 18 characters: rejected, with the reason ---------------------------------
 
 
-CHECK_FAILED = Text("号码未通过校验，请对照证件逐位核对",
-                    "the number fails its check; compare every digit with the document")
+CHECK_FAILED = Text("号码未通过校验：请重新读卡，或对照证件逐位核对",
+                    "the number fails its check: read the card again, or compare every digit "
+                    "with the document")
 
 
-def test_wrong_check_char_asks_for_every_digit_to_be_checked() -> None:
+def test_wrong_check_char_asks_for_the_card_to_be_read_again() -> None:
     assert rejected(RID, "110105194912310025") == CHECK_FAILED
+
+
+@pytest.mark.parametrize(
+    ("doc_type", "area"),
+    [(RID, "110105"), (IdDocType.RESIDENCE_PERMIT_HMT, "810000")],
+)
+def test_the_check_refusal_never_shows_the_check_character_that_would_pass(
+    doc_type: IdDocType, area: str
+) -> None:
+    for sequence in range(0, 1000, 37):
+        good = make_resident_id(area, date(1985, 6, 1), sequence)
+        for wrong in (c for c in "0123456789X" if c != good[-1]):
+            reason = rejected(doc_type, good[:-1] + wrong)
+            assert reason == CHECK_FAILED
+            assert good[-1] not in reason.zh + reason.en
 
 
 def test_wrong_check_char_does_not_point_at_the_last_digit() -> None:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from hallcore.domain.contact import validate_phone
 from hallcore.domain.masking import mask_id_number, mask_name, mask_phone
+from tests.support.phones import mainland_landlines, mainland_mobiles, outside_mainland
 
 # --------------------------------------------------------------------------- ID numbers
 
@@ -110,9 +111,15 @@ def test_landline_masking_hides_all_but_area_code_and_last_four(number: str) -> 
     assert [set(part) for part in masked_extension] == [{"*"} for _ in extension]
 
 
-@given(st.one_of(_mobiles, _landlines))
+@given(st.one_of(mainland_mobiles, mainland_landlines))
 def test_masking_accepts_what_validate_phone_returns(number: str) -> None:
     assert mask_phone(validate_phone(number).number) == mask_phone(number)
+
+
+@given(outside_mainland)
+def test_a_number_outside_the_mainland_shows_only_its_last_four_digits(number: str) -> None:
+    masked = mask_phone(validate_phone(number).number)
+    assert masked == "*" * (len(number) - 4) + number[-4:]
 
 
 @given(st.text(max_size=30))

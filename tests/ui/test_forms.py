@@ -65,7 +65,8 @@ def test_message_appears_beside_the_field_as_the_clerk_types(qtbot, transfer_vie
     id_field = transfer_view.inputs["new_holder_id_number"]
     type_into(qtbot, id_field, OTHER_ID[:-1] + "0")
     assert transfer_view.errors["new_holder_id_number"].text() == (
-        "The number fails its check; compare every digit with the document")
+        "The number fails its check: read the card again, or compare every digit with the "
+        "document")
     qtbot.keyClick(id_field, Qt.Key.Key_Backspace)
     qtbot.keyClicks(id_field, OTHER_ID[-1])
     assert transfer_view.errors["new_holder_id_number"].text() == ""
@@ -130,7 +131,7 @@ def test_optional_yes_no_is_left_out_until_the_clerk_says(qtbot, english):
     qtbot.addWidget(view)
     view.show()
     view.fill({"applicant_id_type": "resident_id", "applicant_id_number": HOLDER_ID,
-               "phone": "020-87654321"})
+               "phone": "13812345678"})
     consent = view.inputs["sms_consent"]
     assert "sms_consent" not in view.values()
     consent.setFocus()
