@@ -482,7 +482,9 @@ class NotificationWire(WireModel):
 
     operation_id: str
     notice: str
-    state: str  # pending | sending | sent
+    # pending | sending | submitted | sent | delivered | undelivered | refused | unconfirmed
+    # (hallserver/notifications.py); `sent_at` is set once the gateway took it.
+    state: str
     queued_at: IsoTime
     sent_at: IsoTime | None
 

@@ -144,17 +144,29 @@ def _cmd_seed(args: argparse.Namespace) -> int:
 
 def _cmd_notify(args: argparse.Namespace) -> int:
     from hallserver.db import make_engine
-    from hallserver.delivery import default_gateway
     from hallserver.notifications import deliver_due
+    from hallserver.settings import SettingsError, load_settings
+    from hallserver.sms_delivery import open_delivery
 
     engine = make_engine(args.db)
-    gateway = default_gateway(args.sms_log)
-    while True:
-        sent, failed = deliver_due(engine, gateway)
-        if args.once:
-            print(f"sent {sent}, failed {failed}")
-            return 0 if failed == 0 else 1
-        time.sleep(args.interval)
+    try:
+        delivery = open_delivery(engine, load_settings(), args.sms_log)
+    except SettingsError as exc:
+        print(f"hallserver: {exc}", file=sys.stderr)
+        return 2
+    try:
+        problem = delivery.problem()
+        if problem:
+            print(f"hallserver: {problem}; the messages wait and it is tried again",
+                  file=sys.stderr)
+        while True:
+            sent, failed = deliver_due(engine, delivery.gateway, policy=delivery.policy)
+            if args.once:
+                print(f"sent {sent}, failed {failed}")
+                return 0 if failed == 0 else 1
+            time.sleep(args.interval)
+    finally:
+        delivery.close()
 
 
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -386,8 +398,10 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--halls", type=int, default=2)
     seed.add_argument("--seed", type=int, default=0)
     seed.set_defaults(run=_cmd_seed)
-    notify = command("notify", "deliver queued customer SMS")
-    notify.add_argument("--sms-log", type=Path, required=True)
+    notify = command("notify", "deliver queued customer SMS, through the gateway "
+                               "$HALLSERVER_SMS_GATEWAY names (docs/DEPLOY.md, SMS gateway)")
+    notify.add_argument("--sms-log", type=Path,
+                        help="write them to this log file instead (the log gateway)")
     notify.add_argument("--once", action="store_true")
     notify.add_argument("--interval", type=float, default=5.0)
     notify.set_defaults(run=_cmd_notify)
@@ -433,8 +447,10 @@ def _parser() -> argparse.ArgumentParser:
             under=database.add_subparsers(dest="database_command", required=True)
             ).set_defaults(run=_cmd_database_restored)
     from hallserver.account_import import add_account_commands
+    from hallserver.sms_cli import add_sms_commands
 
     add_account_commands(commands, command)
+    add_sms_commands(commands, command)
     return parser
 
 

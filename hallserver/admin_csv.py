@@ -110,7 +110,9 @@ def export_all(session: Session, folder: Path) -> dict[str, int]:
     return written
 
 
-def _decoded(path: Path) -> str:
+def decoded(path: Path) -> str:
+    """The text of an administrator's file: UTF-8 (with or without a BOM), else GB18030 as a
+    spreadsheet in Chinese saves it."""
     data = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -123,7 +125,7 @@ def _decoded(path: Path) -> str:
 
 def _rows(path: Path, table: _Table) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) of the file, its header checked against the table's columns."""
-    reader = csv.DictReader(io.StringIO(_decoded(path), newline=""))
+    reader = csv.DictReader(io.StringIO(decoded(path), newline=""))
     header = [name.strip() for name in reader.fieldnames or ()]
     missing = [c for c in table.columns if c not in header and c not in table.optional]
     unknown = [c for c in header if c not in table.columns]

@@ -74,9 +74,10 @@ def observe_push(ops: Sequence[PushOperation], results: Sequence[OperationResult
 
 class SmsQueue(Collector):
     """The customer SMS not sent yet, by state, counted at each scrape (by the index on
-    state; the sent ones are not read)."""
+    state; the sent ones are not read). An unconfirmed one waits for the operator
+    (`hallserver sms unconfirmed`): worth an alert."""
 
-    STATES = ("pending", "sending")
+    STATES = ("pending", "sending", "submitted", "unconfirmed")
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

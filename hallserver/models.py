@@ -289,7 +289,13 @@ class FeedbackRow(Base):
 
 
 class NotificationRow(Base):
-    """A customer SMS waiting in the server's outbox; unique per operation and moment."""
+    """A customer SMS in the server's outbox; unique per operation and moment.
+
+    `state` (hallserver/notifications.py): pending → sending (claimed) → submitted (handed to
+    the gateway, its answer awaited) → sent (the gateway took it) → delivered | undelivered
+    (its delivery report); refused (the gateway refused it for good); unconfirmed (handed over,
+    and no answer nor report came within the window: for the operator, never sent again by
+    itself)."""
 
     __tablename__ = "notifications"
 
@@ -298,18 +304,42 @@ class NotificationRow(Base):
     notice: Mapped[str] = mapped_column(String(16))
     phone: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|sent
+    state: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When it was handed to the gateway (set before the first byte goes out).
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The segments it was sent in, the gateway's id of the first, and the delivery report:
+    # DELIVRD once every segment is delivered, else the first other final state; its time.
+    parts: Mapped[int | None] = mapped_column(Integer)
+    gateway_message_id: Mapped[str | None] = mapped_column(String(65))
+    delivery_state: Mapped[str | None] = mapped_column(String(8))
+    delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         UniqueConstraint("operation_id", "notice", name="uq_notifications_operation_notice"),
         Index("ix_notifications_state_next", "state", "next_attempt_at"),
+        # A phone's recent messages, counted against the per-number limits.
+        Index("ix_notifications_phone_claimed", "phone", "claimed_at"),
     )
+
+
+class SmsSegmentRow(Base):
+    """A segment of a customer SMS as the gateway knows it: its message id and its delivery
+    report. `part` is None for one matched by its reference alone (its answer was lost)."""
+
+    __tablename__ = "sms_segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), index=True)
+    part: Mapped[int | None] = mapped_column(Integer)
+    message_id: Mapped[str] = mapped_column(String(65), index=True)
+    delivery_state: Mapped[str | None] = mapped_column(String(8))
+    delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class WorkItemRow(Base):

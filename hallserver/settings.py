@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from datetime import timedelta
-from typing import Annotated, Any, Literal
+from datetime import time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AliasChoices, BeforeValidator, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hallserver.db import DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE
+from hallserver.sms_policy import SmsPolicy
+
+if TYPE_CHECKING:
+    from hallserver.smpp import SmppConfig
 
 # prometheus_client's multiprocess mode (hallserver/metrics.py), for several workers.
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -134,16 +146,108 @@ class ServerSettings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    # Customer SMS (docs/DEPLOY.md, "SMS gateway"): `log` writes them to the --sms-log file;
+    # `smpp` hands them to an SMPP 3.4 gateway (hallserver/smpp.py) from `hallserver notify`.
+    sms_gateway: Literal["log", "smpp"] = "log"
+    smpp_host: str = ""
+    smpp_port: int = Field(2775, ge=1, le=65535)
+    smpp_system_id: str = Field("", max_length=15)
+    # The bind password: a file holding it (a systemd credential, like the database's
+    # pgpass), or the variable itself where the environment is private; never in
+    # hallserver.env.
+    smpp_password_file: Path | None = None
+    smpp_password: SecretStr | None = None
+    smpp_system_type: str = Field("", max_length=12)
+    smpp_source_addr: str = Field("", max_length=20)
+    smpp_enquire_link_seconds: int = Field(30, ge=5)
+    smpp_response_seconds: int = Field(10, ge=1)
+    # Per phone: at most so many a minute and a day; more wait. Notices that can wait
+    # (hallserver/sms_policy.py) are not sent in the quiet hours, China time ("" for none).
+    sms_per_minute: int = Field(10, ge=1)
+    sms_per_day: int = Field(50, ge=1)
+    sms_quiet_hours: str = "21:00-08:00"
+    # How long a message handed over without an answer waits for a sign of it before it is
+    # left to the operator (`hallserver sms unconfirmed`).
+    sms_confirm_window: Minutes = Field(timedelta(minutes=60),
+                                        validation_alias="HALLSERVER_SMS_CONFIRM_MINUTES")
+
     @field_validator("forwarded_allow_ips", "metrics_allow")
     @classmethod
     def _addresses(cls, value: str) -> str:
         networks(value)
         return value
 
-    @field_validator("log_format", "log_level", mode="before")
+    @field_validator("log_format", "log_level", "sms_gateway", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("sms_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        quiet_hours(value)
+        return value
+
+    def sms_policy(self) -> SmsPolicy:
+        quiet = quiet_hours(self.sms_quiet_hours)
+        start, end = quiet if quiet else (time(0), time(0))
+        return SmsPolicy(per_minute=self.sms_per_minute, per_day=self.sms_per_day,
+                         quiet_start=start, quiet_end=end,
+                         confirm_window=self.sms_confirm_window)
+
+    def smpp_config(self) -> SmppConfig:
+        """The SMPP gateway's settings, its password read; SettingsError for the first one
+        missing or unusable."""
+        from hallserver.smpp import SmppConfig
+
+        for name in ("smpp_host", "smpp_system_id"):
+            if not getattr(self, name):
+                raise SettingsError(name, env_name(name), "", "must be set for the SMPP "
+                                    "gateway (HALLSERVER_SMS_GATEWAY=smpp)")
+        password = self._smpp_password()
+        if len(password) > SMPP_PASSWORD_LENGTH:
+            raise SettingsError("smpp_password", env_name("smpp_password_file"), "…",
+                                f"an SMPP 3.4 password has at most {SMPP_PASSWORD_LENGTH} "
+                                "characters")
+        return SmppConfig(host=self.smpp_host, port=self.smpp_port,
+                          system_id=self.smpp_system_id, password=password,
+                          system_type=self.smpp_system_type, source_addr=self.smpp_source_addr,
+                          enquire_link_seconds=self.smpp_enquire_link_seconds,
+                          response_seconds=self.smpp_response_seconds)
+
+    def _smpp_password(self) -> str:
+        if self.smpp_password_file is not None and self.smpp_password is not None:
+            raise SettingsError("smpp_password", env_name("smpp_password"), "…",
+                                "give the SMPP password once: in the file "
+                                f"({env_name('smpp_password_file')}) or the variable")
+        if self.smpp_password is not None:
+            return self.smpp_password.get_secret_value()
+        if self.smpp_password_file is None:
+            raise SettingsError("smpp_password_file", env_name("smpp_password_file"), "",
+                                "the SMPP password's file must be given (a systemd "
+                                "credential: LoadCredential=, then %d/<name>)")
+        try:
+            return self.smpp_password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeError) as exc:
+            raise SettingsError("smpp_password_file", env_name("smpp_password_file"),
+                                str(self.smpp_password_file),
+                                f"cannot be read ({type(exc).__name__})") from None
+
+
+# SMPP 3.4 5.2.4: the bind's password is at most 9 octets with its terminating NUL.
+SMPP_PASSWORD_LENGTH = 8
+
+
+def quiet_hours(text: str) -> tuple[time, time] | None:
+    """`HH:MM-HH:MM` as (start, end); None for "" (no quiet hours). ValueError says the form."""
+    if not text.strip():
+        return None
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError:
+        raise ValueError("quiet hours are HH:MM-HH:MM, China time (e.g. 21:00-08:00), or "
+                         "empty for none") from None
+    return start, end
 
 
 def env_names(field: str) -> list[str]:

@@ -41,11 +41,13 @@ class FlakyGateway:
         self.failures = failures
         self.sent = []
 
-    def send(self, notification_id, phone, text):
+    def send(self, notification_id, phone, text, handing_over):
         if self.failures:
             self.failures -= 1
             raise ConnectionError("gateway unreachable")
+        handing_over(1)
         self.sent.append(notification_id)
+        return []
 
 
 def test_due_notices_are_delivered_to_the_log(queued, tmp_path):
@@ -93,9 +95,11 @@ def test_parallel_workers_never_send_a_notice_twice(queued):
     lock = threading.Lock()
 
     class Recording:
-        def send(self, notification_id, phone, text):
+        def send(self, notification_id, phone, text, handing_over):
+            handing_over(1)
             with lock:
                 sent.append(notification_id)
+            return []
 
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(lambda _: deliver_due(queued, Recording()), range(6)))
