@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -34,6 +34,9 @@ SATISFACTION_TARGET = 0.90
 ONE_STOP_TARGET = 0.85
 COMPLETENESS_TARGET = 0.95
 OVERDUE_TARGET = 0  # "almost no overdue items"
+# Every bad rating is called back, and in time ("complaints closed on time: 100%").
+CALLBACK_TARGET = 1.0
+CALLBACKS_IN_TIME_TARGET = 1.0
 
 NO_FIGURE = "—"  # nothing was counted
 
@@ -108,6 +111,18 @@ def figures(row: KpiRow) -> list[str]:
             str(row.work_items), str(row.overdue), percent(row.completeness_rate)]
 
 
+def rating_figures(row: KpiRow) -> list[str]:
+    """One row's ratings (好差评) as shown and exported, in the order of the ratings table's
+    columns: the five levels best first with the transactions left unrated for 7 days (counted
+    as basically satisfied) beside basically satisfied, the satisfaction rate, the call-backs
+    opened and their rate, the call-backs due in the period and the share done in time."""
+    return [str(row.very_satisfied), str(row.satisfied), str(row.basically_satisfied),
+            str(row.defaulted), str(row.dissatisfied), str(row.very_dissatisfied),
+            percent(row.satisfaction_rate), str(row.callbacks_opened),
+            percent(row.callback_rate), str(row.callbacks_due),
+            percent(row.callbacks_in_time_rate)]
+
+
 @dataclass(frozen=True)
 class KpiSheet:
     """A report as the table shows it: the headings, a row per group, the total last."""
@@ -116,10 +131,12 @@ class KpiSheet:
     rows: list[list[str]]
 
     @classmethod
-    def of(cls, report: KpiReport, headings: list[str], total: str, lang: Lang) -> KpiSheet:
-        """`headings`: the group column's, then one per figure; `total`: the total row's name."""
-        rows = [[group_name(report.by, row.key, lang), *figures(row)] for row in report.rows]
-        return cls(headings, [*rows, [total, *figures(report.total)]])
+    def of(cls, report: KpiReport, headings: list[str], total: str, lang: Lang,
+           columns: Callable[[KpiRow], list[str]] = figures) -> KpiSheet:
+        """`headings`: the group column's, then one per figure of `columns`; `total`: the
+        total row's name."""
+        rows = [[group_name(report.by, row.key, lang), *columns(row)] for row in report.rows]
+        return cls(headings, [*rows, [total, *columns(report.total)]])
 
 
 def csv_bytes(sheet: KpiSheet) -> bytes:
@@ -136,9 +153,10 @@ _WIDTH = A4[0] - 2 * _MARGIN
 _CHART_MAX_HEIGHT = 110 * mm  # two charts and the table's start fit the first page
 
 
-def kpi_pdf(title: str, subtitle: str, sheet: KpiSheet, charts: Sequence[bytes]) -> bytes:
-    """An A4 report: the title, the charts (PNG images), then the table (its headings repeated
-    on each page), every glyph in the embedded CJK font."""
+def kpi_pdf(title: str, subtitle: str, sheet: KpiSheet, charts: Sequence[bytes],
+            more: Sequence[KpiSheet] = ()) -> bytes:
+    """An A4 report: the title, the charts (PNG images), then the table and the `more` tables
+    after it (their headings repeated on each page), every glyph in the embedded CJK font."""
     with embedded_font() as font:
         buffer = io.BytesIO()
         doc = SimpleDocTemplate(
@@ -154,6 +172,8 @@ def kpi_pdf(title: str, subtitle: str, sheet: KpiSheet, charts: Sequence[bytes])
         for png in charts:
             story += [_image(png), Spacer(0, 3 * mm)]
         story.append(_table(sheet, font))
+        for other in more:
+            story += [Spacer(0, 6 * mm), _table(other, font)]
         doc.build(story)
         return buffer.getvalue()
 

@@ -351,9 +351,26 @@ class NotSettledReason(StrEnum):
 
 
 class Rating(StrEnum):
-    SATISFIED = "satisfied"
-    BASICALLY_SATISFIED = "basically_satisfied"
-    DISSATISFIED = "dissatisfied"
+    """The five levels of the national service-rating scheme (好差评), best first. The three
+    values of the first terminals keep their meaning: ratings waiting in their outboxes sync."""
+
+    VERY_SATISFIED = "very_satisfied"  # 非常满意
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+    VERY_DISSATISFIED = "very_dissatisfied"  # 非常不满意
+
+    @property
+    def score(self) -> int:
+        """The scheme's score: 5 for very satisfied down to 1 (the rating keypad's keys)."""
+        return 5 - list(Rating).index(self)
+
+    @property
+    def is_bad(self) -> bool:
+        """A bad rating (差评): the customer is called back. The three others are good
+        (好评), and so is a transaction left unrated for 7 days (it counts as basically
+        satisfied)."""
+        return self in (Rating.DISSATISFIED, Rating.VERY_DISSATISFIED)
 
 
 class Feedback(WireModel):
@@ -496,24 +513,42 @@ class AccountNotifications(WireModel):
 
 class KpiRow(WireModel):
     """Service-quality figures of one group (a hall, a clerk, a business type) over a period.
-    Rates are None where nothing was counted."""
+    Rates are None where nothing was counted. The figures added with the five-level scheme
+    come last and default to nothing counted, as a server before them answers."""
 
     key: str
     operations: int
-    rated: int
+    rated: int  # ratings the customers gave, at all five levels
     satisfied: int
-    basically_satisfied: int
+    basically_satisfied: int  # as rated (`defaulted` counts the unrated ones)
     dissatisfied: int
-    satisfaction_rate: float | None  # (satisfied + basically satisfied) / rated
+    # The share of good ratings (好评率): very satisfied, satisfied and basically satisfied,
+    # with the transactions left unrated for 7 days counted as basically satisfied, as the
+    # national scheme does: (very satisfied + satisfied + basically satisfied + defaulted) /
+    # (rated + defaulted).
+    satisfaction_rate: float | None
     first_contact_recorded: int
     first_contact: int
     one_stop_ratio: float | None  # settled at first contact / recorded
     avg_handling_seconds: float | None
+    # The requests' later steps (call-backs have figures of their own, below).
     work_items: int
     overdue: int  # work items due in the period and done late or still open past due
     accounts: int | None  # completeness: by hall only (accounts belong to a district)
     complete_accounts: int | None
     completeness_rate: float | None
+    very_satisfied: int = 0
+    very_dissatisfied: int = 0
+    # Transactions left unrated for 7 days: counted as basically satisfied, never stored as
+    # ratings (a rating that arrives late, from a terminal that was offline, takes its place).
+    defaulted: int = 0
+    # Call-backs (回访) opened for the bad ratings counted, and their share of those ratings.
+    callbacks_opened: int = 0
+    callback_rate: float | None = None
+    # Call-backs due in the period, those done by their due time, and the share done in time.
+    callbacks_due: int = 0
+    callbacks_in_time: int = 0
+    callbacks_in_time_rate: float | None = None
 
 
 class KpiReport(WireModel):

@@ -1,5 +1,7 @@
 """Customers' ratings of their transactions: kept once per operation, each in its own
-transaction, for the operations of the caller's hall only.
+transaction, for the operations of the caller's hall only. A bad rating (不满意 / 非常不满意)
+opens a call-back (hallserver/callbacks.py) in the transaction that stores it: once, however
+often the terminal sends it.
 
 The reason a customer gives is their own words: it is stored, and never written to a log or
 an audit entry.
@@ -13,22 +15,28 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hallcore.audit_chain import as_utc
 from hallcore.db.engine import writer
+from hallcore.domain.deadlines import TimeLimit
 from hallcore.wire import Feedback, FeedbackResponse
 from hallserver.audit import append_audit
+from hallserver.callbacks import open_callback
 from hallserver.context import Caller
 from hallserver.models import FeedbackRow, OperationRow
 
 
-def store_feedback(engine: Engine, caller: Caller, items: list[Feedback]) -> FeedbackResponse:
+def store_feedback(engine: Engine, caller: Caller, items: list[Feedback],
+                   callback_limit: TimeLimit) -> FeedbackResponse:
+    """`callback_limit`: the working days a bad rating's call-back is due in."""
     stored: list[str] = []
     unknown: list[str] = []
     for item in items:
-        (stored if _store_one(engine, caller, item) else unknown).append(item.operation_id)
+        kept = _store_one(engine, caller, item, callback_limit)
+        (stored if kept else unknown).append(item.operation_id)
     return FeedbackResponse(stored=stored, unknown=unknown)
 
 
-def _store_one(engine: Engine, caller: Caller, item: Feedback) -> bool:
+def _store_one(engine: Engine, caller: Caller, item: Feedback, callback_limit: TimeLimit) -> bool:
     """True when the rating is kept (now or before); False for an operation this hall has
     not pushed (another hall's is not told apart from one not received yet)."""
     now = datetime.now(UTC)
@@ -46,6 +54,10 @@ def _store_one(engine: Engine, caller: Caller, item: Feedback) -> bool:
             append_audit(session, hall_id=caller.hall_id, terminal_id=caller.terminal_id,
                          actor=caller.clerk, action="feedback", subject=item.operation_id,
                          detail={"rating": item.rating.value}, at=now)
+            if item.rating.is_bad:
+                open_callback(session, caller, operation,
+                              _rated_moment(item.rated_at, operation.created_at, now),
+                              callback_limit, now)
             return True
     except IntegrityError:
         # Another request stored this operation's rating first.
@@ -53,3 +65,10 @@ def _store_one(engine: Engine, caller: Caller, item: Feedback) -> bool:
             if session.get(FeedbackRow, item.operation_id) is None:
                 raise
         return True
+
+
+def _rated_moment(claimed: datetime, operation_at: datetime, now: datetime) -> datetime:
+    """When the rating was given, as far as the server can tell: the terminal's time, but not
+    before the operation it rates nor after the server received it (a terminal's clock cannot
+    move a call-back's deadline out of reach)."""
+    return max(as_utc(operation_at), min(as_utc(claimed), now))

@@ -9,10 +9,19 @@ What counts:
   the counter too, and counts as not settled at first contact: see
   `hallserver.push.settled_at_first_contact`). A request made offline counts on its day, so a
   past period's figures can still grow while terminals push late;
-- ratings: those of the operations counted, by the operation's group;
-- work items: those due in the period, in the group of the operation they follow (by clerk:
-  the clerk who took the request); overdue when done after the due time, or still open and
-  past due at the period's end (or now, if that is earlier);
+- ratings: those of the operations counted, by the operation's group, on the five levels of
+  the national scheme (好差评). An operation left unrated for 7 days (by now, whatever the
+  period) counts as basically satisfied: `defaulted`, computed here, never stored as a rating;
+  a rating that arrives later, from a terminal that was offline, takes its place. The
+  satisfaction rate is the scheme's share of good ratings (好评率): very satisfied, satisfied
+  and basically satisfied (the defaulted ones included) over all, rated or defaulted;
+- call-backs (hallserver/callbacks.py): those opened for the bad ratings counted (the call-back
+  rate: opened / dissatisfied and very dissatisfied ratings), and those due in the period,
+  done by their due time or not (resolution within the limit: done in time / due);
+- work items: the requests' later steps due in the period (call-backs apart), in the group of
+  the operation they follow (by clerk: the clerk who took the request); overdue when done
+  after the due time, or still open and past due at the period's end (or now, if that is
+  earlier);
 - completeness: by hall only, the accounts of the hall's district with nothing missing
   (`hallcore.domain.accounts.missing_information`), now rather than over the period.
 """
@@ -22,7 +31,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -32,9 +41,12 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from hallcore.audit_chain import as_utc
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.wire import KpiReport, KpiRow, Rating
+from hallserver.callbacks import CALLBACK_STEP
 from hallserver.models import AccountRow, FeedbackRow, HallRow, OperationRow, WorkItemRow
 
 TOTAL = "total"
+# The national scheme: a transaction not rated within 7 days counts as basically satisfied.
+UNRATED_AFTER = timedelta(days=7)
 
 
 class Grouping(StrEnum):
@@ -48,15 +60,21 @@ class Counts:
     """What one group did in the period, as counts."""
 
     operations: int = 0
+    very_satisfied: int = 0
     satisfied: int = 0
     basically_satisfied: int = 0
     dissatisfied: int = 0
+    very_dissatisfied: int = 0
+    defaulted: int = 0  # unrated for 7 days: basically satisfied
     first_contact_recorded: int = 0
     first_contact: int = 0
     handling_recorded: int = 0
     handling_seconds: int = 0  # summed over the operations that recorded it
     work_items: int = 0
     overdue: int = 0
+    callbacks_opened: int = 0
+    callbacks_due: int = 0
+    callbacks_in_time: int = 0
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name)
@@ -75,11 +93,19 @@ def _rate(part: float, whole: int) -> float | None:
 
 def kpi_row(key: str, counts: Counts, completeness: Completeness | None = None) -> KpiRow:
     """The figures of one group; a rate is None where nothing was counted."""
-    rated = counts.satisfied + counts.basically_satisfied + counts.dissatisfied
+    bad = counts.dissatisfied + counts.very_dissatisfied
+    good = counts.very_satisfied + counts.satisfied + counts.basically_satisfied
+    rated = good + bad
     return KpiRow(
         key=key, operations=counts.operations, rated=rated, satisfied=counts.satisfied,
         basically_satisfied=counts.basically_satisfied, dissatisfied=counts.dissatisfied,
-        satisfaction_rate=_rate(counts.satisfied + counts.basically_satisfied, rated),
+        very_satisfied=counts.very_satisfied, very_dissatisfied=counts.very_dissatisfied,
+        defaulted=counts.defaulted,
+        satisfaction_rate=_rate(good + counts.defaulted, rated + counts.defaulted),
+        callbacks_opened=counts.callbacks_opened,
+        callback_rate=_rate(counts.callbacks_opened, bad),
+        callbacks_due=counts.callbacks_due, callbacks_in_time=counts.callbacks_in_time,
+        callbacks_in_time_rate=_rate(counts.callbacks_in_time, counts.callbacks_due),
         first_contact_recorded=counts.first_contact_recorded,
         first_contact=counts.first_contact,
         one_stop_ratio=_rate(counts.first_contact, counts.first_contact_recorded),
@@ -116,10 +142,9 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 def report(session: Session, since: datetime, until: datetime, by: Grouping, *,
            hall: str | None = None, now: datetime | None = None) -> KpiReport:
     """The KPI of every hall, or of `hall` only, over [since, until) (aware times)."""
-    start, end = as_utc(since), as_utc(until)
-    cutoff = min(end, as_utc(now or datetime.now(UTC)))
+    start, end, moment = as_utc(since), as_utc(until), as_utc(now or datetime.now(UTC))
     counts: dict[str, Counts] = {}
-    for key, found in _activity(session, by, start, end, cutoff, hall):
+    for key, found in _activity(session, by, start, end, moment, hall):
         counts[key] = counts.get(key, Counts()) + found
     total = sum(counts.values(), Counts())
     halls = {hall_id: district for hall_id, district in session.execute(
@@ -147,21 +172,27 @@ def _only(column: InstrumentedAttribute[str], hall: str | None) -> list[ColumnEl
 
 
 def _activity(session: Session, by: Grouping, start: datetime, end: datetime,
-              cutoff: datetime, hall: str | None) -> Iterable[tuple[str, Counts]]:
+              now: datetime, hall: str | None) -> Iterable[tuple[str, Counts]]:
     """Each group's counts, one query at a time (a group may come up in each)."""
     key = _GROUP_COLUMN[by]
+    cutoff = min(end, now)
     in_period = (OperationRow.created_at >= start, OperationRow.created_at < end,
                  *_only(OperationRow.hall_id, hall))
+    # An operation has one rating at most: the outer join counts each operation once.
+    unrated_for_7_days = and_(FeedbackRow.operation_id.is_(None),
+                              OperationRow.created_at <= now - UNRATED_AFTER)
     operations = select(
         key, func.count(), func.count(OperationRow.first_contact),
         _count_if(OperationRow.first_contact.is_(True)),
         func.count(OperationRow.handling_seconds),
         func.sum(OperationRow.handling_seconds),
-    ).where(*in_period).group_by(key)
-    for group, n, recorded, settled, timed, seconds in session.execute(operations):
+        _count_if(unrated_for_7_days),
+    ).outerjoin(FeedbackRow, FeedbackRow.operation_id == OperationRow.operation_id
+                ).where(*in_period).group_by(key)
+    for group, n, recorded, settled, timed, seconds, defaulted in session.execute(operations):
         yield group, Counts(operations=n, first_contact_recorded=recorded,
                             first_contact=settled, handling_recorded=timed,
-                            handling_seconds=seconds or 0)
+                            handling_seconds=seconds or 0, defaulted=defaulted)
 
     ratings = (select(key, FeedbackRow.rating, func.count())
                .join(OperationRow, OperationRow.operation_id == FeedbackRow.operation_id)
@@ -169,16 +200,26 @@ def _activity(session: Session, by: Grouping, start: datetime, end: datetime,
     for group, rating, n in session.execute(ratings):
         yield group, Counts(**{Rating(rating).value: n})  # a rating's value names its count
 
+    callback = WorkItemRow.step == CALLBACK_STEP
+    opened = (select(key, func.count()).select_from(WorkItemRow)
+              .join(OperationRow, OperationRow.operation_id == WorkItemRow.operation_id)
+              .where(callback, *in_period).group_by(key))
+    for group, n in session.execute(opened):
+        yield group, Counts(callbacks_opened=n)
+
     overdue = or_(
         and_(WorkItemRow.done_at.is_not(None), WorkItemRow.done_at > WorkItemRow.due_at),
         and_(WorkItemRow.done_at.is_(None), WorkItemRow.due_at < cutoff))
-    items = (select(key, func.count(), _count_if(overdue))
+    in_time = and_(WorkItemRow.done_at.is_not(None), WorkItemRow.done_at <= WorkItemRow.due_at)
+    items = (select(key, _count_if(~callback), _count_if(and_(~callback, overdue)),
+                    _count_if(callback), _count_if(and_(callback, in_time)))
              .join(OperationRow, OperationRow.operation_id == WorkItemRow.operation_id)
              .where(WorkItemRow.due_at >= start, WorkItemRow.due_at < end,
                     *_only(WorkItemRow.hall_id, hall))
              .group_by(key))
-    for group, n, late in session.execute(items):
-        yield group, Counts(work_items=n, overdue=late)
+    for group, n, late, callbacks, done_in_time in session.execute(items):
+        yield group, Counts(work_items=n, overdue=late, callbacks_due=callbacks,
+                            callbacks_in_time=done_in_time)
 
 
 def _completeness(session: Session, districts: set[str]) -> dict[str, Completeness]:
@@ -216,12 +257,14 @@ def _percent(rate: float | None) -> str:
 def table(kpi: KpiReport) -> str:
     """The report as a plain-text table, for a terminal."""
     header = ("group", "operations", "rated", "satisfaction", "one-stop", "avg handling",
-              "due in period", "overdue", "complete")
+              "due in period", "overdue", "complete", "unrated 7 days", "call-backs",
+              "call-backs in time")
     lines = [header] + [(
         row.key, str(row.operations), str(row.rated), _percent(row.satisfaction_rate),
         _percent(row.one_stop_ratio),
         "-" if row.avg_handling_seconds is None else f"{row.avg_handling_seconds:.0f} s",
         str(row.work_items), str(row.overdue), _percent(row.completeness_rate),
+        str(row.defaulted), _percent(row.callback_rate), _percent(row.callbacks_in_time_rate),
     ) for row in [*kpi.rows, kpi.total]]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)

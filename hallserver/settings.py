@@ -124,6 +124,9 @@ class ServerSettings(BaseSettings):
     # login there (the terminal's offline logins need one within as many days).
     clerk_at_terminal: Days = Field(timedelta(days=7),
                                     validation_alias="HALLSERVER_OFFLINE_LOGIN_DAYS")
+    # A bad rating (不满意 / 非常不满意) opens a call-back to the customer at the hall that
+    # served them, due this many working days after the rating (hallserver/callbacks.py).
+    callback_working_days: int = Field(5, ge=1, le=60)
 
     # The database connections of each process (each uvicorn worker): `pool_size` kept open,
     # up to `max_overflow` more under load. `serve` checks workers × both against the

@@ -9,13 +9,15 @@ from sqlalchemy.orm import Session
 
 from hallcore.domain.accounts import AccountStatus
 from hallcore.domain.business import BUSINESS_TYPES, BusinessKind, Notice, WorkStep
-from hallcore.domain.deadlines import HALL_TZ, due_at
+from hallcore.domain.deadlines import HALL_TZ, Deadline
 from hallcore.domain.text import Text
 from hallcore.wire import BilingualText, PushOperation, WorkItemWire
 from hallserver.accounts import next_seq, rows_to_wire
+from hallserver.callbacks import CALLBACK_LABEL, CALLBACK_STEP, callback_done, is_callback
 from hallserver.context import Caller
 from hallserver.models import AccountRow, OperationRow, WorkItemRow
 from hallserver.notifications import queue_notices
+from hallserver.working_days import hall_deadline
 
 _COMPLETION_LABEL = Text("办结", "completion")
 
@@ -30,21 +32,23 @@ def _steps(kind: BusinessKind) -> tuple[WorkStep, ...]:
 
 
 def open_work_items(session: Session, caller: Caller, op: PushOperation,
-                    account_number: str) -> datetime | None:
+                    account_number: str) -> Deadline | None:
     """Create the request's work items; the last deadline, or None if done at the counter."""
     accepted = op.created_at.astimezone(HALL_TZ)
-    last: datetime | None = None
+    last: Deadline | None = None
     for step in _steps(op.business_type):
-        due = due_at(accepted, step.limit)
+        due = hall_deadline(session, caller.hall_id, accepted, step.limit)
         session.add(WorkItemRow(
             operation_id=op.operation_id, account_number=account_number,
             hall_id=caller.hall_id, business_type=op.business_type.value, step=step.code,
-            due_at=due))
-        last = due if last is None else max(last, due)
+            due_at=due.at))
+        last = due if last is None or due.at > last.at else last
     return last
 
 
 def step_label(kind: BusinessKind, code: str) -> Text:
+    if code == CALLBACK_STEP:
+        return CALLBACK_LABEL
     for step in _steps(kind):
         if step.code == code:
             return step.label
@@ -91,9 +95,13 @@ def complete(session: Session, caller: Caller, item_id: int, now: datetime) -> W
         return item  # done already: completing again changes nothing
     item.done_at = now
     session.flush()
+    if is_callback(item):  # not a step of the request: it completes nothing else
+        callback_done(session, caller, item, now)
+        return item
     still_open = session.scalar(
         select(func.count()).select_from(WorkItemRow)
-        .where(WorkItemRow.operation_id == item.operation_id, WorkItemRow.done_at.is_(None)))
+        .where(WorkItemRow.operation_id == item.operation_id, WorkItemRow.done_at.is_(None),
+               WorkItemRow.step != CALLBACK_STEP))
     if not still_open:
         _finish_request(session, item, now)
     return item

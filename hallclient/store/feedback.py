@@ -1,6 +1,10 @@
-"""The customer's rating of a transaction (satisfied / basically satisfied / dissatisfied, an
-optional reason), given at the counter after the receipt. Kept here until the server has it:
-the sync engine sends pending ratings once their operation has reached the server."""
+"""The customer's rating of a transaction (one of the five levels of `Rating`, an optional
+reason), given at the counter after the receipt. Kept here until the server has it: the sync
+engine sends pending ratings once their operation has reached the server.
+
+The rating is kept as its wire value, in a column without a list of values: the three levels
+of the first terminals, still waiting in a cache, are sent as they are, and mean what they
+meant."""
 
 from __future__ import annotations
 

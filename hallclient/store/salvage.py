@@ -62,13 +62,14 @@ from hallclient.store.outbox_backup import (
 )
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
+from hallcore.wire import Rating
 
 # The tables read from a damaged cache: the terminal's work; the audit trail for what it says
 # of operations whose rows are gone (their ids and receipt numbers); the sync state for the
 # last receipt number the server holds (numbers up to it reached the server).
 READ_TABLES = (*WORK_TABLES, "audit", "sync_state")
 OUTBOX_STATES = frozenset({"pending", "applied", "duplicate", "conflict", "rejected"})
-RATINGS = frozenset({"satisfied", "basically_satisfied", "dissatisfied"})
+RATINGS = frozenset(rating.value for rating in Rating)
 # How many rowids past the last one read are tried, a rowid at a time, when a table's last
 # rowid cannot be read either.
 MAX_GAP = 10_000

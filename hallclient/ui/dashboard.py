@@ -1,6 +1,8 @@
 """The KPI dashboard: where the hall stands on satisfaction, one-stop settling, handling time,
-overdue work and information completeness over a period, by business type, clerk or hall;
-exported as CSV or PDF. The figures come from the server (supervisors only)."""
+overdue work, information completeness and the call-backs of bad ratings over a period, by
+business type, clerk or hall: the service figures in one table, the ratings on the five levels
+of the national scheme (好差评) with their call-backs in another; exported as CSV (the table
+shown) or PDF (both). The figures come from the server (supervisors only)."""
 
 from __future__ import annotations
 
@@ -24,11 +26,14 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from hallclient.reports import (
+    CALLBACK_TARGET,
+    CALLBACKS_IN_TIME_TARGET,
     COMPLETENESS_TARGET,
     NO_FIGURE,
     ONE_STOP_TARGET,
@@ -44,6 +49,7 @@ from hallclient.reports import (
     percent,
     period_bounds,
     period_text,
+    rating_figures,
     report_days,
 )
 from hallclient.sync.api import ServerUnreachable, ServerUntrusted, in_words
@@ -169,11 +175,11 @@ class KpiDashboard(QDialog):
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.satisfaction, self.one_stop, self.handling, self.overdue, self.completeness = (
-            _Figure(self) for _ in range(5))
+        (self.satisfaction, self.one_stop, self.handling, self.overdue, self.completeness,
+         self.callbacks, self.callbacks_in_time) = (_Figure(self) for _ in range(7))
         headline = QHBoxLayout()
         for figure in (self.satisfaction, self.one_stop, self.handling, self.overdue,
-                       self.completeness):
+                       self.completeness, self.callbacks, self.callbacks_in_time):
             headline.addWidget(figure)
         self.satisfaction_chart = BarChart(self)
         self.one_stop_chart = BarChart(self)
@@ -182,16 +188,13 @@ class KpiDashboard(QDialog):
         charts_layout.setContentsMargins(0, 0, 0, 0)
         charts_layout.addWidget(self.satisfaction_chart)
         charts_layout.addWidget(self.one_stop_chart)
-        self.table = QTableWidget(self)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(60)
+        self.tables = QTabWidget(self)
+        self.table, self.ratings_table = (_table(self.tables) for _ in range(2))
+        self.tables.addTab(self.table, "")
+        self.tables.addTab(self.ratings_table, "")
         body = QSplitter(Qt.Orientation.Vertical, self)
         body.addWidget(charts)
-        body.addWidget(self.table)
+        body.addWidget(self.tables)
         body.setStretchFactor(0, 3)
         body.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
@@ -221,6 +224,8 @@ class KpiDashboard(QDialog):
         self.csv_button.setText(self.tr("Export CSV…"))
         self.pdf_button.setText(self.tr("Export PDF…"))
         self.close_button.setText(self.tr("Close"))
+        self.tables.setTabText(0, self.tr("Service figures"))
+        self.tables.setTabText(1, self.tr("Ratings and call-backs"))
         self._show(self.report)
 
     def _title(self) -> str:
@@ -237,6 +242,17 @@ class KpiDashboard(QDialog):
                     self.tr("Avg handling (min)"), self.tr("Items due in period"),
                     self.tr("Overdue"), self.tr("Completeness rate")]
         return KpiSheet.of(report, headings, self.tr("Total"), current_language())
+
+    def _ratings_sheet(self, report: KpiReport) -> KpiSheet:
+        """The ratings table as shown, and as exported: `rating_figures`' columns."""
+        headings = [self._grouping_name(Grouping(report.by)), self.tr("Very satisfied"),
+                    self.tr("Satisfied"), self.tr("Basically satisfied"),
+                    self.tr("Unrated for 7 days"), self.tr("Dissatisfied"),
+                    self.tr("Very dissatisfied"), self.tr("Satisfaction rate"),
+                    self.tr("Call-backs opened"), self.tr("Call-back rate"),
+                    self.tr("Call-backs due"), self.tr("Called back in time")]
+        return KpiSheet.of(report, headings, self.tr("Total"), current_language(),
+                           rating_figures)
 
     # --- the report ------------------------------------------------------------------------
 
@@ -312,6 +328,11 @@ class KpiDashboard(QDialog):
             NO_FIGURE if handling is None else self.tr("{m} min").format(m=minutes(handling)),
             palette.MUTED if handling is None else palette.TEXT, self.tr("Average handling time"),
             self.tr("{n} operations").format(n=total.operations) if total else "")
+        self.satisfaction.setToolTip(self.tr(
+            "Very satisfied, satisfied and basically satisfied, of all ratings. A transaction "
+            "left unrated for 7 days counts as basically satisfied: {n} in this period.").format(
+            n=total.defaulted if total else 0))
+        self._show_callbacks(total, target)
         colour, verdict = self._judged(
             _met(total.overdue if total else None, OVERDUE_TARGET, at_most=True))
         self.overdue.show_figure(
@@ -325,6 +346,27 @@ class KpiDashboard(QDialog):
             "Work items whose deadline falls in the period: overdue if done after it, or still "
             "open once it has passed. Items due later are not counted here; the counter's list "
             "of the hall's work items shows every open one."))
+
+    def _show_callbacks(self, total: KpiRow | None, target: str) -> None:
+        """Every bad rating called back, and in time: each figure against 100%."""
+        rate = total.callback_rate if total else None
+        colour, verdict = self._judged(_met(rate, CALLBACK_TARGET))
+        self.callbacks.show_figure(
+            percent(rate), colour, self.tr("Call-back rate"),
+            self.tr("{n} opened").format(n=total.callbacks_opened) if total else "", verdict)
+        self.callbacks.setToolTip(self.tr(
+            "Call-backs opened for the dissatisfied and very dissatisfied ratings of the "
+            "period's transactions, of those ratings; target {t}.").format(
+            t=_target(CALLBACK_TARGET)))
+        in_time = total.callbacks_in_time_rate if total else None
+        colour, verdict = self._judged(_met(in_time, CALLBACKS_IN_TIME_TARGET))
+        self.callbacks_in_time.show_figure(
+            percent(in_time), colour, self.tr("Called back in time"),
+            self.tr("of {n} due in the period").format(n=total.callbacks_due) if total else "",
+            verdict)
+        self.callbacks_in_time.setToolTip(self.tr(
+            "Call-backs whose deadline falls in the period, done by their deadline; {t}.")
+            .format(t=target.format(t=_target(CALLBACKS_IN_TIME_TARGET))))
 
     def _show_charts(self, report: KpiReport | None) -> None:
         lang = current_language()
@@ -340,29 +382,9 @@ class KpiDashboard(QDialog):
             ONE_STOP_TARGET, target.format(t=_target(ONE_STOP_TARGET)), short)
 
     def _show_table(self, report: KpiReport | None) -> None:
-        self.table.clear()
-        if report is None:
-            self.table.setRowCount(0)
-            self.table.setColumnCount(0)
-            return
-        sheet = self._sheet(report)
-        self.table.setColumnCount(len(sheet.headings))
-        # The group's name in full (an English business type is long); the figures share the rest.
-        self.table.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setHorizontalHeaderLabels(sheet.headings)
-        self.table.setRowCount(len(sheet.rows))
-        bold = QFont(self.table.font())
-        bold.setBold(True)
-        for r, cells in enumerate(sheet.rows):
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if c:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
-                if r == len(sheet.rows) - 1:
-                    item.setFont(bold)
-                self.table.setItem(r, c, item)
+        _fill(self.table, None if report is None else self._sheet(report))
+        _fill(self.ratings_table, None if report is None else self._ratings_sheet(report),
+              headings_in_two_lines=True)
 
     # --- messages --------------------------------------------------------------------------
 
@@ -382,9 +404,13 @@ class KpiDashboard(QDialog):
         self.csv_button.setEnabled(ready)
         self.pdf_button.setEnabled(ready)
 
+    def _ratings_shown(self) -> bool:
+        return self.tables.currentWidget() is self.ratings_table
+
     def _save_path(self, report: KpiReport, caption: str, suffix: str, kind: str) -> str:
         first, last = report_days(report.since, report.until)
-        name = f"kpi-{first:%Y%m%d}-{last:%Y%m%d}-{report.by}.{suffix}"
+        what = "kpi-ratings" if suffix == "csv" and self._ratings_shown() else "kpi"
+        name = f"{what}-{first:%Y%m%d}-{last:%Y%m%d}-{report.by}.{suffix}"
         folder = QStandardPaths.writableLocation(
             QStandardPaths.StandardLocation.DocumentsLocation)
         path, _filter = QFileDialog.getSaveFileName(self, caption, str(Path(folder) / name),
@@ -396,8 +422,9 @@ class KpiDashboard(QDialog):
             return
         path = self._save_path(self.report, self.tr("Export CSV"), "csv",
                                self.tr("CSV files (*.csv)"))
-        if path:
-            sheet = self._sheet(self.report)
+        if path:  # the table shown
+            sheet = (self._ratings_sheet(self.report) if self._ratings_shown()
+                     else self._sheet(self.report))
             self._write(path, lambda: csv_bytes(sheet))
 
     def export_pdf(self) -> None:
@@ -407,14 +434,14 @@ class KpiDashboard(QDialog):
                                self.tr("PDF files (*.pdf)"))
         if not path:
             return
-        sheet = self._sheet(self.report)
+        sheet, ratings = self._sheet(self.report), self._ratings_sheet(self.report)
         title = self._title()
         subtitle = self.tr("Period: {days} · Grouped by: {grouping} · Made: {made}").format(
             days=period_text(self.report.since, self.report.until),
             grouping=self._grouping_name(Grouping(self.report.by)),
             made=f"{self._now().astimezone(HALL_TZ):%Y-%m-%d %H:%M}")
         charts = [self.satisfaction_chart.png(), self.one_stop_chart.png()]  # Qt: the UI thread
-        self._write(path, lambda: kpi_pdf(title, subtitle, sheet, charts))
+        self._write(path, lambda: kpi_pdf(title, subtitle, sheet, charts, more=[ratings]))
 
     def _write(self, path: str, make: Callable[[], bytes]) -> None:
         """Build the file and write it off the UI thread (a PDF takes a moment, a network drive
@@ -442,3 +469,50 @@ class KpiDashboard(QDialog):
             reason = self.tr("an unexpected error, written to the log")
         self._fail(self.tr("{path} could not be saved: {reason}").format(path=path,
                                                                          reason=reason))
+
+
+def _table(parent: QWidget) -> QTableWidget:
+    table = QTableWidget(parent)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.verticalHeader().hide()
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    header.setMinimumSectionSize(60)
+    return table
+
+
+def _two_lines(heading: str) -> str:
+    """A heading of several words broken at the space nearest its middle."""
+    spaces = [i for i, char in enumerate(heading) if char == " "]
+    if not spaces:
+        return heading
+    middle = min(spaces, key=lambda i: abs(2 * i - len(heading)))
+    return f"{heading[:middle]}\n{heading[middle + 1:]}"
+
+
+def _fill(table: QTableWidget, sheet: KpiSheet | None, *,
+          headings_in_two_lines: bool = False) -> None:
+    """The sheet's rows in the table, the total last in bold; empty without a sheet. A table
+    of many columns gets its headings in two lines, so that they fit the columns."""
+    table.clear()
+    if sheet is None:
+        table.setRowCount(0)
+        table.setColumnCount(0)
+        return
+    table.setColumnCount(len(sheet.headings))
+    # The group's name in full (an English business type is long); the figures share the rest.
+    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+    table.setHorizontalHeaderLabels([_two_lines(h) if headings_in_two_lines else h
+                                     for h in sheet.headings])
+    table.setRowCount(len(sheet.rows))
+    bold = QFont(table.font())
+    bold.setBold(True)
+    for r, cells in enumerate(sheet.rows):
+        for c, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            if c:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if r == len(sheet.rows) - 1:
+                item.setFont(bold)
+            table.setItem(r, c, item)

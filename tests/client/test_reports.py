@@ -18,6 +18,7 @@ from hallclient.reports import (
     percent,
     period_bounds,
     period_text,
+    rating_figures,
 )
 from hallcore.domain.deadlines import HALL_TZ
 from tests.support.kpi_reports import kpi_row, report
@@ -70,6 +71,46 @@ def test_the_sheet_has_a_row_per_group_and_the_total_last():
     assert [row[0] for row in sheet.rows] == [
         "过户", "更名", "暂停用电", "恢复用电", "销户", "联系信息变更", "低压居民新装", "合计"]
     assert all(len(row) == len(sheet.headings) for row in sheet.rows)
+
+
+def rated_row(key="transfer"):
+    """A row with the five levels, the 7-day default and call-backs."""
+    return kpi_row(key, 40, satisfied=12, basically=5, dissatisfied=2).model_copy(update={
+        "very_satisfied": 9, "very_dissatisfied": 1, "defaulted": 6, "rated": 29,
+        "satisfaction_rate": 32 / 35, "callbacks_opened": 3, "callback_rate": 1.0,
+        "callbacks_due": 4, "callbacks_in_time": 3, "callbacks_in_time_rate": 0.75})
+
+
+def test_ratings_are_shown_best_first_with_the_unrated_beside_basically_satisfied():
+    assert rating_figures(rated_row()) == [
+        "9", "12", "5", "6", "2", "1", "91.4%", "3", "100.0%", "4", "75.0%"]
+
+
+def test_a_report_of_a_server_before_the_five_levels_shows_nothing_counted():
+    old = kpi_row("transfer", 10, satisfied=5, basically=3, dissatisfied=2)
+    assert rating_figures(old) == ["0", "5", "3", "0", "2", "0", "80.0%", "0", "—", "0", "—"]
+
+
+def test_the_ratings_sheet_has_a_row_per_group_and_the_total_last():
+    rows = [rated_row("transfer"), rated_row("rename")]
+    sheet = KpiSheet.of(report(rows, total=rated_row("total")), ["type", *"abcdefghijk"],
+                        "合计", "zh", rating_figures)
+    assert [row[0] for row in sheet.rows] == ["过户", "更名", "合计"]
+    assert sheet.rows[-1][1:] == rating_figures(rated_row())
+    assert all(len(row) == len(sheet.headings) for row in sheet.rows)
+
+
+def test_the_pdf_carries_the_ratings_table_after_the_figures(tmp_path):
+    figures_sheet = KpiSheet.of(report(), ["业务类型", *"abcdefgh"], "合计", "zh")
+    ratings = KpiSheet(["业务类型", "非常满意", "7天未评价", "回访率"],
+                       [["过户", "9", "6", "100.0%"], ["合计", "9", "6", "100.0%"]])
+    path = tmp_path / "kpi.pdf"
+    path.write_bytes(kpi_pdf("服务指标", "2025-05-01 – 2025-05-07", figures_sheet,
+                             [png(1520, 500)], more=[ratings]))
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "低压居民新装" in text and "7天未评价" in text and "回访率" in text
+    assert text.index("低压居民新装") < text.index("7天未评价")
 
 
 def test_csv_is_utf8_with_a_bom_and_excels_line_ends():

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from hallclient.__main__ import main
+from hallclient.store import salvage as salvage_module
 from hallclient.store.accounts import save_account, save_community
 from hallclient.store.cache import CacheCorrupt, open_cache
 from hallclient.store.feedback import record_feedback
@@ -84,8 +85,10 @@ def build(path, *, accounts_first=False, backups=False):
                       created_at=NOON_CST, account_number="1000000001",
                       business_type="contact_change", server_reason_zh="冲突",
                       server_reason_en="conflict"))
-    for op in done[:2]:
-        record_feedback(cache, op.operation_id, Rating.SATISFIED, "办得快", NOON_CST)
+    # The best and the worst of the five levels (a salvage once knew only three).
+    for op, rating in zip(done[:2], (Rating.VERY_SATISFIED, Rating.VERY_DISSATISFIED),
+                          strict=True):
+        record_feedback(cache, op.operation_id, rating, "办得快", NOON_CST)
     if not accounts_first:
         load_accounts()
     cache.close()
@@ -177,6 +180,12 @@ def test_a_damaged_header_is_salvaged_with_every_operation_as_it_was(data_dir):
     assert digest(result.damaged) == damaged  # moved aside, unchanged
     assert "cache.sqlite3.damaged-20261126-010203" in describe(result).en
     assert_numbers_go_on(path)
+
+
+def test_a_rating_record_is_recognised_at_every_level_the_wire_knows():
+    """The page scanner takes a record for a rating only by its value: a level it did not
+    know would be dropped from a damaged page (the five-level scheme once was)."""
+    assert {rating.value for rating in Rating} == salvage_module.RATINGS
 
 
 def test_garbage_pages_in_the_middle_lose_no_operation(data_dir):

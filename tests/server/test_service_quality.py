@@ -437,7 +437,8 @@ def known_day(th, yx, server_engine):
             [item] = s.scalars(select(WorkItemRow).where(
                 WorkItemRow.operation_id == ops[key]["operation_id"])).all()
             item.due_at, item.done_at = as_utc(due), done and as_utc(done)
-        assert s.scalar(select(sa.func.count()).select_from(WorkItemRow)) == 4
+        # And the call-back of c's bad rating, due after the day.
+        assert s.scalar(select(sa.func.count()).select_from(WorkItemRow)) == 5
     return ops
 
 
@@ -455,12 +456,13 @@ def test_a_known_day_is_reported_as_counted_by_hand(known_day, th_supervisor):
                              until=(DAY + timedelta(days=1)).date().isoformat()).json()
     [row] = body["rows"]
     assert row["key"] == TH
-    assert figures(row) == (5, 3, 1, 1, 1, 2 / 3, 4, 2, 0.5, 127.5, 3, 2)
+    # d and e, unrated 10 days on, count as basically satisfied: (1 + 1 + 2) / (3 + 2).
+    assert figures(row) == (5, 3, 1, 1, 1, 4 / 5, 4, 2, 0.5, 127.5, 3, 2)
     assert figures(body["total"]) == figures(row)
     by_clerk = th_supervisor.get("/reports/kpi", since=DAY.isoformat(),
                                  until=(DAY + timedelta(days=1)).isoformat(), by="clerk").json()
     assert {r["key"]: figures(r) for r in by_clerk["rows"]} == {
-        "gz-th-01-c1": (3, 2, 1, 0, 1, 0.5, 3, 1, 1 / 3, 150.0, 3, 2),
+        "gz-th-01-c1": (3, 2, 1, 0, 1, 2 / 3, 3, 1, 1 / 3, 150.0, 3, 2),
         "gz-th-01-c2": (2, 1, 0, 1, 0, 1.0, 1, 1, 1.0, 60.0, 0, 0)}
     assert by_clerk["rows"][0]["accounts"] is None  # completeness is a hall's
     assert by_clerk["total"]["accounts"] == 200  # the total carries its hall's

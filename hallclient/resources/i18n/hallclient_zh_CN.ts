@@ -214,6 +214,14 @@
         <translation>关闭</translation>
     </message>
     <message>
+        <source>Service figures</source>
+        <translation>服务指标</translation>
+    </message>
+    <message>
+        <source>Ratings and call-backs</source>
+        <translation>评价与回访</translation>
+    </message>
+    <message>
         <source>Service KPIs: {hall}</source>
         <translation>服务指标：{hall}</translation>
     </message>
@@ -262,6 +270,46 @@
         <translation>合计</translation>
     </message>
     <message>
+        <source>Very satisfied</source>
+        <translation>非常满意</translation>
+    </message>
+    <message>
+        <source>Satisfied</source>
+        <translation>满意</translation>
+    </message>
+    <message>
+        <source>Basically satisfied</source>
+        <translation>基本满意</translation>
+    </message>
+    <message>
+        <source>Unrated for 7 days</source>
+        <translation>超7天未评价</translation>
+    </message>
+    <message>
+        <source>Dissatisfied</source>
+        <translation>不满意</translation>
+    </message>
+    <message>
+        <source>Very dissatisfied</source>
+        <translation>非常不满意</translation>
+    </message>
+    <message>
+        <source>Call-backs opened</source>
+        <translation>回访工单数</translation>
+    </message>
+    <message>
+        <source>Call-back rate</source>
+        <translation>回访率</translation>
+    </message>
+    <message>
+        <source>Call-backs due</source>
+        <translation>期内到期回访</translation>
+    </message>
+    <message>
+        <source>Called back in time</source>
+        <translation>按时回访率</translation>
+    </message>
+    <message>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
@@ -286,8 +334,24 @@
         <translation>共 {n} 笔业务</translation>
     </message>
     <message>
+        <source>Very satisfied, satisfied and basically satisfied, of all ratings. A transaction left unrated for 7 days counts as basically satisfied: {n} in this period.</source>
+        <translation>非常满意、满意、基本满意占全部评价的比例；7天内未评价的业务按基本满意计入：本期 {n} 笔。</translation>
+    </message>
+    <message>
         <source>Overdue work items</source>
         <translation>超期工单</translation>
+    </message>
+    <message>
+        <source>{n} opened</source>
+        <translation>已开 {n} 项</translation>
+    </message>
+    <message>
+        <source>Call-backs opened for the dissatisfied and very dissatisfied ratings of the period&apos;s transactions, of those ratings; target {t}.</source>
+        <translation>本期业务的不满意、非常不满意评价中已开回访工单的比例；{t}。</translation>
+    </message>
+    <message>
+        <source>Call-backs whose deadline falls in the period, done by their deadline; {t}.</source>
+        <translation>期内到期的回访工单中按期办结的比例；{t}。</translation>
     </message>
     <message>
         <source>Period: {days} · Grouped by: {grouping} · Made: {made}</source>
