@@ -11,6 +11,7 @@ a `NotAuthenticated` that only a login mends).
 
 from __future__ import annotations
 
+import json
 import ssl
 from datetime import datetime
 from typing import Any, TypeVar, overload
@@ -99,7 +100,7 @@ class ServerApi:
               params: dict[str, Any] | None = None, auth: bool = True) -> Model:
         response = self._request(method, path, json=json, params=params, auth=auth)
         try:
-            return answer.model_validate_json(response.content)
+            return _read(answer, response.content)
         except ValidationError as exc:
             # A cut or garbled answer: the request may or may not have been done; the
             # operations are idempotent, so the caller treats it like no answer and retries.
@@ -255,8 +256,27 @@ def _cause(exc: BaseException, kind: type[E]) -> E | None:
     return found
 
 
+def _read(answer: type[Model], content: bytes) -> Model:
+    """The server's answer as `answer`. Fields a newer server added, that this terminal does
+    not know, are left out instead of refusing the whole answer: the server can be upgraded
+    before the thousands of terminals are. Anything else wrong is refused (ValidationError)."""
+    try:
+        return answer.model_validate_json(content)
+    except ValidationError as exc:
+        unknown = [e["loc"] for e in exc.errors() if e["type"] == "extra_forbidden"]
+        if not unknown or len(unknown) != exc.error_count():
+            raise
+        data = json.loads(content)
+        for loc in unknown:
+            parent = data
+            for key in loc[:-1]:
+                parent = parent[key]
+            del parent[loc[-1]]
+        return answer.model_validate_json(json.dumps(data))
+
+
 def _error_body(response: httpx.Response) -> ErrorBody | None:
     try:
-        return ErrorBody.model_validate_json(response.content)
+        return _read(ErrorBody, response.content)
     except ValidationError:
         return None
