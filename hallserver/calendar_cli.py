@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,9 +18,18 @@ if TYPE_CHECKING:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from hallcore.domain.deadlines import TimeLimit
     from hallserver.admin import AdminRefused
     from hallserver.admin_csv import decoded
+    from hallserver.settings import SettingsError, load_settings
     from hallserver.working_days import load_notice, parse_notice
+    from hallserver.workitems import recount_open_items
+
+    try:  # the call-backs' limit, counted again with the requests' steps
+        callback_limit = TimeLimit(load_settings().callback_working_days)
+    except SettingsError as exc:
+        print(f"hallserver: {exc}", file=sys.stderr)
+        return 2
 
     def change(session: Session, actor: str, now: datetime) -> str:
         try:
@@ -30,10 +40,12 @@ def _import(args: argparse.Namespace) -> int:
         days = parse_notice(text)
         years = load_notice(session, days, source=args.source or args.file.name, actor=actor,
                             now=now)
+        moved = recount_open_items(session, years, callback_limit)
         off = sum(not d.working for d in days)
         return (f"loaded {', '.join(map(str, years))}: {off} holidays, {len(days) - off} "
-                "make-up working days; the servers count on it within a minute, the "
-                "terminals from their next sync")
+                f"make-up working days; {moved} open work items due then moved later by its "
+                "holidays; the servers count on it within a minute, the terminals from their "
+                "next sync")
 
     return run_change(args.db, change)
 

@@ -26,6 +26,13 @@ CALLBACK_STEP = "callback"
 CALLBACK_LABEL = Text("回访不满意客户", "call back the dissatisfied customer")
 
 
+def rated_moment(claimed: datetime, operation_at: datetime, received: datetime) -> datetime:
+    """When the rating was given, as far as the server can tell: the terminal's time, but not
+    before the operation it rates nor after the server received it (a terminal's clock cannot
+    move a call-back's deadline out of reach)."""
+    return max(as_utc(operation_at), min(as_utc(claimed), as_utc(received)))
+
+
 def callback_due_at(session: Session, hall_id: str, rated_at: datetime,
                     limit: TimeLimit) -> datetime:
     """When a call-back for a rating given at `rated_at` is due: the end of the limit's last

@@ -15,12 +15,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hallcore.audit_chain import as_utc
 from hallcore.db.engine import writer
 from hallcore.domain.deadlines import TimeLimit
 from hallcore.wire import Feedback, FeedbackResponse
 from hallserver.audit import append_audit
-from hallserver.callbacks import open_callback
+from hallserver.callbacks import open_callback, rated_moment
 from hallserver.context import Caller
 from hallserver.models import FeedbackRow, OperationRow
 
@@ -56,7 +55,7 @@ def _store_one(engine: Engine, caller: Caller, item: Feedback, callback_limit: T
                          detail={"rating": item.rating.value}, at=now)
             if item.rating.is_bad:
                 open_callback(session, caller, operation,
-                              _rated_moment(item.rated_at, operation.created_at, now),
+                              rated_moment(item.rated_at, operation.created_at, now),
                               callback_limit, now)
             return True
     except IntegrityError:
@@ -65,10 +64,3 @@ def _store_one(engine: Engine, caller: Caller, item: Feedback, callback_limit: T
             if session.get(FeedbackRow, item.operation_id) is None:
                 raise
         return True
-
-
-def _rated_moment(claimed: datetime, operation_at: datetime, now: datetime) -> datetime:
-    """When the rating was given, as far as the server can tell: the terminal's time, but not
-    before the operation it rates nor after the server received it (a terminal's clock cannot
-    move a call-back's deadline out of reach)."""
-    return max(as_utc(operation_at), min(as_utc(claimed), now))

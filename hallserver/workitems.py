@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Collection
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hallcore.audit_chain import as_utc
 from hallcore.domain.accounts import AccountStatus
 from hallcore.domain.business import BUSINESS_TYPES, BusinessKind, Notice, WorkStep
-from hallcore.domain.deadlines import HALL_TZ, Deadline
+from hallcore.domain.deadlines import HALL_TZ, Deadline, TimeLimit
 from hallcore.domain.text import Text
 from hallcore.wire import BilingualText, PushOperation, WorkItemWire
 from hallserver.accounts import next_seq, rows_to_wire
-from hallserver.callbacks import CALLBACK_LABEL, CALLBACK_STEP, callback_done, is_callback
+from hallserver.callbacks import (
+    CALLBACK_LABEL,
+    CALLBACK_STEP,
+    callback_done,
+    is_callback,
+    rated_moment,
+)
 from hallserver.context import Caller
-from hallserver.models import AccountRow, OperationRow, WorkItemRow
+from hallserver.models import AccountRow, FeedbackRow, OperationRow, WorkItemRow
 from hallserver.notifications import queue_notices
 from hallserver.working_days import hall_deadline
 
@@ -44,6 +52,35 @@ def open_work_items(session: Session, caller: Caller, op: PushOperation,
             due_at=due.at))
         last = due if last is None or due.at > last.at else last
     return last
+
+
+def recount_open_items(session: Session, years: Collection[int],
+                       callback_limit: TimeLimit) -> int:
+    """After the notice of `years` is loaded: the open items due in those years counted again
+    on it, their start as at first (the request's acceptance, the rating). A deadline only
+    moves later: the customer was told an estimate moves by any holiday, never that it comes
+    sooner. Returns how many moved."""
+    since = datetime.combine(date(min(years), 1, 1), time(0), tzinfo=HALL_TZ)
+    rows = session.execute(
+        select(WorkItemRow, OperationRow.created_at, FeedbackRow.rated_at,
+               FeedbackRow.received_at)
+        .join(OperationRow, OperationRow.operation_id == WorkItemRow.operation_id)
+        .outerjoin(FeedbackRow, FeedbackRow.operation_id == WorkItemRow.operation_id)
+        .where(WorkItemRow.done_at.is_(None), WorkItemRow.due_at >= since)).all()
+    moved = 0
+    for item, accepted, rated_at, received_at in rows:
+        if is_callback(item) and rated_at is not None:
+            start, limit = rated_moment(rated_at, accepted, received_at), callback_limit
+        else:
+            step = next((s for s in _steps(BusinessKind(item.business_type))
+                         if s.code == item.step), None)
+            if step is None:
+                continue
+            start, limit = accepted, step.limit
+        due = hall_deadline(session, item.hall_id, as_utc(start), limit).at
+        if due > as_utc(item.due_at):
+            item.due_at, moved = due, moved + 1
+    return moved
 
 
 def step_label(kind: BusinessKind, code: str) -> Text:

@@ -85,11 +85,17 @@ def pushed_on(terminal, kind, accepted: datetime):
     return op
 
 
-def due_of(engine, op) -> datetime:
+def due_of(engine, op, step=None) -> datetime:
+    """The due time of the request's own work item (or of its item `step`)."""
     with Session(engine) as s:
-        [due] = s.scalars(select(WorkItemRow.due_at)
-                          .where(WorkItemRow.operation_id == op["operation_id"])).all()
+        [due] = s.scalars(select(WorkItemRow.due_at).where(
+            WorkItemRow.operation_id == op["operation_id"],
+            WorkItemRow.step == step if step else WorkItemRow.step != "callback")).all()
     return as_utc(due).astimezone(HALL_TZ)
+
+
+def callback_due(engine, op) -> datetime:
+    return due_of(engine, op, "callback")
 
 
 def accepted_sms(engine, op) -> str:
@@ -270,3 +276,34 @@ def test_terminals_get_the_calendar_and_learn_when_it_changes(
 
 def test_the_calendar_is_for_logged_in_terminals_only(client):
     assert client.get("/api/v1/calendar").status_code == 401
+
+
+def test_a_notice_loaded_later_moves_the_open_items_it_concerns_later_never_sooner(
+        th, server_engine, calendar_cli, tmp_path):
+    """Items counted on weekends alone, before the year's notice was loaded, are counted again
+    when it is: later by its holidays (as the customer was told), never sooner by a worked
+    Saturday; an item done is left as it was."""
+    forget_2026(server_engine)
+    eve = pushed_on(th, "suspend", at(date(2026, 9, 30)))  # 10-01 on weekends alone
+    friday = pushed_on(th, "rename", at(date(2026, 10, 9)))  # 10-14; 10-13 with Sat 10-10
+    done = pushed_on(th, "suspend", at(date(2026, 9, 29)))  # 09-30 either way
+    with Session(server_engine) as s, s.begin():
+        s.execute(update(WorkItemRow).where(WorkItemRow.operation_id == done["operation_id"])
+                  .values(done_at=datetime(2026, 9, 30, tzinfo=UTC)))
+    assert due_of(server_engine, eve) == end_of(date(2026, 10, 1))
+    # The customer of the eve rated it badly an hour later: a call-back, 5 working days.
+    rated = th.client.post("/api/v1/feedback", headers=th.headers, json={"items": [{
+        "operation_id": eve["operation_id"], "rating": "dissatisfied",
+        "rated_at": at(date(2026, 9, 30), 11).isoformat()}]})
+    assert rated.status_code == 200, rated.text
+    assert callback_due(server_engine, eve) == end_of(date(2026, 10, 7))
+
+    notice = tmp_path / "2026.csv"
+    notice.write_text(NOTICE_2026_AUTUMN, encoding="utf-8")
+    code, out, err = calendar_cli("import", str(notice))
+    assert code == 0, err
+    assert "2 open work items due then moved later" in out
+    assert due_of(server_engine, eve) == end_of(date(2026, 10, 8))
+    assert callback_due(server_engine, eve) == end_of(date(2026, 10, 13))
+    assert due_of(server_engine, friday) == end_of(date(2026, 10, 14))
+    assert due_of(server_engine, done) == end_of(date(2026, 9, 30))
