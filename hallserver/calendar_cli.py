@@ -55,6 +55,9 @@ def _show(args: argparse.Namespace) -> int:
 
     def change(session: Session, _actor: str, _now: datetime) -> str:
         years = [args.year] if args.year else loaded_years(session)[-3:]
+        if not years:
+            return ("no year loaded: every date is counted on weekends alone "
+                    "(hallserver calendar import FILE)")
         return "\n".join(line for year in years for line in year_lines(session, year))
 
     return run_change(args.db, change)

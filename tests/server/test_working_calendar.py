@@ -307,3 +307,11 @@ def test_a_notice_loaded_later_moves_the_open_items_it_concerns_later_never_soon
     assert callback_due(server_engine, eve) == end_of(date(2026, 10, 13))
     assert due_of(server_engine, friday) == end_of(date(2026, 10, 14))
     assert due_of(server_engine, done) == end_of(date(2026, 9, 30))
+
+
+def test_show_on_a_calendar_with_no_year_says_so(server_engine, calendar_cli):
+    with Session(server_engine) as s, s.begin():
+        s.execute(delete(CalendarDayRow))
+        s.execute(delete(CalendarYearRow))
+    code, out, _ = calendar_cli("show")
+    assert code == 0 and "no year loaded" in out
