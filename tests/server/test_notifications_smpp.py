@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -16,7 +15,6 @@ from hallcore.domain.business import Notice
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.wire import AccountWire
 from hallserver.__main__ import main
-from hallserver.app import create_app
 from hallserver.models import AuditEntryRow, NotificationRow, SmsSegmentRow
 from hallserver.notifications import (
     REFERENCE_MODULO,
@@ -26,11 +24,8 @@ from hallserver.notifications import (
     queue_notices,
     sms_number,
 )
-from hallserver.seed import seed
 from hallserver.smpp import GatewayUnavailable, SmppConfig, SmppGateway
 from hallserver.sms_policy import SmsPolicy
-from tests.support.factories import NEW_CONNECTION
-from tests.support.server import Terminal
 from tests.support.smpp_sim import SmppSimulator
 
 PHONE = "13800138000"
@@ -38,19 +33,6 @@ PHONE = "13800138000"
 REPORTED = datetime(2026, 12, 8, 4, 1, tzinfo=UTC)
 LONG_CHINESE = ("【供电营业厅】您的新装用电申请已受理，受理号GZ-TH-01-T01-000123。现场勘查将在三个"
                 "工作日内完成，请保持电话畅通；如需改约，请拨打95598或到营业厅办理。") * 2
-
-
-@pytest.fixture
-def queued(server_engine):
-    """Five new-connection requests, each with its 'accepted' notice queued to PHONE."""
-    seed(server_engine, accounts=10, halls=1)
-    with TestClient(create_app(server_engine)) as client:
-        t = Terminal(client, "GZ-TH-01", "T01")
-        t.login("gz-th-01-c1")
-        for _ in range(5):
-            [result] = t.push(t.operation("new_connection", NEW_CONNECTION))
-            assert result["outcome"] == "applied"
-    return server_engine
 
 
 @pytest.fixture
