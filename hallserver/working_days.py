@@ -91,7 +91,13 @@ def opening_hours(session: Session, hall_id: str) -> OpeningHours:
 def hall_deadline(session: Session, hall_id: str, accepted: datetime,
                   limit: TimeLimit) -> Deadline:
     """The deadline of a request accepted at the hall; an estimate is said in the log."""
-    due = deadline(accepted, limit, work_calendar(session), opening_hours(session, hall_id))
+    hours = opening_hours(session, hall_id)
+    due = deadline(accepted, limit, work_calendar(session), hours)
+    if due.estimated:
+        # The year's notice may have been loaded since the calendar was read (by another
+        # process): an estimate, rare, is worth reading it again for.
+        forget(_engine(session))
+        due = deadline(accepted, limit, work_calendar(session), hours)
     if due.estimated:
         log.warning("working-day calendar has no notice for %s: a deadline of hall %s was "
                     "counted on weekends alone", ", ".join(map(str, due.unknown_years)),

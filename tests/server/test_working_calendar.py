@@ -58,11 +58,10 @@ def db(server_engine):
 
 @pytest.fixture
 def calendar_cli(db, capsys, server_engine):
-    """Runs `hallserver calendar …` on the test database: (exit code, stdout, stderr). The
-    server under test reads the calendar again at once, as it would within a minute."""
+    """Runs `hallserver calendar …` on the test database, as an operator does from another
+    process: (exit code, stdout, stderr)."""
     def run(*argv: str) -> tuple[int, str, str]:
         code = main(["calendar", *argv, "--db", db])
-        working_days.forget(server_engine)
         out, err = capsys.readouterr()
         return code, out, err
     return run
@@ -265,6 +264,8 @@ def test_terminals_get_the_calendar_and_learn_when_it_changes(
     notice = tmp_path / "2027.csv"
     notice.write_text(NOTICE_2027, encoding="utf-8")
     assert calendar_cli("import", str(notice))[0] == 0
+    assert th.get("/terminal").json()["calendar_stamp"] == stamp  # read again within a minute
+    working_days.forget(server_engine)  # the minute has passed
     after_import = th.get("/terminal").json()["calendar_stamp"]
     assert after_import != stamp and 2027 in th.get("/calendar").json()["years"]
 
