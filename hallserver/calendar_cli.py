@@ -42,12 +42,17 @@ def _import(args: argparse.Namespace) -> int:
                             now=now)
         moved = recount_open_items(session, years, callback_limit)
         off = sum(not d.working for d in days)
-        return (f"loaded {', '.join(map(str, years))}: {off} holidays, {len(days) - off} "
-                f"make-up working days; {moved} open work items due then moved later by its "
-                "holidays; the servers count on it within a minute, the terminals from their "
-                "next sync")
+        return (f"loaded {', '.join(map(str, years))}: {_counted(off, 'day')} off, "
+                f"{_counted(len(days) - off, 'make-up working day')}; "
+                f"{_counted(moved, 'open work item')} due then moved later by its holidays; "
+                "the servers count on it within a minute (at once for a year they did not "
+                "know), the terminals from their next sync")
 
     return run_change(args.db, change)
+
+
+def _counted(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -179,7 +179,7 @@ def test_an_imported_notice_is_what_later_deadlines_are_counted_on(
     notice.write_text(NOTICE_2026_AUTUMN, encoding="utf-8")
     code, out, err = calendar_cli("import", str(notice), "--source", "国办发明电〔2025〕7号")
     assert code == 0, err
-    assert "loaded 2026: 10 holidays, 2 make-up working days" in out
+    assert "loaded 2026: 10 days off, 2 make-up working days; 0 open work items" in out
     with caplog.at_level(logging.WARNING, logger="hallserver.working_days"):
         op = pushed_on(th, "rename", at(date(2026, 9, 30)))
     assert due_of(server_engine, op) == end_of(date(2026, 10, 10))
@@ -304,6 +304,8 @@ def test_a_notice_loaded_later_moves_the_open_items_it_concerns_later_never_soon
     code, out, err = calendar_cli("import", str(notice))
     assert code == 0, err
     assert "2 open work items due then moved later" in out
+    assert calendar_cli("import", str(notice))[1].startswith(  # again: nothing more to move
+        "loaded 2026: 10 days off, 2 make-up working days; 0 open work items")
     assert due_of(server_engine, eve) == end_of(date(2026, 10, 8))
     assert callback_due(server_engine, eve) == end_of(date(2026, 10, 13))
     assert due_of(server_engine, friday) == end_of(date(2026, 10, 14))
