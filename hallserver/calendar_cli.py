@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from hallcore.domain.text import Text
 from hallserver.admin_cli import run_change
+from hallserver.working_days import FIRST_YEAR, LAST_YEAR, MAX_SOURCE
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -37,18 +38,33 @@ def _import(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise AdminRefused(Text(f"无法读取 {args.file}：{exc.strerror}",
                                     f"cannot read {args.file}: {exc.strerror}")) from None
-        days = parse_notice(text)
-        years = load_notice(session, days, source=args.source or args.file.name, actor=actor,
-                            now=now)
-        moved = recount_open_items(session, years, callback_limit)
-        off = sum(not d.working for d in days)
-        return (f"loaded {', '.join(map(str, years))}: {_counted(off, 'day')} off, "
-                f"{_counted(len(days) - off, 'make-up working day')}; "
+        notice = parse_notice(text)
+        load_notice(session, notice, source=args.source or args.file.name[:MAX_SOURCE],
+                    actor=actor, now=now)
+        moved = recount_open_items(session, notice.days[0].day, callback_limit)
+        off = sum(not d.working for d in notice.days)
+        return (f"loaded {', '.join(map(str, notice.years))}: {_counted(off, 'day')} off, "
+                f"{_counted(len(notice.days) - off, 'make-up working day')}; "
                 f"{_counted(moved, 'open work item')} due then moved later by its holidays; "
                 "the servers count on it within a minute (at once for a year they did not "
                 "know), the terminals from their next sync")
 
     return run_change(args.db, change)
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or not FIRST_YEAR <= int(text) <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(
+            f"年份应为 {FIRST_YEAR}–{LAST_YEAR} / a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return int(text)
+
+
+def _source(text: str) -> str:
+    if not 0 < len(text) <= MAX_SOURCE or not text.isprintable():
+        raise argparse.ArgumentTypeError(
+            f"来源应为不超过 {MAX_SOURCE} 个可打印字符 / at most {MAX_SOURCE} printable "
+            "characters")
+    return text
 
 
 def _counted(n: int, what: str) -> str:
@@ -59,7 +75,7 @@ def _show(args: argparse.Namespace) -> int:
     from hallserver.working_days import loaded_years, year_lines
 
     def change(session: Session, _actor: str, _now: datetime) -> str:
-        years = [args.year] if args.year else loaded_years(session)[-3:]
+        years = [args.year] if args.year is not None else loaded_years(session)[-3:]
         if not years:
             return ("no year loaded: every date is counted on weekends alone "
                     "(hallserver calendar import FILE)")
@@ -78,10 +94,11 @@ def add_calendar_commands(commands: Parsers, command: Command) -> None:
                              "working day); a year in the file replaces that year; audited",
                    under)
     load.add_argument("file", metavar="FILE", type=Path)
-    load.add_argument("--source", help="where the notice comes from, e.g. 国办发明电〔2026〕7号 "
-                                       "(default: the file's name)")
+    load.add_argument("--source", type=_source,
+                      help="where the notice comes from, e.g. 国办发明电〔2026〕7号 (default: the "
+                           "file's name)")
     load.set_defaults(run=_import)
     show = command("show", "a year's holidays and make-up working days (default: the last "
                            "three years loaded)", under)
-    show.add_argument("year", metavar="YEAR", type=int, nargs="?")
+    show.add_argument("year", metavar="YEAR", type=_year, nargs="?")
     show.set_defaults(run=_show)

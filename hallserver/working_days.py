@@ -34,6 +34,14 @@ log = logging.getLogger(__name__)
 
 # A notice loaded by another process (the CLI) reaches the server's workers within this.
 _FRESH_FOR = 60.0
+# The years a notice may be for, and a year's number as `calendar show` takes it.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+MAX_RANGE_DAYS = 31
+MAX_NAME = 60  # calendar_days.name
+MAX_SOURCE = 200  # calendar_years.source
+NEW_YEAR_WEEK_STARTS = 25  # December 25th
+# Every notice gives the Spring Festival's days off, within these (month, day).
+SPRING_FESTIVAL = ((1, 15), (3, 1))
 _KINDS = {"休": False, "holiday": False, "off": False, "班": True, "workday": True, "work": True}
 _RANGE_MARKS = ("~", "～", "至", "..")
 _DEFAULT_HOURS = OpeningHours(time(8, 30), time(17, 30))
@@ -147,72 +155,116 @@ def _parse_day(text: str, line: int) -> date:
 
 
 def _days_of(text: str, line: int) -> list[date]:
-    for mark in _RANGE_MARKS:
-        if mark in text:
-            first_text, last_text = text.split(mark, 1)
-            first, last = _parse_day(first_text, line), _parse_day(last_text, line)
-            if last < first or (last - first).days > 31:
-                raise _refuse(line, f"日期范围“{text.strip()}”无效",
-                              f"the range “{text.strip()}” is not a range of up to a month")
-            return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    return [_parse_day(text, line)]
+    marks = [mark for mark in _RANGE_MARKS if mark in text]
+    if not marks:
+        return [_parse_day(text, line)]
+    first_text, _, last_text = text.partition(marks[0])
+    if any(mark in last_text for mark in _RANGE_MARKS):
+        raise _refuse(line, f"“{text}”不是日期，也不是日期范围",
+                      f"“{text}” is neither a date nor a range of dates")
+    first, last = _parse_day(first_text, line), _parse_day(last_text, line)
+    if last < first:
+        raise _refuse(line, f"日期范围“{text}”的结束早于开始",
+                      f"the range “{text}” ends before it starts")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise _refuse(line, f"日期范围“{text}”超过 {MAX_RANGE_DAYS} 天",
+                      f"the range “{text}” is longer than {MAX_RANGE_DAYS} days")
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def parse_notice(text: str) -> list[NoticeDay]:
+def notice_year(day: date) -> int:
+    """The year whose notice names `day`: a day of the last week of December belongs to the
+    next year's New Year's Day (the 2023 notice gave 2022-12-31 to 2023-01-02)."""
+    return day.year + 1 if day.month == 12 and day.day >= NEW_YEAR_WEEK_STARTS else day.year
+
+
+def _notice_span(year: int) -> tuple[date, date]:
+    """The days a notice of `year` may name, as `notice_year` gives them."""
+    return date(year - 1, 12, NEW_YEAR_WEEK_STARTS), date(year, 12, NEW_YEAR_WEEK_STARTS - 1)
+
+
+@dataclass(frozen=True)
+class Notice:
+    years: list[int]  # the years whose notice this is, each replaced whole
+    days: list[NoticeDay]
+
+
+def parse_notice(text: str) -> Notice:
     """The days of a notice in CSV; refused, saying the line, on anything it cannot be sure
     of. The header line (date,kind,name or 日期,类型,名称) is optional."""
-    rows = list(csv.reader(io.StringIO(text)))
+    if "\x00" in text:
+        raise AdminRefused(Text(
+            "文件中有空字符（NUL）：它不是文本，或是 UTF-16 编码；请另存为 UTF-8",
+            "the file holds NUL characters: it is not text, or it is UTF-16; save it as UTF-8"))
+    reader = csv.reader(io.StringIO(text))
     found: dict[date, NoticeDay] = {}
-    for line, row in enumerate(rows, start=1):
-        cells = [cell.strip() for cell in row]
-        if not any(cells) or cells[0].startswith("#"):
-            continue
-        if line == 1 and cells[0].lower() in ("date", "日期"):
-            continue
-        if len(cells) < 2:
-            raise _refuse(line, "每行应为：日期,类型(休/班),名称",
-                          "each line is: date,kind (holiday/workday),name")
-        kind = cells[1].lower()
-        if kind not in _KINDS:
-            raise _refuse(line, f"类型“{cells[1]}”应为“休”或“班”",
-                          f"the kind “{cells[1]}” must be holiday (休) or workday (班)")
-        working = _KINDS[kind]
-        name = cells[2] if len(cells) > 2 and cells[2] else ("调休上班" if working else "假日")
-        for day in _days_of(cells[0], line):
-            if not 2000 <= day.year <= 2100:
-                raise _refuse(line, f"{day} 不在 2000–2100 年之间",
-                              f"{day} is not between 2000 and 2100")
-            if working and day.weekday() < 5:
-                raise _refuse(line, f"{day} 是工作日，不能再列为调休上班日",
-                              f"{day} is a weekday: it cannot be a make-up working day")
-            before = found.get(day)
-            if before is not None and before.working != working:
-                raise _refuse(line, f"{day} 既列为放假又列为上班",
-                              f"{day} is listed both as a holiday and as a working day")
-            found[day] = NoticeDay(day, working, name[:60])
+    try:
+        for row in reader:
+            _take_row([cell.strip() for cell in row], reader.line_num, found)
+    except csv.Error as exc:
+        raise _refuse(reader.line_num, f"无法按 CSV 读取（{exc}）",
+                      f"cannot be read as CSV ({exc})") from None
     if not found:
         raise AdminRefused(Text("文件中没有日期", "the file lists no days"))
-    for year in sorted({d.year for d in found}):
-        if not any(d.year == year and not n.working for d, n in found.items()):
-            raise AdminRefused(Text(f"{year}年没有任何假日：请核对年份",
-                                    f"{year} has no holiday at all: please check the year"))
-    return sorted(found.values(), key=lambda n: n.day)
-
-
-def load_notice(session: Session, days: list[NoticeDay], *, source: str, actor: str,
-                now: datetime) -> list[int]:
-    """Replace the years of `days` with them; returns the years loaded."""
-    years = sorted({n.day.year for n in days})
+    years = sorted({notice_year(d) for d in found})
     for year in years:
-        session.execute(delete(CalendarDayRow).where(CalendarDayRow.day >= date(year, 1, 1),
-                                                     CalendarDayRow.day <= date(year, 12, 31)))
-        session.merge(CalendarYearRow(year=year, source=source[:200], loaded_at=now))
-    session.add_all(CalendarDayRow(day=n.day, working=n.working, name=n.name) for n in days)
+        if not any(not n.working and notice_year(d) == year and SPRING_FESTIVAL[0] <= (
+                d.month, d.day) <= SPRING_FESTIVAL[1] for d, n in found.items()):
+            raise AdminRefused(Text(
+                f"没有{year}年的春节假期：每年的通知都列出春节，请核对年份",
+                f"no Spring Festival holiday of {year}: every year's notice lists it; please "
+                "check the year"))
+    return Notice(years, sorted(found.values(), key=lambda n: n.day))
+
+
+def _take_row(cells: list[str], line: int, found: dict[date, NoticeDay]) -> None:
+    if not any(cells) or cells[0].startswith("#"):
+        return
+    if line == 1 and cells[0].lower() in ("date", "日期"):
+        return
+    if len(cells) < 2:
+        raise _refuse(line, "每行应为：日期,类型(休/班),名称",
+                      "each line is: date,kind (holiday/workday),name")
+    if any(cells[3:]):
+        raise _refuse(line, "多出了列：每行应为 日期,类型(休/班),名称",
+                      "more columns than date,kind (holiday/workday),name")
+    kind = cells[1].lower()
+    if kind not in _KINDS:
+        raise _refuse(line, f"类型“{cells[1]}”应为“休”或“班”",
+                      f"the kind “{cells[1]}” must be holiday (休) or workday (班)")
+    working = _KINDS[kind]
+    name = cells[2] if len(cells) > 2 and cells[2] else ("调休上班" if working else "假日")
+    if len(name) > MAX_NAME or not name.isprintable():
+        raise _refuse(line, f"名称应为不超过 {MAX_NAME} 个可打印字符",
+                      f"the name must be at most {MAX_NAME} printable characters")
+    for day in _days_of(cells[0], line):
+        if not FIRST_YEAR <= notice_year(day) <= LAST_YEAR:
+            raise _refuse(line, f"{day} 不在 {FIRST_YEAR}–{LAST_YEAR} 年之间",
+                          f"{day} is not between {FIRST_YEAR} and {LAST_YEAR}")
+        if working and day.weekday() < 5:
+            raise _refuse(line, f"{day} 是工作日，不能再列为调休上班日",
+                          f"{day} is a weekday: it cannot be a make-up working day")
+        before = found.get(day)
+        if before is not None and before.working != working:
+            raise _refuse(line, f"{day} 既列为放假又列为上班",
+                          f"{day} is listed both as a holiday and as a working day")
+        found[day] = NoticeDay(day, working, name)
+
+
+def load_notice(session: Session, notice: Notice, *, source: str, actor: str,
+                now: datetime) -> None:
+    """Replace the days of the notice's years (as `notice_year` counts them) with its own."""
+    for year in notice.years:
+        first, last = _notice_span(year)
+        session.execute(delete(CalendarDayRow).where(CalendarDayRow.day >= first,
+                                                     CalendarDayRow.day <= last))
+        session.merge(CalendarYearRow(year=year, source=source, loaded_at=now))
+    session.add_all(CalendarDayRow(day=n.day, working=n.working, name=n.name)
+                    for n in notice.days)
     append_audit(session, hall_id=None, terminal_id="", actor=actor, action="calendar_import",
-                 subject=",".join(map(str, years)),
-                 detail={"days": len(days), "source": source[:200]}, at=now)
+                 subject=",".join(map(str, notice.years)),
+                 detail={"days": len(notice.days), "source": source}, at=now)
     forget(_engine(session))
-    return years
 
 
 def year_lines(session: Session, year: int) -> list[str]:

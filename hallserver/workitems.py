@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -54,19 +53,18 @@ def open_work_items(session: Session, caller: Caller, op: PushOperation,
     return last
 
 
-def recount_open_items(session: Session, years: Collection[int],
-                       callback_limit: TimeLimit) -> int:
-    """After the notice of `years` is loaded: the open items due in those years counted again
-    on it, their start as at first (the request's acceptance, the rating). A deadline only
-    moves later: the customer was told an estimate moves by any holiday, never that it comes
-    sooner. Returns how many moved."""
-    since = datetime.combine(date(min(years), 1, 1), time(0), tzinfo=HALL_TZ)
+def recount_open_items(session: Session, since: date, callback_limit: TimeLimit) -> int:
+    """After a notice is loaded: the open items due on or after `since` (its first day)
+    counted again on it, their start as at first (the request's acceptance, the rating). A
+    deadline only moves later: the customer was told an estimate moves by any holiday, never
+    that it comes sooner. Returns how many moved."""
+    first = datetime.combine(since, time(0), tzinfo=HALL_TZ)
     rows = session.execute(
         select(WorkItemRow, OperationRow.created_at, FeedbackRow.rated_at,
                FeedbackRow.received_at)
         .join(OperationRow, OperationRow.operation_id == WorkItemRow.operation_id)
         .outerjoin(FeedbackRow, FeedbackRow.operation_id == WorkItemRow.operation_id)
-        .where(WorkItemRow.done_at.is_(None), WorkItemRow.due_at >= since)).all()
+        .where(WorkItemRow.done_at.is_(None), WorkItemRow.due_at >= first)).all()
     moved = 0
     for item, accepted, rated_at, received_at in rows:
         if is_callback(item) and rated_at is not None:

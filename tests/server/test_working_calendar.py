@@ -154,7 +154,10 @@ def forget_2026(engine) -> None:
     working_days.forget(engine)
 
 
-NOTICE_2026_AUTUMN = """2026-09-25~2026-09-27,休,中秋节
+NOTICE_2026 = """2026-02-15~2026-02-23,休,春节
+2026-02-14,班,春节
+2026-02-28,班,春节
+2026-09-25~2026-09-27,休,中秋节
 2026-09-20,班,国庆节
 2026-10-01~2026-10-07,休,国庆节
 2026-10-10,班,国庆节
@@ -176,10 +179,10 @@ def test_an_imported_notice_is_what_later_deadlines_are_counted_on(
         th, server_engine, calendar_cli, tmp_path, caplog):
     forget_2026(server_engine)
     notice = tmp_path / "2026.csv"
-    notice.write_text(NOTICE_2026_AUTUMN, encoding="utf-8")
+    notice.write_text(NOTICE_2026, encoding="utf-8")
     code, out, err = calendar_cli("import", str(notice), "--source", "国办发明电〔2025〕7号")
     assert code == 0, err
-    assert "loaded 2026: 10 days off, 2 make-up working days; 0 open work items" in out
+    assert "loaded 2026: 19 days off, 4 make-up working days; 0 open work items" in out
     with caplog.at_level(logging.WARNING, logger="hallserver.working_days"):
         op = pushed_on(th, "rename", at(date(2026, 9, 30)))
     assert due_of(server_engine, op) == end_of(date(2026, 10, 10))
@@ -198,14 +201,14 @@ def test_an_imported_notice_is_what_later_deadlines_are_counted_on(
 def test_an_import_replaces_the_whole_year_it_names(server_engine, calendar_cli, tmp_path):
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     first.write_text(NOTICE_2027, encoding="utf-8")
-    second.write_text("2027-01-01,休,元旦\n", encoding="utf-8")
+    second.write_text("2027-02-06~2027-02-12,休,春节\n", encoding="utf-8")
     assert calendar_cli("import", str(first))[0] == 0
     assert calendar_cli("import", str(second))[0] == 0
     with Session(server_engine) as s:
         days = s.scalar(select(func.count()).select_from(CalendarDayRow)
                         .where(CalendarDayRow.day >= date(2027, 1, 1)))
         kept_2026 = s.get(CalendarDayRow, date(2026, 10, 1))
-    assert days == 1 and kept_2026 is not None
+    assert days == 7 and kept_2026 is not None
 
 
 def test_a_notice_saved_by_a_chinese_spreadsheet_is_read(server_engine, calendar_cli,
@@ -222,8 +225,15 @@ def test_a_notice_saved_by_a_chinese_spreadsheet_is_read(server_engine, calendar
     ("date,kind,name\n2027-01-01,假,元旦\n", "第2行：类型“假”应为“休”或“班”"),
     ("2027-01-01,休,元旦\n2027-01-04,班,元旦\n", "第2行：2027-01-04 是工作日"),
     ("2027-01-02,休,元旦\n2027-01-02,班,元旦\n", "第2行：2027-01-02 既列为放假又列为上班"),
-    ("2027-02-11~2027-02-05,休,春节\n", "日期范围“2027-02-11~2027-02-05”无效"),
-    ("2072-01-02,班,元旦\n", "2072年没有任何假日"),
+    ("2027-02-11~2027-02-05,休,春节\n", "日期范围“2027-02-11~2027-02-05”的结束早于开始"),
+    ("2072-01-02,班,元旦\n", "没有2072年的春节假期"),
+    ("2027-02-05~2027-02-11,休,春节\n2027-12-31~2028-01-02,休,元旦\n", "没有2028年的春节假期"),
+    ("2027-02-05~2027-02-11,休,春节,extra\n", "第1行：多出了列"),
+    ("2027-02-05~2027-03-11,休,春节\n", "日期范围“2027-02-05~2027-03-11”超过 31 天"),
+    ("2027-02-05~2027-02-07~2027-02-11,休,春节\n", "不是日期，也不是日期范围"),
+    ("2027-02-05~2027-02-11,休," + "春" * 61 + "\n", "名称应为不超过 60 个可打印字符"),
+    ("2027-02-05~2027-02-11,休,春节\x00\n", "文件中有空字符"),
+    ("2027-02-05~2027-02-11,休,\"" + "x" * 200_000 + "\"\n", "第1行：无法按 CSV 读取"),
     ("2027-01-01\n", "每行应为"),
     ("date,kind,name\n", "文件中没有日期"),
 ])
@@ -300,12 +310,12 @@ def test_a_notice_loaded_later_moves_the_open_items_it_concerns_later_never_soon
     assert callback_due(server_engine, eve) == end_of(date(2026, 10, 7))
 
     notice = tmp_path / "2026.csv"
-    notice.write_text(NOTICE_2026_AUTUMN, encoding="utf-8")
+    notice.write_text(NOTICE_2026, encoding="utf-8")
     code, out, err = calendar_cli("import", str(notice))
     assert code == 0, err
     assert "2 open work items due then moved later" in out
     assert calendar_cli("import", str(notice))[1].startswith(  # again: nothing more to move
-        "loaded 2026: 10 days off, 2 make-up working days; 0 open work items")
+        "loaded 2026: 19 days off, 4 make-up working days; 0 open work items")
     assert due_of(server_engine, eve) == end_of(date(2026, 10, 8))
     assert callback_due(server_engine, eve) == end_of(date(2026, 10, 13))
     assert due_of(server_engine, friday) == end_of(date(2026, 10, 14))
@@ -318,3 +328,26 @@ def test_show_on_a_calendar_with_no_year_says_so(server_engine, calendar_cli):
         s.execute(delete(CalendarYearRow))
     code, out, _ = calendar_cli("show")
     assert code == 0 and "no year loaded" in out
+
+
+def test_a_notice_reaching_back_into_december_leaves_the_year_before_loaded(
+        server_engine, calendar_cli, tmp_path):
+    """The 2023 notice gave New Year's Day from 2022-12-31: that day is the new year's, and the
+    year before keeps its own notice."""
+    notice = tmp_path / "2027.csv"
+    notice.write_text("2026-12-31~2027-01-02,休,元旦\n2027-02-05~2027-02-11,休,春节\n",
+                      encoding="utf-8")
+    code, out, err = calendar_cli("import", str(notice))
+    assert code == 0, err
+    assert out.startswith("loaded 2027: 10 days off")
+    with Session(server_engine) as s:
+        assert s.get(CalendarDayRow, date(2026, 10, 1)).name == "国庆节"  # 2026 as it was
+        assert s.get(CalendarDayRow, date(2026, 12, 31)).name == "元旦"
+        assert {y.year for y in s.scalars(select(CalendarYearRow))} >= {2026, 2027}
+
+
+@pytest.mark.parametrize("year", ["0", "1999", "3000000000", "-1", "twenty"])
+def test_show_takes_a_year_that_can_be_one(calendar_cli, year):
+    with pytest.raises(SystemExit) as ended:
+        calendar_cli("show", year)
+    assert ended.value.code == 2
