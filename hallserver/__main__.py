@@ -156,6 +156,10 @@ def _cmd_notify(args: argparse.Namespace) -> int:
         return 2
     try:
         problem = delivery.problem()
+        if problem and args.once:
+            print(f"hallserver: {problem}; nothing was sent, the messages wait",
+                  file=sys.stderr)
+            return 1
         if problem:
             print(f"hallserver: {problem}; the messages wait and it is tried again",
                   file=sys.stderr)

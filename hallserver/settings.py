@@ -209,7 +209,8 @@ class ServerSettings(BaseSettings):
                                     "gateway (HALLSERVER_SMS_GATEWAY=smpp)")
         password = self._smpp_password()
         if len(password) > SMPP_PASSWORD_LENGTH:
-            raise SettingsError("smpp_password", env_name("smpp_password_file"), "…",
+            given = "smpp_password" if self.smpp_password is not None else "smpp_password_file"
+            raise SettingsError("smpp_password", env_name(given), "…",
                                 f"an SMPP 3.4 password has at most {SMPP_PASSWORD_LENGTH} "
                                 "characters")
         return SmppConfig(host=self.smpp_host, port=self.smpp_port,
@@ -228,7 +229,8 @@ class ServerSettings(BaseSettings):
         if self.smpp_password_file is None:
             raise SettingsError("smpp_password_file", env_name("smpp_password_file"), "",
                                 "the SMPP password's file must be given (a systemd "
-                                "credential: LoadCredential=, then %d/<name>)")
+                                "credential: LoadCredential=, then %d/<name>), or the "
+                                f"password in {env_name('smpp_password')}")
         try:
             return self.smpp_password_file.read_text(encoding="utf-8").rstrip("\r\n")
         except (OSError, UnicodeError) as exc:

@@ -24,6 +24,7 @@ from hallserver.notifications import (
     queue_notices,
     sms_number,
 )
+from hallserver.settings import ServerSettings, SettingsError
 from hallserver.smpp import GatewayUnavailable, SmppConfig, SmppGateway
 from hallserver.sms_policy import SmsPolicy
 from tests.support.smpp_sim import SmppSimulator
@@ -247,7 +248,8 @@ def test_notify_delivers_through_the_configured_smpp_gateway(queued, sim, tmp_pa
     assert capsys.readouterr().out == "sent 5, failed 0\n"
     assert len(sim.submits) == 5
     secret.write_text("nope\n", encoding="utf-8")
-    assert main(["notify", "--db", url, "--once"]) == 0  # nothing due
+    # A round that could not reach the gateway says so to a script: nothing was sent.
+    assert main(["notify", "--db", url, "--once"]) == 1
     assert "refused the bind" in capsys.readouterr().err
     monkeypatch.delenv("HALLSERVER_SMPP_PASSWORD_FILE")
     assert main(["notify", "--db", url, "--once"]) == 2
@@ -329,3 +331,16 @@ def test_only_a_mainland_mobile_is_sent_an_sms(queued, phone, queued_to):
         queue_notices(s, Op(), account, [Notice.ACCEPTED], datetime.now(UTC))
     added = [n.phone for n in notes(queued) if n.notice == "accepted"]
     assert added == ([] if queued_to is None else [queued_to])
+
+
+def test_a_password_too_long_is_said_of_the_setting_that_gave_it(tmp_path):
+    too_long = "123456789"
+    given = ServerSettings(sms_gateway="smpp", smpp_host="127.0.0.1", smpp_system_id="hall",
+                           smpp_password=too_long)
+    with pytest.raises(SettingsError, match=r"^HALLSERVER_SMPP_PASSWORD='…'"):
+        given.smpp_config()
+    secret = tmp_path / "smpp-password"
+    secret.write_text(too_long, encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"^HALLSERVER_SMPP_PASSWORD_FILE='…'"):
+        given.model_copy(update={"smpp_password": None,
+                                 "smpp_password_file": secret}).smpp_config()
