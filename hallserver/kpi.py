@@ -211,8 +211,12 @@ def _activity(session: Session, by: Grouping, start: datetime, end: datetime,
         and_(WorkItemRow.done_at.is_not(None), WorkItemRow.done_at > WorkItemRow.due_at),
         and_(WorkItemRow.done_at.is_(None), WorkItemRow.due_at < cutoff))
     in_time = and_(WorkItemRow.done_at.is_not(None), WorkItemRow.done_at <= WorkItemRow.due_at)
+    # A call-back counts once it is done or its time has passed: one still open in time is
+    # neither in time nor late yet.
+    callback_counts = or_(WorkItemRow.done_at.is_not(None), WorkItemRow.due_at < cutoff)
     items = (select(key, _count_if(~callback), _count_if(and_(~callback, overdue)),
-                    _count_if(callback), _count_if(and_(callback, in_time)))
+                    _count_if(and_(callback, callback_counts)),
+                    _count_if(and_(callback, in_time)))
              .join(OperationRow, OperationRow.operation_id == WorkItemRow.operation_id)
              .where(WorkItemRow.due_at >= start, WorkItemRow.due_at < end,
                     *_only(WorkItemRow.hall_id, hall))

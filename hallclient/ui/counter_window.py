@@ -144,6 +144,9 @@ class CounterWindow(QMainWindow):
         self.session = CustomerSession(services.clock)
         self.status_bridge = StatusBridge(self)
         self.status_bridge.changed.connect(self.show_sync_status)
+        # The working-day calendar the buttons' dates are counted on: read again for each
+        # customer, not at each sync status (the receipt reads it as the request is recorded).
+        self.calendar = hall_calendar(services.cache)
         use_language(lang)
         self._build()
         self._keys()
@@ -280,6 +283,7 @@ class CounterWindow(QMainWindow):
         if number != (self.account.number if self.account else None):
             self._no_rating()  # the next customer must not rate the previous one's request
         self.account = account
+        self.calendar = hall_calendar(self.services.cache)
         self.show_business_states()
         self.account_panel.show_account(account)
         self.history_panel.show_account(number)
@@ -317,11 +321,10 @@ class CounterWindow(QMainWindow):
 
     def show_business_states(self) -> None:
         """Each business button as it stands for the account on screen, now."""
-        s = self.services
-        calendar, now = hall_calendar(s.cache), datetime.now(UTC)
+        s, now = self.services, datetime.now(UTC)
         self.form_host.show_states({kind: business_state(
             kind, self.account, online=s.online(), online_only=s.online_only, now=now,
-            calendar=calendar) for kind in FORMS})
+            calendar=self.calendar) for kind in FORMS})
 
     def open_form(self, kind: BusinessKind) -> None:
         account = self.account

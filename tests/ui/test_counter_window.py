@@ -158,6 +158,25 @@ def test_sync_status_is_always_shown_and_the_language_switches_at_once(qtbot, wi
     assert transfer.text() == "过户\nF3 · 须先选定账户" and not transfer.isEnabled()
 
 
+def test_a_sync_status_change_follows_the_network_without_reading_the_calendar(
+        qtbot, window, monkeypatch):
+    """The status comes every few seconds: the buttons follow it with the calendar the window
+    holds, read for each customer (a window left behind by a closed session reached for a
+    cache that was gone)."""
+    find_one(qtbot, window)
+    calendar = window.calendar
+    reads = []
+    monkeypatch.setattr("hallclient.ui.counter_window.hall_calendar",
+                        lambda cache: reads.append(cache) or 1 / 0)
+    window.online_switch["now"] = False
+    window.status_bridge.changed.emit(SyncStatus(
+        online=False, login_needed=False, pending=0, oldest_pending_at=None, open_tasks=0,
+        last_pull_at=None, last_push_at=None))
+    close = window.form_host.business_buttons[BusinessKind.CLOSE]
+    assert close.text().endswith("\nF7 · Needs the network") and reads == []
+    assert window.calendar is calendar
+
+
 def test_reprint_from_the_history_is_marked_as_a_copy_and_audited(qtbot, window, monkeypatch):
     from PySide6.QtWidgets import QDialog
 
