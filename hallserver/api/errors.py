@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -44,10 +45,50 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
 
 
+# The Chinese of pydantic's usual refusals, by their type; their context fills the braces.
+# Another refusal is said in Chinese as "不符合要求" with pydantic's English words.
+_IN_CHINESE = {
+    "missing": "缺少此项",
+    "extra_forbidden": "不应有此项",
+    "enum": "应为以下之一：{expected}",
+    "literal_error": "应为以下之一：{expected}",
+    "string_type": "应为文本",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "bool_type": "应为 true 或 false",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "至多 {max_length} 个字符",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "至多 {max_length} 项",
+    "string_pattern_mismatch": "格式不符",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than_equal": "应不大于 {le}",
+    "greater_than": "应大于 {gt}",
+    "less_than": "应小于 {lt}",
+    "datetime_parsing": "应为带时区的 ISO 8601 时间",
+    "datetime_type": "应为带时区的 ISO 8601 时间",
+    "timezone_aware": "时间应带时区",
+    "date_parsing": "应为 YYYY-MM-DD 格式的日期",
+    "date_from_datetime_parsing": "应为 YYYY-MM-DD 格式的日期",
+}
+
+
+def _in_chinese(err: Mapping[str, Any]) -> str:
+    template = _IN_CHINESE.get(str(err["type"]))
+    if template is None:
+        return f"不符合要求：{err['msg']}"
+    try:
+        return template.format(**err.get("ctx", {}))
+    except (KeyError, IndexError):
+        return f"不符合要求：{err['msg']}"
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields = {
-        _location(tuple(err["loc"])) or "body": BilingualText(zh=f"不符合要求：{err['msg']}",
+        _location(tuple(err["loc"])) or "body": BilingualText(zh=_in_chinese(err),
                                                               en=str(err["msg"]))
         for err in exc.errors()
     }

@@ -438,3 +438,16 @@ def test_an_old_scrypt_password_hash_becomes_argon2_at_the_next_login(client, se
     assert upgraded.startswith("$argon2id$") and "m=19456,t=2,p=1" in upgraded
     assert Terminal(client, TH, "T06").login("gz-th-01-c2").status_code == 200
     assert Terminal(client, TH, "T07").login("gz-th-01-c2", "guess").status_code == 401
+
+
+def test_a_refused_field_is_said_in_chinese_too(th):
+    """pydantic's usual refusals have Chinese of their own; the English stays beside it."""
+    response = th.client.post("/api/v1/feedback", headers=th.headers, json={"items": [
+        {"operation_id": "x" * 100, "rating": "satisfied", "extra": 1}]})
+    assert response.status_code == 422
+    fields = response.json()["fields"]
+    assert fields["items.0.extra"]["zh"] == "不应有此项"
+    assert fields["items.0.rated_at"]["zh"] == "缺少此项"
+    assert "Field required" in fields["items.0.rated_at"]["en"]
+    assert all("Input should" not in f["zh"] and "Field required" not in f["zh"]
+               for f in fields.values())

@@ -115,6 +115,7 @@ def test_an_unknown_rating_is_refused_with_the_levels_it_may_be(th, server_engin
     said = body["fields"]["items.0.rating"]
     for level in Rating:
         assert level.value in said["en"] and level.value in said["zh"]
+    assert said["zh"].startswith("应为以下之一：") and "Input should" not in said["zh"]
     assert callbacks(server_engine) == []
     with Session(server_engine) as s:
         assert s.scalars(select(FeedbackRow)).all() == []
