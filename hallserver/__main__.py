@@ -344,11 +344,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if args.csv:
-        write_csv(kpi, args.csv)
+        try:
+            write_csv(kpi, args.csv)
+        except OSError as exc:
+            print(f"hallserver: cannot write {args.csv}: {exc.strerror}", file=sys.stderr)
+            return 2
         print(f"{len(kpi.rows)} rows and the total written to {args.csv}")
     else:
         print(table(kpi))
     return 0
+
+
+def _report_day(text: str) -> date:
+    """A day of a report's period: one the database can hold (years 2000 to 2100)."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a date YYYY-MM-DD") from None
+    if not 2000 <= day.year <= 2100:
+        raise argparse.ArgumentTypeError("a day from 2000 to 2100")
+    return day
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -410,9 +425,9 @@ def _parser() -> argparse.ArgumentParser:
     notify.add_argument("--interval", type=float, default=5.0)
     notify.set_defaults(run=_cmd_notify)
     kpi = command("report", "service-quality figures (KPI) of every hall over a period")
-    kpi.add_argument("--since", type=date.fromisoformat, required=True,
+    kpi.add_argument("--since", type=_report_day, required=True,
                      help="first day of the period, YYYY-MM-DD (the halls' clock)")
-    kpi.add_argument("--until", type=date.fromisoformat, required=True,
+    kpi.add_argument("--until", type=_report_day, required=True,
                      help="the day after the period, YYYY-MM-DD")
     kpi.add_argument("--by", type=Grouping, choices=list(Grouping), required=True)
     kpi.add_argument("--csv", type=Path, help="write CSV here instead of printing a table")

@@ -60,6 +60,13 @@ def _resend(args: argparse.Namespace) -> int:
     return run_change(args.db, change)
 
 
+def _message_id(text: str) -> int:
+    """An SMS's number as `sms unconfirmed` lists it (the database's 32-bit id)."""
+    if not text.isdigit() or not 0 < int(text) < 2**31:
+        raise argparse.ArgumentTypeError(f"'{text}' is not the number of an SMS")
+    return int(text)
+
+
 def add_sms_commands(commands: Parsers, command: Command) -> None:
     """`sms …` under `commands`; `command(name, help, under)` makes a subcommand with --db."""
     sms = commands.add_parser("sms", help="customer SMS handed to the gateway without an "
@@ -70,5 +77,5 @@ def add_sms_commands(commands: Parsers, command: Command) -> None:
     again = command("resend", "send unconfirmed SMS again, as the operator decides (audited; "
                               "the customer may get them twice); exit 2 and nothing changed "
                               "when one is not unconfirmed", under)
-    again.add_argument("ids", metavar="ID", type=int, nargs="+")
+    again.add_argument("ids", metavar="ID", type=_message_id, nargs="+")
     again.set_defaults(run=_resend)

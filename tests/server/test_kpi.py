@@ -221,3 +221,18 @@ def test_a_terminals_requests_and_rating_reach_the_report(counters, server):
     assert (row.one_stop_ratio, row.avg_handling_seconds) == (0.5, 120.0)
     assert (row.rated, row.basically_satisfied, row.satisfaction_rate) == (1, 1, 1.0)
     assert yesterday.rows == []
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-01-01", "2026-13-01"])
+def test_report_refuses_a_day_it_cannot_count(tmp_path, day):
+    url = f"sqlite+pysqlite:///{tmp_path / 'db.sqlite3'}"
+    with pytest.raises(SystemExit) as ended:
+        main(["report", "--db", url, "--since", day, "--until", "2026-11-03", "--by", "hall"])
+    assert ended.value.code == 2
+
+
+def test_report_says_when_its_csv_cannot_be_written(reported_db, tmp_path, capsys):
+    url, _engine = reported_db
+    assert main(["report", "--db", url, "--since", "2026-11-02", "--until", "2026-11-03",
+                 "--by", "hall", "--csv", str(tmp_path)]) == 2
+    assert f"cannot write {tmp_path}" in capsys.readouterr().err

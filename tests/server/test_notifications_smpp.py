@@ -344,3 +344,11 @@ def test_a_password_too_long_is_said_of_the_setting_that_gave_it(tmp_path):
     with pytest.raises(SettingsError, match=r"^HALLSERVER_SMPP_PASSWORD_FILE='…'"):
         given.model_copy(update={"smpp_password": None,
                                  "smpp_password_file": secret}).smpp_config()
+
+
+@pytest.mark.parametrize("number", ["99999999999", "0", "-3", "seven"])
+def test_resend_takes_only_the_number_of_an_sms(queued, number):
+    url = str(queued.url.render_as_string(hide_password=False))
+    with pytest.raises(SystemExit) as ended:
+        main(["sms", "resend", number, "--db", url])
+    assert ended.value.code == 2
