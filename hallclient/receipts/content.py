@@ -203,10 +203,9 @@ def _next_steps(kind: BusinessKind, due: Deadline | None,
             d=f"{due.at:%Y-%m-%d}"))
         if due.estimated:
             years = "、".join(map(str, due.unknown_years))
-            steps.append(Text(f"{years}年节假日安排尚未公布，此日期未计节假日；如遇节假日顺延。",
-                              f"The public holidays of {years} are not yet announced: this "
-                              "date leaves them out and moves later by any that fall before "
-                              "it."))
+            steps.append(Text(f"此日期未计{years}年的法定节假日，如遇节假日顺延。",
+                              f"This date leaves out the public holidays of {years}: it moves "
+                              "later by any that fall before it."))
     if btype.site_visit:
         visits = "、".join(s.label.zh for s in btype.steps) or "现场工作"
         visits_en = ", ".join(s.label.en for s in btype.steps) or "site work"

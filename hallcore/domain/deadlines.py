@@ -94,13 +94,14 @@ class Deadline:
 def deadline(accepted: datetime, limit: TimeLimit, calendar: WorkCalendar,
              hours: OpeningHours | None = None) -> Deadline:
     """The end of the last working day allowed, the day of acceptance not counted. A request
-    accepted after the hall's closing time counts as accepted on the next working day; one
-    accepted on a day off is counted from the next working day, as it would be anyway."""
+    accepted on a day off, or after the hall's closing time, counts as accepted on the next
+    working day: Friday evening, Saturday and Sunday are all Monday's."""
     if limit.at_counter:
         return Deadline(accepted)
     local = accepted.astimezone(HALL_TZ)
     start = local.date()
-    if hours is not None and local.time() >= hours.closes and calendar.is_working_day(start):
+    if not calendar.is_working_day(start) or (hours is not None
+                                              and local.time() >= hours.closes):
         start = calendar.next_working_day(start)
     last_day = calendar.add_working_days(start, limit.working_days)
     unknown = tuple(year for year in range(local.year, last_day.year + 1)

@@ -64,10 +64,13 @@ def test_after_closing_time_the_request_counts_from_the_next_working_day():
     assert due_day(at(date(2026, 9, 30), 18), 1) == date(2026, 10, 9)
 
 
-def test_a_request_accepted_on_a_day_off_counts_from_the_next_working_day():
-    saturday = date(2026, 11, 28)
-    assert due_day(at(saturday), 1) == date(2026, 11, 30)
-    assert due_day(at(date(2026, 10, 3), 18), 1) == date(2026, 10, 8)
+def test_a_request_accepted_on_a_day_off_counts_as_accepted_on_the_next_working_day():
+    # Friday after closing, Saturday, Sunday night and Monday morning are all Monday's.
+    for accepted in (at(date(2026, 12, 4), 17, 45), at(date(2026, 12, 5)),
+                     at(date(2026, 12, 6), 23, 59), at(date(2026, 12, 7), 0, 1)):
+        assert due_day(accepted, 3) == date(2026, 12, 10), accepted
+    assert due_day(at(date(2026, 12, 4), 16), 3) == date(2026, 12, 9)  # Friday, open
+    assert due_day(at(date(2026, 10, 3), 18), 1) == date(2026, 10, 9)  # National Day
 
 
 def test_the_deadline_is_the_end_of_the_last_working_day_in_china_time():

@@ -79,7 +79,7 @@ def test_the_receipt_promises_the_calendars_date_and_says_when_it_is_an_estimate
                             terminal_id="T01", clerk="c1", pending=True,
                             calendar=hall_calendar(counter.cache))
     [note] = [s for s in receipt.next_steps if "顺延" in s.zh]
-    assert "2027年节假日安排尚未公布" in note.zh and "2027" in note.en
+    assert "此日期未计2027年的法定节假日" in note.zh and "holidays of 2027" in note.en
 
 
 def test_a_business_button_marks_an_estimated_date(counters):
