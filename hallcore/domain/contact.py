@@ -512,6 +512,10 @@ def _landline_problem(national: str) -> Text | None:
             "只输入了区号 {a}，缺少电话号码",
             "only the area code {a} was entered; the number is missing",
         ).format(a=area)
+    if not _area_lengths(area):  # said before what follows it, which would not matter
+        return Text(
+            "没有区号 {a}，请与客户核对", "there is no area code {a}; check it with the customer"
+        ).format(a=area)
     if local[0] in "01":
         return Text(
             "区号 {a} 后面的号码不能以 {d} 开头（本地号码以 2 至 9 开头）",
@@ -566,14 +570,10 @@ def _wrong_local_length(area: str, local: str, shape: tuple[int, ...]) -> Text:
 
 
 def _landline_in_service_problem(area: str, local: str) -> Text | None:
-    """Why a landline of the right shape is no number in service, or None: its area code is
-    not in use, the area's numbers have another length (Shenzhen's 8 digits), or phonenumbers
-    knows no such number."""
-    lengths = _area_lengths(area)
-    if not lengths:
-        return Text(
-            "没有区号 {a}，请与客户核对", "there is no area code {a}; check it with the customer"
-        ).format(a=area)
+    """Why a landline of the right shape, of an area code in use, is no number in service, or
+    None: the area's numbers have another length (Shenzhen's 8 digits), or phonenumbers knows
+    no such number."""
+    lengths = _area_lengths(area)  # in use: `_landline_problem` said it first
     if len(local) not in lengths:
         return _wrong_local_length(area, local, lengths)
     if _mainland_landline(area + local) is None:

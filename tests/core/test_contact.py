@@ -332,7 +332,8 @@ def test_an_area_using_both_lengths_names_both() -> None:
     assert_reason(reason, zh=("7 或 8 位",), en=("7 or 8 digits",))
 
 
-@pytest.mark.parametrize("raw", ["026-87654321", "0300-2345678", "0410-23456789"])
+@pytest.mark.parametrize("raw", ["026-87654321", "0300-2345678", "0410-23456789",
+                                 "026-12345678", "0300-0234567"])  # whatever follows
 def test_an_area_code_not_in_use_is_refused(raw: str) -> None:
     area = raw.split("-")[0]
     reason = reason_of(validate_phone, raw)
