@@ -12,6 +12,8 @@ from datetime import date, timedelta
 from hallcore.domain.accounts import SMS_LANGUAGES, Account
 from hallcore.domain.business import (
     BUSINESS_TYPES,
+    SMS_CHOOSE_NO,
+    SMS_YES_LATER,
     BusinessKind,
     BusinessType,
     Field,
@@ -118,8 +120,9 @@ class FormSpec:
                     saying_yes: bool = False) -> Text | None:
         """Why the SMS consent cannot stand with the phone in effect (the one typed, else the
         account's): the domain's rule, while the form is being filled in. `saying_yes`: were
-        the customer to agree. None while the phone typed is not a valid number yet, whose
-        own message says what is wrong."""
+        the customer to agree (said beside a choice that is not yes: no "choose no" then).
+        None while the phone typed is not a valid number yet, whose own message says what is
+        wrong."""
         sms = self.business.sms
         if sms is None:
             return None
@@ -133,7 +136,10 @@ class FormSpec:
         consent = True if saying_yes else values.get(sms.consent)
         if isinstance(consent, bool):
             given[sms.consent] = consent
-        return sms_consent_refusal(self.kind, account, given)
+        chosen_yes = values.get(sms.consent) is True
+        return sms_consent_refusal(
+            self.kind, account, given,
+            advice=SMS_YES_LATER if saying_yes and not chosen_yes else SMS_CHOOSE_NO)
 
     def payload(self, values: Mapping[str, object],
                 account: Account | None = None) -> dict[str, object]:

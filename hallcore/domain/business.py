@@ -496,20 +496,25 @@ def check(
 
 
 _SMS_NOT_TO = Text(
-    "短信只能发到大陆手机号码，{whose}不是大陆手机号码：请改填手机号码，或选择不同意短信通知",
-    "SMS can only be sent to a mainland mobile number, and the {whose} is not one: enter a "
-    "mobile number, or set SMS consent to no",
+    "短信只能发到大陆手机号码，{whose}不是大陆手机号码：{advice}",
+    "SMS can only be sent to a mainland mobile number, and the {whose} is not one: {advice}",
 )
 _SMS_NO_PHONE = Text(
-    "短信只能发到大陆手机号码，账户没有登记联系电话：请填写手机号码，或选择不同意短信通知",
+    "短信只能发到大陆手机号码，账户没有登记联系电话：{advice}",
     "SMS can only be sent to a mainland mobile number, and the account has no phone on "
-    "record: enter a mobile number, or set SMS consent to no",
+    "record: {advice}",
 )
+# What the clerk can do: to a request that says yes, and beside a choice that is not yes yet.
+SMS_CHOOSE_NO = Text("请填写手机号码，或选择不同意短信通知",
+                     "enter a mobile number, or set SMS consent to no")
+SMS_YES_LATER = Text("填写手机号码后才能选择同意短信通知",
+                     "consent can be given once a mobile number is entered")
 _PHONE_ON_RECORD = Text("登记的联系电话", "phone on record")
 
 
 def sms_consent_refusal(
-    kind: BusinessKind, account: Account | None, payload: Mapping[str, Any]
+    kind: BusinessKind, account: Account | None, payload: Mapping[str, Any], *,
+    advice: Text = SMS_CHOOSE_NO,
 ) -> Text | None:
     """Why the SMS consent a request leaves in force cannot be: the hall's SMS gateway is a
     mainland carrier's platform and texts mainland mobile numbers only (`sms_capable`).
@@ -538,7 +543,9 @@ def sms_consent_refusal(
         return None  # the phone is not known yet
     if sms_capable(phone):
         return None
-    return _SMS_NO_PHONE if phone is None else _SMS_NOT_TO.format(whose=whose)
+    if phone is None:
+        return _SMS_NO_PHONE.format(advice=advice)
+    return _SMS_NOT_TO.format(whose=whose, advice=advice)
 
 
 def may_start(kind: BusinessKind, account: Account | None) -> Decision:

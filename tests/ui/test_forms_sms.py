@@ -47,9 +47,12 @@ def test_a_phone_that_is_no_mainland_mobile_takes_yes_off_the_consent_and_says_w
     note = view.errors["sms_consent"]
     assert note.isVisible() and note.text().startswith(NOT_A_MOBILE)
     assert note.styleSheet() == palette.text_colour(palette.MUTED)  # a note, not an error
+    assert note.text().endswith("consent can be given once a mobile number is entered")
     consent.setFocus()
     qtbot.keyClick(consent, Qt.Key.Key_Down)  # past "not asked": "yes" is skipped
     assert view.values()["sms_consent"] is False
+    # Beside a "no" already chosen: not "or set SMS consent to no".
+    assert note.text().endswith("consent can be given once a mobile number is entered")
 
 
 def test_a_mobile_offers_yes_again(qtbot, english):
