@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from hallcore.audit_chain import as_utc
 from hallcore.domain.deadlines import HALL_TZ, TimeLimit
 from hallcore.domain.text import Text
+from hallcore.wire import Rating
 from hallserver.audit import append_audit
 from hallserver.context import Caller
 from hallserver.models import OperationRow, WorkItemRow
@@ -24,6 +25,18 @@ from hallserver.working_days import hall_deadline
 
 CALLBACK_STEP = "callback"
 CALLBACK_LABEL = Text("回访不满意客户", "call back the dissatisfied customer")
+_BAD_LEVELS = {Rating.DISSATISFIED: Text("不满意", "dissatisfied"),
+               Rating.VERY_DISSATISFIED: Text("非常不满意", "very dissatisfied")}
+
+
+def callback_label(rating: str | None, reason: str | None) -> Text:
+    """What the clerk who calls back reads: the level the customer gave, and their own words
+    (shown to the hall that serves them, never logged)."""
+    level = _BAD_LEVELS.get(Rating(rating)) if rating in set(Rating) else None
+    if level is None:
+        return CALLBACK_LABEL
+    said = Text("{l}：{r}", "{l}: {r}").format(l=level, r=reason) if reason else level
+    return Text("{c}（{s}）", "{c} ({s})").format(c=CALLBACK_LABEL, s=said)
 
 
 def rated_moment(claimed: datetime, operation_at: datetime, received: datetime) -> datetime:

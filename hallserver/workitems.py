@@ -18,6 +18,7 @@ from hallserver.callbacks import (
     CALLBACK_LABEL,
     CALLBACK_STEP,
     callback_done,
+    callback_label,
     is_callback,
     rated_moment,
 )
@@ -94,19 +95,22 @@ def list_open(session: Session, hall_id: str, now: datetime, *, overdue_only: bo
               within: timedelta | None) -> list[WorkItemWire]:
     """Open items of a hall, soonest due first (so the overdue ones lead): all of them, those
     due before now + `within`, or only the overdue ones."""
-    query = select(WorkItemRow).where(WorkItemRow.hall_id == hall_id,
-                                      WorkItemRow.done_at.is_(None))
+    query = (select(WorkItemRow, FeedbackRow.rating, FeedbackRow.reason)  # for call-backs
+             .outerjoin(FeedbackRow, FeedbackRow.operation_id == WorkItemRow.operation_id)
+             .where(WorkItemRow.hall_id == hall_id, WorkItemRow.done_at.is_(None)))
     if overdue_only:
         query = query.where(WorkItemRow.due_at < now)  # as time_left says overdue
     elif within is not None:
         query = query.where(WorkItemRow.due_at <= now + within)
-    rows = session.scalars(query.order_by(WorkItemRow.due_at, WorkItemRow.id)).all()
-    return [to_wire(r, now) for r in rows]
+    rows = session.execute(query.order_by(WorkItemRow.due_at, WorkItemRow.id)).all()
+    return [to_wire(row, now, rating=rating, reason=reason) for row, rating, reason in rows]
 
 
-def to_wire(row: WorkItemRow, now: datetime) -> WorkItemWire:
+def to_wire(row: WorkItemRow, now: datetime, *, rating: str | None = None,
+            reason: str | None = None) -> WorkItemWire:
+    """A work item as the hall's list shows it; a call-back with the rating it answers."""
     kind = BusinessKind(row.business_type)
-    label = step_label(kind, row.step)
+    label = callback_label(rating, reason) if is_callback(row) else step_label(kind, row.step)
     due = row.due_at
     return WorkItemWire(
         id=row.id, operation_id=row.operation_id, account_number=row.account_number,

@@ -154,11 +154,20 @@ def test_the_callback_shows_in_the_halls_list_and_turns_overdue_after_its_due_ti
     assert (on_time.id, on_time.overdue, late.overdue) == (item.id, False, True)
     assert item.id not in [i.id for i in overdue_then]
     assert (on_time.step_label.zh, on_time.step_label.en) == (
-        "回访不满意客户", "call back the dissatisfied customer")
+        "回访不满意客户（不满意）", "call back the dissatisfied customer (dissatisfied)")
     # Over the API, now (December 2026): overdue, with its label.
     [shown] = [i for i in th.get(f"/halls/{TH}/work-items").json()["items"]
                if i["step"] == "callback"]
-    assert shown["overdue"] and shown["step_label"]["zh"] == "回访不满意客户"
+    assert shown["overdue"] and shown["step_label"]["zh"] == "回访不满意客户（不满意）"
+
+
+def test_the_callback_says_the_level_and_the_customers_words_to_whoever_calls_back(th):
+    rated(th, suspended(th), "very_dissatisfied", reason="等了四十分钟")
+    [shown] = [i for i in th.get(f"/halls/{TH}/work-items").json()["items"]
+               if i["step"] == "callback"]
+    assert shown["step_label"] == {"zh": "回访不满意客户（非常不满意：等了四十分钟）",
+                                   "en": "call back the dissatisfied customer (very "
+                                         "dissatisfied: 等了四十分钟)"}
 
 
 @pytest.mark.parametrize("rating", ["very_satisfied", "satisfied", "basically_satisfied"])
