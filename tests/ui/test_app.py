@@ -16,6 +16,7 @@ from hallclient.ui.counter_window import CounterWindow
 from hallclient.ui.login_window import LoginWindow
 from hallserver.models import TokenRow
 from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
+from tests.support.timeouts import give_up_after
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -86,14 +87,17 @@ def test_a_clerk_logs_in_locks_logs_out_and_the_next_login_is_offered(
     timer.timeout.connect(drive)
     timer.start()
 
-    def give_up() -> None:  # a step that never comes fails the test instead of hanging it
+    def give_up() -> None:
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, LoginWindow):
                 widget.reject()
             widget.close()
 
-    QTimer.singleShot(60_000, give_up)
-    assert run_app(lang="en") == 0
+    try:
+        with give_up_after(60, give_up):
+            assert run_app(lang="en") == 0
+    finally:
+        timer.stop()  # its steps, left undone, are this test's failure alone
     assert [step.__name__ for step in steps] == []
     assert "pending 0" in seen["status"] and seen["hidden"] is True
     assert seen["asks_terminal_again"] is False  # hall and terminal were set at first run

@@ -17,6 +17,7 @@ from hallclient.ui.login_window import LoginWindow
 from hallcore.domain.business import BusinessKind
 from tests.support.counter import one_account_cache_at
 from tests.support.factories import TERMINAL_KEY, holder_presents
+from tests.support.timeouts import give_up_after
 
 TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
 NOON_CST = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
@@ -60,9 +61,8 @@ def test_a_damaged_cache_is_salvaged_when_the_clerk_agrees(qapp, tmp_path, monke
     monkeypatch.setattr(QMessageBox, "question", question)
     monkeypatch.setattr(QMessageBox, "information", information)
     monkeypatch.setattr(QMessageBox, "critical", lambda _p, _t, text: failed.append(text))
-    QTimer.singleShot(60_000, close_the_login)  # a step that never comes fails, not hangs
-
-    assert run_app(lang="zh") == 0
+    with give_up_after(60, close_the_login):
+        assert run_app(lang="zh") == 0
 
     assert failed == []
     assert len(asked) == 1 and "其中还有 3 笔业务等待上传" in asked[0] and "是否抢救" in asked[0]
@@ -88,9 +88,8 @@ def test_a_damaged_cache_is_left_as_it_is_when_the_clerk_declines(
     monkeypatch.setattr(QMessageBox, "question", lambda _p, _t, text, _b, _d: asked.append(
         text) or QMessageBox.StandardButton.No)
     monkeypatch.setattr(QMessageBox, "critical", lambda _p, _t, text: said.append(text))
-    QTimer.singleShot(60_000, close_the_login)
-
-    assert run_app(lang=lang) == 2
+    with give_up_after(60, close_the_login):
+        assert run_app(lang=lang) == 2
 
     assert len(asked) == 1 and asks in asked[0]
     [message] = said  # in the clerk's language only, with the way to salvage later
@@ -116,9 +115,8 @@ def test_a_salvage_that_fails_unexpectedly_shows_a_fixed_sentence_not_its_text(
     monkeypatch.setattr(QMessageBox, "question", lambda *_: QMessageBox.StandardButton.Yes)
     said = []
     monkeypatch.setattr(QMessageBox, "critical", lambda _p, _t, text: said.append(text))
-    QTimer.singleShot(60_000, close_the_login)
-
-    assert run_app(lang="zh") == 2
+    with give_up_after(60, close_the_login):
+        assert run_app(lang="zh") == 2
 
     assert said == [UNEXPECTED.zh]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == damaged
