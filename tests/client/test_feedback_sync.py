@@ -57,7 +57,8 @@ def test_the_new_levels_sync_and_a_bad_one_is_called_back_from_the_counters_list
     listed = call(partial(counter.api.work_items, counter.hall_id)).items
     [item] = [i for i in listed if i.step == "callback"]
     assert (item.operation_id, item.step_label.zh, item.step_label.en, item.overdue) == (
-        worst, "回访不满意客户", "call back the dissatisfied customer", False)
+        worst, "回访不满意客户（非常不满意：等了两个小时）",
+        "call back the dissatisfied customer (very dissatisfied: 等了两个小时)", False)
     done = call(partial(counter.api.complete_work_item, item.id))
     assert done.done_at is not None
     assert item.id not in [i.id for i in call(
