@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from hallcore.db.engine import writer
 from hallcore.domain.business import BUSINESS_TYPES, NOTICE_TEMPLATES, BusinessKind, Notice
-from hallcore.domain.contact import PhoneKind, validate_phone
+from hallcore.domain.contact import validate_phone
 from hallcore.domain.deadlines import Deadline
 from hallcore.domain.text import InvalidInput, Text
 from hallcore.wire import AccountWire, BilingualText, NotificationWire
@@ -117,7 +117,7 @@ def sms_number(phone: str) -> str | None:
         parsed = validate_phone(phone)
     except InvalidInput:
         return None
-    return parsed.number if parsed.kind is PhoneKind.MOBILE else None
+    return parsed.number if parsed.sms_capable else None
 
 
 def queue_notices(
