@@ -393,6 +393,56 @@ class FeedbackResponse(WireModel):
     unknown: list[str]
 
 
+MAX_SIGNATURE_BYTES = 32 * 1024  # the customer's handwritten signature, a PNG
+MAX_SCAN_BYTES = 1024 * 1024  # one document scan, a JPEG or PNG
+MAX_SCANS = 4  # document scans attached to one operation
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+class TicketSource(StrEnum):
+    """How the customer's queue ticket reached the counter."""
+
+    TYPED = "typed"  # the clerk typed the number from the paper ticket
+    SCANNED = "scanned"  # the ticket's barcode, read by a scanner that types it
+    QUEUE = "queue"  # called from the hall's queue system (its times are the system's)
+
+
+class QueueTicket(WireModel):
+    """The customer's queue ticket (排队号), as the counter knew it. Its times are the queue
+    system's claims: the server keeps them and counts the waiting time only from a pair it can
+    believe (issued before called, called before the request, within a day)."""
+
+    number: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9-]+$")
+    source: Annotated[TicketSource, ByValue]
+    issued_at: WireTime | None = None
+    called_at: WireTime | None = None
+
+
+class ScanKind(StrEnum):
+    """What a document scan shows."""
+
+    ID_DOCUMENT = "id_document"  # the customer's (or new holder's) ID document
+    OWNERSHIP = "ownership"  # for a transfer: the property's ownership document
+    OTHER = "other"
+
+
+class ScanMediaType(StrEnum):
+    JPEG = "image/jpeg"
+    PNG = "image/png"
+
+
+class ScanRef(WireModel):
+    """A document scan attached to an operation: announced with the operation, its bytes
+    uploaded after it (PUT /scans/{scan_id}), held to this size and hash."""
+
+    scan_id: str = Field(pattern=UUID_PATTERN)
+    kind: Annotated[ScanKind, ByValue]
+    media_type: Annotated[ScanMediaType, ByValue]
+    size: int = Field(ge=1, le=MAX_SCAN_BYTES)
+    sha256: str = Field(pattern=SHA256_PATTERN)
+
+
 class PushOperation(WireModel):
     operation_id: str = _OPERATION_ID
     business_type: Annotated[BusinessKind, ByValue]
@@ -417,6 +467,13 @@ class PushOperation(WireModel):
     not_settled_reason: Annotated[NotSettledReason, ByValue] | None = None
     # Seconds from opening the form to submitting it: the handling time at the counter.
     handling_seconds: int | None = Field(default=None, ge=0, le=86_400)
+    # The customer's handwritten signature, a PNG in base64. Its SHA-256 is part of what the
+    # receipt signature covers (hallcore.signing.receipt_message): a swapped one fails.
+    customer_signature: str | None = Field(
+        default=None, max_length=(MAX_SIGNATURE_BYTES + 2) // 3 * 4,
+        pattern=r"^[A-Za-z0-9+/]+={0,2}$")
+    ticket: QueueTicket | None = None
+    scans: list[ScanRef] = Field(default_factory=list, max_length=MAX_SCANS)
 
 
 class PushRequest(WireModel):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -272,6 +273,38 @@ class OperationRow(Base):
     first_contact: Mapped[bool | None] = mapped_column(Boolean)
     not_settled_reason: Mapped[str | None] = mapped_column(String(24))
     handling_seconds: Mapped[int | None] = mapped_column(Integer)
+    # The customer's handwritten signature (a PNG) whose hash the receipt signature covers.
+    customer_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The queue ticket as the terminal gave it; waiting_seconds (issued to called) only where
+    # the server could believe the queue system's two times.
+    ticket_no: Mapped[str | None] = mapped_column(String(16))
+    ticket_source: Mapped[str | None] = mapped_column(String(8))
+    ticket_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ticket_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    waiting_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+class ScanRow(Base):
+    """A document scan of an operation: announced with the operation (its size and hash), its
+    bytes received afterwards, in pieces; kept until `purge_after`, then its content is
+    dropped and the row stays as the record that there was one."""
+
+    __tablename__ = "scans"
+
+    scan_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    operation_id: Mapped[str] = mapped_column(ForeignKey("operations.operation_id"),
+                                              index=True)
+    hall_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(24))
+    media_type: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    complete_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    purge_after: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class FeedbackRow(Base):

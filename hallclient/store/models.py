@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -128,6 +129,14 @@ class OutboxRow(Base):
     first_contact: Mapped[bool | None] = mapped_column(Boolean)
     not_settled_reason: Mapped[str | None] = mapped_column(String(32))
     handling_seconds: Mapped[int | None] = mapped_column(Integer)
+    # The customer's handwritten signature (a PNG), as signed with the receipt.
+    customer_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The customer's queue ticket (hallcore.wire.QueueTicket): its number, how it came, and
+    # the queue system's times when it was called from there.
+    ticket_no: Mapped[str | None] = mapped_column(String(16))
+    ticket_source: Mapped[str | None] = mapped_column(String(8))
+    ticket_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ticket_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -140,6 +149,26 @@ class OutboxRow(Base):
             "state in ('pending', 'applied', 'duplicate', 'conflict', 'rejected')", name="state"
         ),
     )
+
+
+class ScanRow(Base):
+    """A document scan attached to an operation of the outbox: recorded with it, uploaded
+    after it is pushed, resumably (`uploaded` bytes the server has acknowledged)."""
+
+    __tablename__ = "scans"
+
+    scan_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    operation_id: Mapped[str] = mapped_column(ForeignKey("outbox.operation_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    media_type: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(8), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (CheckConstraint("state in ('pending', 'uploaded')", name="state"),)
 
 
 class ReceiptCounterRow(Base):

@@ -10,6 +10,7 @@ with its first answer, which is then recorded. Nothing is lost, nothing applied 
 
 from __future__ import annotations
 
+from base64 import b64encode
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from hallclient.auth.secrets import SecretStore
 from hallclient.store.accounts import count_accounts
 from hallclient.store.cache import Cache
 from hallclient.store.feedback import mark_stored, sendable_feedback
-from hallclient.store.models import OutboxRow, ReceiptRow, SyncStateRow, sync_state
+from hallclient.store.models import OutboxRow, ReceiptRow, ScanRow, SyncStateRow, sync_state
 from hallclient.store.search import rebuild_search_index, suspend_search_index
 from hallclient.sync.api import NotAuthenticated, ServerApi, ServerRefused, ServerUnreachable
 from hallclient.sync.apply import (
@@ -39,7 +40,18 @@ from hallclient.sync.terminal_facts import record_facts
 from hallclient.sync.work_calendar import calendar_outdated, keep_calendar
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
-from hallcore.wire import BootstrapRows, NotSettledReason, Outcome, PushOperation, RefusalCode
+from hallcore.wire import (
+    BootstrapRows,
+    NotSettledReason,
+    Outcome,
+    PushOperation,
+    QueueTicket,
+    RefusalCode,
+    ScanKind,
+    ScanMediaType,
+    ScanRef,
+    TicketSource,
+)
 
 T = TypeVar("T")
 
@@ -269,6 +281,13 @@ class SyncEngine:
                 .order_by(OutboxRow.seq)
                 .limit(self.push_batch)
             ).all()
+            scans: dict[str, list[ScanRef]] = {}
+            for scan in session.scalars(select(ScanRow).where(
+                    ScanRow.operation_id.in_([op.operation_id for op, _ in rows]))):
+                scans.setdefault(scan.operation_id, []).append(ScanRef(
+                    scan_id=scan.scan_id, kind=ScanKind(scan.kind),
+                    media_type=ScanMediaType(scan.media_type), size=scan.size,
+                    sha256=scan.sha256))
         return [
             PushOperation(
                 operation_id=op.operation_id, business_type=BusinessKind(op.business_type),
@@ -279,7 +298,10 @@ class SyncEngine:
                 approval_signature=op.approval_signature, first_contact=op.first_contact,
                 not_settled_reason=(NotSettledReason(op.not_settled_reason)
                                     if op.not_settled_reason else None),
-                handling_seconds=op.handling_seconds)
+                handling_seconds=op.handling_seconds,
+                customer_signature=(b64encode(op.customer_signature).decode()
+                                    if op.customer_signature else None),
+                ticket=_ticket(op), scans=scans.get(op.operation_id, []))
             for op, receipt in rows
         ]
 
@@ -333,3 +355,11 @@ class SyncEngine:
         with self.cache.read() as session:
             summary.pending = pending_count(session)
         return summary
+
+
+def _ticket(op: OutboxRow) -> QueueTicket | None:
+    """The customer's queue ticket as recorded with the operation, if they had one."""
+    if op.ticket_no is None or op.ticket_source is None:
+        return None
+    return QueueTicket(number=op.ticket_no, source=TicketSource(op.ticket_source),
+                       issued_at=op.ticket_issued_at, called_at=op.ticket_called_at)
