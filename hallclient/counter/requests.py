@@ -22,6 +22,7 @@ from hallclient.receipts.render import ReceiptFormat, customer_format, render_pd
 from hallclient.store.cache import Cache, CacheUnwritable
 from hallclient.store.operations import (
     CounterFacts,
+    DocumentScan,
     RecordedOperation,
     SignOff,
     TerminalIdentity,
@@ -57,6 +58,8 @@ class CounterRequest:
     # The supervisor's sign-off at the counter, of the operation an OverrideNeeded named.
     sign_off: SignOff | None = None
     redoes_task: int | None = None  # the conflict or rejection this request settles
+    customer_signature: bytes | None = None  # the customer's handwritten signature, a PNG
+    scans: tuple[DocumentScan, ...] = ()  # the documents scanned for the request
 
 
 class View(Enum):
@@ -105,7 +108,8 @@ def make_request(desk: CounterDesk, request: CounterRequest, now: datetime) -> C
         desk.cache, desk.terminal, clerk=desk.clerk, kind=request.kind,
         account_number=request.account_number, raw_payload=request.payload, now=now,
         online=request.online, online_only=request.online_only,
-        sign_off=request.sign_off, facts=request.facts, describe=describe)
+        sign_off=request.sign_off, facts=request.facts, describe=describe,
+        customer_signature=request.customer_signature, scans=request.scans)
     refresh_backup(desk.cache)  # should the cache file be lost, this request is not
     refresh = {View.HISTORY}
     if recorded.account is not None:

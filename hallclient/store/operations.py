@@ -8,8 +8,9 @@ power cut and will reach the server exactly once.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,13 @@ from sqlalchemy.orm import Session
 from hallclient.store.accounts import load_account, save_account
 from hallclient.store.audit import append_audit
 from hallclient.store.cache import Cache
-from hallclient.store.models import OutboxRow, ReceiptCounterRow, ReceiptRow, SyncStateRow
+from hallclient.store.models import (
+    OutboxRow,
+    ReceiptCounterRow,
+    ReceiptRow,
+    ScanRow,
+    SyncStateRow,
+)
 from hallcore.domain.accounts import Account
 from hallcore.domain.business import (
     BUSINESS_TYPES,
@@ -34,7 +41,7 @@ from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import Text
 from hallcore.receipt_numbers import format_receipt_no, own_number
 from hallcore.signing import SigningKey, approval_message, receipt_signature
-from hallcore.wire import NotSettledReason
+from hallcore.wire import NotSettledReason, QueueTicket, ScanKind, ScanMediaType
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,20 @@ class CounterFacts:
     first_contact: bool | None = None
     not_settled_reason: NotSettledReason | None = None
     handling_seconds: int | None = None
+    ticket: QueueTicket | None = None  # the customer's queue ticket, if they had one
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentScan:
+    """A scan of a document the customer showed, as it is attached to the request."""
+
+    kind: ScanKind
+    media_type: ScanMediaType
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
 
 
 class OverrideNeeded(Exception):
@@ -172,6 +193,8 @@ def record_operation(
     sign_off: SignOff | None = None,
     facts: CounterFacts = CounterFacts(),
     describe: DescribeReceipt | None = None,
+    customer_signature: bytes | None = None,
+    scans: Sequence[DocumentScan] = (),
 ) -> RecordedOperation:
     """Validate, check and record a request; raises PayloadInvalid, RequestRefused or
     OverrideNeeded without writing anything. `now` is an aware time (stored as UTC).
@@ -213,8 +236,14 @@ def record_operation(
             approval_signature=sign_off.signature(
                 account.number if account else None, kind, at) if sign_off else None,
             first_contact=facts.first_contact,
-            not_settled_reason=facts.not_settled_reason, handling_seconds=facts.handling_seconds))
+            not_settled_reason=facts.not_settled_reason, handling_seconds=facts.handling_seconds,
+            customer_signature=customer_signature, **_ticket_columns(facts.ticket)))
         session.flush()
+        session.add_all(ScanRow(
+            scan_id=str(uuid.uuid4()), operation_id=operation_id, kind=scan.kind.value,
+            media_type=scan.media_type.value, size=len(scan.content), sha256=scan.sha256,
+            content=scan.content, uploaded=0, state="pending", created_at=at)
+            for scan in scans)
         recorded = RecordedOperation(operation_id, receipt_no, signature, at, kind, after,
                                      decision.warnings,
                                      sign_off.supervisor if sign_off else None)
@@ -226,6 +255,13 @@ def record_operation(
                                           sign_off.supervisor if sign_off else None,
                                           decision.warnings))
     return recorded
+
+
+def _ticket_columns(ticket: QueueTicket | None) -> dict[str, object]:
+    if ticket is None:
+        return {}
+    return dict(ticket_no=ticket.number, ticket_source=ticket.source.value,
+                ticket_issued_at=ticket.issued_at, ticket_called_at=ticket.called_at)
 
 
 def _recorded_before(session: Session, operation_id: str) -> bool:
