@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from hallcore.domain.accounts import SMS_LANGUAGES, Account
 from hallcore.domain.business import (
     BUSINESS_TYPES,
+    ID_VALID_UNTIL_SUFFIX,
     SMS_CHOOSE_NO,
     SMS_YES_LATER,
     BusinessKind,
@@ -19,10 +20,12 @@ from hallcore.domain.business import (
     Field,
     FieldKind,
     PayloadInvalid,
+    expired_id_document,
     sms_consent_refusal,
     validate_payload,
 )
 from hallcore.domain.contact import validate_phone
+from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.ids import DOC_TYPE_LABELS, IdDocType
 from hallcore.domain.text import InvalidInput, Text
 from hallcore.wire import NotSettledReason
@@ -43,10 +46,13 @@ ASK_THE_CUSTOMER = Text("请询问客户后选择", "ask the customer, then choo
 class FormField:
     field: Field
     hint: Text = NO_HINT  # placeholder: what to type
-    # A date field's first day, in days from today: a day the domain would refuse (an expired
-    # ID document, a resumption not after today) is not offered. No last day is set: with one,
-    # a date edit refuses a year typed while the month still shows today's (2027 over
-    # 2026-12-07 passes a last day in June), and the rule check names the limit anyway.
+    # A date field's first day, in days from today: a day the domain would refuse (a
+    # resumption not after today) is not offered. No last day is set: with one, a date edit
+    # refuses a year typed while the month still shows today's (2027 over 2026-12-07 passes a
+    # last day in June), and the rule check names the limit anyway. An ID document's end date
+    # offers the past too: it is copied from the document, and a date edit turned the end of
+    # an expired one into another day, which let the document pass; typed as it is, it is
+    # refused with its date.
     first_day: int = 0
 
     def first_date(self, today: date) -> date:
@@ -99,11 +105,13 @@ class FormSpec:
         return ((None, unset), *offered)
 
     def check_field(self, name: str, values: Mapping[str, object],
-                    account: Account | None = None) -> Text | None:
+                    account: Account | None = None, *, today: date | None = None
+                    ) -> Text | None:
         """The reason the field's current value cannot be taken, or None. A blank required
         field is not an error while the clerk is still typing; `payload` reports it.
         `account`: the account the form is for, whose phone and SMS consent a change of
-        contact details keeps unless it changes them."""
+        contact details keeps unless it changes them. `today`: the hall's day (an ID
+        document's end date is judged on it)."""
         try:
             validate_payload(self.kind, {k: v for k, v in values.items()
                                          if k in self._names and not _blank(v)})
@@ -111,6 +119,9 @@ class FormSpec:
             reason = exc.errors.get(name)
             if reason is not None and not _blank(values.get(name)):
                 return reason
+        expired = _expired({name: values.get(name)}, _hall_today(today))
+        if expired:
+            return expired[name]
         sms = self.business.sms
         if sms is not None and name == sms.consent:
             return self.sms_refusal(values, account)
@@ -141,9 +152,10 @@ class FormSpec:
             self.kind, account, given,
             advice=SMS_YES_LATER if saying_yes and not chosen_yes else SMS_CHOOSE_NO)
 
-    def payload(self, values: Mapping[str, object],
-                account: Account | None = None) -> dict[str, object]:
-        """The cleaned payload; raises PayloadInvalid naming every field that is wrong."""
+    def payload(self, values: Mapping[str, object], account: Account | None = None, *,
+                today: date | None = None) -> dict[str, object]:
+        """The cleaned payload; raises PayloadInvalid naming every field that is wrong (an ID
+        document expired by `today`, the hall's day, too)."""
         given = {k: v for k, v in values.items() if k in self._names and not _blank(v)}
         unanswered = {name: ASK_THE_CUSTOMER for name in self.must_answer if name not in given}
         try:
@@ -152,6 +164,9 @@ class FormSpec:
             raise PayloadInvalid({**exc.errors, **unanswered}) from None
         if unanswered:
             raise PayloadInvalid(unanswered)
+        expired = _expired(clean, _hall_today(today))
+        if expired:
+            raise PayloadInvalid(expired)
         sms = self.business.sms
         refusal = None if sms is None else sms_consent_refusal(self.kind, account, clean)
         if sms is not None and refusal is not None:
@@ -165,6 +180,22 @@ class FormSpec:
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _hall_today(today: date | None) -> date:
+    return today if today is not None else datetime.now(HALL_TZ).date()
+
+
+def _expired(clean: Mapping[str, object], today: date) -> dict[str, Text]:
+    """The ID documents' end dates among the fields (well-formed dates) that have passed, each
+    with the domain's refusal (the rule check refuses them too)."""
+    refused: dict[str, Text] = {}
+    for name, value in clean.items():
+        if name.endswith(ID_VALID_UNTIL_SUFFIX) and isinstance(value, str) and value.strip():
+            reason = expired_id_document(date.fromisoformat(value.strip()), today)
+            if reason is not None:
+                refused[name] = reason
+    return refused
 
 
 # The values a choice field offers, with their labels (`FormSpec.choices` adds leaving an
@@ -193,11 +224,19 @@ def form(kind: BusinessKind, shortcut: str, *,
     date field offers today on unless `first_day` says otherwise."""
     btype = BUSINESS_TYPES[kind]
     fields = tuple(FormField(f, hints.get(f.name, HINTS.get(f.kind, NO_HINT)),
-                             (first_day or {}).get(f.name, 0))
+                             (first_day or {}).get(f.name, _default_first_day(f)))
                    for f in btype.fields)
     # The holder shows the ID on record: its type is known, only the number is typed.
     prefill = {"applicant_id_type": "id_type"} if btype.holder_must_present_id else {}
     return FormSpec(kind, fields, shortcut, prefill, current_from_account or {}, must_answer)
+
+
+# How far back an ID document's end date may be typed: any card in circulation ended since.
+ID_END_DAYS_BACK = 366 * 30
+
+
+def _default_first_day(f: Field) -> int:
+    return -ID_END_DAYS_BACK if f.name.endswith(ID_VALID_UNTIL_SUFFIX) else 0
 
 
 # One-stop (一站妥): why a request was not settled at this first contact, for the clerk to say.

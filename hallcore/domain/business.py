@@ -582,12 +582,22 @@ def _wrong_state(btype: BusinessType, status: AccountStatus) -> Text:
     )
 
 
+def expired_id_document(valid_until: date, today: date) -> Text | None:
+    """Why an ID document valid until `valid_until` cannot be taken today (it has expired),
+    or None: the one rule for a date typed into a form and a card read by a reader."""
+    if valid_until >= today:
+        return None
+    return Text("出示的证件已于 {d} 过期，请出示有效证件",
+                "the ID document presented expired on {d}; a valid one is needed").format(
+                    d=valid_until.isoformat())
+
+
 def _expired_id_document(payload: Mapping[str, Any], today: date) -> Decision | None:
     for name, value in payload.items():
-        if name.endswith(ID_VALID_UNTIL_SUFFIX) and value and date.fromisoformat(value) < today:
-            return _refused(Text("出示的证件已于 {d} 过期，请出示有效证件",
-                                 "the ID document presented expired on {d}; a valid one is "
-                                 "needed").format(d=value))
+        if name.endswith(ID_VALID_UNTIL_SUFFIX) and value:
+            reason = expired_id_document(date.fromisoformat(value), today)
+            if reason is not None:
+                return _refused(reason)
     return None
 
 

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from hallclient.forms import FORMS
-from hallclient.forms.spec import CHOICES, KEEP_CURRENT
+from hallclient.forms.spec import CHOICES, ID_END_DAYS_BACK, KEEP_CURRENT
 from hallclient.ui.form_view import DateField, FormView
 from hallclient.ui.i18n import use_language
 from hallcore.domain.accounts import Account
@@ -234,7 +234,9 @@ def test_a_date_is_picked_from_a_calendar_and_offers_only_the_days_the_domain_ta
     first = resume.minimumDate().addDays(1).toPython()
     assert first == hall_today() + timedelta(days=1)  # a resumption is after today
     valid_until = FormView(FORMS[BusinessKind.TRANSFER]).inputs["new_holder_id_valid_until"]
-    assert valid_until.minimumDate().addDays(1).toPython() == hall_today()  # not expired
+    # An ID document's end date is typed as on the document, expired or not (and then refused).
+    assert valid_until.minimumDate().addDays(1).toPython() == hall_today() - timedelta(
+        days=ID_END_DAYS_BACK)
 
 
 @pytest.mark.parametrize("typed", ["{d:%Y-%m-%d}", "{d:%Y%m%d}"])
