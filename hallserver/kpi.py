@@ -23,24 +23,31 @@ What counts:
   after the due time, or still open and past due at the period's end (or now, if that is
   earlier);
 - completeness: by hall only, the accounts of the hall's district with nothing missing
-  (`hallcore.domain.accounts.missing_information`), now rather than over the period.
+  (`hallcore.domain.accounts.missing_information`), now rather than over the period;
+- waiting and handling times, by hall and hour of the hall day (`hours`): the customers'
+  waits (queue ticket issued → called, only where the server believed the two times:
+  hallserver/queue_tickets.py), each visit once however many requests it made, in the hour
+  its ticket was issued (when the customers came); the requests' handling times in the hour
+  each was made. Mean, median and 90th percentile (nearest rank) of the waits, counted in SQL
+  as (seconds, how many) pairs.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
-from dataclasses import dataclass, fields
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal_column, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hallcore.audit_chain import as_utc
 from hallcore.domain.deadlines import HALL_TZ
-from hallcore.wire import KpiReport, KpiRow, Rating
+from hallcore.wire import KpiHourRow, KpiReport, KpiRow, Rating
 from hallserver.callbacks import CALLBACK_STEP
 from hallserver.models import AccountRow, FeedbackRow, HallRow, OperationRow, WorkItemRow
 
@@ -154,17 +161,18 @@ def report(session: Session, since: datetime, until: datetime, by: Grouping, *,
     # manager reads it in the headline); halls may share a district: each counted once.
     whole = Completeness(sum(c.accounts for c in by_district.values()),
                          sum(c.complete for c in by_district.values()))
+    hours = hour_rows(session, start, end, hall)
     if by is not Grouping.HALL:
         return KpiReport(since=since, until=until, by=by.value,
                          rows=[kpi_row(k, c) for k, c in sorted(counts.items())],
-                         total=kpi_row(TOTAL, total, whole))
+                         total=kpi_row(TOTAL, total, whole), hours=hours)
     # Every hall has a row, with its completeness, whether or not it was busy.
     for hall_id in halls:
         counts.setdefault(hall_id, Counts())
     rows = [kpi_row(k, c, by_district.get(halls.get(k, ""), Completeness(0, 0)))
             for k, c in sorted(counts.items())]
     return KpiReport(since=since, until=until, by=by.value, rows=rows,
-                     total=kpi_row(TOTAL, total, whole))
+                     total=kpi_row(TOTAL, total, whole), hours=hours)
 
 
 def _only(column: InstrumentedAttribute[str], hall: str | None) -> list[ColumnElement[bool]]:
@@ -226,6 +234,95 @@ def _activity(session: Session, by: Grouping, start: datetime, end: datetime,
                             callbacks_in_time=done_in_time)
 
 
+@dataclass(slots=True)
+class HourTimes:
+    """One hall's hour: its waits as {seconds: visits}, its requests' handling times."""
+
+    waits: dict[int, int] = field(default_factory=dict)
+    handled: int = 0
+    handling_seconds: int = 0
+
+    def add(self, other: HourTimes) -> None:
+        for seconds, n in other.waits.items():
+            self.waits[seconds] = self.waits.get(seconds, 0) + n
+        self.handled += other.handled
+        self.handling_seconds += other.handling_seconds
+
+
+def hour_rows(session: Session, start: datetime, end: datetime, hall: str | None
+              ) -> list[KpiHourRow]:
+    """Waiting and handling times by hall and hour of the hall day, each hall's whole day
+    after its hours; only the hours with something counted."""
+    in_period = (OperationRow.created_at >= start, OperationRow.created_at < end,
+                 *_only(OperationRow.hall_id, hall))
+    on_postgres = session.get_bind().dialect.name == "postgresql"
+    visits = (select(OperationRow.hall_id, OperationRow.ticket_no, OperationRow.ticket_issued_at,
+                     OperationRow.ticket_called_at, OperationRow.waiting_seconds)
+              .where(OperationRow.waiting_seconds.is_not(None), *in_period)
+              .distinct().subquery())  # a visit's several requests: one wait
+    issued_hour = _hall_hour(visits.c.ticket_issued_at, on_postgres)
+    made_hour = _hall_hour(OperationRow.created_at, on_postgres)
+    found: dict[tuple[str, int], HourTimes] = {}
+    for hall_id, hour, seconds, n in session.execute(
+            select(visits.c.hall_id, issued_hour, visits.c.waiting_seconds, func.count())
+            .group_by(visits.c.hall_id, issued_hour, visits.c.waiting_seconds)):
+        found.setdefault((hall_id, hour), HourTimes()).waits[seconds] = n
+    for hall_id, hour, n, seconds in session.execute(
+            select(OperationRow.hall_id, made_hour, func.count(), func.sum(
+                OperationRow.handling_seconds))
+            .where(OperationRow.handling_seconds.is_not(None), *in_period)
+            .group_by(OperationRow.hall_id, made_hour)):
+        times = found.setdefault((hall_id, hour), HourTimes())
+        times.handled, times.handling_seconds = n, seconds or 0
+    rows: list[KpiHourRow] = []
+    for hall_id in sorted({hall_id for hall_id, _ in found}):
+        day = HourTimes()
+        for (of, hour), times in sorted(found.items()):
+            if of == hall_id:
+                rows.append(hour_row(hall_id, hour, times))
+                day.add(times)
+        rows.append(hour_row(hall_id, None, day))
+    return rows
+
+
+def _hall_hour(moment: ColumnElement[datetime] | InstrumentedAttribute[datetime],
+               on_postgres: bool) -> ColumnElement[int]:
+    """The hour of the hall day of a time, in SQL. The halls' clock is UTC+8 all year (China
+    has kept no summer time since 1991): a fixed offset, on both databases."""
+    offset = HALL_TZ.utcoffset(None)
+    assert offset is not None
+    hours = int(offset.total_seconds() // 3600)
+    if on_postgres:
+        shifted = func.timezone(literal_column(f"INTERVAL '{hours} hours'"), moment)
+        return cast(func.extract("hour", shifted), Integer)
+    return cast(func.strftime("%H", moment, f"+{hours} hours"), Integer)
+
+
+def hour_row(hall_id: str, hour: int | None, times: HourTimes) -> KpiHourRow:
+    waits = sorted(times.waits.items())
+    visits = sum(n for _, n in waits)
+    return KpiHourRow(
+        hall=hall_id, hour=hour, waits=visits,
+        avg_waiting_seconds=_rate(sum(s * n for s, n in waits), visits),
+        median_waiting_seconds=_nearest_rank(waits, visits, 0.5),
+        p90_waiting_seconds=_nearest_rank(waits, visits, 0.9),
+        handled=times.handled,
+        avg_handling_seconds=_rate(times.handling_seconds, times.handled))
+
+
+def _nearest_rank(counted: list[tuple[int, int]], total: int, share: float) -> float | None:
+    """The smallest value with at least `share` of the `total` at or below it (nearest rank);
+    `counted`: (value, how many) in ascending order."""
+    if not total:
+        return None
+    rank, seen = math.ceil(share * total), 0
+    for value, n in counted:
+        seen += n
+        if seen >= rank:
+            return float(value)
+    raise AssertionError("the counts do not add up to the total")
+
+
 def _completeness(session: Session, districts: set[str]) -> dict[str, Completeness]:
     """Accounts and complete accounts of each district: one grouped count."""
     query = (select(AccountRow.district, func.count(), _count_if(COMPLETE_ACCOUNT))
@@ -247,15 +344,32 @@ def _cell(value: object) -> str:
 
 def write_csv(kpi: KpiReport, path: Path) -> None:
     """A header row, a row per group, the total last; rates as fractions, blank for none."""
+    _write(path, _COLUMNS, [*kpi.rows, kpi.total])
+
+
+_HOUR_COLUMNS = tuple(KpiHourRow.model_fields)
+
+
+def write_hours_csv(kpi: KpiReport, path: Path) -> None:
+    """The waiting and handling times: a row per hall and hour, each hall's day (blank hour)
+    after its hours."""
+    _write(path, _HOUR_COLUMNS, kpi.hours)
+
+
+def _write(path: Path, columns: tuple[str, ...], rows: Iterable[object]) -> None:
     with path.open("w", encoding="utf-8", newline="") as f:
         out = csv.writer(f)
-        out.writerow(_COLUMNS)
-        for row in [*kpi.rows, kpi.total]:
-            out.writerow([_cell(getattr(row, name)) for name in _COLUMNS])
+        out.writerow(columns)
+        for row in rows:
+            out.writerow([_cell(getattr(row, name)) for name in columns])
 
 
 def _percent(rate: float | None) -> str:
     return "-" if rate is None else f"{rate:.1%}"
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} s"
 
 
 def table(kpi: KpiReport) -> str:
@@ -265,15 +379,32 @@ def table(kpi: KpiReport) -> str:
               "call-backs in time")
     lines = [header] + [(
         row.key, str(row.operations), str(row.rated), _percent(row.satisfaction_rate),
-        _percent(row.one_stop_ratio),
-        "-" if row.avg_handling_seconds is None else f"{row.avg_handling_seconds:.0f} s",
+        _percent(row.one_stop_ratio), _seconds(row.avg_handling_seconds),
         str(row.work_items), str(row.overdue), _percent(row.completeness_rate),
         str(row.defaulted), _percent(row.callback_rate), _percent(row.callbacks_in_time_rate),
     ) for row in [*kpi.rows, kpi.total]]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = _aligned(lines)
+    text.insert(len(text) - 1, "-" * len(text[0]))
+    return "\n".join(text)
+
+
+def hours_table(kpi: KpiReport) -> str:
+    """The waiting and handling times by hall and hour, as a plain-text table."""
+    header = ("hall", "hour", "waits", "avg wait", "median wait", "p90 wait", "handled",
+              "avg handling")
+    lines = [header] + [(
+        row.hall, "day" if row.hour is None else f"{row.hour:02d}:00", str(row.waits),
+        _seconds(row.avg_waiting_seconds), _seconds(row.median_waiting_seconds),
+        _seconds(row.p90_waiting_seconds), str(row.handled), _seconds(row.avg_handling_seconds),
+    ) for row in kpi.hours]
+    return "\n".join(_aligned(lines))
+
+
+def _aligned(lines: Sequence[tuple[str, ...]]) -> list[str]:
+    """Columns padded to their widest cell (the first to the left), a rule under the header."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     text = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
                       for i, (cell, w) in enumerate(zip(line, widths, strict=True)))
             for line in lines]
     text.insert(1, "-" * len(text[0]))
-    text.insert(len(text) - 1, "-" * len(text[0]))
-    return "\n".join(text)
+    return text

@@ -1,8 +1,9 @@
 """The KPI dashboard: where the hall stands on satisfaction, one-stop settling, handling time,
 overdue work, information completeness and the call-backs of bad ratings over a period, by
 business type, clerk or hall: the service figures in one table, the ratings on the five levels
-of the national scheme (好差评) with their call-backs in another; exported as CSV (the table
-shown) or PDF (both). The figures come from the server (supervisors only)."""
+of the national scheme (好差评) with their call-backs in another, the customers' waiting and
+the requests' handling times by hour of the hall day in a third; exported as CSV (the table
+shown) or PDF (all three). The figures come from the server (supervisors only)."""
 
 from __future__ import annotations
 
@@ -189,9 +190,11 @@ class KpiDashboard(QDialog):
         charts_layout.addWidget(self.satisfaction_chart)
         charts_layout.addWidget(self.one_stop_chart)
         self.tables = QTabWidget(self)
-        self.table, self.ratings_table = (_table(self.tables) for _ in range(2))
+        self.table, self.ratings_table, self.hours_table = (
+            _table(self.tables) for _ in range(3))
         self.tables.addTab(self.table, "")
         self.tables.addTab(self.ratings_table, "")
+        self.tables.addTab(self.hours_table, "")
         body = QSplitter(Qt.Orientation.Vertical, self)
         body.addWidget(charts)
         body.addWidget(self.tables)
@@ -226,6 +229,7 @@ class KpiDashboard(QDialog):
         self.close_button.setText(self.tr("Close"))
         self.tables.setTabText(0, self.tr("Service figures"))
         self.tables.setTabText(1, self.tr("Ratings and call-backs"))
+        self.tables.setTabText(2, self.tr("Waiting and handling by hour"))
         self._show(self.report)
 
     def _title(self) -> str:
@@ -253,6 +257,24 @@ class KpiDashboard(QDialog):
                     self.tr("Call-backs due"), self.tr("Called back in time")]
         return KpiSheet.of(report, headings, self.tr("Total"), current_language(),
                            rating_figures)
+
+    def _hours_sheet(self, report: KpiReport) -> KpiSheet:
+        """Waiting and handling times by hour of the hall day (a customer's wait in the hour
+        their ticket was issued, each visit once), the hall's whole day last."""
+        headings = [self.tr("Hour"), self.tr("Customers who waited"),
+                    self.tr("Avg wait (min)"), self.tr("Median wait (min)"),
+                    self.tr("90% waited at most (min)"), self.tr("Requests timed"),
+                    self.tr("Avg handling (min)")]
+        several = len({row.hall for row in report.hours}) > 1
+        rows = []
+        for row in report.hours:
+            hour = self.tr("Whole day") if row.hour is None else (
+                f"{row.hour:02d}:00–{row.hour + 1:02d}:00")
+            rows.append([f"{row.hall} {hour}" if several else hour, str(row.waits),
+                         minutes(row.avg_waiting_seconds), minutes(row.median_waiting_seconds),
+                         minutes(row.p90_waiting_seconds), str(row.handled),
+                         minutes(row.avg_handling_seconds)])
+        return KpiSheet(headings, rows)
 
     # --- the report ------------------------------------------------------------------------
 
@@ -385,6 +407,8 @@ class KpiDashboard(QDialog):
         _fill(self.table, None if report is None else self._sheet(report))
         _fill(self.ratings_table, None if report is None else self._ratings_sheet(report),
               headings_in_two_lines=True)
+        _fill(self.hours_table, None if report is None else self._hours_sheet(report),
+              headings_in_two_lines=True)
 
     # --- messages --------------------------------------------------------------------------
 
@@ -404,12 +428,17 @@ class KpiDashboard(QDialog):
         self.csv_button.setEnabled(ready)
         self.pdf_button.setEnabled(ready)
 
-    def _ratings_shown(self) -> bool:
-        return self.tables.currentWidget() is self.ratings_table
+    def _shown(self, report: KpiReport) -> tuple[str, KpiSheet]:
+        """The table shown, named for its file."""
+        if self.tables.currentWidget() is self.ratings_table:
+            return "kpi-ratings", self._ratings_sheet(report)
+        if self.tables.currentWidget() is self.hours_table:
+            return "kpi-hours", self._hours_sheet(report)
+        return "kpi", self._sheet(report)
 
     def _save_path(self, report: KpiReport, caption: str, suffix: str, kind: str) -> str:
         first, last = report_days(report.since, report.until)
-        what = "kpi-ratings" if suffix == "csv" and self._ratings_shown() else "kpi"
+        what = self._shown(report)[0] if suffix == "csv" else "kpi"
         name = f"{what}-{first:%Y%m%d}-{last:%Y%m%d}-{report.by}.{suffix}"
         folder = QStandardPaths.writableLocation(
             QStandardPaths.StandardLocation.DocumentsLocation)
@@ -423,8 +452,7 @@ class KpiDashboard(QDialog):
         path = self._save_path(self.report, self.tr("Export CSV"), "csv",
                                self.tr("CSV files (*.csv)"))
         if path:  # the table shown
-            sheet = (self._ratings_sheet(self.report) if self._ratings_shown()
-                     else self._sheet(self.report))
+            sheet = self._shown(self.report)[1]
             self._write(path, lambda: csv_bytes(sheet))
 
     def export_pdf(self) -> None:
@@ -435,13 +463,14 @@ class KpiDashboard(QDialog):
         if not path:
             return
         sheet, ratings = self._sheet(self.report), self._ratings_sheet(self.report)
+        hours = self._hours_sheet(self.report)
         title = self._title()
         subtitle = self.tr("Period: {days} · Grouped by: {grouping} · Made: {made}").format(
             days=period_text(self.report.since, self.report.until),
             grouping=self._grouping_name(Grouping(self.report.by)),
             made=f"{self._now().astimezone(HALL_TZ):%Y-%m-%d %H:%M}")
         charts = [self.satisfaction_chart.png(), self.one_stop_chart.png()]  # Qt: the UI thread
-        self._write(path, lambda: kpi_pdf(title, subtitle, sheet, charts, more=[ratings]))
+        self._write(path, lambda: kpi_pdf(title, subtitle, sheet, charts, more=[ratings, hours]))
 
     def _write(self, path: str, make: Callable[[], bytes]) -> None:
         """Build the file and write it off the UI thread (a PDF takes a moment, a network drive
