@@ -127,6 +127,10 @@ class ServerSettings(BaseSettings):
     # A bad rating (不满意 / 非常不满意) opens a call-back to the customer at the hall that
     # served them, due this many working days after the rating (hallserver/callbacks.py).
     callback_working_days: int = Field(5, ge=1, le=60)
+    # Document scans (the customer's ID, ownership documents) are kept this long after their
+    # operation reached the server; `hallserver scans purge` then drops their content.
+    scan_retention: Days = Field(timedelta(days=1095), ge=timedelta(days=1),
+                                 validation_alias="HALLSERVER_SCAN_RETENTION_DAYS")
 
     # The database connections of each process (each uvicorn worker): `pool_size` kept open,
     # up to `max_overflow` more under load. `serve` checks workers × both against the
