@@ -8,6 +8,7 @@ label, so a signature made for one purpose never passes for another.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
@@ -73,9 +74,21 @@ def _utc(moment: datetime) -> str:
     return aware.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def receipt_message(receipt_no: str, operation_id: str) -> bytes:
-    """What a receipt's signature covers: what its QR code carries."""
-    return f"hallclient-receipt|{receipt_no}|{operation_id}".encode()
+def image_sha256(image: bytes) -> str:
+    """The SHA-256 (hex) of the customer's signature image, as receipt signatures bind it."""
+    return hashlib.sha256(image).hexdigest()
+
+
+def receipt_message(receipt_no: str, operation_id: str,
+                    customer_signature_sha256: str | None = None) -> bytes:
+    """What a receipt's signature covers: what its QR code carries, and the SHA-256 (hex) of
+    the customer's handwritten signature when they signed, so that a signature image swapped
+    afterwards no longer matches. Without one, the message of the receipts made before
+    customers signed on a screen: those still verify."""
+    message = f"hallclient-receipt|{receipt_no}|{operation_id}"
+    if customer_signature_sha256 is not None:
+        message += f"|{customer_signature_sha256}"
+    return message.encode()
 
 
 def login_message(hall_id: str, terminal_id: str, installation_id: str, clerk: str,
@@ -94,10 +107,12 @@ def approval_message(operation_id: str, account_number: str | None, business_typ
             f"{supervisor}|{_utc(created_at)}").encode()
 
 
-def receipt_signature(key: SigningKey, receipt_no: str, operation_id: str) -> str:
-    return key.sign(receipt_message(receipt_no, operation_id))
+def receipt_signature(key: SigningKey, receipt_no: str, operation_id: str,
+                      customer_signature_sha256: str | None = None) -> str:
+    return key.sign(receipt_message(receipt_no, operation_id, customer_signature_sha256))
 
 
-def signature_matches(public_key: str, receipt_no: str, operation_id: str,
-                      signature: str) -> bool:
-    return verify(public_key, receipt_message(receipt_no, operation_id), signature.lower())
+def signature_matches(public_key: str, receipt_no: str, operation_id: str, signature: str,
+                      customer_signature_sha256: str | None = None) -> bool:
+    return verify(public_key, receipt_message(receipt_no, operation_id,
+                                              customer_signature_sha256), signature.lower())

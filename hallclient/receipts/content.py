@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from hallcore.domain.contact import sms_capable
 from hallcore.domain.deadlines import HALL_TZ, Deadline, HallCalendar
 from hallcore.domain.masking import mask_id_number, mask_phone
 from hallcore.domain.text import Lang, Text
+from hallcore.signing import image_sha256
 
 
 class ReceiptState(Enum):
@@ -88,6 +90,18 @@ class ReceiptContent:
     approved_by: str | None = None
     # The language the customer reads (their SMS language): the receipt's language follows.
     customer_lang: Lang = "zh"
+    # The customer's handwritten signature (PNG), drawn on the receipt. Not in its JSON: the
+    # outbox keeps it with the operation, and a reprint takes it from there.
+    customer_signature: bytes | None = None
+
+    @property
+    def signature_digest(self) -> str | None:
+        """The customer's signature's SHA-256 as printed beside it: its first 16 hex digits in
+        groups of four, enough to compare with the one the server holds."""
+        if self.customer_signature is None:
+            return None
+        digest = image_sha256(self.customer_signature)[:16]
+        return " ".join(digest[i:i + 4] for i in range(0, 16, 4))
 
     def to_json(self) -> dict[str, Any]:
         """What is kept with the receipt, so that a reprint says exactly what the original
@@ -192,8 +206,10 @@ def change_lines(kind: BusinessKind, before: Account | None, after: Account | No
     return tuple(lines)
 
 
-def _next_steps(kind: BusinessKind, due: Deadline | None,
-                sms_phone: str | None) -> tuple[Text, ...]:
+def next_steps(kind: BusinessKind, due: Deadline | None,
+               sms_phone: str | None) -> tuple[Text, ...]:
+    """What follows the request, for the customer: the committed date (or done at the
+    counter), a visit, the SMS they will get."""
     btype = BUSINESS_TYPES[kind]
     steps: list[Text] = []
     if due is None:
@@ -226,33 +242,57 @@ def build_receipt(recorded: RecordedOperation, before: Account | None,
     receipt names them. The committed date is counted on `calendar`, as the server will."""
     btype = BUSINESS_TYPES[recorded.kind]
     after = recorded.account
-    holder = after or before  # after a transfer, the new holder
-    customer_lang: Lang
-    if holder is not None:
-        name, id_number = holder.holder_name, holder.id_number
-        sms_phone = holder.phone if holder.sms_consent else None
-        customer_lang = holder.sms_language
-    else:
-        name, id_number = payload["applicant_name"], payload["applicant_id_number"]
-        sms_phone = payload["phone"] if payload.get("sms_consent") else None
-        customer_lang = payload.get("sms_language", "zh")
-    if not sms_capable(sms_phone):
-        # SMS reach mainland mobiles only: a consent on record with another phone (kept from
-        # before the rule) promises nothing.
-        sms_phone = None
+    customer = customer_of(before, after, payload)
     state = ReceiptState.CONFIRMED if not pending else (
         ReceiptState.SENDING if online else ReceiptState.OFFLINE)
     issued = recorded.issued_at.astimezone(HALL_TZ)
-    due = None if btype.time_limit.at_counter else calendar.deadline(issued,
-                                                                      btype.time_limit)
+    due = committed_date(recorded.kind, issued, calendar)
     return ReceiptContent(
         hall=hall, terminal_id=terminal_id, clerk=clerk, receipt_no=recorded.receipt_no,
-        issued_at=issued, kind=recorded.kind,
-        account_number=holder.number if holder else None, holder_name=name,
-        holder_id_masked=mask_id_number(id_number or ""),
+        issued_at=issued, kind=recorded.kind, account_number=customer.account_number,
+        holder_name=customer.name, holder_id_masked=mask_id_number(customer.id_number),
         changes=change_lines(recorded.kind, before, after, payload), state=state,
         due=due.at if due else None,
-        next_steps=_next_steps(recorded.kind, due, sms_phone),
+        next_steps=next_steps(recorded.kind, due, customer.sms_phone),
         signature_line=btype.customer_signs,
         qr=QrPayload(recorded.receipt_no, recorded.operation_id, recorded.signature),
-        approved_by=approved_by, customer_lang=customer_lang)
+        approved_by=approved_by, customer_lang=customer.lang,
+        customer_signature=recorded.customer_signature)
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """Whom a request is done for, as the receipt and the customer's screen name them."""
+
+    account_number: str | None  # None until the server opens a new account
+    name: str
+    id_number: str
+    sms_phone: str | None  # where the progress SMS go; None: none are sent
+    lang: Lang  # the language they read (their SMS language)
+
+
+def customer_of(before: Account | None, after: Account | None,
+                payload: Mapping[str, Any]) -> Customer:
+    """The customer of a request, from the account before and after it (after a transfer,
+    the new holder) or a new connection's application."""
+    holder = after or before
+    if holder is not None:
+        customer = Customer(holder.number, holder.holder_name, holder.id_number or "",
+                            holder.phone if holder.sms_consent else None, holder.sms_language)
+    else:
+        customer = Customer(None, payload["applicant_name"], payload["applicant_id_number"],
+                            payload["phone"] if payload.get("sms_consent") else None,
+                            payload.get("sms_language", "zh"))
+    if not sms_capable(customer.sms_phone):
+        # SMS reach mainland mobiles only: a consent on record with another phone (kept from
+        # before the rule) promises nothing.
+        customer = dataclasses.replace(customer, sms_phone=None)
+    return customer
+
+
+def committed_date(kind: BusinessKind, accepted: datetime,
+                   calendar: HallCalendar) -> Deadline | None:
+    """The date the hall commits to for a request accepted at `accepted`, counted as the
+    server counts it; None for a request finished at the counter."""
+    limit = BUSINESS_TYPES[kind].time_limit
+    return None if limit.at_counter else calendar.deadline(accepted, limit)

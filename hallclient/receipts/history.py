@@ -61,4 +61,6 @@ def reprint(cache: Cache, receipt_no: str, *, clerk: str, now: datetime) -> Rece
         state = state_now(row.operation.state, content.state)
         # A receipt kept before supervisors were named on it: their id, from the outbox.
         approved_by = content.approved_by or row.operation.approved_by
-    return dataclasses.replace(content, marking=COPY, state=state, approved_by=approved_by)
+        signed = row.operation.customer_signature  # kept with the operation, not the receipt
+    return dataclasses.replace(content, marking=COPY, state=state, approved_by=approved_by,
+                               customer_signature=signed)

@@ -42,10 +42,15 @@ class ReceiptFormat:
 
 
 def customer_format(content: ReceiptContent, layout: Layout) -> ReceiptFormat:
-    """The receipt in the customer's language, in `layout` (the terminal's). A customer who
-    reads English gets both languages: the clerk, and the hall that files or checks the
-    receipt later, read the Chinese beside it."""
-    return ReceiptFormat(layout, "both" if content.customer_lang == "en" else "zh")
+    """The receipt in the customer's language, in `layout` (the terminal's)."""
+    return ReceiptFormat(layout, reading(content.customer_lang))
+
+
+def reading(customer_lang: Lang) -> ReceiptLang:
+    """What is put before a customer who reads `customer_lang`: a customer who reads English
+    gets both languages, as the clerk, and the hall that files or checks the receipt later,
+    read the Chinese beside it."""
+    return "both" if customer_lang == "en" else "zh"
 FONT = fonts.PRIMARY.pdf_name
 # reportlab's font registry is global and its TrueType fonts keep per-document subset state:
 # one PDF at a time (the windows render off the UI thread, a receipt takes ~25 ms).
@@ -76,17 +81,18 @@ class _Geometry:
     body: float
     small: float
     qr_size: float
+    signature_box: tuple[float, float]  # the customer's signature's box (width, height)
 
 
 _GEOMETRY: dict[Layout, _Geometry] = {
-    "a4": _Geometry(A4[0], 20 * mm, 18, 11, 9, 32 * mm),
-    "80mm": _Geometry(80 * mm, 4 * mm, 12, 8.5, 7, 32 * mm),
+    "a4": _Geometry(A4[0], 20 * mm, 18, 11, 9, 32 * mm, (90 * mm, 30 * mm)),
+    "80mm": _Geometry(80 * mm, 4 * mm, 12, 8.5, 7, 32 * mm, (72 * mm, 24 * mm)),
 }
 
 
 @dataclass(frozen=True)
 class _Block:
-    kind: Literal["text", "rule", "gap", "qr", "sign"]
+    kind: Literal["text", "rule", "gap", "qr", "sign", "signed"]
     text: str = ""
     size: float = 0
     centred: bool = False
@@ -138,7 +144,13 @@ def _blocks(content: ReceiptContent, lang: ReceiptLang, g: _Geometry) -> list[_B
         lines(step, g.small)
     if content.state_note is not None:
         lines(content.state_note, g.small)
-    if content.signature_line:
+    if content.signature_digest is not None:  # signed on the customer's screen
+        blocks.append(_Block("gap"))
+        lines(Text("客户签名：", "Customer's signature:"), g.body)
+        blocks.append(_Block("signed"))
+        lines(Text("签名摘要（SHA-256）：{d}", "Signature digest (SHA-256): {d}").format(
+            d=content.signature_digest), g.small)
+    elif content.signature_line:  # signed on the paper
         blocks.append(_Block("gap"))
         lines(Text("客户签名：", "Customer's signature:"), g.body)
         blocks.append(_Block("sign"))
@@ -187,6 +199,8 @@ def _height(blocks: list[_Block], g: _Geometry, usable: float) -> float:
             total += g.qr_size + 2 * mm
         elif block.kind == "sign":
             total += 10 * mm
+        elif block.kind == "signed":
+            total += g.signature_box[1] + 2 * mm
         else:
             total += 2.5 * mm
     return total
@@ -203,6 +217,21 @@ def _draw_qr(canvas: Canvas, text: str, x: float, top: float, size: float) -> No
     # Four pixels a module: a renderer that smooths a scaled image blurs only the edges.
     image = image.resize((side * 4, side * 4), Image.Resampling.NEAREST)
     canvas.drawImage(ImageReader(image), x, top - size, width=size, height=size)
+
+
+def _draw_signature(canvas: Canvas, png: bytes, x: float, top: float,
+                    box: tuple[float, float]) -> None:
+    """The customer's signature in its framed box, as large as fits, its proportions kept."""
+    width, height = box
+    canvas.setLineWidth(0.5)
+    canvas.rect(x, top - height, width, height)
+    image = ImageReader(io.BytesIO(png))
+    pixels_wide, pixels_high = image.getSize()
+    inner = 1.5 * mm
+    scale = min((width - 2 * inner) / pixels_wide, (height - 2 * inner) / pixels_high)
+    drawn_wide, drawn_high = pixels_wide * scale, pixels_high * scale
+    canvas.drawImage(image, x + (width - drawn_wide) / 2, top - (height + drawn_high) / 2,
+                     width=drawn_wide, height=drawn_high)
 
 
 def _with_quiet_zone(matrix: list[list[bool]], quiet: int) -> list[list[bool]]:
@@ -261,6 +290,10 @@ def _draw_page(canvas: Canvas, content: ReceiptContent, g: _Geometry, layout: La
             y -= 10 * mm
             canvas.setLineWidth(0.6)
             canvas.line(g.margin, y + 2 * mm, g.margin + usable * 0.7, y + 2 * mm)
+        elif block.kind == "signed":
+            assert content.customer_signature is not None
+            _draw_signature(canvas, content.customer_signature, g.margin, y, g.signature_box)
+            y -= g.signature_box[1] + 2 * mm
         elif block.kind == "qr":
             _draw_qr(canvas, content.qr.encode(), (g.width - g.qr_size) / 2, y, g.qr_size)
             y -= g.qr_size + 2 * mm

@@ -1,8 +1,9 @@
 """The customer rates the transaction on the five levels of the national scheme (好差评): five
 large bilingual buttons, best first, one tap, an optional comment; for the two lowest the
 window asks what went wrong before it records the rating (the hall calls the customer back).
-On a second screen facing the customer when one is attached, full screen; else a dialog the
-clerk turns toward the customer.
+Shown where the customer signs a request (hallclient/ui/customer_screen.py): a second screen
+facing the customer when one is attached, full screen; else a dialog the clerk turns toward
+the customer.
 
 Both languages are on every button at once: the customer may read either, whatever language
 the clerk's window is in.
@@ -17,7 +18,7 @@ words once they write one.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QKeyEvent
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from hallclient.store.feedback import MAX_REASON
 from hallclient.ui import palette
+from hallclient.ui.customer_screen import show_to_customer
 from hallcore.domain.text import Text
 from hallcore.wire import Rating
 
@@ -74,6 +76,7 @@ def _button(text: str, parent: QWidget) -> QPushButton:
 
 class RatingWindow(QDialog):
     rated = Signal(object, object)  # Rating, reason (str | None)
+    moved_to_clerk = Signal()  # the customer's screen went: this window is on the clerk's
 
     def __init__(self, receipt_no: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -207,10 +210,8 @@ class RatingWindow(QDialog):
         super().keyPressEvent(event)
 
     def show_to_customer(self) -> None:
-        """Full screen on the second screen when there is one, else a dialog on this one."""
-        screens = QGuiApplication.screens()
-        if len(screens) > 1:
-            self.setGeometry(screens[1].geometry())
-            self.showFullScreen()
-        else:
-            self.open()
+        """Where the customer's screen is (hallclient/ui/customer_screen.py), and back on the
+        clerk's should it be unplugged."""
+        watch = show_to_customer(self)
+        if watch is not None:
+            watch.lost.connect(self.moved_to_clerk)
