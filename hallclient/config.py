@@ -10,9 +10,11 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
 
+from hallclient.devices.idcard import parse_reader_setting
 from hallcore.domain.text import InvalidInput, Text
 
 APP_NAME = "HallClient"
@@ -53,6 +55,13 @@ class Settings:
     idle_lock_minutes: int = 5
     # The layout receipts are drawn in unless the clerk chooses another for one receipt.
     receipt_layout: ReceiptLayout = "80mm"
+    # The ID card reader: keyboard (it types the number), serial:PORT, sdk:LIBRARY or
+    # simulated (hallclient/devices/idcard.py).
+    id_reader: str = "keyboard"
+    # The hall's queue system (叫号系统, hallclient/devices/queue.py): its base URL, empty when
+    # the hall has none, and this counter's window number in it.
+    queue_url: str = ""
+    queue_counter: int = 0
 
 
 def settings_path(base: Path | None = None) -> Path:
@@ -92,6 +101,10 @@ def load_settings(base: Path | None = None) -> Settings:
                        if name in raw})
         if "receipt_layout" in raw:
             values["receipt_layout"] = _receipt_layout(raw["receipt_layout"])
+        if "id_reader" in raw:
+            values["id_reader"] = _id_reader(raw["id_reader"])
+        if raw.get("queue_url"):
+            values.update(_queue_system(raw))
         return Settings(**values, online_only=tuple(str(v) for v in online_only))
     except InvalidInput as exc:
         raise SettingsError(path, exc.reason) from exc
@@ -123,6 +136,31 @@ def _receipt_layout(value: object) -> ReceiptLayout:
     layouts = ", ".join(RECEIPT_LAYOUTS)
     raise InvalidInput(Text(f"receipt_layout 必须是 {layouts} 之一",
                             f"receipt_layout must be one of {layouts}"))
+
+
+def _queue_system(raw: dict[str, object]) -> dict[str, Any]:
+    """The queue system's URL and this counter's window number in it: one needs the other."""
+    url = raw["queue_url"]
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        usable = parts is not None and parts.scheme in ("http", "https") and bool(
+            parts.hostname) and not parts.query and not parts.fragment
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        usable = False
+    if not usable:
+        raise InvalidInput(Text("queue_url 必须是叫号系统的 http:// 或 https:// 地址，或留空",
+                                "queue_url must be the queue system's http:// or https:// "
+                                "address, or empty"))
+    if "queue_counter" not in raw:
+        raise InvalidInput(Text("设置了 queue_url 时，须将 queue_counter 设为本窗口在叫号系统"
+                                "中的窗口号",
+                                "with a queue_url, queue_counter must be this counter's window "
+                                "number in the queue system"))
+    return {"queue_url": url, "queue_counter": _positive(raw, "queue_counter")}
+
+
+def _id_reader(value: object) -> str:
+    return str(parse_reader_setting(value if isinstance(value, str) else ""))
 
 
 def save_settings(settings: Settings, base: Path | None = None) -> None:

@@ -443,6 +443,34 @@ class ScanRef(WireModel):
     sha256: str = Field(pattern=SHA256_PATTERN)
 
 
+class ScanStatus(WireModel):
+    """How much of a scan the server holds: the upload resumes at `received`; `complete`
+    once every byte is there and matched the announced hash."""
+
+    scan_id: str
+    size: int
+    received: int
+    complete: bool
+
+
+class ScanInfo(WireModel):
+    """A scan as a supervisor's list shows it: what it is, never what it shows."""
+
+    scan_id: str
+    kind: Annotated[ScanKind, ByValue]
+    media_type: Annotated[ScanMediaType, ByValue]
+    size: int
+    complete: bool
+    # Its content dropped after the retention period: the row stays as the record of it.
+    purged: bool
+    created_at: WireTime
+
+
+class ScanList(WireModel):
+    operation_id: str
+    scans: list[ScanInfo]
+
+
 class PushOperation(WireModel):
     operation_id: str = _OPERATION_ID
     business_type: Annotated[BusinessKind, ByValue]
@@ -493,6 +521,8 @@ class RefusalCode(StrEnum):
 
     FOREIGN_RECEIPT = "foreign_receipt"  # the receipt number is not this terminal's
     BAD_SIGNATURE = "bad_signature"  # not signed with this terminal's key
+    # The customer's signature is not a PNG within MAX_SIGNATURE_BYTES.
+    BAD_CUSTOMER_SIGNATURE = "bad_customer_signature"
     UNKNOWN_CLERK = "unknown_clerk"  # not a clerk who logged in at this terminal
     FROM_THE_FUTURE = "from_the_future"  # made later than the server's clock allows
     TOO_OLD = "too_old"  # older than the hall's offline window
@@ -608,9 +638,28 @@ class KpiRow(WireModel):
     callbacks_in_time_rate: float | None = None
 
 
+class KpiHourRow(WireModel):
+    """Waiting and handling times of one hall in one hour of the hall day (China Standard Time),
+    or over the whole day where `hour` is None. A customer's wait (queue ticket issued → called,
+    where the server could believe the two times) counts once however many requests the
+    visit made, in the hour the ticket was issued; a request's handling time in the hour it was
+    made."""
+
+    hall: str
+    hour: int | None = Field(ge=0, le=23)
+    waits: int  # visits with a believable wait
+    avg_waiting_seconds: float | None
+    median_waiting_seconds: float | None
+    p90_waiting_seconds: float | None
+    handled: int  # requests that recorded their handling time
+    avg_handling_seconds: float | None
+
+
 class KpiReport(WireModel):
     since: IsoTime
     until: IsoTime
     by: str  # hall | clerk | business_type
     rows: list[KpiRow]
     total: KpiRow
+    # By hall and hour (and each hall's whole day); empty from a server before them.
+    hours: list[KpiHourRow] = Field(default_factory=list)

@@ -325,7 +325,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
     from hallserver.db import SchemaMismatch, check_schema, make_engine
-    from hallserver.kpi import in_hall_time, report, table, write_csv
+    from hallserver.kpi import (
+        hours_table,
+        in_hall_time,
+        report,
+        table,
+        write_csv,
+        write_hours_csv,
+    )
 
     since, until = (in_hall_time(datetime.combine(day, datetime.min.time()))
                     for day in (args.since, args.until))
@@ -345,13 +352,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
         engine.dispose()
     if args.csv:
         try:
-            write_csv(kpi, args.csv)
+            (write_hours_csv if args.hours else write_csv)(kpi, args.csv)
         except OSError as exc:
             print(f"hallserver: cannot write {args.csv}: {exc.strerror}", file=sys.stderr)
             return 2
-        print(f"{len(kpi.rows)} rows and the total written to {args.csv}")
+        print(f"{len(kpi.hours)} rows by hall and hour written to {args.csv}" if args.hours
+              else f"{len(kpi.rows)} rows and the total written to {args.csv}")
     else:
-        print(table(kpi))
+        print(hours_table(kpi) if args.hours else table(kpi))
     return 0
 
 
@@ -431,6 +439,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="the day after the period, YYYY-MM-DD")
     kpi.add_argument("--by", type=Grouping, choices=list(Grouping), required=True)
     kpi.add_argument("--csv", type=Path, help="write CSV here instead of printing a table")
+    kpi.add_argument("--hours", action="store_true",
+                     help="the waiting and handling times by hall and hour of the hall day "
+                          "instead of the groups")
     kpi.set_defaults(run=_cmd_report)
     audit = commands.add_parser("audit", help="the tamper-evident audit trail")
     command("verify", "check every chain of the audit trail (exit 1: one is broken)",
@@ -466,10 +477,12 @@ def _parser() -> argparse.ArgumentParser:
             under=database.add_subparsers(dest="database_command", required=True)
             ).set_defaults(run=_cmd_database_restored)
     from hallserver.account_import import add_account_commands
+    from hallserver.scans_cli import add_scan_commands
     from hallserver.sms_cli import add_sms_commands
 
     add_account_commands(commands, command)
     add_sms_commands(commands, command)
+    add_scan_commands(commands, command)
     return parser
 
 

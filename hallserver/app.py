@@ -23,6 +23,7 @@ from hallserver.api import (
     notifications,
     receipts,
     reports,
+    scans,
     sync,
     terminal,
     workitems,
@@ -43,7 +44,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-ROUTERS = (auth, sync, terminal, receipts, workitems, feedback, notifications, reports)
+ROUTERS = (auth, sync, terminal, receipts, workitems, feedback, notifications, reports,
+           scans)
 
 
 class _Schema:

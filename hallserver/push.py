@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -32,7 +32,7 @@ from hallcore.domain.business import (
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import Text
 from hallcore.receipt_numbers import own_number
-from hallcore.signing import signature_matches
+from hallcore.signing import image_sha256, signature_matches
 from hallcore.wire import (
     AccountWire,
     BilingualText,
@@ -56,7 +56,10 @@ from hallserver.models import (
     TerminalRow,
 )
 from hallserver.notifications import queue_notices
+from hallserver.queue_tickets import ticket_columns
+from hallserver.scans import announce_scans
 from hallserver.settings import ServerSettings
+from hallserver.signature_images import SignatureImageInvalid, signature_image
 from hallserver.terminals import note_receipt, offline_window, signing_keys
 from hallserver.workitems import open_work_items
 
@@ -132,7 +135,8 @@ class _Proofs:
 
     def made_here(self, op: PushOperation) -> OperationResult | None:
         """The refusal when the terminal did not make `op`: the number is not its own (or not
-        of the day the operation was made), or no key of the terminal signed it."""
+        of the day the operation was made), the customer's signature it carries is not a PNG
+        within the limit, or no key of the terminal signed it (with that image's hash)."""
         caller = self.caller
         number = own_number(op.receipt_no, caller.hall_id, caller.terminal_id)
         day = as_utc(op.created_at).astimezone(HALL_TZ).strftime("%Y%m%d")
@@ -143,8 +147,16 @@ class _Proofs:
                 f"receipt number {op.receipt_no} is not one of this terminal's "
                 f"({caller.hall_id} {caller.terminal_id}) for the day of the request: "
                 "nothing was stored"))
+        try:
+            image = signature_image(op)
+        except SignatureImageInvalid as bad:
+            return _refused(op, RefusalCode.BAD_CUSTOMER_SIGNATURE, bad.reason,
+                            field_errors={"customer_signature": _text(bad.reason)})
+        # The receipt signature covers the customer's signature image, when they signed: a
+        # swapped image fails here like a forged receipt.
+        digest = image_sha256(image) if image is not None else None
         if not any(signature_matches(key, op.receipt_no, op.operation_id,
-                                     op.receipt_signature) for key in self.keys):
+                                     op.receipt_signature, digest) for key in self.keys):
             return _refused(op, RefusalCode.BAD_SIGNATURE, Text(
                 "回执签名与本终端密钥不符，业务未保存",
                 "the receipt signature does not match this terminal's key: nothing was "
@@ -184,8 +196,9 @@ class _Proofs:
         return None
 
 
-def _refused(op: PushOperation, code: RefusalCode, reason: Text) -> OperationResult:
-    return _rejected(op, reason, code=code)
+def _refused(op: PushOperation, code: RefusalCode, reason: Text,
+             **extra: Any) -> OperationResult:
+    return _rejected(op, reason, code=code, **extra)
 
 
 def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
@@ -231,7 +244,10 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
             results.append(result)
         if new or refused:
             head = head or lock_chain(session, caller.hall_id)
-            _store(session, caller, new, now, head)
+            _store(session, caller, new, now, head, settings.clock_skew)
+            # The stored operations' document scans, waiting for their bytes.
+            announce_scans(session, caller.hall_id, [answer.op for answer in new], now,
+                           settings.scan_retention)
             _audit_refused(session, caller, refused, now, head)
         if terminal is not None:
             for answer in new:
@@ -275,12 +291,12 @@ def _lock_accounts(session: Session, ops: list[PushOperation]) -> list[object]:
 
 
 def _store(session: Session, caller: Caller, new: list[_Answer], now: datetime,
-           head: AuditHeadRow) -> None:
+           head: AuditHeadRow, skew: timedelta) -> None:
     """Each new answer stored with its operation, notices, work items and audit entry."""
     if not new:
         return
     _stamp_sequences(session, caller.district, new)
-    rows = [_operation_row(caller, answer.op, answer.result, now) for answer in new]
+    rows = [_operation_row(caller, answer.op, answer.result, now, skew) for answer in new]
     session.flush()  # the batch's accounts, before the operations that name them
     # One executemany, no ORM object per operation: before the rows that refer to them
     # (notices, work items).
@@ -297,7 +313,7 @@ _OPERATIONS = OperationRow.metadata.tables[OperationRow.__tablename__]
 
 
 def _operation_row(caller: Caller, op: PushOperation, result: OperationResult,
-                   now: datetime) -> dict[str, Any]:
+                   now: datetime, skew: timedelta) -> dict[str, Any]:
     """The operation's row of the operations table, by column."""
     settled = settled_at_first_contact(op.first_contact, result.outcome)
     return dict(
@@ -306,6 +322,7 @@ def _operation_row(caller: Caller, op: PushOperation, result: OperationResult,
         business_type=op.business_type.value, account_number=_account_of(op, result),
         base_version=op.base_version, payload=op.payload, receipt_no=op.receipt_no,
         receipt_signature=op.receipt_signature, approved_by=op.approved_by,
+        customer_signature=signature_image(op),  # checked by _Proofs.made_here
         # In UTC: SQLite keeps a time without its offset, and reports compare times.
         created_at=as_utc(op.created_at),
         received_at=now, outcome=result.outcome.value,
@@ -313,6 +330,8 @@ def _operation_row(caller: Caller, op: PushOperation, result: OperationResult,
         not_settled_reason=op.not_settled_reason.value
         if settled is False and op.not_settled_reason else None,
         handling_seconds=op.handling_seconds,
+        # The ticket as given; its waiting time only where the server can believe it.
+        **ticket_columns(op.ticket, op.created_at, skew),
     )
 
 
@@ -344,6 +363,9 @@ def _audit_detail(op: PushOperation, result: OperationResult, stored: dict[str, 
         detail["reason"] = result.reason.en
     if result.field_errors:
         detail["fields"] = sorted(result.field_errors)
+    if op.scans:
+        # That documents were scanned, never what they show.
+        detail["scans"] = [{"kind": ref.kind.value, "size": ref.size} for ref in op.scans]
     return detail
 
 

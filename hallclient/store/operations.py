@@ -40,7 +40,7 @@ from hallcore.domain.business import (
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import Text
 from hallcore.receipt_numbers import format_receipt_no, own_number
-from hallcore.signing import SigningKey, approval_message, receipt_signature
+from hallcore.signing import SigningKey, approval_message, image_sha256, receipt_signature
 from hallcore.wire import NotSettledReason, QueueTicket, ScanKind, ScanMediaType
 
 
@@ -61,6 +61,8 @@ class RecordedOperation:
     account: Account | None  # the account after the change; None until a new one is opened
     warnings: tuple[Text, ...]
     approved_by: str | None = None  # the supervisor who signed it off (their id)
+    # The customer's handwritten signature (PNG), which the receipt signature covers.
+    customer_signature: bytes | None = None
 
 
 class RequestRefused(Exception):
@@ -201,7 +203,10 @@ def record_operation(
 
     A request that needs a supervisor is recorded only with `sign_off`, under its operation
     id (the OverrideNeeded's), with its proof: the online approval's token, or the
-    signature of the operation by the supervisor's approval key."""
+    signature of the operation by the supervisor's approval key.
+
+    `customer_signature` (the customer's signature, a PNG) is kept with the outbox entry, and
+    the receipt signature covers its SHA-256 (hallcore.signing.receipt_message)."""
     btype = BUSINESS_TYPES[kind]
     at = now.astimezone(UTC)
     payload = validate_payload(kind, raw_payload)
@@ -223,7 +228,9 @@ def record_operation(
                 account_number=account.number if account else None)
         operation_id = sign_off.operation_id if sign_off is not None else str(uuid.uuid4())
         receipt_no = _next_receipt_no(session, terminal, now)
-        signature = receipt_signature(terminal.key, receipt_no, operation_id)
+        signature = receipt_signature(
+            terminal.key, receipt_no, operation_id,
+            image_sha256(customer_signature) if customer_signature is not None else None)
         after = None if account is None else apply_change(kind, account, payload)
         if after is not None:
             save_account(session, after)
@@ -246,7 +253,8 @@ def record_operation(
             for scan in scans)
         recorded = RecordedOperation(operation_id, receipt_no, signature, at, kind, after,
                                      decision.warnings,
-                                     sign_off.supervisor if sign_off else None)
+                                     sign_off.supervisor if sign_off else None,
+                                     customer_signature)
         session.add(ReceiptRow(
             receipt_no=receipt_no, operation_id=operation_id, issued_at=at, signature=signature,
             content=describe(recorded, account, payload) if describe else None))

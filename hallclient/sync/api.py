@@ -40,6 +40,7 @@ from hallcore.wire import (
     PushResponse,
     ReceiptVerification,
     RefreshRequest,
+    ScanStatus,
     TerminalFacts,
     TokenResponse,
     WindowExtension,
@@ -97,8 +98,10 @@ class ServerApi:
         self._http.close()
 
     def _call(self, method: str, path: str, answer: type[Model], *, json: Any = None,
-              params: dict[str, Any] | None = None, auth: bool = True) -> Model:
-        response = self._request(method, path, json=json, params=params, auth=auth)
+              params: dict[str, Any] | None = None, auth: bool = True,
+              content: bytes | None = None) -> Model:
+        response = self._request(method, path, json=json, params=params, auth=auth,
+                                 content=content)
         try:
             return _read(answer, response.content)
         except ValidationError as exc:
@@ -107,12 +110,15 @@ class ServerApi:
             raise ServerUnreachable(f"unreadable answer: {exc.error_count()} errors") from exc
 
     def _request(self, method: str, path: str, *, json: Any = None,
-                 params: dict[str, Any] | None = None, auth: bool = True) -> httpx.Response:
+                 params: dict[str, Any] | None = None, auth: bool = True,
+                 content: bytes | None = None) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.access_token}"} if auth and (
             self.access_token) else {}
+        if content is not None:
+            headers["Content-Type"] = "application/octet-stream"
         try:
             response = self._http.request(method, path, json=json, params=params,
-                                          headers=headers)
+                                          headers=headers, content=content)
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
         if response.status_code >= 500:
@@ -199,6 +205,14 @@ class ServerApi:
 
     def complete_work_item(self, item_id: int) -> WorkItemWire:
         return self._call("POST", f"/work-items/{item_id}/done", WorkItemWire)
+
+    def upload_scan_piece(self, scan_id: str, offset: int, piece: bytes) -> ScanStatus:
+        """Bytes of a scan this terminal announced with an operation, from `offset`."""
+        return self._call("PUT", f"/scans/{scan_id}", ScanStatus, params={"offset": offset},
+                          content=piece)
+
+    def scan_status(self, scan_id: str) -> ScanStatus:
+        return self._call("GET", f"/scans/{scan_id}/status", ScanStatus)
 
     def kpi_report(self, since: datetime, until: datetime, by: str) -> KpiReport:
         return self._call("GET", "/reports/kpi", KpiReport, params={

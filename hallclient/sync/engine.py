@@ -36,6 +36,7 @@ from hallclient.sync.apply import (
     record_results,
     store_server_account,
 )
+from hallclient.sync.scan_upload import upload_scans
 from hallclient.sync.terminal_facts import record_facts
 from hallclient.sync.work_calendar import calendar_outdated, keep_calendar
 from hallcore.domain.business import BusinessKind
@@ -351,6 +352,7 @@ class SyncEngine:
         summary.bootstrapped = self.bootstrap(on_bootstrap)
         self.push(summary)
         self.push_feedback()
+        upload_scans(self.cache, self.credentials)  # of the operations the server stored
         summary.pulled = self.pull(summary)
         with self.cache.read() as session:
             summary.pending = pending_count(session)

@@ -311,6 +311,8 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
     from hallclient.auth import offline
     from hallclient.auth.approval import approve
     from hallclient.auth.login import LoginRefused, log_out, offline_refusal, terminal_identity
+    from hallclient.devices.idcard import make_reader, parse_reader_setting
+    from hallclient.devices.queue import QueueSystem
     from hallclient.receipts.content import HallInfo
     from hallclient.sync.engine import Credentials, SyncEngine
     from hallclient.sync.worker import SyncWorker
@@ -337,10 +339,12 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
         online_only=frozenset(BusinessKind(k) for k in used.online_only),
         on_recorded=lambda: QTimer.singleShot(SYNC_AFTER_RECORDING_MS, worker.wake),
         check_password=check_password,
+        queue=QueueSystem(used.queue_url, used.queue_counter) if used.queue_url else None,
         approve=lambda supervisor, password, needed: approve(
             engine.credentials, store, supervisor, password, datetime.now(UTC),
             operation_id=needed.operation_id, kind=needed.kind,
             account_number=needed.account_number),
+        card_reader=make_reader(parse_reader_setting(used.id_reader)),
         **server_views(engine.credentials, used.hall_id)),
         lang=current_language())
     ended = [SessionEnd.CLOSED]

@@ -9,7 +9,9 @@ lock and logging out.
 
 One customer at a time: "Next customer" (F12) empties the search, the account, the forms and
 the messages; the customer's session (hallclient/counter/session.py) times each request from
-the first search keystroke or that key, not from the business key.
+the first search keystroke or that key, not from the business key. The customer's queue ticket
+(ticket_bar.py, F2) goes with every request of the visit; where the hall has a queue system,
+F12 calls its next ticket to this counter.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import (
 from hallclient.auth.approval import EXTENSION_REASON
 from hallclient.counter.approval import ApprovalSubject
 from hallclient.counter.availability import business_state
+from hallclient.counter.customer_view import customer_view
 from hallclient.counter.requests import (
     CounterChanges,
     CounterDesk,
@@ -46,6 +49,14 @@ from hallclient.counter.requests import (
     reprint_receipt,
 )
 from hallclient.counter.session import CustomerSession
+from hallclient.devices.idcard import (
+    CARD_FORMS,
+    CardData,
+    CardReader,
+    CardRefused,
+    card_refusal,
+)
+from hallclient.devices.queue import QueueSystem
 from hallclient.failures import said
 from hallclient.forms import FORMS
 from hallclient.receipts.content import HallInfo
@@ -67,6 +78,8 @@ from hallclient.sync.worker import SyncStatus
 from hallclient.ui.about import AboutDialog
 from hallclient.ui.account_panel import AccountPanel, missing_list
 from hallclient.ui.background import run_in_background
+from hallclient.ui.card_reader import CardPhotoPanel, CardReaderService, fill_form
+from hallclient.ui.customer_screen import CustomerScreen
 from hallclient.ui.dashboard import KpiDashboard
 from hallclient.ui.form_host import FormHost
 from hallclient.ui.form_view import FormView
@@ -81,9 +94,11 @@ from hallclient.ui.search_panel import SearchPanel
 from hallclient.ui.supervisor_dialog import Approve, SupervisorDialog
 from hallclient.ui.sync_status import StatusBridge, SyncStatusView
 from hallclient.ui.tasks_panel import TasksPanel
+from hallclient.ui.ticket_bar import TicketBar
 from hallclient.ui.work_items import WorkItemsPanel
 from hallcore.domain.accounts import Account
-from hallcore.domain.business import BusinessKind, PayloadInvalid
+from hallcore.domain.business import BUSINESS_TYPES, BusinessKind, PayloadInvalid
+from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import Lang, Text
 from hallcore.wire import (
     AccountNotifications,
@@ -112,6 +127,9 @@ class CounterServices:
         default=lambda preview: preview.open())
     ask_rating: Callable[[RatingWindow], None] = field(
         default=lambda window: window.show_to_customer())
+    # Where the customer checks and signs a request that needs their signature.
+    ask_signature: Callable[[CustomerScreen], None] = field(
+        default=lambda screen: screen.show_to_customer())
     # Checks the clerk's password to unlock the idle-locked window; None: no idle lock.
     check_password: CheckPassword | None = None
     # Checks a supervisor's sign-off at the counter; None: such requests are only explained.
@@ -125,6 +143,11 @@ class CounterServices:
     # A supervisor's extension of this terminal's offline window (supervisor id, password).
     extend_offline_window: Callable[[str, str], TerminalFacts] | None = None
     clock: Callable[[], float] = time.monotonic  # times each customer's visit (seconds)
+    # The ID card reader's backend, opened by the window; None: the keyboard (the clerk or a
+    # keyboard-wedge reader types the number).
+    card_reader: CardReader | None = None
+    # The hall's queue system (叫号系统); None: tickets are typed or scanned, or there are none.
+    queue: QueueSystem | None = None
 
 
 class CounterWindow(QMainWindow):
@@ -141,6 +164,7 @@ class CounterWindow(QMainWindow):
         self._hidden_while_locked: list[QWidget] = []
         self._request_running = False
         self._typing_in: QWidget | None = None  # the form's field the cursor was in at submit
+        self._signing: CustomerScreen | None = None  # the customer's screen, while they sign
         self.session = CustomerSession(services.clock)
         self.status_bridge = StatusBridge(self)
         self.status_bridge.changed.connect(self.show_sync_status)
@@ -195,9 +219,29 @@ class CounterWindow(QMainWindow):
         self.form_host.edited.connect(self._form_edited)
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
-        left_layout.addWidget(self.next_button)
+        # The customer's queue ticket beside "Next customer": every request of the visit
+        # carries it. On the same row: the column's height is the small screen's.
+        self.ticket_bar = TicketBar(s.queue, self)
+        self.ticket_bar.edited.connect(self.session.begin)
+        self.ticket_bar.entered.connect(self._ticket_entered)
+        self.ticket_bar.said.connect(self.message.say)
+        self.ticket_bar.call_button.clicked.connect(self.next_customer)
+        visit_row = QHBoxLayout()
+        visit_row.addWidget(self.next_button)
+        visit_row.addWidget(self.ticket_bar, 1)
+        left_layout.addLayout(visit_row)
         left_layout.addWidget(self.search_panel, 1)
         left_layout.addWidget(self.account_panel)
+        self.card_panel = CardPhotoPanel(self)
+        left_layout.addWidget(self.card_panel)
+        self.card_reader: CardReaderService | None = None
+        if s.card_reader is not None:
+            self.card_reader = CardReaderService(s.card_reader, self)
+            self.card_reader.card_read.connect(self.card_read)
+            # The counter works on without the reader: the number is typed.
+            self.card_reader.failed.connect(
+                lambda words: self.message.say(words, Severity.WARNING))
+            self.card_reader.start()
         left_layout.addWidget(self.history_panel, 1)
         left_layout.addWidget(self.tasks_panel, 1)
         right = QWidget(self)
@@ -230,6 +274,7 @@ class CounterWindow(QMainWindow):
                              ("Ctrl+D", self.show_dashboard),
                              ("Ctrl+Shift+W", self.extend_offline_window),
                              ("F12", self.next_customer),
+                             ("F2", self.ticket_bar.focus_field),
                              ("F11", self.ask_customer_to_rate),
                              ("F1", lambda: AboutDialog(self).exec())):
             QShortcut(QKeySequence(keys), self, action)
@@ -276,6 +321,7 @@ class CounterWindow(QMainWindow):
         reach the next customer's account with the previous customer's answers."""
         number = account.number if account else None
         if self.form_host.kind is not None and self.form_host.account_number != number:
+            self._close_customer_screen()
             self.form_host.close_form()
             self.message.clear()
         if self.redoing is not None and self.redoing.account_number != number:
@@ -292,12 +338,50 @@ class CounterWindow(QMainWindow):
         """The next customer (F12): nothing of the previous one left on screen, the cursor in
         the search box, the new customer's time running."""
         self.session.next_customer()
+        self._close_customer_screen()
         self.search_panel.reset()
+        self.card_panel.clear()
         self.form_host.close_form()
         self._show_account(None)
         self.message.clear()
         self._no_rating()
+        self.ticket_bar.clear()
+        self.ticket_bar.call_next()  # with a queue system: its next ticket, to this visit
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _ticket_entered(self) -> None:
+        """The ticket is taken (or there is none): on to the customer's account."""
+        self.session.begin()
+        self.search.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def card_read(self, card: CardData) -> None:
+        """A card laid on the reader fills the new holder or applicant of the form on screen,
+        whole or not at all; with no such form, its number is searched."""
+        self.session.begin()
+        today = datetime.now(HALL_TZ).date()
+        kind = self.form_host.kind
+        if kind is None or kind not in CARD_FORMS:
+            self.card_panel.show_card(card)
+            self.search.setText(card.id_number)
+            self.search_panel.search()
+            refusal = card_refusal(card, today)
+            if refusal is not None:
+                self.message.say(refusal, Severity.REFUSED)
+            return
+        try:
+            fill_form(self.form_views[kind], card, today)
+        except CardRefused as refused:
+            self.card_panel.clear()
+            self.message.say(refused.reason, Severity.REFUSED)
+            return
+        self.card_panel.show_card(card)
+        self.message.say(lambda: self.tr("The card is read into the form: compare its photo "
+                                         "with the customer."), Severity.DONE)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.card_reader is not None:
+            self.card_reader.stop()
+        super().closeEvent(event)
 
     def complete_record(self) -> None:
         """Open the contact change with the record's gaps named, to ask the customer now."""
@@ -348,28 +432,95 @@ class CounterWindow(QMainWindow):
         return CounterDesk(s.cache, s.terminal, s.clerk, s.hall)
 
     def _submit(self, kind: BusinessKind, payload: dict[str, object],
-                signed: tuple[OverrideNeeded, SignOff] | None = None) -> None:
-        """Record the request; `signed`: again, with the supervisor's sign-off of the
-        operation the first try's OverrideNeeded named (on its account)."""
+                signed: tuple[OverrideNeeded, SignOff] | None = None,
+                customer_signature: bytes | None = None) -> None:
+        """Record the request, signed by the customer first where its business needs their
+        signature; `signed`: again, with the supervisor's sign-off of the operation the first
+        try's OverrideNeeded named (on its account), and the customer's signature given."""
         if self._request_running:
             return  # a second Enter while the first is recorded: one request, not two
+        self._request_running = True
+        focused = QApplication.focusWidget()  # may be another window's, even a deleted one's
+        self._typing_in = focused if focused is not None and self.form_host.isAncestorOf(
+            focused) else None
+        self.form_host.setEnabled(False)  # nothing typed into a request being recorded
+        if BUSINESS_TYPES[kind].customer_signs and customer_signature is None:
+            self._ask_signature(kind, payload, signed)
+        else:
+            self._record(kind, payload, signed, customer_signature)
+
+    def _record(self, kind: BusinessKind, payload: dict[str, object],
+                signed: tuple[OverrideNeeded, SignOff] | None,
+                customer_signature: bytes | None) -> None:
         s = self.services
         redoes = self.redoing if self.redoing and self.redoing.business is kind else None
         # The account the form was opened for: a form never outlives its account.
         number = signed[0].account_number if signed else self.form_host.account_number
         request = CounterRequest(
             kind, number, payload, online=s.online(), online_only=s.online_only,
-            facts=self.form_views[kind].counter_facts(self.session.handling_seconds()),
-            sign_off=signed[1] if signed else None, redoes_task=redoes.id if redoes else None)
+            facts=self.form_views[kind].counter_facts(self.session.handling_seconds(),
+                                                      self.ticket_bar.ticket()),
+            sign_off=signed[1] if signed else None, redoes_task=redoes.id if redoes else None,
+            customer_signature=customer_signature, scans=self.form_host.attached_scans())
         desk, now, visit = self._desk(), datetime.now(UTC), self.session.visit
-        self._request_running = True
-        focused = QApplication.focusWidget()  # may be another window's, even a deleted one's
-        self._typing_in = focused if focused is not None and self.form_host.isAncestorOf(
-            focused) else None
-        self.form_host.setEnabled(False)  # nothing typed into a request being recorded
         run_in_background(self, lambda: make_request(desk, request, now),
                           on_done=lambda changes: self._recorded(changes, visit),
-                          on_error=lambda exc: self._not_recorded(exc, kind, payload))
+                          on_error=lambda exc: self._not_recorded(
+                              exc, kind, payload, customer_signature))
+
+    def _ask_signature(self, kind: BusinessKind, payload: dict[str, object],
+                       signed: tuple[OverrideNeeded, SignOff] | None) -> None:
+        """The customer's screen shows the request; the customer signs it (then it is
+        recorded) or declines (then nothing is, and the form keeps its values)."""
+        number = signed[0].account_number if signed else self.form_host.account_number
+        try:
+            view = customer_view(kind, self._account_numbered(number), payload,
+                                 now=datetime.now(UTC), calendar=self.calendar)
+        except (PayloadInvalid, RequestRefused) as exc:
+            self._not_recorded(exc, kind, payload)
+            return
+        screen = CustomerScreen(view, self)
+        screen.signed.connect(lambda png: self._signed(kind, payload, signed, png))
+        screen.declined.connect(self._not_signed)
+        screen.moved_to_clerk.connect(self._customer_screen_lost)
+        self._signing = screen
+        self.services.ask_signature(screen)
+
+    def _account_numbered(self, number: str | None) -> Account | None:
+        """The account the form was opened for: the one on screen, or as cached."""
+        if number is None:
+            return None
+        if self.account is not None and self.account.number == number:
+            return self.account
+        with self.services.cache.read() as session:
+            return load_account(session, number)
+
+    def _signed(self, kind: BusinessKind, payload: dict[str, object],
+                signed: tuple[OverrideNeeded, SignOff] | None, png: bytes) -> None:
+        self._signing = None
+        self.activateWindow()  # the keyboard back to the clerk (the customer used the screen)
+        self._record(kind, payload, signed, png)
+
+    def _not_signed(self) -> None:
+        self._signing = None
+        self.activateWindow()
+        self._form_back()
+        self.message.say(lambda: self.tr(
+            "The customer did not sign: the request cannot be accepted without their "
+            "signature. Nothing was recorded; the form keeps what was entered."),
+            Severity.REFUSED)
+        self.request_finished.emit()
+
+    def _customer_screen_lost(self) -> None:
+        self.message.say(lambda: self.tr(
+            "The customer's screen is disconnected: turn this screen to the customer to "
+            "finish."), Severity.WARNING)
+
+    def _close_customer_screen(self) -> None:
+        """The counter turned to another account or customer: what was being signed goes
+        unsigned."""
+        if self._signing is not None:
+            self._signing.reject()
 
     def _recorded(self, changes: CounterChanges, visit: int) -> None:
         self._form_back()
@@ -379,6 +530,7 @@ class CounterWindow(QMainWindow):
         if View.TASKS in changes.refresh:
             self.redoing = None
         self.form_views[recorded.kind].clear()  # the next customer starts from an empty form
+        self.form_host.scans.clear()  # recorded with the request
         # The account as it is now, unless the clerk has turned to another account or
         # customer meanwhile; a new connection's form now belongs to the account it opened.
         shown = self.account.number if self.account else None
@@ -411,12 +563,14 @@ class CounterWindow(QMainWindow):
             changes.receipt, then=self._receipt_handed_over))
 
     def _not_recorded(self, exc: Exception, kind: BusinessKind,
-                      payload: dict[str, object]) -> None:
+                      payload: dict[str, object],
+                      customer_signature: bytes | None = None) -> None:
         self._form_back()
         try:
             # A sign-off still to give is a step to take, not a refusal.
-            self.message.say(self._refusal(exc, kind, payload), Severity.WARNING if isinstance(
-                exc, OverrideNeeded) else Severity.REFUSED)
+            self.message.say(self._refusal(exc, kind, payload, customer_signature),
+                             Severity.WARNING if isinstance(exc, OverrideNeeded)
+                             else Severity.REFUSED)
         finally:
             self.request_finished.emit()
 
@@ -433,10 +587,11 @@ class CounterWindow(QMainWindow):
         if typing_in is not None and typing_in.isVisible():
             typing_in.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def _refusal(self, exc: Exception, kind: BusinessKind,
-                 payload: dict[str, object]) -> Words:
+    def _refusal(self, exc: Exception, kind: BusinessKind, payload: dict[str, object],
+                 customer_signature: bytes | None = None) -> Words:
         """What to tell the clerk of a request that was not recorded (the form stays filled
-        for a second try); anything else is a fault, raised for the log."""
+        for a second try); anything else is a fault, raised for the log. A supervisor's
+        sign-off records it with the customer's signature already given."""
         if isinstance(exc, RequestRefused):
             return exc.reason
         if isinstance(exc, OverrideNeeded):
@@ -447,8 +602,8 @@ class CounterWindow(QMainWindow):
                     needed.warnings,
                     lambda supervisor, password: approve(supervisor, password, needed), self,
                     subject=ApprovalSubject.of(kind, self.account, payload))
-                dialog.approved.connect(
-                    lambda sign_off: self._submit(kind, payload, (needed, sign_off)))
+                dialog.approved.connect(lambda sign_off: self._submit(
+                    kind, payload, (needed, sign_off), customer_signature))
                 dialog.open()
             warnings = exc.warnings
             return lambda: self.tr("A supervisor must confirm: {w}").format(
@@ -481,6 +636,7 @@ class CounterWindow(QMainWindow):
         window.rated.connect(lambda rating, reason: self._rated(recorded, rating, reason))
         visit = self.session.visit
         window.finished.connect(lambda _result: self.session.end(visit))  # rated or not
+        window.moved_to_clerk.connect(self._customer_screen_lost)
         self.services.ask_rating(window)
 
     def _rated(self, recorded: RecordedOperation, rating: Rating, reason: str | None) -> None:

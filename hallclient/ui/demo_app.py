@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from hallclient.auth.approval import approve
 from hallclient.demo import DEMO_SUPERVISOR, HALL, DemoWorld, start_demo_server
 from hallclient.demoday import simulate_day
+from hallclient.devices.idcard_sim import SimulatedReader, demo_cards
 from hallclient.receipts.content import HallInfo
 from hallclient.sync.worker import Backoff, SyncWorker
 from hallclient.ui.app import server_views
@@ -57,6 +58,24 @@ class NetworkSwitch(QPushButton):
         self.worker.wake()
 
 
+class CardButton(QPushButton):
+    """Demo only: lays the next demo card on the simulated ID card reader."""
+
+    def __init__(self, reader: SimulatedReader, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.reader = reader
+        self.clicked.connect(self.lay)
+        follow_language(self, self.retranslate)
+
+    def retranslate(self) -> None:
+        self.setText(self.tr("Demo: lay card {n} of {count} on the reader").format(
+            n=self.reader.laid % len(self.reader.cards) + 1, count=len(self.reader.cards)))
+
+    def lay(self) -> None:
+        self.reader.lay_next()
+        self.retranslate()
+
+
 DEMO_DAY_CUSTOMERS = 30
 
 
@@ -79,6 +98,8 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
             terminal.engine.sync_once()  # bootstrap before the window opens (about 0.5 s)
             worker = SyncWorker(terminal.engine, interval=5,
                                 backoff=Backoff(base=1, cap=5))
+            # The simulated ID card reader, with holders of the accounts just downloaded.
+            reader = SimulatedReader(demo_cards(terminal.accounts(), date.today()))
             window = CounterWindow(CounterServices(
                 terminal.cache, terminal.identity, terminal.clerk,
                 HallInfo(HALL, Text("广州供电局天河营业厅（演示）", "Tianhe Service Hall (demo)")),
@@ -92,13 +113,15 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
                     account_number=needed.account_number),
                 **{**server_views(terminal.engine.credentials, HALL),
                    "kpi_report": server_views(supervisor.engine.credentials, HALL)[
-                       "kpi_report"]}), lang=lang)
+                       "kpi_report"]}, card_reader=reader), lang=lang)
             worker.subscribe(window.status_bridge.changed.emit)
             window.statusBar().addWidget(NetworkSwitch(server, worker, window))
+            window.statusBar().addWidget(CardButton(reader, window))
             worker.start()
             window.show()
             code = app.exec()
             worker.stop()
+            reader.shut_down()
         finally:
             for counter in (terminal, colleague, supervisor):
                 counter.close()

@@ -27,9 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient.counter.availability import BusinessState
+from hallclient.devices.scans import wanted_scans
 from hallclient.forms import FORMS
+from hallclient.store.operations import DocumentScan
 from hallclient.ui.form_view import FormView
 from hallclient.ui.i18n import current_language, follow_language
+from hallclient.ui.scan_dialog import AttachedScans
 from hallcore.domain.accounts import Account
 from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
 from hallcore.domain.text import sentence
@@ -85,6 +88,11 @@ class FormHost(QWidget):
         scroller.setFrameShape(QFrame.Shape.NoFrame)
         scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(scroller, 1)
+        # The documents scanned for the request on screen (F10), shown with a form only.
+        self.scans = AttachedScans(self)
+        self.scans.hide()
+        layout.addWidget(self.scans)
+        QShortcut(QKeySequence("F10"), self, self.scan_document)
         self.scroller = scroller
         app = QApplication.instance()
         if isinstance(app, QApplication):  # the field the cursor moves to is scrolled to
@@ -124,6 +132,16 @@ class FormHost(QWidget):
         view.show_current(account)
         self.stack.setCurrentWidget(view)
         view.focus_first_field()
+        self.scans.ask_for(wanted_scans(kind))
+        self.scans.show()
+
+    def scan_document(self) -> None:
+        """The scan dialog, for the request on screen (none without a form)."""
+        if self.kind is not None:
+            self.scans.open_dialog()
+
+    def attached_scans(self) -> tuple[DocumentScan, ...]:
+        return tuple(self.scans.scans)
 
     def _follow_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
         if new is not None and self.stack.isAncestorOf(new):
@@ -145,3 +163,5 @@ class FormHost(QWidget):
         self.stack.setCurrentWidget(self.no_form)
         for view in self.views.values():
             view.clear()
+        self.scans.clear()
+        self.scans.hide()

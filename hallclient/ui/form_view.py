@@ -38,6 +38,7 @@ from hallcore.domain.business import FieldKind, PayloadInvalid
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.masking import mask_id_number, mask_phone
 from hallcore.domain.text import Lang, Text, sentence
+from hallcore.wire import QueueTicket
 
 _DATE_SEPARATORS = frozenset("-/.")
 
@@ -180,6 +181,7 @@ class FormView(QWidget):
         elif kind is FieldKind.DATE:
             widget = DateField(self)
             widget.offer_from(field.first_date(_today()))
+            widget.clear_date()  # not given: a date edit starts on 2000-01-01, maybe offered
             widget.dateChanged.connect(lambda _d, n=field.name: self._changed(n))
         else:
             widget = QLineEdit(self)
@@ -278,14 +280,15 @@ class FormView(QWidget):
             elif isinstance(widget, DateField):
                 widget.set_iso(str(value))
 
-    def counter_facts(self, handling_seconds: int | None) -> CounterFacts:
-        """How the request went at the counter: one-stop, and the customer's time at the
-        counter so far (the window's customer session)."""
+    def counter_facts(self, handling_seconds: int | None,
+                      ticket: QueueTicket | None = None) -> CounterFacts:
+        """How the request went at the counter: one-stop, the customer's time at the counter
+        so far (the window's customer session) and their queue ticket."""
         settled = self.settled.isChecked()
         return CounterFacts(
             first_contact=settled,
             not_settled_reason=None if settled else self.not_settled_reason.currentData(),
-            handling_seconds=handling_seconds)
+            handling_seconds=handling_seconds, ticket=ticket)
 
     def clear(self) -> None:
         """Empty for the next customer; what comes from the account is filled in again. The

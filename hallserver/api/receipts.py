@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from hallcore.domain.business import BusinessKind
-from hallcore.signing import SIGNATURE_PATTERN, signature_matches
+from hallcore.signing import SIGNATURE_PATTERN, image_sha256, signature_matches
 from hallcore.wire import RECEIPT_NO_PATTERN, Outcome, ReceiptVerification
 from hallserver.api.deps import CallerDep, SessionDep
 from hallserver.models import OperationRow
@@ -27,8 +27,12 @@ def verify_receipt(
 ) -> ReceiptVerification:
     op = session.scalars(select(OperationRow).where(OperationRow.receipt_no == receipt_no)
                          ).one_or_none()
+    # The customer's signature kept with the operation is part of what the receipt signed:
+    # an image changed in the database since no longer verifies.
     if op is None or not any(
-            signature_matches(key, receipt_no, op.operation_id, signature)
+            signature_matches(key, receipt_no, op.operation_id, signature,
+                              image_sha256(op.customer_signature)
+                              if op.customer_signature is not None else None)
             for key in signing_keys(session, op.hall_id, op.terminal_id)):
         # A wrong signature is answered as an unknown number: whether a number exists is
         # told only to whoever holds its receipt.

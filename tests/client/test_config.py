@@ -68,3 +68,33 @@ def test_a_settings_file_that_cannot_be_opened_is_said_not_raised(tmp_path):
         load_settings(tmp_path)
     assert "cannot be read (it cannot be opened: Is a directory)" in refused.value.reason.en
     assert "无法读取（打不开：Is a directory）" in refused.value.reason.zh
+
+
+def test_a_queue_system_is_set_with_this_counters_window_number(tmp_path):
+    settings = Settings(queue_url="http://10.1.2.3:8080/queue", queue_counter=4)
+    save_settings(settings, tmp_path)
+    assert load_settings(tmp_path) == settings
+    assert load_settings(tmp_path / "none").queue_url == ""  # no queue system by default
+
+
+@pytest.mark.parametrize(("content", "en"), [
+    ('{"queue_url": "10.1.2.3:8080", "queue_counter": 4}',
+     "queue_url must be the queue system's http:// or https:// address, or empty"),
+    ('{"queue_url": "ftp://queue.hall", "queue_counter": 4}',
+     "queue_url must be the queue system's http:// or https:// address, or empty"),
+    ('{"queue_url": "http://[::1", "queue_counter": 4}',
+     "queue_url must be the queue system's http:// or https:// address, or empty"),
+    ('{"queue_url": 8080, "queue_counter": 4}',
+     "queue_url must be the queue system's http:// or https:// address, or empty"),
+    ('{"queue_url": "http://queue.hall"}',
+     "with a queue_url, queue_counter must be this counter's window number in the queue "
+     "system"),
+    ('{"queue_url": "http://queue.hall", "queue_counter": "4"}',
+     "queue_counter must be a whole number from 1 to 10000"),
+])
+def test_a_queue_system_setting_that_cannot_work_is_refused_with_its_reason(tmp_path, content,
+                                                                             en):
+    settings_path(tmp_path).write_text(content)
+    with pytest.raises(SettingsError) as err:
+        load_settings(tmp_path)
+    assert f"({en})" in err.value.reason.en and "queue_" in err.value.reason.zh

@@ -1,17 +1,20 @@
 """Rolling backups of the outbox beside the cache, and a deleted cache given back its waiting
 requests (and its receipt numbers) from the newest of them."""
 
+import hashlib
 import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from hallclient.store import outbox_backup
 from hallclient.store.accounts import save_account, save_community
 from hallclient.store.cache import open_cache
 from hallclient.store.feedback import record_feedback
-from hallclient.store.operations import TerminalIdentity, record_operation
+from hallclient.store.models import OutboxRow, ReceiptRow
+from hallclient.store.operations import CounterFacts, TerminalIdentity, record_operation
 from hallclient.store.outbox_backup import (
     KEEP_BACKUPS,
     backup_outbox,
@@ -20,9 +23,11 @@ from hallclient.store.outbox_backup import (
     restore_from_backup,
 )
 from hallcore.domain.business import BusinessKind
-from hallcore.wire import Rating
+from hallcore.signing import signature_matches
+from hallcore.wire import QueueTicket, Rating, TicketSource
 from tests.support.counter import one_account_cache_at
 from tests.support.factories import COMMUNITY, TERMINAL_KEY, account, holder_presents
+from tests.support.signatures import signature
 
 TERMINAL = TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY)
 NOON_CST = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
@@ -241,3 +246,31 @@ def test_salvage_on_a_deleted_cache_restores_it_from_the_backups(data_dir, monke
     assert "holds 1 requests waiting to be sent" in capsys.readouterr().out
     assert [dict(r)["operation_id"] for r in rows(data_dir / "cache.sqlite3", "outbox")] == [
         op.operation_id]
+
+
+def test_a_lost_cache_gives_back_the_customers_signature_and_ticket_with_the_request(data_dir):
+    # The receipt signature covers the signature's hash: restored without the image, the
+    # request would be refused by the server as not this terminal's.
+    path = data_dir / "cache.sqlite3"
+    cache = one_account_cache_at(path)
+    drawn = signature()
+    ticket = QueueTicket(number="A023", source=TicketSource.QUEUE, issued_at=at(-30),
+                         called_at=at(-2))
+    signed = record_operation(
+        cache, TERMINAL, clerk="gz-th-01-c1", kind=BusinessKind.CONTACT_CHANGE,
+        account_number="1000000001", raw_payload={**holder_presents(), "phone": "13900000001"},
+        now=at(0), customer_signature=drawn, facts=CounterFacts(ticket=ticket))
+    backup_outbox(cache, now=at(1))
+    delete_cache(cache)
+
+    cache = open_cache(path)
+
+    with cache.read() as s:
+        row = s.scalars(select(OutboxRow)).one()
+        assert row.customer_signature == drawn
+        assert (row.ticket_no, row.ticket_source) == ("A023", "queue")
+        assert row.ticket_called_at == at(-2)
+        receipt = s.scalars(select(ReceiptRow)).one()
+    assert signature_matches(TERMINAL_KEY.public_hex, receipt.receipt_no, signed.operation_id,
+                             receipt.signature, hashlib.sha256(drawn).hexdigest())
+    cache.close()

@@ -25,7 +25,9 @@ from hallserver.models import AuditEntryRow as ServerAudit
 from hallserver.models import ClerkRow, OperationRow, SupervisorKeyRow
 from hallserver.seed import DEMO_SUPERVISOR_PASSWORD
 from tests.support.counter import active_accounts, holder
+from tests.support.customer_screen import customer_at_screen
 from tests.support.sign_off import SUPERVISOR, needed, record_signed, sign_off
+from tests.support.signatures import signature
 
 
 @contextmanager
@@ -339,10 +341,12 @@ def test_the_counter_window_asks_the_supervisor_and_records_the_sign_off(qtbot, 
         save_community(s, COMMUNITY)
         s.flush()
         save_account(s, account())
+    signing = []
     window = CounterWindow(CounterServices(
         cache, TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY), "gz-th-01-c1",
         HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall")), approve=approve,
-        show_preview=lambda preview: None, ask_rating=lambda window: None), lang="en")
+        show_preview=lambda preview: None, ask_rating=lambda window: None,
+        ask_signature=customer_at_screen(signing)), lang="en")
     qtbot.addWidget(window)
     window.show()
     with cache.read() as s:
@@ -371,4 +375,6 @@ def test_the_counter_window_asks_the_supervisor_and_records_the_sign_off(qtbot, 
         row = s.scalars(select(OutboxRow)).one()
     assert (row.operation_id, row.approved_by, row.approval_token) == (
         need.operation_id, "gz-th-01-s1", "t" * 32)
+    # The customer signed once, before the sign-off; the request kept their signature.
+    assert len(signing) == 1 and row.customer_signature == signature()
     cache.close()

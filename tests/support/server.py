@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import uuid
+from base64 import b64encode
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.receipt_numbers import format_receipt_no
-from hallcore.signing import SigningKey, login_message, receipt_signature
+from hallcore.signing import SigningKey, image_sha256, login_message, receipt_signature
 from hallserver.app import create_app
 from hallserver.db import SERVER_SCHEMA, make_engine
 from hallserver.models import Base, CalendarDayRow, CalendarYearRow
@@ -148,9 +149,11 @@ class Terminal:
 
     def operation(self, business_type: str, payload: dict[str, Any], *,
                   account: dict[str, Any] | None = None, clerk: str | None = None,
-                  created_at: datetime | str | None = None) -> dict[str, Any]:
+                  created_at: datetime | str | None = None,
+                  customer_signature: bytes | None = None) -> dict[str, Any]:
         """An operation as this terminal makes it: its own receipt number of the day it was
-        made, signed with its key. `created_at` (as sent) defaults to now."""
+        made, signed with its key (and the hash of the customer's signature image, when one
+        is given). `created_at` (as sent) defaults to now."""
         self.receipts += 1
         op_id = str(uuid.uuid4())
         sent = created_at or datetime.now(UTC)
@@ -159,6 +162,7 @@ class Terminal:
         receipt_no = format_receipt_no(self.hall_id, self.terminal_id,
                                        made.astimezone(HALL_TZ).strftime("%Y%m%d"),
                                        self.receipts)
+        signed = image_sha256(customer_signature) if customer_signature is not None else None
         return {
             "operation_id": op_id, "business_type": business_type,
             "account_number": account["number"] if account else None,
@@ -166,7 +170,9 @@ class Terminal:
             "payload": payload,
             "created_at": sent if isinstance(sent, str) else sent.isoformat(),
             "clerk": clerk or f"{self.hall_id.lower()}-c1", "receipt_no": receipt_no,
-            "receipt_signature": receipt_signature(self.key, receipt_no, op_id),
+            "receipt_signature": receipt_signature(self.key, receipt_no, op_id, signed),
+            **({"customer_signature": b64encode(customer_signature).decode()}
+               if customer_signature is not None else {}),
         }
 
     def push(self, *operations: dict[str, Any]) -> list[dict[str, Any]]:

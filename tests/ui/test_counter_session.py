@@ -19,7 +19,9 @@ from hallcore.domain.accounts import AccountStatus
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
 from tests.support.counter import district_cache
+from tests.support.customer_screen import customer_at_screen
 from tests.support.factories import OTHER_ID, TERMINAL_KEY
+from tests.support.signatures import signature
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -46,8 +48,8 @@ def window(qtbot, tmp_path, clock):
     w = CounterWindow(CounterServices(
         cache, TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY), "gz-th-01-c1",
         HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall")),
-        show_preview=lambda _preview: None, ask_rating=ratings.append, clock=clock),
-        lang="en")
+        show_preview=lambda _preview: None, ask_rating=ratings.append, clock=clock,
+        ask_signature=customer_at_screen([])), lang="en")
     qtbot.addWidget(w)
     w.show()
     w.activateWindow()
@@ -461,8 +463,9 @@ def test_a_transfer_typed_as_a_clerk_types_it_asks_for_sms_consent(qtbot, window
     with qtbot.waitSignal(window.request_finished):
         press(qtbot, Qt.Key.Key_Return, CTRL)
     with window.services.cache.read() as s:
-        payload = s.scalars(select(OutboxRow.payload)).one()
-    assert payload["new_holder_sms_consent"] is True
+        op = s.scalars(select(OutboxRow)).one()
+    assert op.payload["new_holder_sms_consent"] is True
+    assert op.customer_signature == signature()  # the new holder signed on their screen
 
 
 def test_a_refusal_before_the_form_and_at_the_submit_as_a_clerk_meets_them(qtbot, window, two):

@@ -19,27 +19,29 @@ from hallclient.sync.worker import SyncStatus
 from hallclient.ui.counter_window import CounterServices, CounterWindow
 from hallclient.ui.message_bar import Severity
 from hallcore.domain.accounts import AccountStatus
-from hallcore.domain.business import BusinessKind
+from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
 from hallcore.domain.text import Text
 from hallcore.wire import Rating
 from tests.support.counter import district_cache
+from tests.support.customer_screen import customer_at_screen
 from tests.support.factories import TERMINAL_KEY
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
     cache = district_cache(tmp_path / "cache.sqlite3")
-    previews, ratings = [], []
+    previews, ratings, screens = [], [], []
     online = {"now": True}
     services = CounterServices(
         cache, TerminalIdentity("GZ-TH-01", "T01", TERMINAL_KEY), "gz-th-01-c1",
         HallInfo("GZ-TH-01", Text("天河营业厅", "Tianhe Service Hall")),
         online=lambda: online["now"], show_preview=previews.append,
-        ask_rating=ratings.append)
+        ask_rating=ratings.append, ask_signature=customer_at_screen(screens))
     w = CounterWindow(services, lang="en")
     qtbot.addWidget(w)
     w.show()
     w.previews, w.ratings, w.online_switch = previews, ratings, online
+    w.customer_screens = screens  # the customer signs where the business needs it
     yield w
     cache.close()
 
@@ -332,6 +334,8 @@ def test_every_form_from_its_shortcut_bad_input_then_good(qtbot, window, kind, o
         assert "Accepted, receipt GZ-TH-01-T01-" in window.message.text()
         assert recorded == [kind.value]
         qtbot.waitUntil(lambda: len(window.previews) == 1)
+    # The customer signed where the business asks it, before anything was recorded.
+    assert len(window.customer_screens) == BUSINESS_TYPES[kind].customer_signs
 
 
 def test_the_customer_rates_the_transaction_and_the_counter_says_how_it_went(qtbot, window):

@@ -72,6 +72,55 @@
     </message>
 </context>
 <context>
+    <name>AttachedScans</name>
+    <message>
+        <source>Scan document (F10)</source>
+        <translation>扫描证件 (F10)</translation>
+    </message>
+    <message>
+        <source>Still to scan: {kinds}. Not required: the hall may take a paper copy instead.</source>
+        <translation>尚需扫描：{kinds}。非必需：营业厅也可留存纸质复印件。</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>{kb} KB</source>
+        <translation>{kb} KB</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+</context>
+<context>
+    <name>CardButton</name>
+    <message>
+        <source>Demo: lay card {n} of {count} on the reader</source>
+        <translation>演示：将第 {n} 张证件（共 {count} 张）放到阅读器上</translation>
+    </message>
+</context>
+<context>
+    <name>CardPhotoPanel</name>
+    <message>
+        <source>The photo needs the vendor&apos;s decoding library: check the card itself</source>
+        <translation>照片需厂商解码库，请核对证件原件</translation>
+    </message>
+    <message>
+        <source>long-term</source>
+        <translation>长期</translation>
+    </message>
+    <message>
+        <source>Card read: compare the photo with the customer</source>
+        <translation>已读卡：请核对照片与本人是否一致</translation>
+    </message>
+    <message>
+        <source>Valid until: {d}</source>
+        <translation>有效期至：{d}</translation>
+    </message>
+</context>
+<context>
     <name>CounterWindow</name>
     <message>
         <source>Reprint (Ctrl+R)</source>
@@ -86,8 +135,20 @@
         <translation>请客户评价 (F11)</translation>
     </message>
     <message>
+        <source>The card is read into the form: compare its photo with the customer.</source>
+        <translation>已读取身份证并填入表单：请核对照片与本人是否一致。</translation>
+    </message>
+    <message>
         <source>Ask the customer for: {m}</source>
         <translation>请向客户询问：{m}</translation>
+    </message>
+    <message>
+        <source>The customer did not sign: the request cannot be accepted without their signature. Nothing was recorded; the form keeps what was entered.</source>
+        <translation>客户未签名：没有客户签名不能受理本业务。未作任何记录，表单内容已保留。</translation>
+    </message>
+    <message>
+        <source>The customer&apos;s screen is disconnected: turn this screen to the customer to finish.</source>
+        <translation>客户屏已断开：请将本屏幕转向客户完成办理。</translation>
     </message>
     <message>
         <source>A supervisor must confirm: {w}</source>
@@ -222,6 +283,10 @@
         <translation>评价与回访</translation>
     </message>
     <message>
+        <source>Waiting and handling by hour</source>
+        <translation>分时段等候与办理时长</translation>
+    </message>
+    <message>
         <source>Service KPIs: {hall}</source>
         <translation>服务指标：{hall}</translation>
     </message>
@@ -308,6 +373,34 @@
     <message>
         <source>Called back in time</source>
         <translation>按时回访率</translation>
+    </message>
+    <message>
+        <source>Hour</source>
+        <translation>时段</translation>
+    </message>
+    <message>
+        <source>Customers who waited</source>
+        <translation>排队客户数</translation>
+    </message>
+    <message>
+        <source>Avg wait (min)</source>
+        <translation>平均等候（分钟）</translation>
+    </message>
+    <message>
+        <source>Median wait (min)</source>
+        <translation>等候中位数（分钟）</translation>
+    </message>
+    <message>
+        <source>90% waited at most (min)</source>
+        <translation>90% 客户等候不超过（分钟）</translation>
+    </message>
+    <message>
+        <source>Requests timed</source>
+        <translation>计时业务笔数</translation>
+    </message>
+    <message>
+        <source>Whole day</source>
+        <translation>全天</translation>
     </message>
     <message>
         <source>Loading…</source>
@@ -647,6 +740,57 @@ Server: {server}</source>
     </message>
 </context>
 <context>
+    <name>ScanDialog</name>
+    <message>
+        <source>camera picture</source>
+        <translation>高拍仪照片</translation>
+    </message>
+    <message>
+        <source>Scan document</source>
+        <translation>扫描证件</translation>
+    </message>
+    <message>
+        <source>Take picture</source>
+        <translation>拍摄</translation>
+    </message>
+    <message>
+        <source>Import from file…</source>
+        <translation>从文件导入…</translation>
+    </message>
+    <message>
+        <source>Trim border</source>
+        <translation>裁去边框</translation>
+    </message>
+    <message>
+        <source>Whole image</source>
+        <translation>整张图片</translation>
+    </message>
+    <message>
+        <source>Attach</source>
+        <translation>附加</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Document:</source>
+        <translation>材料类型：</translation>
+    </message>
+    <message>
+        <source>Drag a rectangle over the document to keep only it.</source>
+        <translation>用鼠标框选证件，只保留框内部分。</translation>
+    </message>
+    <message>
+        <source>Import scan</source>
+        <translation>导入扫描件</translation>
+    </message>
+    <message>
+        <source>Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp)</source>
+        <translation>图片 (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp)</translation>
+    </message>
+</context>
+<context>
     <name>SearchPanel</name>
     <message>
         <source>account, ID number, phone, name or address (Ctrl+F)</source>
@@ -784,6 +928,33 @@ Server: {server}</source>
     <message>
         <source>Reason for cancelling:</source>
         <translation>取消原因：</translation>
+    </message>
+</context>
+<context>
+    <name>TicketBar</name>
+    <message>
+        <source>Ticket (F2)</source>
+        <translation>排队号 (F2)</translation>
+    </message>
+    <message>
+        <source>Type or scan the queue ticket</source>
+        <translation>输入或扫描排队号</translation>
+    </message>
+    <message>
+        <source>Call next</source>
+        <translation>叫号</translation>
+    </message>
+    <message>
+        <source>Nobody is waiting in the queue.</source>
+        <translation>目前没有排队等候的客户。</translation>
+    </message>
+    <message>
+        <source>Ticket {n} called to this counter.</source>
+        <translation>已将 {n} 号叫到本窗口。</translation>
+    </message>
+    <message>
+        <source>Ticket issued at {i}, called at {c}</source>
+        <translation>{i} 取号，{c} 叫号</translation>
     </message>
 </context>
 <context>
