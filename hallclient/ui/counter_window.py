@@ -166,6 +166,7 @@ class CounterWindow(QMainWindow):
         self._typing_in: QWidget | None = None  # the form's field the cursor was in at submit
         self._signing: CustomerScreen | None = None  # the customer's screen, while they sign
         self.session = CustomerSession(services.clock)
+        self._closed = False
         self.status_bridge = StatusBridge(self)
         self.status_bridge.changed.connect(self.show_sync_status)
         # The working-day calendar the buttons' dates are counted on: read again for each
@@ -381,6 +382,7 @@ class CounterWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.card_reader is not None:
             self.card_reader.stop()
+        self._closed = True
         super().closeEvent(event)
 
     def complete_record(self) -> None:
@@ -707,6 +709,10 @@ class CounterWindow(QMainWindow):
     # --- sync status, dashboard, work items ------------------------------------------------
 
     def show_sync_status(self, status: SyncStatus) -> None:
+        if self._closed:
+            # The sync worker stops after the window's event loop: a status it sent meanwhile
+            # arrives later, when this window's cache may be closed or gone.
+            return
         self.sync_status.show_status(status)
         self.show_business_states()  # online-only businesses follow the network
         if status.open_tasks != self.tasks_panel.open_count:

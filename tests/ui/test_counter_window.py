@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel
 from sqlalchemy import select
 
 from hallclient.receipts.content import HallInfo
@@ -576,3 +576,19 @@ def test_a_long_form_scrolls_inside_a_small_screen_and_follows_the_cursor(qtbot,
     qtbot.waitUntil(lambda: scrolled.value() > 0)
     first.setFocus()
     qtbot.waitUntil(lambda: scrolled.value() == 0)
+
+
+def test_a_sync_status_arriving_after_the_window_closed_reads_nothing(qtbot, window):
+    # The sync worker stops after the window's event loop ended; a status it sent meanwhile
+    # is delivered later (the next clerk's session), when this window's cache is closed.
+    find_one(qtbot, window)
+    window.close()
+    window.services.cache.close()
+    for suffix in ("", "-wal", "-shm"):  # as the demo's folder, removed at its end
+        window.services.cache.path.with_name(
+            window.services.cache.path.name + suffix).unlink(missing_ok=True)
+    window.status_bridge.changed.emit(SyncStatus(
+        online=True, login_needed=False, pending=0, oldest_pending_at=None, open_tasks=0,
+        last_pull_at=None, last_push_at=None))
+    QApplication.processEvents()
+    assert "pending" not in window.sync_status.label.text()
