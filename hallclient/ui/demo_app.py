@@ -4,14 +4,16 @@ The same demo world as the text demo (hallclient/demo.py): an embedded HallServe
 accounts, terminal T01 logged in and bootstrapped, the sync worker running. A demo-only
 button cuts and restores the network (it stops and starts the embedded server), so the
 offline flow can be tried: take a request offline, print its receipt, bring the network
-back and watch the status turn green.
+back and watch the status turn green. The counter's devices are simulated: an ID card reader
+on a pseudo-terminal (a demo button lays its cards: two holders, a new holder, an expired card,
+a rare name) and the hall's queue system with customers waiting (F12 calls the next ticket).
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
@@ -20,6 +22,8 @@ from hallclient.auth.approval import approve
 from hallclient.demo import DEMO_SUPERVISOR, HALL, DemoWorld, start_demo_server
 from hallclient.demoday import simulate_day
 from hallclient.devices.idcard_sim import SimulatedReader, demo_cards
+from hallclient.devices.queue import QueueSystem
+from hallclient.devices.queue_sim import QueueSim
 from hallclient.receipts.content import HallInfo
 from hallclient.sync.worker import Backoff, SyncWorker
 from hallclient.ui.app import server_views
@@ -77,6 +81,16 @@ class CardButton(QPushButton):
 
 
 DEMO_DAY_CUSTOMERS = 30
+DEMO_QUEUE = 20  # customers waiting with tickets when the demo opens: F12 calls them
+
+
+def demo_queue() -> QueueSim:
+    """The hall's queue system, simulated: customers who took their tickets over the last
+    hour, oldest first."""
+    queue = QueueSim().start()
+    for waited in range(DEMO_QUEUE, 0, -1):
+        queue.take_ticket(timedelta(minutes=3 * waited))
+    return queue
 
 
 def run_gui_demo(*, lang: Lang = "zh") -> int:
@@ -100,6 +114,7 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
                                 backoff=Backoff(base=1, cap=5))
             # The simulated ID card reader, with holders of the accounts just downloaded.
             reader = SimulatedReader(demo_cards(terminal.accounts(), date.today()))
+            queue = demo_queue()
             window = CounterWindow(CounterServices(
                 terminal.cache, terminal.identity, terminal.clerk,
                 HallInfo(HALL, Text("广州供电局天河营业厅（演示）", "Tianhe Service Hall (demo)")),
@@ -113,7 +128,8 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
                     account_number=needed.account_number),
                 **{**server_views(terminal.engine.credentials, HALL),
                    "kpi_report": server_views(supervisor.engine.credentials, HALL)[
-                       "kpi_report"]}, card_reader=reader), lang=lang)
+                       "kpi_report"]}, card_reader=reader, queue=QueueSystem(queue.url, 1)),
+                lang=lang)
             worker.subscribe(window.status_bridge.changed.emit)
             window.statusBar().addWidget(NetworkSwitch(server, worker, window))
             window.statusBar().addWidget(CardButton(reader, window))
@@ -122,6 +138,7 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
             code = app.exec()
             worker.stop()
             reader.shut_down()
+            queue.stop()
         finally:
             for counter in (terminal, colleague, supervisor):
                 counter.close()

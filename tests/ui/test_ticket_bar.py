@@ -20,7 +20,7 @@ from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import Text
 from tests.support.counter import district_cache
 from tests.support.factories import TERMINAL_KEY
-from tests.support.queue_sim import Mode, queue_sim
+from hallclient.devices.queue_sim import Mode, queue_sim
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 NOW = datetime(2026, 12, 7, 9, 31, 40, tzinfo=HALL_TZ)

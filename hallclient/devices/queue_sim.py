@@ -1,6 +1,6 @@
-"""A hall's queue system (叫号系统) on loopback, speaking the protocol of
-hallclient/devices/queue.py: customers take tickets, counters call them. Told to, it fails
-(503), hangs until stopped, answers garbage, or has nobody waiting."""
+"""A simulated queue system (叫号系统) on loopback, for the demo and the tests, speaking the
+protocol of hallclient/devices/queue.py: customers take tickets, counters call them. Told to,
+it fails (503), hangs until stopped, answers garbage, or has nobody waiting."""
 
 from __future__ import annotations
 
