@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from PIL import Image, ImageDraw
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import select
@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 
 from hallclient.store.models import FeedbackRow, OutboxRow, ScanRow
 from hallclient.ui import demo_app
-from hallclient.ui.counter_window import CounterWindow
 from hallclient.ui.customer_screen import CustomerScreen
-from hallclient.ui.demo_app import run_gui_demo, start_demo_server
+from hallclient.ui.demo_app import start_demo_server
 from hallclient.ui.rating import RatingWindow
 from hallclient.ui.receipt_preview import ReceiptPreview
 from hallclient.ui.scan_dialog import ScanDialog
@@ -26,6 +25,7 @@ from hallcore.domain.business import BusinessKind
 from hallcore.wire import Rating
 from hallserver import models as server
 from tests.support.customer_screen import draw
+from tests.support.demo import run_demo_driven
 
 LEFT = Qt.MouseButton.LeftButton
 WAIT_MS = 15_000
@@ -55,17 +55,7 @@ def test_a_transfer_with_every_device_reaches_the_server_after_a_network_cut(
 
     monkeypatch.setattr(demo_app, "start_demo_server", demo_server)
 
-    def drive():
-        try:
-            walk()
-        finally:  # a step that failed must still end the demo, or its event loop runs on
-            for window in QApplication.topLevelWidgets():
-                if isinstance(window, CounterWindow):
-                    window.close()
-
-    def walk():
-        window = next(w for w in QApplication.topLevelWidgets()
-                      if isinstance(w, CounterWindow) and w.isVisible())
+    def walk(window):
         qtbot.waitUntil(lambda: "online" in window.sync_status.label.text(), timeout=WAIT_MS)
         cut = next(b for b in window.statusBar().findChildren(
             type(window.language_button)) if "cut the network" in b.text())
@@ -138,8 +128,7 @@ def test_a_transfer_with_every_device_reaches_the_server_after_a_network_cut(
                               s.scalars(select(server.FeedbackRow.rating).where(
                                   server.FeedbackRow.operation_id == op.operation_id)).all())
 
-    QTimer.singleShot(0, drive)
-    assert run_gui_demo(lang="en") == 0
+    assert run_demo_driven(walk) == 0
     assert seen["offline"] == ["pending"]  # recorded while the network was down
     kind, ticket_no, signature, new_holder_id = seen["operation"]
     assert (kind, ticket_no, new_holder_id) == ("transfer", seen["ticket"], seen["new_holder"])
