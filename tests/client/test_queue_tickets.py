@@ -7,10 +7,10 @@ import httpx
 import pytest
 
 from hallclient.devices.queue import QueueFailed, QueueSystem, parse_ticket
+from hallclient.devices.queue_sim import Mode, queue_sim
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import InvalidInput
 from hallcore.wire import TicketSource
-from hallclient.devices.queue_sim import Mode, queue_sim
 
 NOW = datetime(2026, 12, 7, 9, 31, 40, tzinfo=HALL_TZ)
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
 from hallclient.devices.queue import QueueSystem
+from hallclient.devices.queue_sim import Mode, queue_sim
 from hallclient.receipts.content import HallInfo
 from hallclient.store.accounts import account_from_row
 from hallclient.store.models import AccountRow, OutboxRow
@@ -20,7 +21,6 @@ from hallcore.domain.deadlines import HALL_TZ
 from hallcore.domain.text import Text
 from tests.support.counter import district_cache
 from tests.support.factories import TERMINAL_KEY
-from hallclient.devices.queue_sim import Mode, queue_sim
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 NOW = datetime(2026, 12, 7, 9, 31, 40, tzinfo=HALL_TZ)
