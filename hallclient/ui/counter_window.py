@@ -357,7 +357,14 @@ class CounterWindow(QMainWindow):
 
     def card_read(self, card: CardData) -> None:
         """A card laid on the reader fills the new holder or applicant of the form on screen,
-        whole or not at all; with no such form, its number is searched."""
+        whole or not at all; with no such form, its number is searched. Not while a request
+        is with the customer or being recorded: what they sign, and the form kept should they
+        decline, stay as they were."""
+        if self._request_running:
+            self.message.say(lambda: self.tr(
+                "A card was laid while the request is being signed or recorded: nothing was "
+                "taken from it. Once the request is done, lay it again."), Severity.WARNING)
+            return
         self.session.begin()
         today = datetime.now(HALL_TZ).date()
         kind = self.form_host.kind
@@ -368,6 +375,10 @@ class CounterWindow(QMainWindow):
             refusal = card_refusal(card, today)
             if refusal is not None:
                 self.message.say(refusal, Severity.REFUSED)
+            else:
+                self.message.say(lambda: self.tr("The card is read and its holder's accounts "
+                                                 "searched: compare its photo with the "
+                                                 "customer."))
             return
         try:
             fill_form(self.form_views[kind], card, today)
@@ -486,6 +497,9 @@ class CounterWindow(QMainWindow):
         screen.declined.connect(self._not_signed)
         screen.moved_to_clerk.connect(self._customer_screen_lost)
         self._signing = screen
+        self.message.say(lambda: self.tr(
+            "The customer is checking the request on their screen and signing it: nothing is "
+            "recorded until they confirm."))
         self.services.ask_signature(screen)
 
     def _account_numbered(self, number: str | None) -> Account | None:

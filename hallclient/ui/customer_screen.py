@@ -84,15 +84,20 @@ class ScreenWatch(QObject):
 
 
 def show_to_customer(dialog: QDialog) -> ScreenWatch | None:
-    """Full screen on the second screen when there is one (watched, should it be unplugged),
-    else a dialog on the clerk's screen."""
-    screens = QGuiApplication.screens()
-    if len(screens) < 2:
+    """Full screen on the customer's screen when there is one: a screen other than the one the
+    clerk's window is on (watched, should it be unplugged); else a dialog on the clerk's."""
+    parent = dialog.parentWidget()
+    clerks = parent.screen() if parent is not None else QGuiApplication.primaryScreen()
+    customers = next((s for s in QGuiApplication.screens() if s is not clerks), None)
+    if customers is None:
         dialog.open()
         return None
-    dialog.setGeometry(screens[1].geometry())
+    # Named, not only placed: two X screens both start at (0, 0), and by its geometry alone
+    # the window would open over the clerk's.
+    dialog.setScreen(customers)
+    dialog.setGeometry(customers.geometry())
     dialog.showFullScreen()
-    return ScreenWatch(dialog, screens[1])
+    return ScreenWatch(dialog, customers)
 
 
 class SignaturePad(QWidget):

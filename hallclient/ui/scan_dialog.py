@@ -257,19 +257,25 @@ class ScanDialog(QDialog):
                           on_error=self._refused)
 
     def _show(self, image: Image.Image, name: str) -> None:
-        self.setEnabled(True)
         self._image, self._name = image, name
         self.message.clear()
         self.view.show_image(image)
+        self._answer(self.attach_button)  # Enter attaches it
 
     def _refused(self, exc: Exception) -> None:
         """A ScanRefused says why; anything else is a fault, logged, said in a sentence."""
-        self.setEnabled(True)
+        self._answer(self.import_button)
         self.message.say(said(exc, "document scan"), Severity.REFUSED)
 
     def _failed(self, reason: Text) -> None:
-        self.setEnabled(True)
+        self._answer(self.import_button)
         self.message.say(reason, Severity.REFUSED)
+
+    def _answer(self, focus: QWidget) -> None:
+        """The dialog answers again, the keyboard on `focus`: held still while a picture was
+        read, the dialog had lost the keyboard's place."""
+        self.setEnabled(True)
+        focus.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def chosen_kind(self) -> ScanKind:
         return ScanKind(self.kind.currentData())  # Qt keeps the enum as its text

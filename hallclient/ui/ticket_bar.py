@@ -30,6 +30,7 @@ class TicketBar(QWidget):
         super().__init__(parent)
         self.queue = queue
         self.calling = False  # a call to the queue system is out
+        self._typed_while_calling = False  # the clerk typed a ticket while a call was out
         self._called: QueueTicket | None = None  # the queue system's ticket, with its times
         self.label = QLabel(self)
         self.field = QLineEdit(self)
@@ -38,9 +39,12 @@ class TicketBar(QWidget):
         self.times = QLabel(self)
         self.call_button = QPushButton(self)
         self.call_button.setVisible(queue is not None)
-        self.field.textEdited.connect(lambda _text: self.edited.emit())
+        self.field.textEdited.connect(self._typed)
         self.field.textChanged.connect(lambda _text: self._show_times())
         self.field.returnPressed.connect(self._confirm)
+        # Left without Enter (a click into the search): what is not a ticket is said now,
+        # not found missing from the receipt.
+        self.field.editingFinished.connect(self._left)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.label)
@@ -82,6 +86,7 @@ class TicketBar(QWidget):
         if queue is None or self.calling:
             return
         self.calling = True
+        self._typed_while_calling = False
         self.call_button.setEnabled(False)
         run_in_background(self, queue.call_next, on_done=self._called_back,
                           on_error=self._not_called)
@@ -90,6 +95,13 @@ class TicketBar(QWidget):
         self._call_over()
         if ticket is None:
             self.said.emit(lambda: self.tr("Nobody is waiting in the queue."), Severity.NOTE)
+            return
+        typed = self.field.text().strip()
+        if self._typed_while_calling and typed:
+            # The customer in front of the counter showed their ticket meanwhile: it stays.
+            self.said.emit(lambda: self.tr(
+                "Ticket {n} was called to this counter; this customer keeps the ticket typed, "
+                "{t}.").format(n=ticket.number, t=typed), Severity.WARNING)
             return
         self._called = ticket
         self.field.setText(ticket.number)
@@ -107,17 +119,36 @@ class TicketBar(QWidget):
         self.calling = False
         self.call_button.setEnabled(True)
 
+    def _typed(self) -> None:
+        self._typed_while_calling = self.calling
+        self.edited.emit()
+
     def _confirm(self) -> None:
         """Enter in the field: the ticket taken, or why it is not one."""
-        if not self.field.text().strip():
-            self.entered.emit()  # a customer without a ticket is served too
-            return
+        if self._check():
+            self.entered.emit()
+
+    def _left(self) -> None:
+        if not self.field.hasFocus():  # Enter is _confirm's
+            self._check()
+
+    def _check(self) -> bool:
+        """The ticket in the field said taken, as it will be recorded (a number typed in
+        full-width characters shown as the receipt has it), or why it is not one; True when
+        there is none or it is one."""
+        text = self.field.text()
+        if not text.strip():
+            return True  # a customer without a ticket is served too
         try:
-            parse_ticket(self.field.text())
+            ticket = self.ticket() or parse_ticket(text)
         except InvalidInput as exc:
             self.said.emit(exc.reason, Severity.REFUSED)
-            return
-        self.entered.emit()
+            return False
+        if ticket.source is TicketSource.TYPED:
+            self.field.setText(ticket.number)
+        self.said.emit(lambda: self.tr("Ticket {n} is taken for this customer.").format(
+            n=ticket.number), Severity.NOTE)
+        return True
 
     def _show_times(self) -> None:
         """The called ticket's times beside it, in the hall's clock."""

@@ -135,12 +135,24 @@
         <translation>请客户评价 (F11)</translation>
     </message>
     <message>
+        <source>A card was laid while the request is being signed or recorded: nothing was taken from it. Once the request is done, lay it again.</source>
+        <translation>业务正在签名或受理中，刚放的证件未读入。请在本笔业务完成后重新放卡。</translation>
+    </message>
+    <message>
+        <source>The card is read and its holder&apos;s accounts searched: compare its photo with the customer.</source>
+        <translation>已读卡并按证件号查找账户：请核对照片与本人是否一致。</translation>
+    </message>
+    <message>
         <source>The card is read into the form: compare its photo with the customer.</source>
         <translation>已读取身份证并填入表单：请核对照片与本人是否一致。</translation>
     </message>
     <message>
         <source>Ask the customer for: {m}</source>
         <translation>请向客户询问：{m}</translation>
+    </message>
+    <message>
+        <source>The customer is checking the request on their screen and signing it: nothing is recorded until they confirm.</source>
+        <translation>客户正在其屏幕上核对业务并签名：客户确认前不会作任何记录。</translation>
     </message>
     <message>
         <source>The customer did not sign: the request cannot be accepted without their signature. Nothing was recorded; the form keeps what was entered.</source>
@@ -949,8 +961,16 @@ Server: {server}</source>
         <translation>目前没有排队等候的客户。</translation>
     </message>
     <message>
+        <source>Ticket {n} was called to this counter; this customer keeps the ticket typed, {t}.</source>
+        <translation>已将 {n} 号叫到本窗口；本位客户仍使用已输入的排队号 {t}。</translation>
+    </message>
+    <message>
         <source>Ticket {n} called to this counter.</source>
         <translation>已将 {n} 号叫到本窗口。</translation>
+    </message>
+    <message>
+        <source>Ticket {n} is taken for this customer.</source>
+        <translation>已登记本位客户的排队号 {n}。</translation>
     </message>
     <message>
         <source>Ticket issued at {i}, called at {c}</source>
