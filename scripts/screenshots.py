@@ -208,7 +208,8 @@ def _screens(shots: Shots, lang: Lang, row: int, terminal: DemoTerminal,
     with shots.screen(f"login-{lang}"):
         shots.save(LoginWindow(terminal.settings, lambda *a: None), f"login-{lang}")
     previews: list[QWidget] = []
-    window = _counter_window(terminal, views, previews, lang)
+    signing: list[QWidget] = []
+    window = _counter_window(terminal, views, previews, signing, lang)
     try:
         with shots.screen(f"counter-empty-{lang}"):
             shots.until(lambda: window.work_items is None
@@ -236,10 +237,35 @@ def _screens(shots: Shots, lang: Lang, row: int, terminal: DemoTerminal,
             account = window.account
             assert account is not None and account.id_number is not None
             _submit(shots, window, BusinessKind.CLOSE,
-                    {"applicant_id_number": account.id_number})
+                    {"applicant_id_number": account.id_number}, signing)
             dialog = next(d for d in window.findChildren(SupervisorDialog) if d.isVisible())
             shots.save(window, f"supervisor-sign-off-{lang}", over=dialog)
             dialog.reject()
+        with shots.screen(f"customer-screen-{lang}"):
+            window.search_panel.open_row(active if active is not None else 0)
+            window.ticket_bar.field.setText("A023")
+            window.open_form(BusinessKind.TRANSFER)
+            window.card_read(_new_holders_card())
+            shots.save(window, f"card-read-{lang}")
+            view = window.form_views[BusinessKind.TRANSFER]
+            view.fill({"new_holder_phone": "13922334455", "new_holder_sms_consent": True})
+            view.submit()
+            shots.until(lambda: bool(signing), "the customer's screen")
+            shots.save(signing[-1], f"customer-screen-{lang}")
+            signing[-1].confirm.click()
+            shots.until(lambda: bool(previews), "the receipt")
+            shots.save(previews[-1], f"receipt-signed-{lang}")
+        with shots.screen(f"scan-dialog-{lang}"):
+            window.open_form(BusinessKind.TRANSFER)
+            window.form_host.scans.open_dialog()
+            dialog = window.form_host.scans.dialog
+            assert dialog is not None
+            dialog.import_file(_id_card_picture(shots.out.parent / f".scan-{lang}.jpg"))
+            shots.until(dialog.attach_button.isEnabled, "the imported picture")
+            shots.save(dialog, f"scan-dialog-{lang}")
+            dialog.attach_button.click()
+            shots.save(window, f"scans-attached-{lang}")
+            window.form_host.close_form()
         with shots.screen(f"receipt-preview-{lang}"):
             account = window.account
             assert account is not None and account.id_number is not None
@@ -281,22 +307,56 @@ def _screens(shots: Shots, lang: Lang, row: int, terminal: DemoTerminal,
         dashboard.close()
 
 
+def _new_holders_card() -> Any:
+    from datetime import date
+
+    from hallclient.devices.idcard_sim import NEW_HOLDER, card_of, simulated_photo
+
+    name, number, address = NEW_HOLDER
+    return card_of(name, number, address, valid_until=date(2035, 6, 30), photo=simulated_photo())
+
+
+def _id_card_picture(path: Path) -> Path:
+    """A photographed ID card, as the document camera or a file would give it."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (1600, 1100), "#d9d4c7")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((260, 180, 1340, 860), 40, fill="#eef3f8", outline="#8aa4c0", width=6)
+    draw.rectangle((1000, 300, 1260, 620), fill="#b8c4d0")
+    for y in range(300, 760, 90):
+        draw.rectangle((340, y, 900, y + 30), fill="#9aa8b8")
+    image.save(path, "JPEG")
+    return path
+
+
 def _counter_window(terminal: DemoTerminal, views: dict[str, Any], previews: list[QWidget],
-                    lang: Lang) -> CounterWindow:
+                    signing: list[QWidget], lang: Lang) -> CounterWindow:
     from hallclient.receipts.content import HallInfo
+    from hallclient.receipts.testpage import SAMPLE_SIGNATURE
     from hallclient.store.operations import OverrideNeeded, SignOff
     from hallclient.sync.worker import read_status
     from hallclient.ui.counter_window import CounterServices, CounterWindow
+    from hallclient.ui.customer_screen import CustomerScreen
     from hallcore.domain.text import Text
 
     def not_here(_supervisor: str, _password: str, _needed: OverrideNeeded) -> SignOff:
         raise RuntimeError("the screenshots sign nothing off")
 
+    def customer_signs(screen: CustomerScreen) -> None:
+        # The customer's screen as a dialog on the clerk's, with the sample receipts'
+        # signature on its pad; kept in `signing` for its shot, which then confirms it.
+        screen.show()
+        screen.pad.strokes = [list(stroke) for stroke in SAMPLE_SIGNATURE]
+        screen.pad.changed.emit()
+        screen.pad.update()
+        signing.append(screen)
+
     window = CounterWindow(CounterServices(
         terminal.cache, terminal.identity, terminal.clerk,
         HallInfo("GZ-TH-01", Text(*HALL_NAME)), show_preview=previews.append,
-        ask_rating=lambda _rating: None, check_password=lambda _password: None,
-        approve=not_here, **views), lang=lang)
+        ask_rating=lambda _rating: None, ask_signature=customer_signs,
+        check_password=lambda _password: None, approve=not_here, **views), lang=lang)
     window.status_bridge.changed.emit(read_status(terminal.cache, online=True))
     return window
 
@@ -323,15 +383,21 @@ def _result(window: CounterWindow, row: int) -> Account:
     return account
 
 
-def _submit(shots: Shots, window: CounterWindow, kind: Any, values: dict[str, str]) -> None:
-    """The form of `kind` filled in with `values` and submitted; until it is answered."""
+def _submit(shots: Shots, window: CounterWindow, kind: Any, values: dict[str, str],
+            signing: list[Any] | None = None) -> None:
+    """The form of `kind` filled in with `values` and submitted, signed by the customer on
+    `signing`'s next screen where the business asks it; until it is answered."""
     answered: list[bool] = []
     connection = window.request_finished.connect(lambda: answered.append(True))
+    asked = len(signing) if signing is not None else 0
     try:
         window.open_form(kind)
         view = window.form_views[kind]
         view.fill(values)
         view.submit()
+        if signing is not None:
+            shots.until(lambda: len(signing) > asked, "the customer's screen")
+            signing[-1].confirm.click()
         shots.until(lambda: bool(answered), "the answer to the request")
     finally:
         window.request_finished.disconnect(connection)
