@@ -394,6 +394,8 @@ class FeedbackResponse(WireModel):
 
 
 MAX_SIGNATURE_BYTES = 32 * 1024  # the customer's handwritten signature, a PNG
+# ... of at most these pixels: what a receipt's signature box holds.
+MAX_SIGNATURE_WIDTH, MAX_SIGNATURE_HEIGHT = 600, 180
 MAX_SCAN_BYTES = 1024 * 1024  # one document scan, a JPEG or PNG
 MAX_SCANS = 4  # document scans attached to one operation
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
@@ -527,6 +529,8 @@ class RefusalCode(StrEnum):
     FROM_THE_FUTURE = "from_the_future"  # made later than the server's clock allows
     TOO_OLD = "too_old"  # older than the hall's offline window
     NO_SIGN_OFF = "no_sign_off"  # no valid supervisor's sign-off
+    # A document scan's id twice in the operation or its batch, or another operation's.
+    BAD_SCANS = "bad_scans"
 
 
 class OperationResult(WireModel):

@@ -56,11 +56,12 @@ from hallserver.models import (
     TerminalRow,
 )
 from hallserver.notifications import queue_notices
-from hallserver.queue_tickets import ticket_columns
-from hallserver.scans import announce_scans
+from hallserver.queue_tickets import longest_wait, ticket_columns
+from hallserver.scans import ScanIds, announce_scans
 from hallserver.settings import ServerSettings
 from hallserver.signature_images import SignatureImageInvalid, signature_image
 from hallserver.terminals import note_receipt, offline_window, signing_keys
+from hallserver.working_days import opening_hours
 from hallserver.workitems import open_work_items
 
 
@@ -218,6 +219,7 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
         read_once = _lock_accounts(session, ops)
         terminal = session.get(TerminalRow, (caller.hall_id, caller.terminal_id))
         proofs = _Proofs(session, settings, caller, terminal, now)
+        scan_ids = ScanIds(session, ops)
         # A new connection takes its account number from the district row: the chain is
         # locked first, as it is before the district everywhere else.
         head = lock_chain(session, caller.hall_id) if any(
@@ -234,8 +236,8 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
                     caller.hall_id, caller.terminal_id) else _refused(
                     op, RefusalCode.BAD_SIGNATURE, _NOT_YOURS))
                 continue
-            result = result or proofs.in_time_by_clerk(op) or _decide(
-                session, caller, op, now)
+            result = result or proofs.in_time_by_clerk(op) or _own_scans(
+                op, scan_ids) or _decide(session, caller, op, now)
             if result.outcome is Outcome.REJECTED and result.account is None and (
                     result.code is None):
                 # The terminal sets its cached account back to this state.
@@ -255,6 +257,17 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
         del read_once
         by_id = {answer.op.operation_id: answer.result for answer in new}
         return [by_id.get(result.operation_id, result) for result in results]
+
+
+def _own_scans(op: PushOperation, scan_ids: ScanIds) -> OperationResult | None:
+    """The refusal when a scan id of `op` is not new: twice in it or its batch, or another
+    operation's (of this hall or another: which is not told)."""
+    if scan_ids.claim(op):
+        return None
+    return _refused(op, RefusalCode.BAD_SCANS, Text(
+        "业务所附扫描件的编号重复或已被其他业务使用，业务未保存",
+        "a document scan's id is repeated or already used by another operation: nothing was "
+        "stored"))
 
 
 _NOT_YOURS = Text("该业务编号属于另一终端，业务未保存",
@@ -296,7 +309,9 @@ def _store(session: Session, caller: Caller, new: list[_Answer], now: datetime,
     if not new:
         return
     _stamp_sequences(session, caller.district, new)
-    rows = [_operation_row(caller, answer.op, answer.result, now, skew) for answer in new]
+    longest = longest_wait(opening_hours(session, caller.hall_id))
+    rows = [_operation_row(caller, answer.op, answer.result, now, skew, longest)
+            for answer in new]
     session.flush()  # the batch's accounts, before the operations that name them
     # One executemany, no ORM object per operation: before the rows that refer to them
     # (notices, work items).
@@ -313,7 +328,7 @@ _OPERATIONS = OperationRow.metadata.tables[OperationRow.__tablename__]
 
 
 def _operation_row(caller: Caller, op: PushOperation, result: OperationResult,
-                   now: datetime, skew: timedelta) -> dict[str, Any]:
+                   now: datetime, skew: timedelta, longest: timedelta) -> dict[str, Any]:
     """The operation's row of the operations table, by column."""
     settled = settled_at_first_contact(op.first_contact, result.outcome)
     return dict(
@@ -331,7 +346,7 @@ def _operation_row(caller: Caller, op: PushOperation, result: OperationResult,
         if settled is False and op.not_settled_reason else None,
         handling_seconds=op.handling_seconds,
         # The ticket as given; its waiting time only where the server can believe it.
-        **ticket_columns(op.ticket, op.created_at, skew),
+        **ticket_columns(op.ticket, op.created_at, skew, longest),
     )
 
 

@@ -54,19 +54,34 @@ class ScanPurged(Exception):
 _SCANS = ScanRow.metadata.tables[ScanRow.__tablename__]
 
 
+class ScanIds:
+    """The scan ids a pushed batch may announce: each once, and none the server holds already
+    (another operation's, perhaps another hall's). Read once for the batch."""
+
+    def __init__(self, session: Session, ops: Sequence[PushOperation]) -> None:
+        wanted = {ref.scan_id for op in ops for ref in op.scans}
+        self.claimed: set[str] = set(session.scalars(
+            select(ScanRow.scan_id).where(ScanRow.scan_id.in_(wanted)))) if wanted else set()
+
+    def claim(self, op: PushOperation) -> bool:
+        """Whether `op`'s scan ids are its own: none twice, none claimed before; they are
+        then claimed for it."""
+        ids = [ref.scan_id for ref in op.scans]
+        if len(set(ids)) != len(ids) or not self.claimed.isdisjoint(ids):
+            return False
+        self.claimed.update(ids)
+        return True
+
+
 def announce_scans(session: Session, hall_id: str, ops: Sequence[PushOperation],
                    now: datetime, retention: timedelta) -> None:
     """A row per scan the stored operations `ops` announce, waiting for its bytes; in the
-    transaction that stores them. A scan id the server holds already (a repeat) is left."""
-    refs = {ref.scan_id: (op.operation_id, ref) for op in ops for ref in op.scans}
-    if not refs:
-        return
-    known = set(session.scalars(select(ScanRow.scan_id).where(ScanRow.scan_id.in_(refs))))
-    rows = [dict(scan_id=scan_id, operation_id=operation_id, hall_id=hall_id,
+    transaction that stores them. Their ids were claimed for them (ScanIds)."""
+    rows = [dict(scan_id=ref.scan_id, operation_id=op.operation_id, hall_id=hall_id,
                  kind=ref.kind.value, media_type=ref.media_type.value, size=ref.size,
                  sha256=ref.sha256, content=None, received=0, created_at=now,
                  complete_at=None, purge_after=now + retention, purged_at=None)
-            for scan_id, (operation_id, ref) in refs.items() if scan_id not in known]
+            for op in ops for ref in op.scans]
     if rows:
         session.connection().execute(_SCANS.insert(), rows)
 
@@ -96,9 +111,13 @@ def receive_piece(session: Session, caller: Caller, scan_id: str, offset: int, p
                   now: datetime) -> ScanStatus:
     """Take the bytes `piece` at `offset` of the scan. A piece (or its start) that repeats
     bytes received already must repeat them exactly and changes nothing; one that leaves a
-    gap is ScanOutOfOrder. The last byte received, the hash is checked: ScanHashMismatch (what
-    was received dropped, in the caller's transaction: commit it)."""
+    gap is ScanOutOfOrder; a purged scan takes nothing (ScanPurged). The last byte received,
+    the hash is checked: ScanHashMismatch (what was received dropped, in the caller's
+    transaction: commit it)."""
     row = _terminals_scan(session, caller, scan_id, lock=True)
+    if row.purged_at is not None:
+        # Its retention is over: what was received is gone and nothing more is kept.
+        raise ScanPurged(scan_id)
     end = offset + len(piece)
     if end > row.size:
         raise ScanPastSize(scan_id)
@@ -108,7 +127,7 @@ def receive_piece(session: Session, caller: Caller, scan_id: str, offset: int, p
         raise ScanOutOfOrder(row.received)
     held = row.content or b""
     overlap = held[offset:row.received]
-    if piece[:len(overlap)] != overlap:
+    if piece[:len(overlap)] != overlap[:len(piece)]:
         raise ScanOutOfOrder(row.received)
     if end > row.received:
         row.content = held + piece[len(overlap):]

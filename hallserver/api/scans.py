@@ -32,6 +32,12 @@ ScanId = Annotated[str, Path(pattern=UUID_PATTERN)]
 RECEIVED_HEADER = "X-Scan-Received"
 
 
+def _purged() -> ApiError:
+    return ApiError(410, "scan_purged", Text(
+        "该扫描件已超过保存期限，内容已删除",
+        "the scan was kept for the retention period and its content is deleted"))
+
+
 def _not_found(scan_id: str) -> ApiError:
     # The same answer for another hall's or terminal's scan: whether it exists is not told.
     return ApiError(404, "scan_not_found", Text(
@@ -47,11 +53,14 @@ def upload_piece(
     """Bytes of a scan the caller's terminal announced with an operation, starting at
     `offset`. A repeat changes nothing; a piece that does not continue what was received is
     409 with the offset to resume from (also in the X-Scan-Received header); a hash that does
-    not match once complete is 422 and the upload starts over."""
+    not match once complete is 422 and the upload starts over; a scan past its retention is
+    410 (nothing more is kept)."""
     try:
         status = receive_piece(session, caller, scan_id, offset, piece, datetime.now(UTC))
     except ScanNotFound:
         raise _not_found(scan_id) from None
+    except ScanPurged:
+        raise _purged() from None
     except ScanPastSize:
         raise ApiError(413, "scan_past_size", Text(
             "扫描件内容超出上传业务时申报的大小", "the bytes go past the scan's announced size"
@@ -106,9 +115,7 @@ def scan_content(caller: SupervisorDep, session: WriteSessionDep, scan_id: ScanI
     except ScanNotFound:
         raise _not_found(scan_id) from None
     except ScanPurged:
-        raise ApiError(410, "scan_purged", Text(
-            "该扫描件已超过保存期限，内容已删除",
-            "the scan was kept for the retention period and its content is deleted")) from None
+        raise _purged() from None
     except ScanNotReceived:
         raise ApiError(409, "scan_not_received", Text(
             "该扫描件尚未从柜台终端完整上传，请稍后再看",
@@ -116,4 +123,5 @@ def scan_content(caller: SupervisorDep, session: WriteSessionDep, scan_id: ScanI
         )) from None
     session.commit()
     return Response(scan.content, media_type=scan.media_type,
-                    headers={"Cache-Control": "no-store"})
+                    # The bytes are the terminal's: never taken for anything but an image.
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
