@@ -18,7 +18,7 @@ from itertools import pairwise
 from PIL import Image, ImageDraw
 
 from hallcore.domain.text import Text
-from hallcore.wire import MAX_SIGNATURE_BYTES
+from hallcore.wire import MAX_SIGNATURE_BYTES, MAX_SIGNATURE_HEIGHT, MAX_SIGNATURE_WIDTH
 
 Point = tuple[float, float]
 Stroke = Sequence[Point]
@@ -26,10 +26,11 @@ Stroke = Sequence[Point]
 # The pen's travel (logical pixels of the pad) below which a mark is not taken as a
 # signature: a tap or a tick is not a name.
 MIN_INK = 60.0
-# Pixels of the image, ink and margin. The largest image these allow (one no deflate can
-# compress) keeps a push of 200 signed operations (hallclient/sync/engine.py push_batch)
-# under the server's 4 MiB body limit: about 3.8 MB; a signature is 1-3 KB, 0.75 MB a batch.
-MAX_WIDTH, MAX_HEIGHT = 600, 180
+# Pixels of the image, ink and margin: the wire's limit, which the server holds it to. The
+# largest image it allows (one no deflate can compress) keeps a push of 200 signed operations
+# (hallclient/sync/engine.py push_batch) under the server's 4 MiB body limit: about 3.8 MB; a
+# signature is 1-3 KB, 0.75 MB a batch.
+MAX_WIDTH, MAX_HEIGHT = MAX_SIGNATURE_WIDTH, MAX_SIGNATURE_HEIGHT
 MARGIN = 6
 PEN = 3  # pixels: a stroke as a ballpoint pen draws it at this size
 # The limit holds by the image's size: at most 600 x 180 bits, 13 680 bytes a row's filter
