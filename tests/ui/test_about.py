@@ -80,7 +80,7 @@ def test_every_label_follows_a_change_of_language(qapp, about):
 
 
 # What the packaged app ships: the client, and the demo's embedded server.
-SHIPPED_EXTRAS = ("client", "server")
+SHIPPED_EXTRAS = ("client", "server", "camera")
 
 
 def _installed_with_hallclient() -> set[str]:
