@@ -30,7 +30,7 @@ from typing import Any
 from bench.common import BenchContext, Figure, machine
 
 AREAS = ("search", "bootstrap", "push", "receipts", "startup", "ui_stalls", "walk", "server",
-         "account_import")
+         "account_import", "propagation", "http_load")
 # The module of an area whose name is not its own.
 MODULES = {"server": "bench.server"}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
