@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+# Deactivating, moving or resetting a clerk ends their sessions in every server process.
+import hallserver.auth_cache  # noqa: F401  (its session events)
 from hallcore.domain.contact import validate_person_name, validate_phone
 from hallcore.domain.text import InvalidInput, Text
 from hallcore.wire import Role

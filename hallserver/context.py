@@ -1,4 +1,5 @@
-"""Who is calling: resolved from the bearer token on every request, never kept in memory."""
+"""Who is calling: resolved from the bearer token of every request (kept a while, as verified,
+by hallserver/auth_cache.py)."""
 
 from __future__ import annotations
 

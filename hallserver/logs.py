@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from starlette.routing import compile_path
@@ -102,8 +103,11 @@ class RouteTemplates:
     def __init__(self, templates: Iterable[str]) -> None:
         self._compiled = [(compile_path(template)[0], template)
                           for template in dict.fromkeys(templates)]
+        # Most requests go to a few paths (/changes, /push): each is matched once. Bounded, as
+        # a path may carry a number (a receipt's) or be anything a client sent.
+        self.of = lru_cache(maxsize=1024)(self._match)
 
-    def of(self, path: str) -> str:
+    def _match(self, path: str) -> str:
         return next((template for regex, template in self._compiled if regex.match(path)),
                     UNMATCHED)
 

@@ -17,6 +17,7 @@ import logging
 import os
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -53,9 +54,17 @@ LOGINS_THROTTLED = Counter("hallserver_logins_throttled", "Logins and sign-offs 
                            "address's", ["by"])
 
 
+@lru_cache(maxsize=1024)
+def _request_series(route: str, method: str, status: int) -> tuple[Counter, Histogram]:
+    """The request counter and latency histogram of one route, method and status: `labels`
+    looks them up under a lock at each call; the routes are few (templates, not paths)."""
+    return HTTP_REQUESTS.labels(route, method, str(status)), HTTP_SECONDS.labels(route, method)
+
+
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
-    HTTP_REQUESTS.labels(route, method, str(status)).inc()
-    HTTP_SECONDS.labels(route, method).observe(seconds)
+    requests, latency = _request_series(route, method, status)
+    requests.inc()
+    latency.observe(seconds)
 
 
 def observe_push(ops: Sequence[PushOperation], results: Sequence[OperationResult]) -> None:

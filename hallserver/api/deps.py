@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, exists, select
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from hallcore.db.engine import writer
 from hallcore.domain.text import Text
 from hallcore.wire import Role
 from hallserver.api.errors import ApiError
+from hallserver.auth_cache import CallerCache
 from hallserver.context import Caller
 from hallserver.models import ClerkRow, HallRow, TerminalKeyRow, TokenRow
 from hallserver.security import token_hash
@@ -21,12 +23,14 @@ from hallserver.settings import ServerSettings
 from hallserver.terminals import ACTIVE
 
 
-def get_engine(request: Request) -> Engine:
+# The dependencies that touch no database are coroutines: FastAPI runs a plain function in its
+# thread pool, a hop that cost more than what it does.
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_settings(request: Request) -> ServerSettings:
+async def get_settings(request: Request) -> ServerSettings:
     settings: ServerSettings = request.app.state.settings
     return settings
 
@@ -57,11 +61,25 @@ _TERMINAL_ACTIVE = exists().where(TerminalKeyRow.hall_id == TokenRow.hall_id,
                                   TerminalKeyRow.state == ACTIVE).label("terminal_active")
 
 
-def get_caller(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> Caller:
+async def get_caller(request: Request, engine: Annotated[Engine, Depends(get_engine)]
+                     ) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise _NOT_LOGGED_IN
+    key, now = token_hash(token), datetime.now(UTC)
+    # Verified callers are kept a while, forgotten when access changes (hallserver/auth_cache.py):
+    # answered on the event loop; only a caller not in memory is read, in the thread pool.
+    callers: CallerCache = request.app.state.callers
+    caller = callers.get(key, now)
+    if caller is None:
+        caller = await run_in_threadpool(_read_caller, engine, callers, key, now)
+    return caller
+
+
+def _read_caller(engine: Engine, callers: CallerCache, key: str, now: datetime) -> Caller:
+    """The caller of the token hashed `key`, from the database, remembered; or ApiError."""
+    epoch = callers.epoch()
     # A session of its own, closed at once: a request must not hold one connection for the
     # caller while its handler waits for another (under load the pool would deadlock).
     with Session(engine) as session:
@@ -69,20 +87,22 @@ def get_caller(request: Request, engine: Annotated[Engine, Depends(get_engine)])
             select(TokenRow, ClerkRow, HallRow, _TERMINAL_ACTIVE)
             .join(ClerkRow, ClerkRow.login == TokenRow.clerk)
             .join(HallRow, HallRow.id == TokenRow.hall_id)
-            .where(TokenRow.token_hash == token_hash(token), TokenRow.kind == "access")
+            .where(TokenRow.token_hash == key, TokenRow.kind == "access")
         ).one_or_none()
     if found is None:
         raise _NOT_LOGGED_IN
     row, clerk, hall, terminal_active = found
-    if row.revoked or not clerk.active or row.expires_at <= datetime.now(UTC):
+    if row.revoked or not clerk.active or row.expires_at <= now:
         raise _NOT_LOGGED_IN
     if not terminal_active:
         raise TERMINAL_RETIRED
-    return Caller(clerk=clerk.login, role=Role(clerk.role), hall_id=hall.id,
-                  terminal_id=row.terminal_id, district=hall.district)
+    caller = Caller(clerk=clerk.login, role=Role(clerk.role), hall_id=hall.id,
+                    terminal_id=row.terminal_id, district=hall.district)
+    callers.remember(key, caller, row.expires_at, epoch)
+    return caller
 
 
-def get_supervisor(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+async def get_supervisor(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     """The caller, who must be a supervisor."""
     if caller.role is not Role.SUPERVISOR:
         raise ApiError(403, "supervisor_only", Text(

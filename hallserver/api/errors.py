@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hallcore.domain.text import Text
 from hallcore.wire import BilingualText, ErrorBody
@@ -103,27 +104,41 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, "http_error", message)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # The type and the route only: database errors carry statement parameters, which can be
-    # personal data, so neither the message nor the traceback goes to the log.
-    log.error("unexpected %s in %s %s", type(exc).__name__, request.method, request.url.path)
-    return error_response(500, "internal_error", Text(
-        "服务器内部错误，请稍后重试；问题已记录", "internal server error; try again later"))
+class _ContainUnexpected:
+    """An exception no handler answered becomes the 500 ErrorBody. Caught here rather than by
+    an Exception handler: Starlette re-raises those for the server to log with their traceback
+    and message. A plain ASGI layer: `app.middleware("http")` (BaseHTTPMiddleware) cost a task
+    and a stream per request."""
 
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-async def _contain_unexpected(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    # Caught here rather than by an Exception handler: Starlette re-raises those for the
-    # server to log with their traceback and message.
-    try:
-        return await call_next(request)
-    except Exception as exc:
-        return await _unexpected(request, exc)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            # The type and the route only: database errors carry statement parameters, which
+            # can be personal data, so neither the message nor the traceback goes to the log.
+            log.error("unexpected %s in %s %s", type(exc).__name__, scope["method"],
+                      scope["path"])
+            if not started:
+                await error_response(500, "internal_error", Text(
+                    "服务器内部错误，请稍后重试；问题已记录",
+                    "internal server error; try again later"))(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.middleware("http")(_contain_unexpected)
+    app.add_middleware(_ContainUnexpected)

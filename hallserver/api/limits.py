@@ -34,7 +34,12 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length")
+        if declared is None and b"transfer-encoding" not in headers:
+            # Neither a length nor chunks: HTTP/1.1 says there is no body (a GET).
+            await self.app(scope, receive, send)
+            return
         if declared is None or not declared.isdigit():
             await self._buffered(scope, receive, send)
             return
