@@ -10,6 +10,7 @@ each sync: a new identity means the server may have lost what they pushed since 
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -19,10 +20,24 @@ from sqlalchemy.orm import Session
 
 from hallserver.models import DatabaseIdentityRow
 
+# How long a pooled connection keeps what the cluster said of itself: a restore or a new
+# cluster means new connections, but a standby promoted under open connections starts a new
+# timeline, seen by the terminals at most this much later.
+_CLUSTER_FACTS_FRESH_FOR = 10.0
+
 
 def _cluster_facts(connection: Connection) -> str:
     if connection.dialect.name != "postgresql":
         return ""
+    kept = connection.info.get("hallserver_cluster_facts")
+    if kept is not None and time.monotonic() - kept[0] < _CLUSTER_FACTS_FRESH_FOR:
+        return str(kept[1])
+    facts = _read_cluster_facts(connection)
+    connection.info["hallserver_cluster_facts"] = time.monotonic(), facts
+    return facts
+
+
+def _read_cluster_facts(connection: Connection) -> str:
     try:
         with connection.begin_nested():
             row = connection.execute(text(
@@ -38,9 +53,14 @@ def _cluster_facts(connection: Connection) -> str:
 
 def database_identity(session: Session) -> str:
     row = session.get(DatabaseIdentityRow, 1)
-    stored = row.identity if row is not None else ""
-    facts = _cluster_facts(session.connection())
-    return hashlib.sha256(f"{stored}|{facts}".encode()).hexdigest()[:32]
+    return identity_of(session.connection(), row.identity if row is not None else None)
+
+
+def identity_of(connection: Connection, stored: str | None) -> str:
+    """The identity terminals are given, from the `database_identity` row's value (None: no
+    row) read on `connection`."""
+    facts = _cluster_facts(connection)
+    return hashlib.sha256(f"{stored or ''}|{facts}".encode()).hexdigest()[:32]
 
 
 def mark_restored(session: Session) -> str:

@@ -12,16 +12,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+# Retiring or replacing a key ends the terminal's sessions in every server process at once.
+import hallserver.auth_cache  # noqa: F401  (its session events)
+from hallcore.domain.deadlines import OpeningHours
 from hallcore.domain.text import Text
 from hallcore.receipt_numbers import later
 from hallcore.wire import Role, TerminalFacts
 from hallserver.audit import append_audit
-from hallserver.identity import database_identity
-from hallserver.models import ClerkRow, HallRow, TerminalKeyRow, TerminalRow, TokenRow
-from hallserver.working_days import terminal_stamp
+from hallserver.identity import database_identity, identity_of
+from hallserver.models import (
+    ClerkRow,
+    DatabaseIdentityRow,
+    HallRow,
+    TerminalKeyRow,
+    TerminalRow,
+    TokenRow,
+)
+from hallserver.working_days import stamp_with_hours, terminal_stamp
 
 PENDING, ACTIVE, RETIRED = "pending", "active", "retired"
 
@@ -192,22 +202,48 @@ def offline_window(session: Session, hall_id: str, terminal: TerminalRow | None,
                    now: datetime) -> timedelta:
     """How old an operation of this terminal may be when it is pushed now."""
     hall = session.get(HallRow, hall_id)
-    hours = hall.offline_window_hours if hall is not None else 72
-    if terminal is not None and terminal.window_extended_until is not None and (
-            terminal.window_extended_until > now):
-        hours += terminal.window_extension_hours
+    extended_until = terminal.window_extended_until if terminal is not None else None
+    return _window(hall.offline_window_hours if hall is not None else None, extended_until,
+                   terminal.window_extension_hours if terminal is not None else 0, now)
+
+
+def _window(hall_hours: int | None, extended_until: datetime | None, extension_hours: int,
+            now: datetime) -> timedelta:
+    hours = hall_hours if hall_hours is not None else 72
+    if extended_until is not None and extended_until > now:
+        hours += extension_hours
     return timedelta(hours=hours)
+
+
+# What TerminalFacts needs of the hall, the terminal and the database, in one statement: every
+# pull carries the facts, so they cost one round trip, not five.
+_FACTS = (select(HallRow.offline_window_hours, HallRow.opens_at, HallRow.closes_at,
+                 TerminalRow.last_receipt_no, TerminalRow.window_extended_until,
+                 TerminalRow.window_extension_hours, DatabaseIdentityRow.identity)
+          .select_from(HallRow)
+          .outerjoin(TerminalRow, (TerminalRow.hall_id == HallRow.id)
+                     & (TerminalRow.terminal_id == bindparam("terminal_id")))
+          .outerjoin(DatabaseIdentityRow, DatabaseIdentityRow.id == 1)
+          .where(HallRow.id == bindparam("hall_id")))
 
 
 def terminal_facts(session: Session, hall_id: str, terminal_id: str, now: datetime
                    ) -> TerminalFacts:
-    terminal = session.get(TerminalRow, (hall_id, terminal_id))
+    found = session.execute(_FACTS, {"hall_id": hall_id, "terminal_id": terminal_id}
+                            ).one_or_none()
+    if found is None:  # no such hall: what a hall's defaults would give
+        return TerminalFacts(
+            server_identity=database_identity(session), server_time=now, last_receipt_no=None,
+            offline_window_hours=int(_window(None, None, 0, now).total_seconds() // 3600),
+            calendar_stamp=terminal_stamp(session, hall_id))
+    (window_hours, opens, closes, last_receipt_no, extended_until, extension_hours,
+     stored_identity) = found
     return TerminalFacts(
-        server_identity=database_identity(session), server_time=now,
-        last_receipt_no=terminal.last_receipt_no if terminal else None,
-        offline_window_hours=int(offline_window(session, hall_id, terminal, now)
-                                 .total_seconds() // 3600),
-        calendar_stamp=terminal_stamp(session, hall_id))
+        server_identity=identity_of(session.connection(), stored_identity), server_time=now,
+        last_receipt_no=last_receipt_no,
+        offline_window_hours=int(_window(window_hours, extended_until, extension_hours or 0,
+                                         now).total_seconds() // 3600),
+        calendar_stamp=stamp_with_hours(session, OpeningHours(opens, closes)))
 
 
 def note_receipt(terminal: TerminalRow, receipt_no: str) -> None:

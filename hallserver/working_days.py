@@ -115,7 +115,11 @@ def hall_deadline(session: Session, hall_id: str, accepted: datetime,
 
 def terminal_stamp(session: Session, hall_id: str) -> str:
     """Changes whenever the terminal's copy of the calendar (with its hall's hours) would."""
-    hours = opening_hours(session, hall_id)
+    return stamp_with_hours(session, opening_hours(session, hall_id))
+
+
+def stamp_with_hours(session: Session, hours: OpeningHours) -> str:
+    """terminal_stamp, the hall's hours already read."""
     return f"{_loaded(session).stamp}-{hours.opens:%H%M}{hours.closes:%H%M}"
 
 
