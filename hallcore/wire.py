@@ -287,12 +287,38 @@ class TokenResponse(WireModel):
     terminal: TerminalFacts
 
 
+# The longest a pull may wait for a change (GET /changes?wait=S), in seconds.
+MAX_CHANGES_WAIT = 30
+
+
+class AccountClaim(WireModel):
+    """An account a hall has a form open on ("being changed at hall X"): what a colleague at
+    another hall needs to see, and no clerk's personal data."""
+
+    account_number: str = Field(pattern=r"^\d{10}$")
+    hall_id: str
+    # The terminal knows its own claims by it; a colleague's counter in the same hall is
+    # another claim.
+    terminal_id: str
+    hall_name: str
+    since: IsoTime
+    expires_at: IsoTime
+    # The form was closed (recorded or abandoned): the claim no longer stands.
+    released: bool = False
+
+
 class ChangesPage(WireModel):
     accounts: list[AccountWire]
     next_cursor: int
     more: bool
     # What the server knows of the calling terminal, with every pull: no request more.
     terminal: TerminalFacts
+    # The district's claims changed after `claims_after` (on a first pull, those standing), and
+    # the cursor to ask after next; empty and 0 from a server that predates them.
+    claims: list[AccountClaim] = []
+    claims_cursor: int = Field(default=0, ge=0)
+    # The longest this server holds a pull for `wait` (0: it answers at once, as before).
+    wait_max: int = Field(default=0, ge=0)
 
 
 class BootstrapPage(WireModel):

@@ -22,7 +22,10 @@ from hallserver.db import DB_ENV, SMS_LOG_ENV, database_url
 from hallserver.kpi import Grouping
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
+
+    from hallserver.settings import ServerSettings
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -37,6 +40,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 # environment variable, which is set to it for the workers.
 _SERVE_SETTINGS = ("pool_size", "max_overflow", "prepared_statements", "forwarded_allow_ips",
                    "metrics_allow", "log_format", "log_level")
+# How long a stopping server lets its requests finish (a push takes well under a second).
+SHUTDOWN_GRACE_SECONDS = 10
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -65,8 +70,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return 2
     try:
         limit = connection_limit(engine)
+        replica_problem = _replica_problem(settings, engine)
+    except SettingsError as exc:
+        print(f"hallserver: {exc}", file=sys.stderr)
+        return 2
     finally:
         engine.dispose()
+    if replica_problem:
+        print(f"hallserver: warning: {replica_problem}; the reads go to the database itself "
+              "until it serves", file=sys.stderr)
     wanted = args.workers * (settings.pool_size + settings.max_overflow)
     if limit is not None and wanted > limit:
         problem = (f"{args.workers} worker(s) × (pool size {settings.pool_size} + max overflow "
@@ -90,8 +102,27 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                 port=args.port, workers=args.workers, log_level=settings.log_level,
                 log_config=logging_config(settings.log_format, settings.log_level),
                 access_log=False, proxy_headers=False,
-                ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
+                ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key,
+                # Streams of changes last minutes: a stopping server ends them (the
+                # terminals ask another) rather than waiting for them.
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
     return 0
+
+
+def _replica_problem(settings: ServerSettings, engine: Engine) -> str | None:
+    """Why HALLSERVER_REPLICA_DB's replica cannot serve (not answering, not a replica, of
+    another database); None when it can, or none is set: a lag needs the checks of a running
+    server to be measured. SettingsError for a replica of a database not on PostgreSQL."""
+    from hallserver.replica import LAGGING, replica_from_settings
+
+    replica = replica_from_settings(settings, engine)
+    if replica is None:
+        return None
+    try:
+        problem = replica.check().problem
+        return None if problem == LAGGING else problem
+    finally:
+        replica.engine.dispose()
 
 
 def _empty_metrics_dir() -> None:

@@ -1,8 +1,11 @@
-"""The FastAPI application. It keeps nothing in memory between requests but the engine (and the
-schema revision it checked once), so any number of processes can serve one database."""
+"""The FastAPI application. It keeps nothing in memory between requests but the engine, the
+schema revision it checked once and the callers it verified (forgotten when access changes,
+hallserver/auth_cache.py), so any number of processes can serve one database."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request, Response
@@ -18,6 +21,7 @@ from hallcore.domain.text import Text
 from hallcore.wire import API_PREFIX, ErrorBody, Health
 from hallserver.api import (
     auth,
+    claims,
     errors,
     feedback,
     notifications,
@@ -30,9 +34,12 @@ from hallserver.api import (
 )
 from hallserver.api.deps import EngineDep
 from hallserver.api.limits import BodySizeLimit
+from hallserver.auth_cache import CallerCache
+from hallserver.changes import WaitingPulls
 from hallserver.db import SchemaMismatch, check_schema
 from hallserver.logs import RequestContext, RouteTemplates
 from hallserver.metrics import exposition, observe_request
+from hallserver.replica import replica_from_settings, replica_metrics
 from hallserver.settings import ServerSettings, address_in, load_settings, networks
 
 # Every error is an ErrorBody (api/errors.py): described once for every route, in place of
@@ -45,7 +52,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 ROUTERS = (auth, sync, terminal, receipts, workitems, feedback, notifications, reports,
-           scans)
+           scans, claims)
 
 
 class _Schema:
@@ -74,11 +81,28 @@ _METRICS_FORBIDDEN = Text("无权读取监控数据", "the metrics are not serve
 
 def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    # The pulls waiting for a change (GET /changes?wait=S, ?stream=true); woken by LISTEN but
+    # behind PgBouncer (prepared statements off), as the callers' cache below.
+    pulls = WaitingPulls(engine, listen=settings.prepared_statements)
+    # Verified callers (hallserver/api/deps.py); no LISTEN behind PgBouncer's transaction
+    # pooling, which the prepared statements turned off stand for: it would hear nothing.
+    callers = CallerCache(engine, listen=settings.prepared_statements)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        pulls.close()
+        callers.close()
+
     app = FastAPI(title="HallServer", version=__version__,
                   description="Central sync server of the service halls' counter terminals.",
-                  responses=ERROR_RESPONSES)
+                  responses=ERROR_RESPONSES, lifespan=lifespan)
     app.state.engine = engine
+    # A streaming replica the pulls and bootstrap pages are read on (HALLSERVER_REPLICA_DB).
+    app.state.replica = replica_from_settings(settings, engine)
+    app.state.waiting_pulls = pulls
     app.state.settings = settings
+    app.state.callers = callers
     errors.install(app)
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
@@ -107,7 +131,8 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
         # The peer as forwarded by a trusted proxy; the public proxy forwards no /metrics.
         if not address_in(request.client.host if request.client else None, allowed):
             raise errors.ApiError(403, "metrics_forbidden", _METRICS_FORBIDDEN)
-        return Response(exposition(engine), media_type=CONTENT_TYPE_LATEST)
+        return Response(exposition(engine) + replica_metrics(app.state.replica),
+                        media_type=CONTENT_TYPE_LATEST)
 
     # Outermost last: the request id and the access line around everything; the forwarded
     # client address (a trusted proxy's X-Forwarded-For) for all below, the throttle's.

@@ -45,12 +45,14 @@ def app_from_environment() -> FastAPI:
     sms_log = os.environ.get(SMS_LOG_ENV)
     if os.environ.get(DELIVERY_ENV, "1") != "0" and sms_log:
         loop = DeliveryLoop(engine, default_gateway(Path(sms_log)))
+        app_lifespan = app.router.lifespan_context  # the app's own, which this one wraps
 
         @asynccontextmanager
-        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-            loop.start()
-            yield
-            loop.stop()
+        async def lifespan(lifespan_app: FastAPI) -> AsyncIterator[None]:
+            async with app_lifespan(lifespan_app):
+                loop.start()
+                yield
+                loop.stop()
 
         app.router.lifespan_context = lifespan
     return app

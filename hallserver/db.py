@@ -55,19 +55,21 @@ def default_database_url() -> str:
 
 def make_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE,
                 max_overflow: int = DEFAULT_MAX_OVERFLOW,
-                prepared_statements: bool | None = None) -> Engine:
+                prepared_statements: bool | None = None,
+                libpq: dict[str, str | int] | None = None) -> Engine:
     """The engine of the database at `url`. On PostgreSQL, a pool of `pool_size` connections
     and `max_overflow` more under load; `prepared_statements=False` (by default: as
     HALLSERVER_PREPARED_STATEMENTS says) for PgBouncer's transaction pooling, where psycopg
     would prepare a statement run five times on one server connection and run it later on
-    another, which does not know it."""
+    another, which does not know it. `libpq`: connection parameters besides the URL's."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return sqlite_engine(url, busy_timeout_ms=10000)
     if prepared_statements is None:
         prepared_statements = prepared_statements_setting()
-    connect_args = ({"prepare_threshold": None}
-                    if not prepared_statements and parsed.get_driver_name() == "psycopg" else {})
+    connect_args: dict[str, object] = dict(libpq or {})
+    if not prepared_statements and parsed.get_driver_name() == "psycopg":
+        connect_args["prepare_threshold"] = None
     # hide_parameters: no customer's ID number or phone in an error message or a log.
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size,
                          max_overflow=max_overflow, hide_parameters=True,

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from hallserver.app import create_app
@@ -32,10 +33,12 @@ class EmbeddedServer:
         scheme = "https" if tls_cert else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
         self._server: uvicorn.Server | None = None
+        self._app: FastAPI | None = None
         self._thread: threading.Thread | None = None
 
     def start(self, timeout: float = 10.0) -> None:
-        config = uvicorn.Config(create_app(self.engine), host="127.0.0.1", port=self.port,
+        self._app = create_app(self.engine)
+        config = uvicorn.Config(self._app, host="127.0.0.1", port=self.port,
                                 log_level="warning", lifespan="off",
                                 ssl_certfile=self.tls_cert, ssl_keyfile=self.tls_key)
         self._server = uvicorn.Server(config)
@@ -50,7 +53,11 @@ class EmbeddedServer:
 
     def stop(self) -> None:
         if self._server is not None and self._thread is not None:
+            if self._app is not None:
+                # Pulls waiting for a change answer now: the server stops without them.
+                self._app.state.waiting_pulls.close()
             self._server.should_exit = True
             self._thread.join(10)
         self._server = None
+        self._app = None
         self._thread = None

@@ -44,6 +44,8 @@ class DistrictRow(Base):
     # sequence numbers become visible in commit order: a pull by cursor never skips one.
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_account_serial: Mapped[int] = mapped_column(Integer, default=0)
+    # The same for the district's account claims (hallserver/claims.py): the claims cursor.
+    last_claim_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class HallRow(Base):
@@ -421,3 +423,23 @@ class AuditHeadRow(Base):
     chain: Mapped[str] = mapped_column(String(32), primary_key=True)  # hall id or "server"
     last_id: Mapped[int | None] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AccountClaimRow(Base):
+    """A terminal has a form open on an account ("being changed at hall X"), until it closes
+    the form or the claim expires (hallserver/claims.py). Kept a day after it expired."""
+
+    __tablename__ = "account_claims"
+
+    account_number: Mapped[str] = mapped_column(String(10), primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(String(16))
+    # The district's claims cursor at the claim's last change.
+    seq: Mapped[int] = mapped_column(Integer)
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    released: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_account_claims_district_seq", "district", "seq"),
+                      Index("ix_account_claims_expires_at", "expires_at"))

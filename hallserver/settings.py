@@ -10,7 +10,7 @@ import ipaddress
 import os
 from datetime import time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 from pydantic import (
     AliasChoices,
@@ -21,6 +21,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from hallserver.db import DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE
 from hallserver.sms_policy import SmsPolicy
@@ -46,6 +48,7 @@ def _whole(unit: timedelta, name: str) -> BeforeValidator:
     return BeforeValidator(parse)
 
 
+Seconds = Annotated[timedelta, _whole(timedelta(seconds=1), "seconds")]
 Minutes = Annotated[timedelta, _whole(timedelta(minutes=1), "minutes")]
 Hours = Annotated[timedelta, _whole(timedelta(hours=1), "hours")]
 Days = Annotated[timedelta, _whole(timedelta(days=1), "days")]
@@ -141,6 +144,15 @@ class ServerSettings(BaseSettings):
     # statement: the next transaction may run on another server connection). Every command's
     # engine reads it too (hallserver/db.py, PREPARED_STATEMENTS_ENV).
     prepared_statements: bool = True
+    # A PostgreSQL streaming replica of the database (docs/DEPLOY.md, "A read replica and a
+    # second server"): the pulls and the bootstrap pages are read there while it is no more
+    # than `replica_max_lag` behind (hallserver/replica.py), everything else on the database
+    # itself. Like HALLSERVER_DB, a URL without the password, which libpq reads from the
+    # pgpass file (PGPASSFILE): /etc/hallserver/hallserver.env holds no secret. Secret all
+    # the same: a URL given with a password is never shown.
+    replica_db: SecretStr | None = None
+    replica_max_lag: Seconds = Field(timedelta(seconds=5), ge=timedelta(seconds=2),
+                                     validation_alias="HALLSERVER_REPLICA_MAX_LAG_SECONDS")
     # The reverse proxies whose X-Forwarded-For (the client's address: the login throttle's)
     # and X-Request-ID are believed: addresses or networks, or * for any. uvicorn's own
     # FORWARDED_ALLOW_IPS is read too, so a deployment that set it keeps working.
@@ -182,6 +194,20 @@ class ServerSettings(BaseSettings):
     @classmethod
     def _addresses(cls, value: str) -> str:
         networks(value)
+        return value
+
+    @field_validator("replica_db")
+    @classmethod
+    def _replica_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            backend = make_url(value.get_secret_value()).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend != "postgresql":
+            raise ValueError("must be the URL of a PostgreSQL streaming replica (e.g. "
+                             "postgresql+psycopg://hallserver@10.0.0.13:5432/hall), or empty")
         return value
 
     @field_validator("log_format", "log_level", "sms_gateway", mode="before")
@@ -286,4 +312,10 @@ def load_settings(**overrides: Any) -> ServerSettings:
                       if name == where or where in env_names(name)), where)
         message = error["msg"].removeprefix("Value error, ")
         env = env_name(field) if field in ServerSettings.model_fields else where
-        raise SettingsError(field, env, error.get("input"), message) from None
+        # A secret's value (a URL may hold a password) is never repeated.
+        value = "…" if field in _SECRETS else error.get("input")
+        raise SettingsError(field, env, value, message) from None
+
+
+_SECRETS = frozenset(name for name, field in ServerSettings.model_fields.items()
+                     if SecretStr in get_args(field.annotation))

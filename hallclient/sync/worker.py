@@ -5,6 +5,12 @@ and backs off exponentially, with jitter, while the server cannot be reached; th
 probes /health, which is cheap, until the server answers again. Each round publishes a
 `SyncStatus` to the subscribers (the UI marshals it onto its own thread); a round that
 bootstraps the cache publishes one after each page as well, with its progress.
+
+Where the server streams the district's changes (it says so with ChangesPage.wait_max), a
+second thread follows the stream (`SyncEngine.watch`): another hall's change wakes a round at
+once instead of at the next interval, and the district's claims reach the ClaimBoard. It has a
+connection of its own, so a push never waits behind it; it stops after a failure until a round
+succeeds again.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from sqlalchemy import func, select
 from hallclient.logs import where
 from hallclient.store.cache import Cache
 from hallclient.store.models import OutboxRow, SyncStateRow, TaskRow
-from hallclient.sync.api import ServerRefused, ServerUnreachable
+from hallclient.sync.api import NotAuthenticated, ServerRefused, ServerUnreachable
+from hallclient.sync.claims import ClaimBoard
 from hallclient.sync.engine import BootstrapProgress, LoginNeeded, SyncEngine, SyncSummary
 from hallclient.sync.terminal_facts import clock_offset
 
@@ -93,8 +100,14 @@ StatusListener = Callable[[SyncStatus], None]
 
 class SyncWorker:
     def __init__(self, engine: SyncEngine, *, interval: float = 30.0,
-                 backoff: Backoff | None = None) -> None:
+                 backoff: Backoff | None = None, claims: ClaimBoard | None = None) -> None:
         self.engine = engine
+        self.claims = claims
+        # Set while the watcher may follow the stream: after a good round, cleared by a
+        # failure (the round after it sets it again).
+        self._may_watch = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="hallclient-changes",
+                                         daemon=True)
         self.interval = interval
         self.backoff = backoff or Backoff()
         self._listeners: list[StatusListener] = []
@@ -109,11 +122,15 @@ class SyncWorker:
 
     def start(self) -> None:
         self._thread.start()
+        if self.claims is not None:
+            self._watcher.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         self._wake.set()
+        self._may_watch.set()
         self._thread.join(timeout)
+        # Not joined: it may be reading the stream; it ends with the process.
 
     def wake(self) -> None:
         """Sync now (e.g. an operation was just recorded) instead of at the next round."""
@@ -147,6 +164,7 @@ class SyncWorker:
             self.last_summary = self.engine.sync_once(on_bootstrap=self._bootstrap_progress)
         except ServerUnreachable as exc:
             self._online = False
+            self._may_watch.clear()
             delay = self.backoff.next_delay()
             self._publish(last_error=str(exc), retry_in=delay)
             return delay
@@ -161,6 +179,8 @@ class SyncWorker:
             return delay
         self._online = True
         self.backoff.reset()
+        if self.engine.wait_max > 0:
+            self._may_watch.set()
         self._publish()
         return self.interval
 
@@ -174,3 +194,19 @@ class SyncWorker:
             delay = self.run_round()
             self._wake.wait(delay)
             self._wake.clear()
+
+    def _watch(self) -> None:
+        assert self.claims is not None
+        while True:
+            self._may_watch.wait()
+            if self._stop.is_set():
+                return
+            try:
+                self.engine.watch(self.claims, self.wake)
+            except (ServerUnreachable, NotAuthenticated, ServerRefused):
+                self._may_watch.clear()
+                self.wake()  # the round finds out what it is, and says so
+            except Exception as exc:  # unexpected: the rounds go on without the stream
+                log.error("following the changes failed: %s\n%s", type(exc).__name__,
+                          where(exc))
+                self._may_watch.clear()

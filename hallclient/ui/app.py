@@ -314,6 +314,7 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
     from hallclient.devices.idcard import make_reader, parse_reader_setting
     from hallclient.devices.queue import QueueSystem
     from hallclient.receipts.content import HallInfo
+    from hallclient.sync.claims import ClaimBoard
     from hallclient.sync.engine import Credentials, SyncEngine
     from hallclient.sync.worker import SyncWorker
     from hallclient.ui.counter_window import CounterServices, CounterWindow
@@ -331,7 +332,8 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
             raise LoginRefused(offline_refusal(used)) from exc
 
     engine = SyncEngine(cache, Credentials(api, store))
-    worker = SyncWorker(engine)
+    claims = ClaimBoard(api, used.hall_id, used.terminal_id)
+    worker = SyncWorker(engine, claims=claims)
     window = CounterWindow(CounterServices(
         cache, terminal_identity(used, store), session.clerk,
         HallInfo(used.hall_id, Text(f"供电营业厅 {used.hall_id}", f"Service hall {used.hall_id}")),
@@ -344,7 +346,7 @@ def _counter_session(app: QCoreApplication, terminal: TerminalSession, session: 
             engine.credentials, store, supervisor, password, datetime.now(UTC),
             operation_id=needed.operation_id, kind=needed.kind,
             account_number=needed.account_number),
-        card_reader=make_reader(parse_reader_setting(used.id_reader)),
+        card_reader=make_reader(parse_reader_setting(used.id_reader)), claims=claims,
         **server_views(engine.credentials, used.hall_id)),
         lang=current_language())
     ended = [SessionEnd.CLOSED]

@@ -73,6 +73,7 @@ from hallclient.store.operations import (
 )
 from hallclient.store.outbox_backup import refresh_backup
 from hallclient.store.tasks import Task
+from hallclient.sync.claims import ClaimBoard, claim_notice
 from hallclient.sync.work_calendar import hall_calendar
 from hallclient.sync.worker import SyncStatus
 from hallclient.ui.about import AboutDialog
@@ -148,6 +149,8 @@ class CounterServices:
     card_reader: CardReader | None = None
     # The hall's queue system (叫号系统); None: tickets are typed or scanned, or there are none.
     queue: QueueSystem | None = None
+    # The district's claims ("being changed at hall X") and this counter's own; None: none.
+    claims: ClaimBoard | None = None
 
 
 class CounterWindow(QMainWindow):
@@ -158,6 +161,7 @@ class CounterWindow(QMainWindow):
         super().__init__()
         self.services = services
         self.account: Account | None = None
+        self._claimed: str | None = None  # the account this counter has a form open on
         self.redoing: Task | None = None  # the task whose request is being taken again
         self.lock_dialog: LockDialog | None = None
         self.dashboard: KpiDashboard | None = None
@@ -324,6 +328,7 @@ class CounterWindow(QMainWindow):
         if self.form_host.kind is not None and self.form_host.account_number != number:
             self._close_customer_screen()
             self.form_host.close_form()
+            self._claim(None)
             self.message.clear()
         if self.redoing is not None and self.redoing.account_number != number:
             self.redoing = None
@@ -334,6 +339,7 @@ class CounterWindow(QMainWindow):
         self.show_business_states()
         self.account_panel.show_account(account)
         self.history_panel.show_account(number)
+        self._say_claimed(number)
 
     def next_customer(self) -> None:
         """The next customer (F12): nothing of the previous one left on screen, the cursor in
@@ -343,6 +349,7 @@ class CounterWindow(QMainWindow):
         self.search_panel.reset()
         self.card_panel.clear()
         self.form_host.close_form()
+        self._claim(None)
         self._show_account(None)
         self.message.clear()
         self._no_rating()
@@ -435,10 +442,34 @@ class CounterWindow(QMainWindow):
             name: getattr(account, attr)
             for name, attr in FORMS[kind].prefill_from_account.items()}
         self.form_host.show_form(kind, prefill, account)
+        self._claim(account.number if account else None)
+        # A colleague's claim is said first: the clerk may go on, knowing.
+        if self._say_claimed(account.number if account else None):
+            return
         if state.needs:
             self.message.say(_joined(*state.needs), Severity.WARNING)
         else:
             self.message.clear()
+
+    def _claim(self, number: str | None) -> None:
+        """Tell the district this counter has a form open on `number` (None: no form);
+        the previous claim is released."""
+        claims = self.services.claims
+        if claims is None or number == self._claimed:
+            return
+        if self._claimed is not None:
+            claims.release(self._claimed)
+        if number is not None:
+            claims.claim(number)
+        self._claimed = number
+
+    def _say_claimed(self, number: str | None) -> bool:
+        """Whether another counter has a form open on the account: said, not refused."""
+        claims = self.services.claims
+        standing = claims.standing(number) if claims is not None and number else []
+        if standing:
+            self.message.say(claim_notice(standing[0]), Severity.WARNING)
+        return bool(standing)
 
     def _desk(self) -> CounterDesk:
         s = self.services
@@ -545,6 +576,7 @@ class CounterWindow(QMainWindow):
                          Severity.DONE)
         if View.TASKS in changes.refresh:
             self.redoing = None
+        self._claim(None)  # recorded: the account is no longer being changed here
         self.form_views[recorded.kind].clear()  # the next customer starts from an empty form
         self.form_host.scans.clear()  # recorded with the request
         # The account as it is now, unless the clerk has turned to another account or

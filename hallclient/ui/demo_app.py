@@ -25,6 +25,7 @@ from hallclient.devices.idcard_sim import SimulatedReader, demo_cards
 from hallclient.devices.queue import QueueSystem
 from hallclient.devices.queue_sim import QueueSim
 from hallclient.receipts.content import HallInfo
+from hallclient.sync.claims import ClaimBoard
 from hallclient.sync.worker import Backoff, SyncWorker
 from hallclient.ui.app import server_views
 from hallclient.ui.background import collect_garbage_on_the_ui_thread
@@ -110,8 +111,9 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
             simulate_day([colleague], DEMO_DAY_CUSTOMERS,
                          supervisor=(DEMO_SUPERVISOR, DEMO_SUPERVISOR_PASSWORD))
             terminal.engine.sync_once()  # bootstrap before the window opens (about 0.5 s)
+            claims = ClaimBoard(terminal.engine.api, HALL, terminal.identity.terminal_id)
             worker = SyncWorker(terminal.engine, interval=5,
-                                backoff=Backoff(base=1, cap=5))
+                                backoff=Backoff(base=1, cap=5), claims=claims)
             # The simulated ID card reader, with holders of the accounts just downloaded.
             reader = SimulatedReader(demo_cards(terminal.accounts(), date.today()))
             queue = demo_queue()
@@ -128,7 +130,8 @@ def run_gui_demo(*, lang: Lang = "zh") -> int:
                     account_number=needed.account_number),
                 **{**server_views(terminal.engine.credentials, HALL),
                    "kpi_report": server_views(supervisor.engine.credentials, HALL)[
-                       "kpi_report"]}, card_reader=reader, queue=QueueSystem(queue.url, 1)),
+                       "kpi_report"]}, card_reader=reader, queue=QueueSystem(queue.url, 1),
+                claims=claims),
                 lang=lang)
             worker.subscribe(window.status_bridge.changed.emit)
             window.statusBar().addWidget(NetworkSwitch(server, worker, window))

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Engine, Select, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from hallcore.wire import (
     ACCOUNT_ROW_FIELDS,
     COMMUNITY_ROW_FIELDS,
     MAX_BOOTSTRAP_ROWS,
+    MAX_CHANGES_WAIT,
     MAX_INTEGER,
     MAX_PAGE,
     BootstrapPage,
@@ -23,14 +28,23 @@ from hallcore.wire import (
     PushResponse,
 )
 from hallserver.accounts import rows_to_wire
-from hallserver.api.deps import CallerDep, EngineDep, SessionDep, SettingsDep
-from hallserver.models import AccountRow, CommunityRow, DistrictRow
+from hallserver.api.deps import CallerDep, EngineDep, SettingsDep
+from hallserver.changes import PullRequest, WaitingPulls, read_changes
+from hallserver.models import AccountRow, CommunityRow
 from hallserver.push import push_operations
-from hallserver.terminals import terminal_facts
+from hallserver.replica import bootstrap_session, read_engine
 
 router = APIRouter(tags=["sync"])
 
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+
+
+async def get_waiting_pulls(request: Request) -> WaitingPulls:
+    pulls: WaitingPulls = request.app.state.waiting_pulls
+    return pulls
+
+
+WaitingPullsDep = Annotated[WaitingPulls, Depends(get_waiting_pulls)]
 
 
 def _json(page: BaseModel) -> Response:
@@ -38,24 +52,57 @@ def _json(page: BaseModel) -> Response:
     return Response(page.model_dump_json(), media_type="application/json")
 
 
-@router.get("/changes", response_model=ChangesPage)
-def changes(caller: CallerDep, session: SessionDep,
-            after: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
-            limit: PageSize = 1000) -> Response:
-    """Accounts of the caller's district changed after the cursor, in sequence order, and
-    what the server knows of the calling terminal (TerminalFacts)."""
-    rows = session.scalars(
-        select(AccountRow)
-        .where(AccountRow.district == caller.district, AccountRow.seq > after)
-        .order_by(AccountRow.seq)
-        .limit(limit + 1)
-    ).all()
-    page = list(rows[:limit])
-    return _json(ChangesPage(accounts=rows_to_wire(session, page),
-                             next_cursor=page[-1].seq if page else after,
-                             more=len(rows) > limit,
-                             terminal=terminal_facts(session, caller.hall_id,
-                                                     caller.terminal_id, datetime.now(UTC))))
+# With `stream`: an event whose data is a ChangesPage at each change, comments between.
+_CHANGE_EVENTS = {"text/event-stream": {"schema": {
+    "type": "object", "required": ["data"],
+    "properties": {"data": {"type": "string", "contentMediaType": "application/json",
+                            "contentSchema": {"$ref": "#/components/schemas/ChangesPage"}}}}}}
+
+
+@router.get("/changes", response_model=ChangesPage, responses={200: {"content": _CHANGE_EVENTS}})
+async def changes(caller: CallerDep, engine: EngineDep, pulls: WaitingPullsDep,
+                  http_request: Request,
+                  after: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
+                  limit: PageSize = 1000,
+                  wait: Annotated[int, Query(ge=0, le=MAX_CHANGES_WAIT, description=(
+                      "seconds to hold the pull while nothing is new: answered at the "
+                      "district's next change, else empty at the end"))] = 0,
+                  claims_after: Annotated[int | None, Query(ge=0, le=MAX_INTEGER, description=(
+                      "the claims cursor; without it the page carries no claims"))] = None,
+                  stream: Annotated[bool, Query(description=(
+                      "answer with server-sent events: a page (`data:`) at each change, for "
+                      "minutes"))] = False,
+                  ) -> Response:
+    """Accounts of the caller's district changed after the cursor, in sequence order, the
+    district's claims changed after the claims cursor, and what the server knows of the
+    calling terminal (TerminalFacts). With `wait`, held until the district has news; with
+    `stream`, a page at each change for minutes (server-sent events). Neither holds a thread
+    or a database connection while nothing happens (hallserver/notify.py)."""
+    request = PullRequest(caller, after, claims_after, limit)
+    if stream:
+        # Held pulls read the primary: they are woken by its notices, and the replica may not
+        # have replayed what woke them. Their reads are shared (one a district a change).
+        return StreamingResponse(pulls.stream_changes(engine, request),
+                                 media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store",
+                                          "X-Accel-Buffering": "no"})  # a proxy passes it on
+    if wait == 0:
+        return _json(await run_in_threadpool(_read_at_once, http_request, engine, request))
+    return _json(await pulls.wait_for_changes(engine, request, wait))
+
+
+def _read_at_once(http_request: Request, primary: Engine, request: PullRequest) -> ChangesPage:
+    """A plain pull, on the replica when it holds the district up to the terminal's cursors
+    (so the cursor answered is never older than the terminal's own), else on the primary; a
+    replica that fails mid-read sends the pull to the primary, not an error to the terminal."""
+    source = read_engine(http_request.app.state, request.caller.district, request.after,
+                         request.claims_after or 0)
+    if source is primary:
+        return read_changes(primary, request)
+    try:
+        return read_changes(source, request)
+    except OperationalError:
+        return read_changes(primary, request)
 
 
 AfterNumber = Annotated[str | None, Query(pattern=r"^\d{1,10}$")]
@@ -64,14 +111,19 @@ _COMMUNITY_COLUMNS = [CommunityRow.__table__.c[name] for name in COMMUNITY_ROW_F
 _COMMUNITY_CODE = ACCOUNT_ROW_FIELDS.index("community_code")
 
 
-def _bootstrap_start(session: Session, district: str, after: str | None) -> tuple[int, int | None]:
-    """The district's sequence (the pull cursor) and, on the first page only, its size: the
-    later pages stay a plain range read."""
-    cursor = session.scalars(
-        select(DistrictRow.last_seq).where(DistrictRow.code == district)).one()
-    total = None if after is not None else session.scalar(
-        select(func.count()).select_from(AccountRow).where(AccountRow.district == district))
-    return cursor, total
+@contextmanager
+def _bootstrap_start(request: Request, district: str, after: str | None
+                     ) -> Iterator[tuple[Session, int, int | None]]:
+    """A session to read the page in, on the replica when it may serve this page
+    (hallserver/replica.py, bootstrap_session: why the cursor stays one the terminal's pulls
+    continue from), the district's sequence read first in it (the pull cursor) and, on the
+    first page only, its size: the later pages stay a plain range read."""
+    session, cursor = bootstrap_session(request.app.state, district,
+                                        later_page=after is not None)
+    with session:
+        total = None if after is not None else session.scalar(
+            select(func.count()).select_from(AccountRow).where(AccountRow.district == district))
+        yield session, cursor, total
 
 
 def _bootstrap_page(session: Session, query: Select[Any], district: str, after: str | None,
@@ -92,34 +144,35 @@ def _bootstrap_page(session: Session, query: Select[Any], district: str, after: 
 
 
 @router.get("/bootstrap", response_model=BootstrapPage)
-def bootstrap(caller: CallerDep, session: SessionDep, after: AfterNumber = None,
+def bootstrap(caller: CallerDep, request: Request, after: AfterNumber = None,
               limit: PageSize = 2000) -> Response:
     """The district's accounts by number, a page at a time; resumable from any page."""
-    cursor, total = _bootstrap_start(session, caller.district, after)
-    rows = session.scalars(
-        _bootstrap_page(session, select(AccountRow), caller.district, after, limit)).all()
-    page = list(rows[:limit])
-    return _json(BootstrapPage(accounts=rows_to_wire(session, page),
+    with _bootstrap_start(request, caller.district, after) as (session, cursor, total):
+        rows = session.scalars(
+            _bootstrap_page(session, select(AccountRow), caller.district, after, limit)).all()
+        page = list(rows[:limit])
+        accounts = rows_to_wire(session, page)
+    return _json(BootstrapPage(accounts=accounts,
                                next_after=page[-1].number if len(rows) > limit else None,
                                cursor=cursor, total=total))
 
 
 @router.get("/bootstrap/rows", response_model=BootstrapRows)
-def bootstrap_rows(caller: CallerDep, session: SessionDep, after: AfterNumber = None,
+def bootstrap_rows(caller: CallerDep, request: Request, after: AfterNumber = None,
                    limit: Annotated[int, Query(ge=1, le=MAX_BOOTSTRAP_ROWS)] = 5000,
                    ) -> Response:
     """The same pages as /bootstrap in compact form: an array per account, each community
     once. Read with Core, no ORM object per account."""
-    cursor, total = _bootstrap_start(session, caller.district, after)
-    # Core rows as plain tuples: no ORM object on the way, and pydantic reads a tuple four
-    # times as fast as a Row.
-    connection = session.connection()
-    rows = [tuple(row) for row in connection.execute(
-        _bootstrap_page(session, select(*_ROW_COLUMNS), caller.district, after, limit))]
-    page = rows[:limit]
-    codes = {row[_COMMUNITY_CODE] for row in page if row[_COMMUNITY_CODE] is not None}
-    communities = [tuple(row) for row in connection.execute(
-        select(*_COMMUNITY_COLUMNS).where(CommunityRow.code.in_(codes)))] if codes else []
+    with _bootstrap_start(request, caller.district, after) as (session, cursor, total):
+        # Core rows as plain tuples: no ORM object on the way, and pydantic reads a tuple
+        # four times as fast as a Row.
+        connection = session.connection()
+        rows = [tuple(row) for row in connection.execute(
+            _bootstrap_page(session, select(*_ROW_COLUMNS), caller.district, after, limit))]
+        page = rows[:limit]
+        codes = {row[_COMMUNITY_CODE] for row in page if row[_COMMUNITY_CODE] is not None}
+        communities = [tuple(row) for row in connection.execute(
+            select(*_COMMUNITY_COLUMNS).where(CommunityRow.code.in_(codes)))] if codes else []
     # Not strict: the database's values (an enum's value as text) made into the wire's types.
     return _json(BootstrapRows.model_validate({
         "rows": page, "communities": communities,

@@ -1,6 +1,7 @@
 """HallServer as deployed (deploy/): terminals reach it through a real nginx running the shipped
-site configuration; `hallserver serve`, two uvicorn workers, reaches PostgreSQL through a real
-PgBouncer running the shipped pooling configuration (transaction pooling, SCRAM logins).
+site configuration, which shares their requests out between two `hallserver serve` processes;
+they reach PostgreSQL through a real PgBouncer running the shipped pooling configuration
+(transaction pooling, SCRAM logins).
 
 nginx sees the loopback address a client connects from (127.0.0.1, 127.0.0.2, ...: all of
 127.0.0.0/8 is this machine): each stands for a hall's network."""
@@ -23,15 +24,18 @@ import pytest
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from hallcore.wire import MAX_CHANGES_WAIT
 from hallserver.models import LoginFailureRow, OperationRow
 from hallserver.seed import seed
 from tests.support.counter import Counter, active_accounts, holder
 from tests.support.proxies import (
     DEPLOY,
+    NGINX_CONF,
     Deployment,
     Nginx,
     require,
     running_deployment,
+    running_nginx,
     server_env,
     shipped_env,
     shipped_pgbouncer_settings,
@@ -40,7 +44,8 @@ from tests.support.server import Terminal, empty_tables, holder_of
 
 pytestmark = pytest.mark.postgres
 
-WORKERS = 2
+# Two instances, as the shipped upstream has them, of a worker each.
+INSTANCES, WORKERS = 2, 1
 # Failed logins from one address before it is locked out: low, so a test reaches it quickly.
 ADDRESS_LIMIT = 3
 FOUR_MIB = 4 * 1024 * 1024
@@ -52,8 +57,8 @@ def deployed(_postgres, tmp_path_factory) -> Iterator[Deployment]:
     empty_tables(_postgres)
     seed(_postgres, accounts=60, halls=2)
     with running_deployment(_postgres, tmp_path_factory.mktemp("deployed"), WORKERS,
-                            {"HALLSERVER_LOGIN_FAILURES_PER_ADDRESS": str(ADDRESS_LIMIT)}
-                            ) as deployment:
+                            {"HALLSERVER_LOGIN_FAILURES_PER_ADDRESS": str(ADDRESS_LIMIT)},
+                            instances=INSTANCES) as deployment:
         yield deployment
 
 
@@ -108,7 +113,7 @@ def test_terminals_log_in_push_and_pull_through_nginx_and_pgbouncer(deployed, tm
 
 
 def test_requests_at_once_share_pgbouncers_connections(deployed, tmp_path):
-    """Many requests at once over both workers' pools: PgBouncer lends each transaction some
+    """Many requests at once over both instances' pools: PgBouncer lends each transaction some
     server connection; with the client's prepared statements on, a statement prepared on one
     would be run on another and fail."""
     with deployed.nginx.client() as client:
@@ -208,6 +213,45 @@ def test_the_shipped_pgbouncer_pools_per_transaction():
     settings = shipped_pgbouncer_settings()
     assert settings["pool_mode"] == "transaction"
     assert settings["auth_type"] == "scram-sha-256"
+
+
+# --- two instances behind nginx ---
+
+
+def test_nginx_shares_the_requests_out_between_both_instances(deployed):
+    with deployed.nginx.client() as client:
+        ids = {client.get("/api/v1/health").headers["X-Request-ID"] for _ in range(6)}
+    server_access_lines(deployed, ids)  # all of them logged, by one instance or the other
+    answered = [{line["request_id"] for line in deployed.server_lines(instance)} & ids
+                for instance in range(INSTANCES)]
+    assert all(answered) and set().union(*answered) == ids
+
+
+def test_a_pull_waiting_for_a_change_is_not_cut_by_nginx(deployed, tmp_path):
+    """A pull may wait up to MAX_CHANGES_WAIT seconds before the server sends a byte: the
+    pulls' own location waits far longer. Shown live with every other route's read timeout
+    cut to 1 s: a pull held 2 s by the server still gets its answer."""
+    shipped = NGINX_CONF.read_text(encoding="utf-8")
+    pulls = re.search(r"location = /api/v1/changes \{[^}]*proxy_read_timeout (\d+)s;", shipped)
+    assert pulls is not None and int(pulls.group(1)) >= 2 * MAX_CHANGES_WAIT
+    hall = deployed.halls[0]
+    with deployed.nginx.client() as client:
+        terminal = Terminal(client, hall, "T09", engine=deployed.engine)
+        assert terminal.login(f"{hall.lower()}-c1").status_code == 200
+        cursor = terminal.get("/changes", after=0, limit=1000).json()["next_cursor"]
+    upstreams = [url.removeprefix("http://") for url in deployed.server_urls]
+    with running_nginx(tmp_path / "nginx", upstreams,
+                       {"proxy_read_timeout 120s;": "proxy_read_timeout 1s;"}) as cut, \
+            cut.client() as client:
+        terminal.client = client
+        held = terminal.get("/changes", after=cursor, wait=2)
+        assert held.status_code == 200, held.text
+        assert held.json()["accounts"] == [] and held.json()["next_cursor"] == cursor
+        rid = held.headers["X-Request-ID"]
+        line = logged_soon(cut.access_log.read_text, lambda text: f"request_id={rid}" in text)
+    timing = re.search(rf'" 200 \d+ [0-9.]+ ([0-9.]+) \S+ request_id={rid}', line)
+    assert timing is not None, line
+    assert float(timing.group(1)) >= 1.0  # the server answered after the 1 s others get
 
 
 # --- the client's address, as the login throttle counts it ---

@@ -194,6 +194,26 @@ def test_the_workers_app_takes_its_pool_from_the_environment(_postgres, clean_en
         engine.dispose()
 
 
+def test_the_workers_app_with_sms_delivery_still_closes_its_own_at_shutdown(sqlite_db, clean_env,
+                                                                           tmp_path):
+    # The delivery loop's lifespan wraps the app's: the waiting pulls are answered and the
+    # listeners stopped when a worker stops, as without delivery.
+    clean_env.setenv("HALLSERVER_DB", sqlite_db)
+    clean_env.setenv("HALLSERVER_SMS_LOG", str(tmp_path / "sms.log"))
+    threshold = gc.get_threshold()
+    try:
+        app = app_from_environment()
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+    try:
+        with TestClient(app):
+            assert not app.state.waiting_pulls.waits.closed
+        assert app.state.waiting_pulls.waits.closed
+    finally:
+        app.state.engine.dispose()
+
+
 # --- logs ------------------------------------------------------------------------------------
 
 

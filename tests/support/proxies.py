@@ -148,10 +148,13 @@ class Nginx:
 
 
 def render_nginx_site(directory: Path, https_port: int, http_port: int,
-                      upstreams: list[str]) -> str:
+                      upstreams: list[str], changed: dict[str, str] | None = None) -> str:
     """deploy/nginx/hallserver.conf for this test: its ports, certificate, logs and upstream
-    instances; everything else as shipped."""
+    instances, and the lines `changed` names (line: its replacement); everything else as
+    shipped."""
     text = NGINX_CONF.read_text(encoding="utf-8")
+    for old, new in (changed or {}).items():
+        text = _replace(text, old, new)
     text = _replace(text, "listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
     text = _replace(text, "listen 80;", f"listen 127.0.0.1:{http_port};")
     for ipv6 in ("listen [::]:443 ssl;", "listen [::]:80;"):
@@ -164,8 +167,10 @@ def render_nginx_site(directory: Path, https_port: int, http_port: int,
                     f"access_log {directory / 'access.log'} hallserver;")
     text = _replace(text, "error_log /var/log/nginx/hallserver.error.log warn;",
                     f"error_log {directory / 'error.log'} info;")
+    # The shipped instances, the test's in their place.
     text = _replace(text, "server 127.0.0.1:8600;",
                     " ".join(f"server {upstream};" for upstream in upstreams))
+    text = _replace(text, "server 127.0.0.1:8601;", "")
     return text
 
 
@@ -186,9 +191,11 @@ http {{
 
 
 @contextmanager
-def running_nginx(directory: Path, upstreams: list[str]) -> Iterator[Nginx]:
+def running_nginx(directory: Path, upstreams: list[str],
+                  changed: dict[str, str] | None = None) -> Iterator[Nginx]:
     """nginx in front of the `hallserver serve` instances at `upstreams` (host:port), with a
-    certificate for 127.0.0.1 signed by a CA of the test's own."""
+    certificate for 127.0.0.1 signed by a CA of the test's own; `changed`: lines of the
+    shipped site replaced (render_nginx_site)."""
     nginx = require("nginx")
     directory.mkdir(parents=True, exist_ok=True)
     ca = trustme.CA()
@@ -197,7 +204,8 @@ def running_nginx(directory: Path, upstreams: list[str]) -> Iterator[Nginx]:
     (directory / "fullchain.pem").write_bytes(b"".join(p.bytes() for p in leaf.cert_chain_pems))
     https_port, http_port = free_port(), free_port()
     (directory / "hallserver.conf").write_text(
-        render_nginx_site(directory, https_port, http_port, upstreams), encoding="utf-8")
+        render_nginx_site(directory, https_port, http_port, upstreams, changed),
+        encoding="utf-8")
     (directory / "nginx.conf").write_text(_nginx_main_conf(directory), encoding="utf-8")
     # -p: the temporary files (request bodies above 1 MiB, large answers) go under it too;
     # -e: the log for what goes wrong before the configuration is read.
@@ -315,15 +323,24 @@ class Deployment:
     halls: list[str]
     nginx: Nginx
     pgbouncer: PgBouncer
-    server_url: str  # `hallserver serve` itself, on loopback: only nginx talks to it
-    server_log: Path
+    # Each `hallserver serve` instance itself, on loopback: only nginx talks to them.
+    server_urls: list[str]
+    server_logs: list[Path]
 
-    def server_lines(self) -> list[dict[str, object]]:
-        """The server's log records so far (JSON, one a line): the lines written whole (a
-        worker may be writing the last one)."""
-        text = self.server_log.read_text(encoding="utf-8", errors="replace")
-        whole = text[:text.rfind("\n") + 1]
-        return [json.loads(line) for line in whole.splitlines() if line.startswith("{")]
+    @property
+    def server_url(self) -> str:
+        return self.server_urls[0]
+
+    def server_lines(self, instance: int | None = None) -> list[dict[str, object]]:
+        """The log records so far (JSON, one a line) of one instance, or of all: the lines
+        written whole (a worker may be writing the last one)."""
+        logs = self.server_logs if instance is None else [self.server_logs[instance]]
+        lines = []
+        for log in logs:
+            text = log.read_text(encoding="utf-8", errors="replace")
+            whole = text[:text.rfind("\n") + 1]
+            lines += [json.loads(line) for line in whole.splitlines() if line.startswith("{")]
+        return lines
 
 
 def _serve(pgbouncer: PgBouncer, port: int, directory: Path, workers: int,
@@ -332,9 +349,10 @@ def _serve(pgbouncer: PgBouncer, port: int, directory: Path, workers: int,
     PgBouncer's) and the test's `settings`, as hallserver.service runs it."""
     env = server_env(pgbouncer)
     env.update({**settings,
-                # The unit's RuntimeDirectory, made by systemd before the start.
+                # The unit's RuntimeDirectory, made by systemd before the start: one per
+                # instance (`serve` empties it at start).
                 "PROMETHEUS_MULTIPROC_DIR": str(directory / "run")})
-    (directory / "run").mkdir(mode=0o700)
+    (directory / "run").mkdir(mode=0o700, parents=True)
     with (directory / "server.log").open("wb") as err:
         return subprocess.Popen(
             [sys.executable, "-m", "hallserver", "serve", "--host", "127.0.0.1",
@@ -365,22 +383,32 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 
 @contextmanager
-def running_deployment(engine: Engine, root: Path, workers: int = 2,
-                       settings: dict[str, str] | None = None) -> Iterator[Deployment]:
+def running_deployment(engine: Engine, root: Path, workers: int = 1,
+                       settings: dict[str, str] | None = None,
+                       instances: int = 2) -> Iterator[Deployment]:
     """The server as deploy/ ships it, on the database behind `engine`: PgBouncer in front of
-    PostgreSQL, `hallserver serve` (`workers` workers, `settings` besides the shipped ones)
-    through it, nginx in front; the halls as the database has them at the start."""
+    PostgreSQL, `instances` `hallserver serve` processes (`workers` workers each, `settings`
+    besides the shipped ones) through it, nginx in front of them; the halls as the database
+    has them at the start."""
     with Session(engine) as session:
         halls = list(session.scalars(select(HallRow.id).order_by(HallRow.id)))
     with running_pgbouncer(root / "pgbouncer", engine.url.render_as_string(
             hide_password=False)) as pgbouncer:
-        port, log = free_port(), root / "server.log"
-        server = _serve(pgbouncer, port, root, workers, settings or {})
+        ports = [free_port() for _ in range(instances)]
+        directories = [root / f"server-{n + 1}" for n in range(instances)]
+        servers: list[subprocess.Popen[bytes]] = []
         try:
-            _wait_healthy(f"http://127.0.0.1:{port}", server, log)
-            with running_nginx(root / "nginx", [f"127.0.0.1:{port}"]) as nginx:
-                yield Deployment(engine, halls, nginx, pgbouncer, f"http://127.0.0.1:{port}",
-                                 log)
+            for port, directory in zip(ports, directories, strict=True):
+                servers.append(_serve(pgbouncer, port, directory, workers, settings or {}))
+            urls = [f"http://127.0.0.1:{port}" for port in ports]
+            logs = [directory / "server.log" for directory in directories]
+            for url, server, log in zip(urls, servers, logs, strict=True):
+                _wait_healthy(url, server, log)
+            with running_nginx(root / "nginx", [f"127.0.0.1:{port}" for port in ports]
+                               ) as nginx:
+                yield Deployment(engine, halls, nginx, pgbouncer, urls, logs)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(timeout=30)
