@@ -51,6 +51,17 @@ class BenchContext:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def kept(self, name: str) -> Path:
+        """A directory kept between runs for what is slow to make and the same each time (a
+        seeded server database, a full-size cache): $HALL_BENCH_CACHE, else the user's cache
+        directory (hallclient-bench). Never in the repository."""
+        from platformdirs import user_cache_path
+
+        root = Path(os.environ.get("HALL_BENCH_CACHE") or user_cache_path("hallclient-bench"))
+        path = root / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
     def pg_database(self, suffix: str) -> str:
         """A PostgreSQL database of one benchmark's own on `pg_url`'s server, named after
         `pg_url`'s database + `_suffix` (hall_bench_push, ...), so areas never share one."""

@@ -226,7 +226,8 @@ def sync_once() -> str:
     api = _api(settings)
     try:
         with _locked_cache() as cache:
-            engine = SyncEngine(cache, Credentials(api, store))
+            # The process ends with the round: the search index is built within it.
+            engine = SyncEngine(cache, Credentials(api, store), search_index_in_background=False)
             try:
                 return str(engine.sync_once())
             except ServerUnreachable as exc:

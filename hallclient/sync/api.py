@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import ssl
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, TypeVar, overload
 
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from hallcore.domain.text import Text, sentence
 from hallcore.wire import (
     API_PREFIX,
+    AccountClaim,
     AccountNotifications,
     Approval,
     ApprovalRequest,
@@ -49,6 +51,9 @@ from hallcore.wire import (
 )
 
 Model = TypeVar("Model", bound=BaseModel)
+# The longest silence on a stream of changes before it is taken for a dead connection (the
+# server sends a comment every 25 s).
+STREAM_SILENCE = 60.0
 E = TypeVar("E", bound=BaseException)
 
 
@@ -92,6 +97,7 @@ class ServerApi:
                  transport: httpx.BaseTransport | None = None) -> None:
         self._http = httpx.Client(base_url=base_url.rstrip("/") + API_PREFIX, timeout=timeout,
                                   verify=trust(ca_file), transport=transport)
+        self.timeout = timeout
         self.access_token: str | None = None
 
     def close(self) -> None:
@@ -112,8 +118,7 @@ class ServerApi:
     def _request(self, method: str, path: str, *, json: Any = None,
                  params: dict[str, Any] | None = None, auth: bool = True,
                  content: bytes | None = None) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.access_token}"} if auth and (
-            self.access_token) else {}
+        headers = self._headers(auth)
         if content is not None:
             headers["Content-Type"] = "application/octet-stream"
         try:
@@ -121,13 +126,11 @@ class ServerApi:
                                           headers=headers, content=content)
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
-        if response.status_code >= 500:
-            raise ServerUnreachable(f"HTTP {response.status_code}")
-        if response.status_code == 401 and auth:
-            raise NotAuthenticated()
-        if response.status_code >= 400:
-            raise ServerRefused(response.status_code, _error_body(response), response.text)
-        return response
+        return _answered(response, auth)
+
+    def _headers(self, auth: bool) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"} if auth and (
+            self.access_token) else {}
 
     def _unreachable(self, exc: httpx.TransportError) -> ServerUnreachable:
         refused = _cause(exc, ssl.SSLCertVerificationError)
@@ -174,6 +177,38 @@ class ServerApi:
 
     def changes(self, after: int, limit: int) -> ChangesPage:
         return self._call("GET", "/changes", ChangesPage, params={"after": after, "limit": limit})
+
+    def change_stream(self, after: int, claims_after: int) -> Iterator[ChangesPage]:
+        """The district's changes and claims as they happen (server-sent events), from the
+        cursors on, until the server ends the stream. A server that does not stream answers
+        one page at once: it is the only one."""
+        params: dict[str, Any] = {"after": after, "claims_after": claims_after,
+                                  "stream": "true"}
+        # No read may take longer than the server's comments apart (25 s), and some slack.
+        timeout = httpx.Timeout(self.timeout, read=STREAM_SILENCE)
+        try:
+            with self._http.stream("GET", "/changes", params=params,
+                                   headers=self._headers(True), timeout=timeout) as response:
+                _answered(response, True)
+                if not response.headers.get("content-type", "").startswith(
+                        "text/event-stream"):
+                    yield _read(ChangesPage, response.read())
+                    return
+                for line in response.iter_lines():
+                    if line.startswith("data:"):
+                        yield _read(ChangesPage, line[5:].strip().encode())
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from exc
+        except ValidationError as exc:
+            raise ServerUnreachable(f"unreadable answer: {exc.error_count()} errors") from exc
+
+    def claim(self, account_number: str) -> AccountClaim:
+        """A form is open on the account at this terminal (again: renewed)."""
+        return self._call("PUT", f"/accounts/{account_number}/claim", AccountClaim)
+
+    def release(self, account_number: str) -> None:
+        """The form on the account was closed at this terminal."""
+        self._request("DELETE", f"/accounts/{account_number}/claim")
 
     def calendar(self) -> CalendarWire:
         return self._call("GET", "/calendar", CalendarWire)
@@ -268,6 +303,19 @@ def _cause(exc: BaseException, kind: type[E]) -> E | None:
     while found is not None and not isinstance(found, kind):
         found = found.__cause__ or found.__context__
     return found
+
+
+def _answered(response: httpx.Response, auth: bool) -> httpx.Response:
+    """The response, if it is an answer; else what it means, raised. A streamed response's
+    body is read for that."""
+    if response.status_code >= 500:
+        raise ServerUnreachable(f"HTTP {response.status_code}")
+    if response.status_code == 401 and auth:
+        raise NotAuthenticated()
+    if response.status_code >= 400:
+        response.read()
+        raise ServerRefused(response.status_code, _error_body(response), response.text)
+    return response
 
 
 def _read(answer: type[Model], content: bytes) -> Model:

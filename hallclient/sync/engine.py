@@ -10,9 +10,14 @@ with its first answer, which is then recorded. Nothing is lost, nothing applied 
 
 from __future__ import annotations
 
+import gc
+import logging
+import threading
+import time
 from base64 import b64encode
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -26,7 +31,11 @@ from hallclient.store.accounts import count_accounts
 from hallclient.store.cache import Cache
 from hallclient.store.feedback import mark_stored, sendable_feedback
 from hallclient.store.models import OutboxRow, ReceiptRow, ScanRow, SyncStateRow, sync_state
-from hallclient.store.search import rebuild_search_index, suspend_search_index
+from hallclient.store.search import (
+    build_search_index_slice,
+    search_index_is_current,
+    suspend_search_index,
+)
 from hallclient.sync.api import NotAuthenticated, ServerApi, ServerRefused, ServerUnreachable
 from hallclient.sync.apply import (
     build_lookup_index,
@@ -36,6 +45,7 @@ from hallclient.sync.apply import (
     record_results,
     store_server_account,
 )
+from hallclient.sync.claims import ClaimBoard
 from hallclient.sync.scan_upload import upload_scans
 from hallclient.sync.terminal_facts import record_facts
 from hallclient.sync.work_calendar import calendar_outdated, keep_calendar
@@ -55,6 +65,15 @@ from hallcore.wire import (
 )
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+# Accounts indexed per transaction of the search index's build (some 0.1 s each), and the
+# pause after each.
+SEARCH_INDEX_SLICE = 2000
+SEARCH_INDEX_PAUSE = 0.01
+# Objects allocated between two collections of Python's young objects during a bootstrap
+# (Python's default: 700).
+BOOTSTRAP_GC_THRESHOLD = 200_000
 
 REFRESH_TOKEN = "refresh_token"
 
@@ -152,7 +171,8 @@ def pending_count(session: Session) -> int:
 
 class SyncEngine:
     def __init__(self, cache: Cache, credentials: Credentials, *, page_size: int = 2000,
-                 bootstrap_page: int = 10_000, push_batch: int = 200) -> None:
+                 bootstrap_page: int = 10_000, push_batch: int = 200,
+                 search_index_in_background: bool = True) -> None:
         self.cache = cache
         self.credentials = credentials
         self.api = credentials.api
@@ -162,6 +182,13 @@ class SyncEngine:
         # The district's size from the first bootstrap page, kept so that a bootstrap this
         # process resumes (after a network cut) still knows it. Not stored in the cache.
         self._bootstrap_total: int | None = None
+        # The longest the server holds a waiting pull (ChangesPage.wait_max); 0: it neither
+        # holds one nor streams changes.
+        self.wait_max = 0
+        # Build the name and address index on a thread of its own after a bootstrap, or
+        # (False: a command line run, tests) to its end within sync_once.
+        self.search_index_in_background = search_index_in_background
+        self._index_builder: threading.Thread | None = None
 
     # --- bootstrap -------------------------------------------------------------------------
 
@@ -173,7 +200,8 @@ class SyncEngine:
 
         While a page is stored, a second thread fetches and reads the next. The accounts'
         lookup indexes are dropped for the load and built once at the end, before the
-        bootstrap counts as done."""
+        bootstrap counts as done; the name and address index is built after it
+        (`build_search_index`), in the background from `sync_once`."""
         with self.cache.read() as session:
             state = session.get(SyncStateRow, 1)
             if state is not None and state.bootstrap_done:
@@ -185,7 +213,8 @@ class SyncEngine:
             drop_lookup_indexes(session)
             suspend_search_index(session.connection())
         received = 0
-        with ThreadPoolExecutor(1, thread_name_prefix="hallclient-bootstrap") as fetcher:
+        with _rare_collections(), ThreadPoolExecutor(
+                1, thread_name_prefix="hallclient-bootstrap") as fetcher:
             coming = fetcher.submit(self._fetch_bootstrap_page, after)
             while True:
                 page = coming.result()
@@ -208,7 +237,8 @@ class SyncEngine:
         return self.credentials.call(partial(self.api.bootstrap, after, self.bootstrap_page))
 
     def _store_bootstrap_page(self, page: BootstrapRows, *, first: bool) -> int:
-        with self.cache.write() as session:
+        # A page lost to a crash is fetched again: bootstrap_after is committed with it.
+        with self.cache.bulk_write() as session:
             state = sync_state(session)
             if first:
                 # Pull from the sequence the server had when the bootstrap began: whatever
@@ -230,15 +260,47 @@ class SyncEngine:
 
     def _finish_bootstrap(self) -> None:
         """The lookup indexes, a transaction each (a clerk's request waits for one at most),
-        then the search index, in the transaction that marks the bootstrap done."""
+        then the bootstrap marked done: accounts are found by number, ID and phone at once."""
         for index in lookup_indexes():
-            with self.cache.write() as session:
+            with self.cache.bulk_write() as session:
                 build_lookup_index(session, index)
+        # FULL: the indexes reach the disk, in order, with the bootstrap's end.
         with self.cache.write() as session:
-            rebuild_search_index(session.connection())
             state = sync_state(session)
             state.bootstrap_after = None
             state.bootstrap_done = True
+
+    # --- the name and address index --------------------------------------------------------
+
+    def build_search_index(self) -> None:
+        """Build the name and address index where a bootstrap left it, a slice per
+        transaction, until it is built. A slice holds the cache's write lock for some 0.1 s;
+        between slices this thread sleeps a moment, so a clerk's request, the sync and the
+        UI (Python's lock) get their turn. Resumes after a restart (or a kill) where the last
+        slice ended."""
+        while True:
+            with self.cache.write() as session:
+                if not build_search_index_slice(session.connection(), SEARCH_INDEX_SLICE):
+                    return
+            time.sleep(SEARCH_INDEX_PAUSE)
+
+    def _build_search_index_in_background(self) -> None:
+        """Start the index's build on a thread of its own unless it is built or being built."""
+        if self._index_builder is not None and self._index_builder.is_alive():
+            return
+        with self.cache.read() as session:
+            if search_index_is_current(session.connection()):
+                return
+        self._index_builder = threading.Thread(
+            target=self._build_logged, name="hallclient-search-index", daemon=True)
+        self._index_builder.start()
+
+    def _build_logged(self) -> None:
+        # A daemon thread: the process may end mid-slice, which is rolled back and redone.
+        try:
+            self.build_search_index()
+        except Exception:  # the next sync round starts it again
+            log.exception("building the search index failed")
 
     # --- pull ------------------------------------------------------------------------------
 
@@ -266,10 +328,23 @@ class SyncEngine:
                 with self.cache.write() as session:
                     keep_calendar(session, calendar)
             pulled += len(page.accounts)
+            self.wait_max = page.wait_max
             if summary is not None:
                 summary.pushed_again += again
             if restored or not page.more:
                 return pulled
+
+    def watch(self, claims: ClaimBoard, on_change: Callable[[], None]) -> None:
+        """Follow the district's changes as they happen, on a stream the server keeps open
+        for minutes, until it ends: what it says of claims goes to `claims`; a change of
+        accounts calls `on_change` (for a pull). Not through `credentials`: a refused session
+        is renewed by the next round, not here."""
+        with self.cache.read() as session:
+            cursor = sync_state(session).pull_cursor
+        for page in self.api.change_stream(cursor, claims.cursor):
+            claims.take(page.claims, page.claims_cursor)
+            if page.accounts:
+                on_change()
 
     # --- push ------------------------------------------------------------------------------
 
@@ -350,6 +425,10 @@ class SyncEngine:
         `on_bootstrap` is given the bootstrap's progress after each page, if one runs."""
         summary = SyncSummary()
         summary.bootstrapped = self.bootstrap(on_bootstrap)
+        if self.search_index_in_background:
+            self._build_search_index_in_background()
+        else:
+            self.build_search_index()
         self.push(summary)
         self.push_feedback()
         upload_scans(self.cache, self.credentials)  # of the operations the server stored
@@ -357,6 +436,20 @@ class SyncEngine:
         with self.cache.read() as session:
             summary.pending = pending_count(session)
         return summary
+
+
+@contextmanager
+def _rare_collections() -> Iterator[None]:
+    """Python's cycle collector run rarely meanwhile (process-wide, restored after). A page
+    read is 160,000 new tuples and strings, none in a cycle, that live until it is stored: at
+    the default threshold they set off hundreds of collections a page, which scan them again
+    and again, a third of the time a page took to read."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], BOOTSTRAP_GC_THRESHOLD), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
 
 
 def _ticket(op: OutboxRow) -> QueueTicket | None:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from hallclient.counter.results import is_exact_match, result_row
 from hallclient.failures import said
 from hallclient.store.cache import Cache
-from hallclient.store.search import search_accounts
+from hallclient.store.search import search_accounts, search_index_is_current
 from hallclient.ui.background import run_in_background
 from hallclient.ui.i18n import current_language, follow_language
 from hallcore.domain.accounts import Account
@@ -47,6 +47,8 @@ class SearchPanel(QWidget):
         self._cache = cache
         self._found: list[Account] = []
         self._shown_query: str | None = None  # what the results are for; None: no search yet
+        # The name and address index was still being built (after a bootstrap) at the search.
+        self._index_building = False
         self._open_when_found: str | None = None  # Enter came before this query's results
         self.box = QLineEdit(self)
         self.count = QLabel(self)
@@ -94,17 +96,19 @@ class SearchPanel(QWidget):
         self._typing.stop()
         query, cache = self.box.text(), self._cache
 
-        def find() -> list[Account]:
+        def find() -> tuple[list[Account], bool]:
             with cache.read() as session:
-                return search_accounts(session, query)
+                return (search_accounts(session, query),
+                        not search_index_is_current(session.connection()))
 
-        run_in_background(self, find, on_done=lambda found: self._show(query, found),
+        run_in_background(self, find, on_done=lambda answer: self._show(query, *answer),
                           on_error=lambda exc: self.failed.emit(said(exc, "a search")))
 
-    def _show(self, query: str, found: list[Account]) -> None:
+    def _show(self, query: str, found: list[Account], index_building: bool) -> None:
         if query != self.box.text():
             return  # the clerk typed on; a newer search is on its way
         self._shown_query, self._found = query, found
+        self._index_building = index_building
         self._render()
         exact = len(found) == 1 and is_exact_match(query, found[0])
         if exact:
@@ -129,6 +133,9 @@ class SearchPanel(QWidget):
             self.count.setText(self.tr("1 result"))
         else:
             self.count.setText(self.tr("{n} results").format(n=n))
+        if self._index_building and self._shown_query and self._shown_query.strip():
+            self.count.setText(self.count.text() + " · " + self.tr(
+                "search index being built: names and addresses may be incomplete"))
 
     def _render_row(self, row: int, account: Account, lang: Lang) -> None:
         for column, text in enumerate(result_row(account, lang).cells()):

@@ -9,10 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
 
+from hallclient.store import search as search_module
 from hallclient.store.accounts import account_from_row, save_account, save_community
 from hallclient.store.cache import CACHE_SCHEMA, make_engine, migrate, open_cache
 from hallclient.store.models import AccountRow
 from hallclient.store.search import (
+    build_search_index_slice,
     rebuild_search_index,
     search_accounts,
     search_index_is_current,
@@ -374,6 +376,11 @@ def test_an_account_number_not_of_ten_digits_is_refused(fresh):
         conn.execute(INSERT, bad)
     with pytest.raises(ValueError, match="10-digit"), fresh.write() as s:
         rebuild_search_index(s.connection())
+    with pytest.raises(ValueError, match="10-digit"):  # nor built in slices
+        while True:
+            with fresh.write() as s:
+                if not build_search_index_slice(s.connection()):
+                    break
     with fresh.read() as s:
         assert not search_index_is_current(s.connection())
 
@@ -400,3 +407,20 @@ def test_no_search_reads_the_whole_accounts_table(cache, sample):
                               "first numbers" if "FROM accounts ORDER BY number LIMIT" in sql
                               else "SCAN accounts")
         assert not re.search(r"\bSCAN (accounts|a)\b", steps), (sql, steps)
+
+
+def test_a_long_fragment_of_common_pieces_intersects_only_the_sparsest_few(fresh):
+    """Every piece of the fragment is in every account: stepping through more of their lists
+    rules out nothing, so at most four are intersected and LIKE checks the rest."""
+    fragment = "体育西路一号大院东门"
+    rows = [row(person(f"{1000000000 + i}", "王芳", f"天河区{fragment}{i}号"))
+            for i in range(1, 201)]
+    with sqlite3.connect(fresh.path) as conn:
+        conn.executemany(INSERT, rows)
+    pieces = sorted({search_module._token("a", fragment[i:i + 3])
+                     for i in range(len(fragment) - 2)})
+    with fresh.read() as s:
+        kept = search_module._worth_intersecting(search_module._driver(s.connection()), pieces)
+    assert len(pieces) == 8 and len(kept) == 4 and set(kept) <= set(pieces)
+    assert found(fresh, fragment + "7") == expected(fresh, fragment + "7")
+    assert found(fresh, fragment) == expected(fresh, fragment)

@@ -840,6 +840,10 @@ Server: {server}</source>
         <source>{n} results</source>
         <translation>{n} 个结果</translation>
     </message>
+    <message>
+        <source>search index being built: names and addresses may be incomplete</source>
+        <translation>搜索索引建立中：姓名和地址的结果可能不全</translation>
+    </message>
 </context>
 <context>
     <name>SupervisorDialog</name>
