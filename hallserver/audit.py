@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -77,33 +77,41 @@ def append_audits(session: Session, head: AuditHeadRow, *, terminal_id: str, act
                   action: str, entries: Sequence[tuple[str | None, Mapping[str, Any]]],
                   at: datetime) -> None:
     """Many entries (subject, detail) of one transaction added to the chain `head` locked by
-    `lock_chain`: inserted by one executemany that returns their ids, then chained in the
-    order the database numbered them (the id is part of what is hashed) and their hashes
-    written by another; no ORM object per entry."""
+    `lock_chain`: their ids taken first (the id is part of what is hashed), then chained in
+    that order and inserted by one executemany; no ORM object per entry."""
     if not entries:
         return
     hall_id = None if head.chain == SERVER_CHAIN else head.chain
     session.flush()  # what the entries record is in the database before them, as before
-    rows = [{"at": as_utc(at), "hall_id": hall_id, "terminal_id": terminal_id,
-             "actor": actor, "action": action, "subject": subject, "detail": dict(detail),
-             "prev_hash": "", "hash": ""}
-            for subject, detail in entries]
     connection = session.connection()
-    ids = connection.execute(
-        _AUDIT.insert().returning(_AUDIT.c.id, sort_by_parameter_order=True), rows).scalars()
-    hashes = []
-    for entry_id, row in sorted(zip(ids, rows, strict=True), key=lambda pair: pair[0]):
-        fields = {key: entry_id if key == "id" else row[key] for key in _FIELDS}
-        chained = entry_hash(head.last_hash, fields)
-        hashes.append({"b_id": entry_id, "b_prev": head.last_hash, "b_hash": chained})
-        head.last_id, head.last_hash = entry_id, chained
-    connection.execute(_CHAIN, hashes)
+    rows = []
+    for entry_id, (subject, detail) in zip(_new_ids(connection, len(entries)), entries,
+                                           strict=True):
+        row: dict[str, Any] = {
+            "id": entry_id, "at": as_utc(at), "hall_id": hall_id, "terminal_id": terminal_id,
+            "actor": actor, "action": action, "subject": subject, "detail": dict(detail),
+            "prev_hash": head.last_hash}
+        row["hash"] = entry_hash(head.last_hash, {key: row[key] for key in _FIELDS})
+        head.last_id, head.last_hash = entry_id, row["hash"]
+        rows.append(row)
+    connection.execute(_AUDIT.insert(), rows)
+
+
+def _new_ids(connection: Connection, count: int) -> list[int]:
+    """`count` ids for new entries, ascending, as the database would give them: from the
+    table's sequence on PostgreSQL; on SQLite those after the largest, as SQLite numbers rows
+    (the transaction holds the write lock: no other writer numbers any meanwhile). Taken with
+    the chain locked, so a later entry of the chain always has a larger id."""
+    if connection.dialect.name == "postgresql":
+        taken = func.nextval(func.pg_get_serial_sequence(_AUDIT.name, _AUDIT.c.id.name))
+        return sorted(connection.execute(select(taken).select_from(
+            func.generate_series(1, count))).scalars())
+    last = connection.execute(select(func.coalesce(func.max(_AUDIT.c.id), 0))).scalar_one()
+    return list(range(last + 1, last + 1 + count))
 
 
 _AUDIT = AuditEntryRow.metadata.tables[AuditEntryRow.__tablename__]
 _FIELDS = ("id", "at", "hall_id", "terminal_id", "actor", "action", "subject", "detail")
-_CHAIN = (update(_AUDIT).where(_AUDIT.c.id == bindparam("b_id"))
-          .values(prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")))
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,15 +130,31 @@ def queue_notices(
     due: Deadline | None = None,
     reason: BilingualText | None = None,
 ) -> None:
-    """Queue the operation's notices to the account's phone, in the customer's language, if
-    they consented and the phone can receive an SMS. A date counted without the year's
-    holiday notice says it moves by any holiday."""
+    """Queue the operation's notices (`notice_rows`) in the session's transaction, now."""
+    rows = notice_rows(op, account, notices, now, due=due, reason=reason)
+    if rows:
+        session.connection().execute(NOTIFICATIONS.insert(), rows)
+
+
+def notice_rows(
+    op: OperationRef,
+    account: AccountWire,
+    notices: Sequence[Notice],
+    now: datetime,
+    *,
+    due: Deadline | None = None,
+    reason: BilingualText | None = None,
+) -> list[dict[str, Any]]:
+    """The rows of the notifications table that queue the operation's notices to the account's
+    phone, in the customer's language, if they consented and the phone can receive an SMS. A
+    date counted without the year's holiday notice says it moves by any holiday."""
     if not account.sms_consent or not account.phone:
-        return
+        return []
     number = sms_number(account.phone)
     if number is None:
-        return
+        return []
     btype = BUSINESS_TYPES[BusinessKind(op.business_type)]
+    rows = []
     for notice in notices:
         text = NOTICE_TEMPLATES[notice].format(
             business=btype.label, receipt_no=op.receipt_no,
@@ -146,9 +162,13 @@ def queue_notices(
         if due is not None and due.estimated and "{due}" in NOTICE_TEMPLATES[notice].zh:
             text = Text(f"{text.zh}如遇节假日顺延。",
                         f"{text.en} The date moves later by any public holiday.")
-        session.add(NotificationRow(operation_id=op.operation_id, notice=notice.value,
-                                    phone=number, text=text[account.sms_language],
-                                    queued_at=now, next_attempt_at=now))
+        rows.append({"operation_id": op.operation_id, "notice": notice.value, "phone": number,
+                     "text": text[account.sms_language], "queued_at": now,
+                     "next_attempt_at": now})
+    return rows
+
+
+NOTIFICATIONS = NotificationRow.metadata.tables[NotificationRow.__tablename__]
 
 
 def account_notifications(session: Session, number: str) -> list[NotificationWire]:

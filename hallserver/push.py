@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,18 +51,19 @@ from hallserver.models import (
     AuditHeadRow,
     ClerkRow,
     CommunityRow,
+    HallRow,
     OperationRow,
     TerminalClerkRow,
     TerminalRow,
 )
-from hallserver.notifications import queue_notices
+from hallserver.notifications import NOTIFICATIONS, notice_rows
 from hallserver.queue_tickets import longest_wait, ticket_columns
 from hallserver.scans import ScanIds, announce_scans
 from hallserver.settings import ServerSettings
 from hallserver.signature_images import SignatureImageInvalid, signature_image
 from hallserver.terminals import note_receipt, offline_window, signing_keys
 from hallserver.working_days import opening_hours
-from hallserver.workitems import open_work_items
+from hallserver.workitems import WORK_ITEMS, work_item_rows
 
 
 def _text(t: Text) -> BilingualText:
@@ -206,7 +207,7 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
                    ops: list[PushOperation]) -> list[OperationResult]:
     """One transaction for `ops`: what the batch reads is read once up front, each operation
     is decided in order (a later one sees an earlier one's change), then everything is stored
-    with one flush and the district's sequence numbers are taken last, all at once. A handful
+    by one executemany per table and the district's sequence numbers are taken at once. A handful
     of statements for the whole batch rather than ten for each operation. The locks are taken
     in the same order by every push: the accounts (by number), the hall's audit chain, the
     district's sequence."""
@@ -215,8 +216,9 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
         stored = {row.operation_id: row for row in session.scalars(
             select(OperationRow).where(OperationRow.operation_id.in_(
                 [op.operation_id for op in ops])))}
-        # Held here so that the session keeps them: _decide finds them without a query.
-        read_once = _lock_accounts(session, ops)
+        # Held here so that the session keeps them: _decide finds the accounts, and each work
+        # item's deadline its hall's opening hours, without a query.
+        read_once = [*_lock_accounts(session, ops), session.get(HallRow, caller.hall_id)]
         terminal = session.get(TerminalRow, (caller.hall_id, caller.terminal_id))
         proofs = _Proofs(session, settings, caller, terminal, now)
         scan_ids = ScanIds(session, ops)
@@ -312,12 +314,20 @@ def _store(session: Session, caller: Caller, new: list[_Answer], now: datetime,
     longest = longest_wait(opening_hours(session, caller.hall_id))
     rows = [_operation_row(caller, answer.op, answer.result, now, skew, longest)
             for answer in new]
-    session.flush()  # the batch's accounts, before the operations that name them
+    _write_accounts(session)  # the batch's accounts, before the operations that name them
     # One executemany, no ORM object per operation: before the rows that refer to them
     # (notices, work items).
-    session.connection().execute(_OPERATIONS.insert(), rows)
+    connection = session.connection()
+    connection.execute(_OPERATIONS.insert(), rows)
+    # The notices and work items likewise, each table's rows by one executemany.
+    work_items: list[dict[str, Any]] = []
+    notices: list[dict[str, Any]] = []
     for answer in new:
-        _after_decision(session, caller, answer.op, answer.result, now)
+        _after_decision(session, caller, answer.op, answer.result, now, work_items, notices)
+    if work_items:
+        connection.execute(WORK_ITEMS.insert(), work_items)
+    if notices:
+        connection.execute(NOTIFICATIONS.insert(), notices)
     append_audits(session, head, terminal_id=caller.terminal_id, actor=caller.clerk,
                   action="push", at=now, entries=[
                       (answer.op.operation_id, _audit_detail(answer.op, answer.result, row))
@@ -325,6 +335,26 @@ def _store(session: Session, caller: Caller, new: list[_Answer], now: datetime,
 
 
 _OPERATIONS = OperationRow.metadata.tables[OperationRow.__tablename__]
+_ACCOUNTS = AccountRow.metadata.tables[AccountRow.__tablename__]
+# The account's every column but its number, by attribute and by column name.
+_ACCOUNT_COLUMNS = tuple((attr.key, attr.columns[0].name)
+                         for attr in inspect(AccountRow).column_attrs if attr.key != "number")
+_ACCOUNT_UPDATE = (update(_ACCOUNTS).where(_ACCOUNTS.c.number == bindparam("b_number"))
+                   .values({name: bindparam(name) for _key, name in _ACCOUNT_COLUMNS}))
+
+
+def _write_accounts(session: Session) -> None:
+    """The batch's changed accounts written by one executemany of one UPDATE (every column:
+    the same statement for any business type), no ORM flush per row; they leave the session,
+    which has no further use for them. Accounts opened, and the rest, flushed as usual."""
+    changed = [row for row in session.dirty if isinstance(row, AccountRow)]
+    if changed:
+        session.connection().execute(_ACCOUNT_UPDATE, [
+            {"b_number": row.number, **{name: getattr(row, key) for key, name in _ACCOUNT_COLUMNS}}
+            for row in changed])
+        for row in changed:
+            session.expunge(row)
+    session.flush()
 
 
 def _operation_row(caller: Caller, op: PushOperation, result: OperationResult,
@@ -497,16 +527,19 @@ def _open(session: Session, caller: Caller, op: PushOperation, payload: dict[str
 
 
 def _after_decision(session: Session, caller: Caller, op: PushOperation,
-                    result: OperationResult, now: datetime) -> None:
-    """Customer notices and work items that follow from the stored answer."""
+                    result: OperationResult, now: datetime, work_items: list[dict[str, Any]],
+                    notices: list[dict[str, Any]]) -> None:
+    """The rows of the work items and customer notices that follow from the stored answer,
+    added to `work_items` and `notices`."""
     if result.outcome is Outcome.APPLIED:
         assert result.account is not None
-        due = open_work_items(session, caller, op, result.account.number)
-        notices = [n for n in BUSINESS_TYPES[op.business_type].notices
-                   if n is Notice.ACCEPTED or (n is Notice.COMPLETED and due is None)]
-        queue_notices(session, op, result.account, notices, now, due=due)
+        items, due = work_item_rows(session, caller, op, result.account.number)
+        work_items += items
+        told = [n for n in BUSINESS_TYPES[op.business_type].notices
+                if n is Notice.ACCEPTED or (n is Notice.COMPLETED and due is None)]
+        notices += notice_rows(op, result.account, told, now, due=due)
     elif result.account is not None and op.payload.get("sms_consent") is not False:
         # A refused request that withdrew the SMS consent is not answered by SMS: the
         # customer has just said they want none.
         notice = Notice.CONFLICT if result.outcome is Outcome.CONFLICT else Notice.REJECTED
-        queue_notices(session, op, result.account, [notice], now, reason=result.reason)
+        notices += notice_rows(op, result.account, [notice], now, reason=result.reason)

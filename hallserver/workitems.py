@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -39,19 +40,23 @@ def _steps(kind: BusinessKind) -> tuple[WorkStep, ...]:
     return (WorkStep("complete", _COMPLETION_LABEL, btype.time_limit),)
 
 
-def open_work_items(session: Session, caller: Caller, op: PushOperation,
-                    account_number: str) -> Deadline | None:
-    """Create the request's work items; the last deadline, or None if done at the counter."""
+def work_item_rows(session: Session, caller: Caller, op: PushOperation,
+                   account_number: str) -> tuple[list[dict[str, Any]], Deadline | None]:
+    """The rows of the work items table that open the request's work items, and the last
+    deadline (None if done at the counter)."""
     accepted = op.created_at.astimezone(HALL_TZ)
     last: Deadline | None = None
+    rows = []
     for step in _steps(op.business_type):
         due = hall_deadline(session, caller.hall_id, accepted, step.limit)
-        session.add(WorkItemRow(
-            operation_id=op.operation_id, account_number=account_number,
-            hall_id=caller.hall_id, business_type=op.business_type.value, step=step.code,
-            due_at=due.at))
+        rows.append({"operation_id": op.operation_id, "account_number": account_number,
+                     "hall_id": caller.hall_id, "business_type": op.business_type.value,
+                     "step": step.code, "due_at": due.at, "done_at": None})
         last = due if last is None or due.at > last.at else last
-    return last
+    return rows, last
+
+
+WORK_ITEMS = WorkItemRow.metadata.tables[WorkItemRow.__tablename__]
 
 
 def recount_open_items(session: Session, since: date, callback_limit: TimeLimit) -> int:
