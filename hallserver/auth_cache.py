@@ -43,7 +43,9 @@ HOLD_LISTENING = 60.0
 HOLD_UNHEARD = 5.0
 # Entries past this many are all forgotten (a token is 64 bytes of key and a small caller).
 MAX_ENTRIES = 50_000
-_LISTEN_TICK = 1.0
+# How often the listening thread looks up from its connection to see whether it is to stop:
+# a stopping server (and each test's app) waits up to this long for it.
+_LISTEN_TICK = 0.1
 _RECONNECT_SECONDS = (1.0, 2.0, 5.0, 10.0)
 
 _WATCHED: tuple[type, ...] = (TokenRow, ClerkRow, HallRow, TerminalKeyRow)

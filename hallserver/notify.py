@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "hall_changes"
 POLL_SECONDS = 0.2
-# How often the listening thread looks up from its connection to see whether it is to stop.
-_LISTEN_TICK = 0.25
+# How often the listening thread looks up from its connection to see whether it is to stop:
+# a stopping server (and each test's app) waits up to this long for it.
+_LISTEN_TICK = 0.1
 _RECONNECT_SECONDS = (1.0, 2.0, 5.0, 10.0)
 
 Waiter = asyncio.Future[None]
