@@ -19,21 +19,18 @@ command cannot tell this one). docs/SECURITY.md states the window.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session, object_session
 
 from hallserver.context import Caller
+from hallserver.listening import LISTEN_TICK, listen_until_stopped
 from hallserver.models import ClerkRow, HallRow, TerminalKeyRow, TokenRow
-
-log = logging.getLogger(__name__)
 
 CHANNEL = "hallserver_access"
 # How long a verified caller is believed without asking the database again: while this process
@@ -43,10 +40,6 @@ HOLD_LISTENING = 60.0
 HOLD_UNHEARD = 5.0
 # Entries past this many are all forgotten (a token is 64 bytes of key and a small caller).
 MAX_ENTRIES = 50_000
-# How often the listening thread looks up from its connection to see whether it is to stop:
-# a stopping server (and each test's app) waits up to this long for it.
-_LISTEN_TICK = 0.1
-_RECONNECT_SECONDS = (1.0, 2.0, 5.0, 10.0)
 
 _WATCHED: tuple[type, ...] = (TokenRow, ClerkRow, HallRow, TerminalKeyRow)
 _CHANGED = "hallserver_access_changed"
@@ -173,8 +166,7 @@ class _Listener:
     while none listened), moves the epoch on."""
 
     def __init__(self, engine: Engine) -> None:
-        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
-            hide_password=False)
+        self._url = engine.url
         self.connected = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -192,24 +184,17 @@ class _Listener:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(_LISTEN_TICK + 1)
+            self._thread.join(LISTEN_TICK + 1)
 
     def _run(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(self._conninfo, autocommit=True) as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    ACCESS_CHANGES.advance()
-                    self.connected, failures = True, 0
-                    while not self._stop.is_set():
-                        for _notice in connection.notifies(timeout=_LISTEN_TICK):
-                            ACCESS_CHANGES.advance()
-            except psycopg.Error as exc:
-                delay = _RECONNECT_SECONDS[min(failures, len(_RECONNECT_SECONDS) - 1)]
-                failures += 1
-                log.warning("listening for access changes failed (%s); again in %.0f s",
-                            type(exc).__name__, delay)
-                self._stop.wait(delay)
-            finally:
-                self.connected = False
+        listen_until_stopped(self._url, CHANNEL, self._stop, what="access changes",
+                             on_listening=self._listening,
+                             on_notice=lambda _payload: ACCESS_CHANGES.advance(),
+                             on_lost=self._lost)
+
+    def _listening(self) -> None:
+        ACCESS_CHANGES.advance()  # what changed while no connection listened
+        self.connected = True
+
+    def _lost(self) -> None:
+        self.connected = False

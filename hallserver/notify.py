@@ -23,20 +23,16 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-import psycopg
 from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
+from hallserver.listening import LISTEN_TICK, listen_until_stopped
 from hallserver.models import DistrictRow
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "hall_changes"
 POLL_SECONDS = 0.2
-# How often the listening thread looks up from its connection to see whether it is to stop:
-# a stopping server (and each test's app) waits up to this long for it.
-_LISTEN_TICK = 0.1
-_RECONNECT_SECONDS = (1.0, 2.0, 5.0, 10.0)
 
 Waiter = asyncio.Future[None]
 T = TypeVar("T")
@@ -128,7 +124,7 @@ class DistrictWaits:
         self.wake()
         thread = self._thread
         if thread is not None:
-            thread.join(_LISTEN_TICK + 1)
+            thread.join(LISTEN_TICK + 1)
 
     def wake(self, districts: list[str] | None = None) -> None:
         """Resolve the waiters of `districts` (None: of every district), each on its own event
@@ -154,25 +150,10 @@ class DistrictWaits:
             self._poll()
 
     def _listen(self) -> None:
-        url = self.engine.url.set(drivername="postgresql")
-        conninfo = url.render_as_string(hide_password=False)
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(conninfo, autocommit=True) as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    failures = 0
-                    # Whatever was notified while no connection listened: look again.
-                    self.wake()
-                    while not self._stop.is_set():
-                        for notice in connection.notifies(timeout=_LISTEN_TICK):
-                            self.wake([notice.payload.partition(":")[0]])
-            except psycopg.Error as exc:
-                delay = _RECONNECT_SECONDS[min(failures, len(_RECONNECT_SECONDS) - 1)]
-                failures += 1
-                log.warning("listening for district changes failed (%s); again in %.0f s",
-                            type(exc).__name__, delay)
-                self._stop.wait(delay)
+        # Whatever was notified while no connection listened: every waiter looks again.
+        listen_until_stopped(self.engine.url, CHANNEL, self._stop, what="district changes",
+                             on_listening=self.wake,
+                             on_notice=lambda payload: self.wake([payload.partition(":")[0]]))
 
     def _poll(self) -> None:
         seen: dict[str, tuple[int, int]] = {}
