@@ -44,8 +44,16 @@ def _check_account(session: Session, caller: Caller, number: str) -> None:
 
 
 def claim(session: Session, caller: Caller, number: str, now: datetime) -> AccountClaim:
-    """Claim the account for the caller's terminal, or renew its claim; the caller commits."""
+    """Claim the account for the caller's terminal, or renew its claim; the caller commits.
+    A counter has one form open at a time: the terminal's claims of other accounts are
+    released, so a terminal stands for one account however many it claims."""
     _check_account(session, caller, number)
+    for other in session.scalars(select(AccountClaimRow).where(
+            AccountClaimRow.hall_id == caller.hall_id,
+            AccountClaimRow.terminal_id == caller.terminal_id,
+            AccountClaimRow.account_number != number,
+            AccountClaimRow.released.is_(False))):
+        other.seq, other.released = _next_claim_seq(session, caller.district), True
     seq = _next_claim_seq(session, caller.district)
     row = session.get(AccountClaimRow, (number, caller.hall_id, caller.terminal_id))
     if row is None:

@@ -177,6 +177,29 @@ def test_a_claim_lasts_until_it_expires_and_a_renewal_keeps_its_start(apps, seed
     assert colleague.get("/changes", claims_after=0).json()["claims"] == []
 
 
+def test_a_terminal_holds_one_claim_its_next_releases_the_one_before(apps):
+    # A counter has one form open at a time: a terminal claiming account after account (a
+    # hostile one, or one that lost its DELETEs) stands for one of them, not for all.
+    first, _ = apps
+    claimer = logged_in(first, "GZ-TH-01", "T01", "gz-th-01-c1")
+    colleague = logged_in(first, "GZ-TH-01", "T02", "gz-th-01-c2")
+    numbers = [a["number"] for a in claimer.all_accounts()[:3]]
+
+    def claim(number: str) -> None:
+        answer = claimer.client.put(f"/api/v1/accounts/{number}/claim", headers=claimer.headers)
+        assert answer.status_code == 200, answer.text
+
+    claim(numbers[0])
+    seen = colleague.get("/changes", claims_after=0).json()["claims_cursor"]
+    for number in numbers[1:]:
+        claim(number)
+    [standing] = colleague.get("/changes", claims_after=0).json()["claims"]
+    assert standing["account_number"] == numbers[-1]
+    events = colleague.get("/changes", claims_after=seen).json()["claims"]
+    assert [(e["account_number"], e["released"]) for e in events] == [
+        (numbers[0], True), (numbers[1], True), (numbers[2], False)]
+
+
 @pytest.mark.parametrize("listen", [True, False], ids=["listening", "polling"])
 def test_a_stream_brings_each_change_and_claim_as_it_happens(apps, second_engine, listen):
     """The stream of changes (server-sent events) of another server process than the one
