@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -197,13 +197,16 @@ class WaitingPulls:
                 break  # ended empty: the news read just before the wait
         return news.page(await self.terminal_facts(engine, request.caller))
 
-    async def stream_changes(self, engine: Engine, request: PullRequest
+    async def stream_changes(self, engine: Engine, request: PullRequest,
+                             still_allowed: Callable[[], Awaitable[bool]]
                              ) -> AsyncIterator[bytes]:
         """The district's news as server-sent events: a page whenever there is news after
         the cursors (which then move on), a comment every HEARTBEAT_SECONDS while there is
         none, for STREAM_SECONDS (the terminal then asks again, its token checked again).
         One request for many changes: a thousand terminals cost the server one written
-        event each per change, not a request each."""
+        event each per change, not a request each. Before each comment the caller's token is
+        checked again (`still_allowed`, from the callers' cache): a logout, a revoked token
+        or a retired terminal ends the stream within HEARTBEAT_SECONDS, not at its end."""
         deadline = time.monotonic() + STREAM_SECONDS
         # Read now, while the stream starts: not for a thousand terminals at its first change.
         await self.terminal_facts(engine, request.caller)
@@ -215,6 +218,8 @@ class WaitingPulls:
                     left = min(HEARTBEAT_SECONDS, deadline - time.monotonic())
                     await asyncio.wait((watch.woken,), timeout=left)
                     if not watch.woken.done():
+                        if not await still_allowed():
+                            return
                         yield b": waiting\n\n"
                     continue
             page = news.page(await self.terminal_facts(engine, request.caller))

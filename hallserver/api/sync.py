@@ -28,7 +28,8 @@ from hallcore.wire import (
     PushResponse,
 )
 from hallserver.accounts import rows_to_wire
-from hallserver.api.deps import CallerDep, EngineDep, SettingsDep
+from hallserver.api.deps import CallerDep, EngineDep, SettingsDep, get_caller
+from hallserver.api.errors import ApiError
 from hallserver.changes import PullRequest, WaitingPulls, read_changes
 from hallserver.models import AccountRow, CommunityRow
 from hallserver.push import push_operations
@@ -82,7 +83,13 @@ async def changes(caller: CallerDep, engine: EngineDep, pulls: WaitingPullsDep,
     if stream:
         # Held pulls read the primary: they are woken by its notices, and the replica may not
         # have replayed what woke them. Their reads are shared (one a district a change).
-        return StreamingResponse(pulls.stream_changes(engine, request),
+        async def still_allowed() -> bool:
+            try:
+                return await get_caller(http_request, engine) == caller
+            except ApiError:
+                return False
+
+        return StreamingResponse(pulls.stream_changes(engine, request, still_allowed),
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})  # a proxy passes it on

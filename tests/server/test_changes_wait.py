@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
+import hallserver.changes as changes_module
 from hallcore.wire import Role
 from hallserver.app import create_app
 from hallserver.changes import PullRequest, WaitingPulls
@@ -200,6 +201,33 @@ def test_a_terminal_holds_one_claim_its_next_releases_the_one_before(apps):
         (numbers[0], True), (numbers[1], True), (numbers[2], False)]
 
 
+async def _allowed() -> bool:
+    return True
+
+
+def test_a_stream_ends_at_its_next_heartbeat_once_its_caller_is_no_longer_allowed(
+        seeded, monkeypatch):
+    # A logout, a revoked token or a retired terminal: the stream must not go on for minutes.
+    monkeypatch.setattr(changes_module, "HEARTBEAT_SECONDS", 0.05)
+    caller = Caller(clerk="gz-th-01-c2", role=Role.CLERK, hall_id="GZ-TH-01",
+                    terminal_id="T02", district="GZ-TH")
+    pulls = WaitingPulls(seeded, listen=False)
+    allowed = [True, True, False]
+
+    async def still_allowed() -> bool:
+        return allowed.pop(0)
+
+    async def follow() -> list[bytes]:
+        try:
+            return [event async for event in pulls.stream_changes(
+                seeded, PullRequest(caller, 10**6, None, 100), still_allowed)]
+        finally:
+            pulls.close()
+
+    assert asyncio.run(follow()) == [b": waiting\n\n"] * 2
+    assert allowed == []
+
+
 @pytest.mark.parametrize("listen", [True, False], ids=["listening", "polling"])
 def test_a_stream_brings_each_change_and_claim_as_it_happens(apps, second_engine, listen):
     """The stream of changes (server-sent events) of another server process than the one
@@ -226,7 +254,8 @@ def test_a_stream_brings_each_change_and_claim_as_it_happens(apps, second_engine
         return page
 
     async def follow() -> tuple[dict[str, Any], dict[str, Any]]:
-        stream = pulls.stream_changes(second_engine, PullRequest(caller, cursor, 0, 100))
+        stream = pulls.stream_changes(second_engine, PullRequest(caller, cursor, 0, 100),
+                                      _allowed)
         try:
             changed = await next_page(stream, lambda: _suspend(pusher, account))
             claimed = await next_page(stream, lambda: pusher.client.put(
