@@ -19,6 +19,7 @@ from hallserver.admin_cli import add_admin_commands
 from hallserver.calendar_cli import add_calendar_commands
 from hallserver.cli_support import checked_engine, operator
 from hallserver.db import DB_ENV, SMS_LOG_ENV, database_url
+from hallserver.glance import GLANCE_CONNECTIONS
 from hallserver.kpi import Grouping
 
 if TYPE_CHECKING:
@@ -79,10 +80,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if replica_problem:
         print(f"hallserver: warning: {replica_problem}; the reads go to the database itself "
               "until it serves", file=sys.stderr)
-    wanted = args.workers * (settings.pool_size + settings.max_overflow)
+    wanted = args.workers * (settings.pool_size + settings.max_overflow + GLANCE_CONNECTIONS)
     if limit is not None and wanted > limit:
         problem = (f"{args.workers} worker(s) × (pool size {settings.pool_size} + max overflow "
-                   f"{settings.max_overflow}) = {wanted} database connections, more than the "
+                   f"{settings.max_overflow} + {GLANCE_CONNECTIONS} for plain pulls) = {wanted} "
+                   "database connections, more than the "
                    f"{limit} the database allows (max_connections less "
                    "superuser_reserved_connections)")
         if settings.prepared_statements:

@@ -37,6 +37,7 @@ from hallserver.api.limits import BodySizeLimit
 from hallserver.auth_cache import CallerCache
 from hallserver.changes import WaitingPulls
 from hallserver.db import SchemaMismatch, check_schema
+from hallserver.glance import Glances
 from hallserver.logs import RequestContext, RouteTemplates
 from hallserver.metrics import exposition, observe_request
 from hallserver.replica import replica_from_settings, replica_metrics
@@ -88,18 +89,27 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
     # pooling, which the prepared statements turned off stand for: it would hear nothing.
     callers = CallerCache(engine, listen=settings.prepared_statements)
 
+    # The plain pulls' first look (hallserver/glance.py): PostgreSQL's engines only.
+    replica = replica_from_settings(settings, engine)
+    glances = {source: Glances(source) for source in (
+        engine, replica.engine if replica is not None else None)
+        if source is not None and source.dialect.name == "postgresql"}
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         pulls.close()
         callers.close()
+        for glancing in glances.values():
+            glancing.close()
 
     app = FastAPI(title="HallServer", version=__version__,
                   description="Central sync server of the service halls' counter terminals.",
                   responses=ERROR_RESPONSES, lifespan=lifespan)
     app.state.engine = engine
     # A streaming replica the pulls and bootstrap pages are read on (HALLSERVER_REPLICA_DB).
-    app.state.replica = replica_from_settings(settings, engine)
+    app.state.replica = replica
+    app.state.glances = glances
     app.state.waiting_pulls = pulls
     app.state.settings = settings
     app.state.callers = callers

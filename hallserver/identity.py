@@ -12,8 +12,11 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -37,18 +40,45 @@ def _cluster_facts(connection: Connection) -> str:
     return facts
 
 
+_CLUSTER_FACTS = ("SELECT s.system_identifier, c.timeline_id, d.oid FROM pg_control_system() s, "
+                  "pg_control_checkpoint() c, pg_database d "
+                  "WHERE d.datname = current_database()")
+# For a role without the pg_monitor privileges: the database's oid alone.
+_DATABASE_FACTS = "SELECT oid FROM pg_database WHERE datname = current_database()"
+
+
 def _read_cluster_facts(connection: Connection) -> str:
     try:
         with connection.begin_nested():
-            row = connection.execute(text(
-                "SELECT s.system_identifier, c.timeline_id, d.oid FROM pg_control_system() s, "
-                "pg_control_checkpoint() c, pg_database d WHERE d.datname = current_database()"
-            )).one()
-    except DBAPIError:  # a role without the pg_monitor privileges: the row alone then
+            row = connection.execute(text(_CLUSTER_FACTS)).one()
+    except DBAPIError:
         with connection.begin_nested():
-            row = connection.execute(text(
-                "SELECT oid FROM pg_database WHERE datname = current_database()")).one()
+            row = connection.execute(text(_DATABASE_FACTS)).one()
+    return _joined(row)
+
+
+def _joined(row: Sequence[object]) -> str:
     return "|".join(str(value) for value in row)
+
+
+class KeptClusterFacts:
+    """What the cluster says of itself, for a psycopg connection in autocommit mode held
+    outside SQLAlchemy's pool (hallserver/glance.py), kept as long as a pooled connection
+    keeps it."""
+
+    def __init__(self) -> None:
+        self._read_at = -_CLUSTER_FACTS_FRESH_FOR
+        self._facts = ""
+
+    def of(self, connection: psycopg.Connection[Any]) -> str:
+        if time.monotonic() - self._read_at >= _CLUSTER_FACTS_FRESH_FOR:
+            try:
+                row = connection.execute(_CLUSTER_FACTS).fetchone()
+            except psycopg.errors.InsufficientPrivilege:
+                row = connection.execute(_DATABASE_FACTS).fetchone()
+            assert row is not None
+            self._facts, self._read_at = _joined(row), time.monotonic()
+        return self._facts
 
 
 def database_identity(session: Session) -> str:
@@ -59,8 +89,12 @@ def database_identity(session: Session) -> str:
 def identity_of(connection: Connection, stored: str | None) -> str:
     """The identity terminals are given, from the `database_identity` row's value (None: no
     row) read on `connection`."""
-    facts = _cluster_facts(connection)
-    return hashlib.sha256(f"{stored or ''}|{facts}".encode()).hexdigest()[:32]
+    return identity_from(stored, _cluster_facts(connection))
+
+
+def identity_from(stored: str | None, cluster_facts: str) -> str:
+    """The identity of the `database_identity` row's value and what the cluster says."""
+    return hashlib.sha256(f"{stored or ''}|{cluster_facts}".encode()).hexdigest()[:32]
 
 
 def mark_restored(session: Session) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
@@ -217,33 +218,43 @@ def _window(hall_hours: int | None, extended_until: datetime | None, extension_h
 
 # What TerminalFacts needs of the hall, the terminal and the database, in one statement: every
 # pull carries the facts, so they cost one round trip, not five.
-_FACTS = (select(HallRow.offline_window_hours, HallRow.opens_at, HallRow.closes_at,
+FACTS_COLUMNS = (HallRow.offline_window_hours, HallRow.opens_at, HallRow.closes_at,
                  TerminalRow.last_receipt_no, TerminalRow.window_extended_until,
                  TerminalRow.window_extension_hours, DatabaseIdentityRow.identity)
-          .select_from(HallRow)
-          .outerjoin(TerminalRow, (TerminalRow.hall_id == HallRow.id)
-                     & (TerminalRow.terminal_id == bindparam("terminal_id")))
-          .outerjoin(DatabaseIdentityRow, DatabaseIdentityRow.id == 1)
-          .where(HallRow.id == bindparam("hall_id")))
+FACTS = (select(*FACTS_COLUMNS)
+         .select_from(HallRow)
+         .outerjoin(TerminalRow, (TerminalRow.hall_id == HallRow.id)
+                    & (TerminalRow.terminal_id == bindparam("terminal_id")))
+         .outerjoin(DatabaseIdentityRow, DatabaseIdentityRow.id == 1)
+         .where(HallRow.id == bindparam("hall_id")))
 
 
 def terminal_facts(session: Session, hall_id: str, terminal_id: str, now: datetime
                    ) -> TerminalFacts:
-    found = session.execute(_FACTS, {"hall_id": hall_id, "terminal_id": terminal_id}
+    found = session.execute(FACTS, {"hall_id": hall_id, "terminal_id": terminal_id}
                             ).one_or_none()
     if found is None:  # no such hall: what a hall's defaults would give
         return TerminalFacts(
             server_identity=database_identity(session), server_time=now, last_receipt_no=None,
             offline_window_hours=int(_window(None, None, 0, now).total_seconds() // 3600),
             calendar_stamp=terminal_stamp(session, hall_id))
-    (window_hours, opens, closes, last_receipt_no, extended_until, extension_hours,
-     stored_identity) = found
+    return facts_of(found, identity_of(session.connection(), found.identity),
+                    stamp_with_hours(session, OpeningHours(found.opens_at, found.closes_at)),
+                    now)
+
+
+def facts_of(found: Any, server_identity: str, calendar_stamp: str, now: datetime
+             ) -> TerminalFacts:
+    """TerminalFacts from a row with FACTS_COLUMNS' values by their names, of a hall that
+    exists (a SQLAlchemy Row or a psycopg named tuple)."""
     return TerminalFacts(
-        server_identity=identity_of(session.connection(), stored_identity), server_time=now,
-        last_receipt_no=last_receipt_no,
-        offline_window_hours=int(_window(window_hours, extended_until, extension_hours or 0,
+        server_identity=server_identity, server_time=now,
+        last_receipt_no=found.last_receipt_no,
+        offline_window_hours=int(_window(found.offline_window_hours,
+                                         found.window_extended_until,
+                                         found.window_extension_hours or 0,
                                          now).total_seconds() // 3600),
-        calendar_stamp=stamp_with_hours(session, OpeningHours(opens, closes)))
+        calendar_stamp=calendar_stamp)
 
 
 def note_receipt(terminal: TerminalRow, receipt_no: str) -> None:

@@ -120,7 +120,19 @@ def terminal_stamp(session: Session, hall_id: str) -> str:
 
 def stamp_with_hours(session: Session, hours: OpeningHours) -> str:
     """terminal_stamp, the hall's hours already read."""
-    return f"{_loaded(session).stamp}-{hours.opens:%H%M}{hours.closes:%H%M}"
+    return hours_stamp(_loaded(session).stamp, hours)
+
+
+def hours_stamp(calendar_stamp: str, hours: OpeningHours) -> str:
+    return f"{calendar_stamp}-{hours.opens:%H%M}{hours.closes:%H%M}"
+
+
+def kept_calendar_stamp(engine: Engine) -> str | None:
+    """The stamp of `engine`'s calendar as read less than a while ago, else None (then read
+    it with a session: stamp_with_hours)."""
+    with _cache_lock:
+        kept = _cache.get(engine)
+    return kept.stamp if kept is not None and clock.monotonic() - kept.at < _FRESH_FOR else None
 
 
 def calendar_wire(session: Session, hall_id: str) -> CalendarWire:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import ColumnElement, Engine, Select, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from starlette.datastructures import State
 
 from hallcore.wire import (
     ACCOUNT_ROW_FIELDS,
@@ -31,6 +34,7 @@ from hallserver.accounts import rows_to_wire
 from hallserver.api.deps import CallerDep, EngineDep, SettingsDep, get_caller
 from hallserver.api.errors import ApiError
 from hallserver.changes import PullRequest, WaitingPulls, read_changes
+from hallserver.glance import Glances
 from hallserver.models import AccountRow, CommunityRow
 from hallserver.push import push_operations
 from hallserver.replica import bootstrap_session, read_engine
@@ -40,12 +44,20 @@ router = APIRouter(tags=["sync"])
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
 
-async def get_waiting_pulls(request: Request) -> WaitingPulls:
-    pulls: WaitingPulls = request.app.state.waiting_pulls
-    return pulls
+class PullQuery(BaseModel):
+    """GET /changes' query. Validated by the route itself, at once: the pull is the most
+    frequent request, and FastAPI resolving its parameters and dependencies cost more than
+    the pull's own work."""
 
-
-WaitingPullsDep = Annotated[WaitingPulls, Depends(get_waiting_pulls)]
+    after: int = Field(0, ge=0, le=MAX_INTEGER, description="the change cursor")
+    limit: int = Field(1000, ge=1, le=MAX_PAGE)
+    wait: int = Field(0, ge=0, le=MAX_CHANGES_WAIT, description=(
+        "seconds to hold the pull while nothing is new: answered at the district's next "
+        "change, else empty at the end"))
+    claims_after: int | None = Field(None, ge=0, le=MAX_INTEGER, description=(
+        "the claims cursor; without it the page carries no claims"))
+    stream: bool = Field(False, description=(
+        "answer with server-sent events: a page (`data:`) at each change, for minutes"))
 
 
 def _json(page: BaseModel) -> Response:
@@ -60,27 +72,38 @@ _CHANGE_EVENTS = {"text/event-stream": {"schema": {
                             "contentSchema": {"$ref": "#/components/schemas/ChangesPage"}}}}}}
 
 
-@router.get("/changes", response_model=ChangesPage, responses={200: {"content": _CHANGE_EVENTS}})
-async def changes(caller: CallerDep, engine: EngineDep, pulls: WaitingPullsDep,
-                  http_request: Request,
-                  after: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
-                  limit: PageSize = 1000,
-                  wait: Annotated[int, Query(ge=0, le=MAX_CHANGES_WAIT, description=(
-                      "seconds to hold the pull while nothing is new: answered at the "
-                      "district's next change, else empty at the end"))] = 0,
-                  claims_after: Annotated[int | None, Query(ge=0, le=MAX_INTEGER, description=(
-                      "the claims cursor; without it the page carries no claims"))] = None,
-                  stream: Annotated[bool, Query(description=(
-                      "answer with server-sent events: a page (`data:`) at each change, for "
-                      "minutes"))] = False,
-                  ) -> Response:
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """The OpenAPI description of `model`'s fields as optional query parameters."""
+    properties: dict[str, dict[str, Any]] = model.model_json_schema()["properties"]
+    return [{"name": name, "in": "query", "required": False,
+             "schema": {key: value for key, value in schema.items() if key != "description"},
+             **({"description": schema["description"]} if "description" in schema else {})}
+            for name, schema in properties.items()]
+
+
+def _pull_query(request: Request) -> PullQuery:
+    try:
+        return PullQuery.model_validate(dict(request.query_params))
+    except ValidationError as exc:  # refused as FastAPI refuses a query it validates itself
+        raise RequestValidationError([{**error, "loc": ("query", *error["loc"])}
+                                      for error in exc.errors()]) from None
+
+
+@router.get("/changes", response_model=ChangesPage, responses={200: {"content": _CHANGE_EVENTS}},
+            openapi_extra={"parameters": _query_parameters(PullQuery)})
+async def changes(http_request: Request) -> Response:
     """Accounts of the caller's district changed after the cursor, in sequence order, the
     district's claims changed after the claims cursor, and what the server knows of the
     calling terminal (TerminalFacts). With `wait`, held until the district has news; with
     `stream`, a page at each change for minutes (server-sent events). Neither holds a thread
     or a database connection while nothing happens (hallserver/notify.py)."""
-    request = PullRequest(caller, after, claims_after, limit)
-    if stream:
+    state = http_request.app.state
+    engine: Engine = state.engine
+    caller = await get_caller(http_request, engine)
+    query = _pull_query(http_request)
+    request = PullRequest(caller, query.after, query.claims_after, query.limit)
+    pulls: WaitingPulls = state.waiting_pulls
+    if query.stream:
         # Held pulls read the primary: they are woken by its notices, and the replica may not
         # have replayed what woke them. Their reads are shared (one a district a change).
         async def still_allowed() -> bool:
@@ -93,23 +116,37 @@ async def changes(caller: CallerDep, engine: EngineDep, pulls: WaitingPullsDep,
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})  # a proxy passes it on
-    if wait == 0:
-        return _json(await run_in_threadpool(_read_at_once, http_request, engine, request))
-    return _json(await pulls.wait_for_changes(engine, request, wait))
+    if query.wait == 0:
+        return _json(await run_in_threadpool(_read_at_once, state, request))
+    return _json(await pulls.wait_for_changes(engine, request, query.wait))
 
 
-def _read_at_once(http_request: Request, primary: Engine, request: PullRequest) -> ChangesPage:
+def _read_at_once(state: State, request: PullRequest) -> ChangesPage:
     """A plain pull, on the replica when it holds the district up to the terminal's cursors
     (so the cursor answered is never older than the terminal's own), else on the primary; a
     replica that fails mid-read sends the pull to the primary, not an error to the terminal."""
-    source = read_engine(http_request.app.state, request.caller.district, request.after,
+    primary: Engine = state.engine
+    source = read_engine(state, request.caller.district, request.after,
                          request.claims_after or 0)
-    if source is primary:
-        return read_changes(primary, request)
     try:
-        return read_changes(source, request)
+        return _read_on(state, source, request)
     except OperationalError:
-        return read_changes(primary, request)
+        if source is primary:
+            raise
+        return _read_on(state, primary, request)
+
+
+def _read_on(state: State, engine: Engine, request: PullRequest) -> ChangesPage:
+    """The pull read on `engine`: a glance first where one can be taken (most pulls find
+    nothing new: hallserver/glance.py)."""
+    glances: Glances | None = state.glances.get(engine)
+    if glances is not None:
+        caller = request.caller
+        page = glances.empty_page(caller.district, caller.hall_id, caller.terminal_id,
+                                  request.after, request.claims_after, datetime.now(UTC))
+        if page is not None:
+            return page
+    return read_changes(engine, request)
 
 
 AfterNumber = Annotated[str | None, Query(pattern=r"^\d{1,10}$")]

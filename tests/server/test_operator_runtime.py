@@ -27,6 +27,7 @@ from hallserver.app import create_app
 from hallserver.asgi import app_from_environment
 from hallserver.db import SERVER_SCHEMA, connection_limit, make_engine
 from hallserver.embedded import free_port
+from hallserver.glance import GLANCE_CONNECTIONS
 from hallserver.logs import JsonFormatter, RequestIdFilter
 from hallserver.models import LoginFailureRow, NotificationRow
 from hallserver.seed import seed
@@ -134,12 +135,14 @@ def test_serve_refuses_a_bad_option_or_variable_in_one_line(tmp_path):
 @pytest.mark.postgres
 def test_serve_refuses_more_connections_than_postgresql_allows(_postgres):
     limit = connection_limit(_postgres)  # 97 with PostgreSQL's defaults
-    workers = limit // 30 + 1
+    each = 20 + 10 + GLANCE_CONNECTIONS
+    workers = limit // each + 1
     done = run_hallserver("serve", "--db", PG_URL, "--workers", str(workers), "--pool-size",
                           "20", "--max-overflow", "10")
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    assert (f"{workers} worker(s) × (pool size 20 + max overflow 10) = {workers * 30} "
+    assert (f"{workers} worker(s) × (pool size 20 + max overflow 10 + {GLANCE_CONNECTIONS} for "
+            f"plain pulls) = {workers * each} "
             f"database connections, more than the {limit} the database allows") in done.stderr
     assert "lower --pool-size, --max-overflow or --workers" in done.stderr
 
