@@ -43,13 +43,12 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from hallcore.db.account_columns import read_columns
+from hallcore.db.account_columns import read_values
 from hallcore.domain.accounts import ACCOUNT_FIELDS, Account, AccountField, Community
 from hallcore.domain.ids import normalize_id_input
 
@@ -371,7 +370,7 @@ def _load(driver: sqlite3.Connection, numbers: Sequence[str]) -> list[Account]:
             values[i] = convert(values[i])
         community = row[fields:]
         accounts[values[0]] = Account(
-            **read_columns(SimpleNamespace(**dict(zip(_FIELD_NAMES, values, strict=True)))),
+            **read_values(values),
             community=Community(*community) if community[0] is not None else None)
     return [accounts[number] for number in numbers]
 

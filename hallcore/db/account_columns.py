@@ -11,6 +11,7 @@ only a migration on each side.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
@@ -93,6 +94,12 @@ else:
 def read_columns(row: Any) -> dict[str, Any]:
     """The row's values as the domain types them (community aside)."""
     return {name: read(getattr(row, name)) for name, read in _READERS}
+
+
+def read_values(values: Sequence[Any]) -> dict[str, Any]:
+    """`read_columns` of a row's values given in ACCOUNT_FIELDS order (a plain tuple, not a
+    row object)."""
+    return {name: read(value) for (name, read), value in zip(_READERS, values, strict=True)}
 
 
 def write_columns(row: Any, account: Account) -> None:
