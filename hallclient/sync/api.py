@@ -20,6 +20,7 @@ from typing import Any, TypeVar, overload
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from hallclient.sync.bootstrap_rows import UnreadablePage, read_bootstrap_rows
 from hallcore.domain.text import Text, sentence
 from hallcore.wire import (
     API_PREFIX,
@@ -169,11 +170,17 @@ class ServerApi:
         return self._call("POST", "/refresh", TokenResponse, json=body, auth=False)
 
     def bootstrap(self, after: str | None, limit: int) -> BootstrapRows:
-        """A bootstrap page, in compact form."""
+        """A bootstrap page, in compact form, its rows as the cache's insert takes them
+        (bootstrap_rows.py)."""
         params: dict[str, Any] = {"limit": limit}
         if after is not None:
             params["after"] = after
-        return self._call("GET", "/bootstrap/rows", BootstrapRows, params=params)
+        response = self._request("GET", "/bootstrap/rows", params=params)
+        try:
+            return read_bootstrap_rows(response.content)
+        except UnreadablePage as exc:
+            # As in _call: a cut or garbled answer is fetched again.
+            raise ServerUnreachable(f"unreadable answer: {exc}") from exc
 
     def changes(self, after: int, limit: int) -> ChangesPage:
         return self._call("GET", "/changes", ChangesPage, params={"after": after, "limit": limit})

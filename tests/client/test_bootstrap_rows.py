@@ -1,0 +1,117 @@
+"""A compact bootstrap page read for the insert: as strictly as the wire model reads it, its
+rows' enum fields as their values, a bad row refused saying what and where (never its values),
+and nothing of a refused page stored."""
+
+import json
+from datetime import date
+from enum import Enum
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from hallclient.store.models import AccountRow, SyncStateRow
+from hallclient.sync.api import ServerApi, ServerUnreachable
+from hallclient.sync.bootstrap_rows import _Page, read_bootstrap_rows
+from hallcore.domain.accounts import AccountStatus
+from hallcore.domain.ids import IdDocType
+from hallcore.wire import ACCOUNT_ROW_FIELDS, BootstrapRows
+
+ROW = {"number": "1000000001", "holder_name": "陈伟", "id_type": "resident_id",
+       "id_number": "440106198601088637", "phone": "13800138000",
+       "supply_address": "广州市天河区天河路1号", "mailing_address": None, "status": "active",
+       "version": 3, "district": "GZ-TH", "arrears_fen": 0, "sms_consent": True,
+       "sms_language": "zh", "id_valid_until": "2042-11-09", "community_code": "GZ-TH-C0001",
+       "seq": 7}
+COMMUNITY = ["GZ-TH-C0001", "华景新村", 120, "李明", "13900139000"]
+
+
+def page(*changes: dict[str, object], **fields: object) -> bytes:
+    """A page of one row per `changes` (ROW with them), as the server writes it."""
+    rows = [[{**ROW, **change}[name] for name in ACCOUNT_ROW_FIELDS] for change in changes]
+    return json.dumps({"rows": rows, "communities": [COMMUNITY], "next_after": None,
+                       "cursor": 7, "total": len(rows), **fields}).encode()
+
+
+def answering(body: bytes) -> ServerApi:
+    return ServerApi("http://hall.invalid", transport=httpx.MockTransport(
+        lambda _request: httpx.Response(200, content=body)))
+
+
+def test_the_page_has_the_fields_of_the_wire_model():
+    assert _Page.__struct_fields__ == tuple(BootstrapRows.model_fields)
+
+
+def test_a_page_reads_as_the_wire_model_reads_it_with_enums_as_their_values():
+    content = page({}, {"number": "1000000002", "id_type": None, "id_valid_until": None,
+                        "status": "suspended", "community_code": None})
+    read, wire = read_bootstrap_rows(content), BootstrapRows.model_validate_json(content)
+    assert read.rows == [tuple(v.value if isinstance(v, Enum) else v for v in row)
+                         for row in wire.rows]
+    assert (read.communities, read.next_after, read.cursor, read.total) == (
+        wire.communities, wire.next_after, wire.cursor, wire.total)
+    first = read.rows[0]
+    # What sqlite3 binds without looking for an adapter (an enum member it would).
+    assert type(first[ACCOUNT_ROW_FIELDS.index("id_type")]) is str
+    assert type(first[ACCOUNT_ROW_FIELDS.index("status")]) is str
+    assert first[ACCOUNT_ROW_FIELDS.index("id_valid_until")] == date(2042, 11, 9)
+    account = read.account(first)  # for an account with operations pending
+    assert account.status is AccountStatus.ACTIVE and account.id_type is IdDocType.RESIDENT_ID
+    assert account.community is not None and account.community.households == 120
+
+
+def test_a_field_a_newer_server_added_to_the_page_is_left_out():
+    assert read_bootstrap_rows(page({}, a_later_field=[1])).cursor == 7
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    ({"version": "3"}, "Expected `int`, got `str` - at `$.rows[1][8]`"),
+    ({"sms_consent": 1}, "Expected `bool`, got `int` - at `$.rows[1][11]`"),
+    ({"arrears_fen": 1.0}, "Expected `int`, got `float` - at `$.rows[1][10]`"),
+    ({"holder_name": 5}, "Expected `str`, got `int` - at `$.rows[1][1]`"),
+    ({"seq": "7"}, "Expected `int`, got `str` - at `$.rows[1][15]`"),
+    ({"status": "李四 440106198601088637"}, "Invalid enum value - at `$.rows[1][7]`"),
+    ({"id_valid_until": "2042-02-30"}, "Invalid RFC3339 encoded date - at `$.rows[1][13]`"),
+], ids=["version-as-text", "consent-as-number", "fen-as-float", "name-as-number",
+        "seq-as-text", "status-unknown", "date-not-on-the-calendar"])
+def test_a_bad_row_is_refused_saying_what_and_where_and_none_of_its_values(change, said):
+    with pytest.raises(ServerUnreachable) as refused:
+        answering(page({}, {"number": "1000000002", **change})).bootstrap(None, 100)
+    assert str(refused.value) == f"unreadable answer: {said}"
+    assert "440106198601088637" not in str(refused.value)
+
+
+@pytest.mark.parametrize("body", [
+    page({})[:-20],
+    json.dumps({"rows": [list(ROW.values())[:-1]], "communities": [], "next_after": None,
+                "cursor": 7}).encode(),
+    page({}, total=-1),
+], ids=["cut", "short-row", "negative-total"])
+def test_a_cut_or_misshapen_page_is_unreadable(body):
+    with pytest.raises(ServerUnreachable, match="unreadable answer"):
+        answering(body).bootstrap(None, 100)
+
+
+def test_a_page_with_a_bad_row_leaves_nothing_of_it_and_the_bootstrap_resumes_before_it(
+        counters):
+    counter = counters()
+    real = counter.api._request
+    pages: list[str | None] = []
+
+    def second_page_garbled(method, path, **options):
+        response = real(method, path, **options)
+        pages.append(options["params"].get("after"))
+        if len(pages) != 2:
+            return response
+        body = json.loads(response.content)
+        body["rows"][-1][ACCOUNT_ROW_FIELDS.index("version")] = "garbled"
+        return httpx.Response(200, content=json.dumps(body).encode())
+
+    counter.api._request = second_page_garbled
+    with pytest.raises(ServerUnreachable, match=r"at `\$\.rows\[99\]\[8\]`"):
+        counter.engine.bootstrap()
+    with counter.cache.read() as s:
+        assert s.scalar(select(func.count()).select_from(AccountRow)) == 100
+        assert s.get(SyncStateRow, 1).bootstrap_after == pages[1]
+    counter.api._request = real
+    assert counter.engine.bootstrap() == 150
