@@ -11,14 +11,14 @@ the database a few queries, not thousands.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ from hallcore.wire import (
     AccountClaim,
     AccountWire,
     ChangesPage,
+    IsoTime,
     TerminalFacts,
 )
 from hallserver.claims import claims_after
@@ -45,6 +46,7 @@ FACTS_FRESH_FOR = 60.0
 STREAM_SECONDS = 600.0
 HEARTBEAT_SECONDS = 25.0
 _FACTS_KEPT = 10_000  # terminals' facts kept before the stale ones are dropped
+_TIME = TypeAdapter(IsoTime)
 
 _ROW_COLUMNS = [AccountRow.__table__.c[name] for name in ACCOUNT_ROW_FIELDS]
 _COMMUNITY_COLUMNS = [CommunityRow.__table__.c[name] for name in COMMUNITY_ROW_FIELDS]
@@ -63,7 +65,7 @@ class PullRequest:
         return self.caller.district, self.after, self.claims_after, self.limit
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class News:
     accounts: list[AccountWire]
     next_cursor: int
@@ -81,6 +83,19 @@ class News:
             accounts=self.accounts, next_cursor=self.next_cursor, more=self.more,
             terminal=facts, claims=self.claims, claims_cursor=self.claims_cursor,
             wait_max=MAX_CHANGES_WAIT)
+
+    @cached_property
+    def _shared_json(self) -> bytes:
+        """The page's JSON but the terminal's facts, open at its end: written once for all
+        the terminals the news goes to, not once a terminal."""
+        page = ChangesPage.model_construct(
+            accounts=self.accounts, next_cursor=self.next_cursor, more=self.more,
+            claims=self.claims, claims_cursor=self.claims_cursor, wait_max=MAX_CHANGES_WAIT)
+        return page.model_dump_json(exclude={"terminal"}).encode()[:-1]
+
+    def page_json(self, facts_json: bytes) -> bytes:
+        """The page as JSON, given the terminal's facts as JSON."""
+        return self._shared_json + b',"terminal":' + facts_json + b"}"
 
 
 def _accounts(connection: Connection, district: str, after: int, limit: int
@@ -157,20 +172,25 @@ class WaitingPulls:
         self.waits = DistrictWaits(engine, listen=listen)
         self.news: SharedReads[News] = SharedReads()
         self.facts: SharedReads[TerminalFacts] = SharedReads()
-        self._facts: dict[tuple[str, str], tuple[float, TerminalFacts]] = {}
+        # By terminal: when its facts were read, and their JSON but the server's time, open
+        # at its end (the time is the only part that changes from one page to the next).
+        self._facts: dict[tuple[str, str], tuple[float, bytes]] = {}
 
     def close(self) -> None:
         self.waits.close()
 
-    async def terminal_facts(self, engine: Engine, caller: Caller) -> TerminalFacts:
+    async def facts_json(self, engine: Engine, caller: Caller) -> bytes:
+        """The terminal's facts as JSON, read at most FACTS_FRESH_FOR seconds ago, with the
+        server's time now."""
         key = caller.hall_id, caller.terminal_id
         kept = self._facts.get(key)
         if kept is None or time.monotonic() - kept[0] > FACTS_FRESH_FOR:
             read_at = time.monotonic()
             facts = await self.facts.read(key, partial(read_facts, engine, caller))
-            self._facts[key] = kept = read_at, facts
+            self._facts[key] = kept = (
+                read_at, facts.model_dump_json(exclude={"server_time"}).encode()[:-1])
             self._forget_stale()
-        return kept[1].model_copy(update={"server_time": datetime.now(UTC)})
+        return kept[1] + b',"server_time":' + _TIME.dump_json(datetime.now(UTC)) + b"}"
 
     def _forget_stale(self) -> None:
         if len(self._facts) > _FACTS_KEPT:
@@ -179,9 +199,9 @@ class WaitingPulls:
                            if now - kept[0] <= FACTS_FRESH_FOR}
 
     async def wait_for_changes(self, engine: Engine, request: PullRequest, wait: float
-                               ) -> ChangesPage:
-        """The pull's page as soon as its district has news for it, else empty after `wait`
-        seconds. Holds no thread and no connection while it waits."""
+                               ) -> bytes:
+        """The pull's page (JSON) as soon as its district has news for it, else empty after
+        `wait` seconds. Holds no thread and no connection while it waits."""
         deadline = time.monotonic() + wait
         waits = self.waits
         while True:
@@ -192,10 +212,9 @@ class WaitingPulls:
                 left = deadline - time.monotonic()
                 if not news.empty or left <= 0 or waits.closed:
                     break
-                await asyncio.wait((watch.woken,), timeout=left)
-            if time.monotonic() >= deadline:
-                break  # ended empty: the news read just before the wait
-        return news.page(await self.terminal_facts(engine, request.caller))
+                if not await watch.woken_within(left):
+                    break  # ended empty: the news read just before the wait
+        return news.page_json(await self.facts_json(engine, request.caller))
 
     async def stream_changes(self, engine: Engine, request: PullRequest,
                              still_allowed: Callable[[], Awaitable[bool]]
@@ -209,20 +228,23 @@ class WaitingPulls:
         or a retired terminal ends the stream within HEARTBEAT_SECONDS, not at its end."""
         deadline = time.monotonic() + STREAM_SECONDS
         # Read now, while the stream starts: not for a thousand terminals at its first change.
-        await self.terminal_facts(engine, request.caller)
+        await self.facts_json(engine, request.caller)
         while time.monotonic() < deadline and not self.waits.closed:
+            # Watching before each read: a change committed after the read wakes the stream.
             with self.waits.watching(request.caller.district) as watch:
                 news = await self.news.read((watch.generation, request.question),
                                             partial(read_news, engine, request))
-                if news.empty:
-                    left = min(HEARTBEAT_SECONDS, deadline - time.monotonic())
-                    await asyncio.wait((watch.woken,), timeout=left)
-                    if not watch.woken.done():
-                        if not await still_allowed():
-                            return
-                        yield b": waiting\n\n"
-                    continue
-            page = news.page(await self.terminal_facts(engine, request.caller))
-            yield b"data: " + page.model_dump_json().encode() + b"\n\n"
-            request = replace(request, after=news.next_cursor, claims_after=(
-                None if request.claims_after is None else news.claims_cursor))
+                if not news.empty:
+                    facts = await self.facts_json(engine, request.caller)
+                    yield b"data: " + news.page_json(facts) + b"\n\n"
+                    request = replace(request, after=news.next_cursor, claims_after=(
+                        None if request.claims_after is None else news.claims_cursor))
+                    if news.more or watch.woken.done():
+                        continue  # read on at once
+                # All the news read was sent: the watch entered before the read tells of
+                # what came after it, with no read more per change.
+                left = min(HEARTBEAT_SECONDS, deadline - time.monotonic())
+                if not await watch.woken_within(left):
+                    if not await still_allowed():
+                        return
+                    yield b": waiting\n\n"

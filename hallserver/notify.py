@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "hall_changes"
 POLL_SECONDS = 0.2
 
-Waiter = asyncio.Future[None]
+# True: the district changed; False: the time waited ran out (Watch.woken_within).
+Waiter = asyncio.Future[bool]
 T = TypeVar("T")
 
 
@@ -44,6 +45,18 @@ class Watch:
     # How many wake-ups the process had seen when the watch began: reads begun after it see
     # at least what those wake-ups announced.
     generation: int
+
+    async def woken_within(self, seconds: float) -> bool:
+        """Whether the district changed (since the watch began) within `seconds`. Once: a
+        watch that timed out is done with. A timer on the watch's own future: cheaper than
+        asyncio.wait's, which a thousand streams pay at every change."""
+        if not self.woken.done():
+            timer = self.woken.get_loop().call_later(seconds, _resolve, [self.woken], False)
+            try:
+                await self.woken
+            finally:
+                timer.cancel()
+        return self.woken.result()
 
 
 class SharedReads(Generic[T]):
@@ -72,10 +85,10 @@ class SharedReads(Generic[T]):
         return answer
 
 
-def _resolve(waiters: list[Waiter]) -> None:
+def _resolve(waiters: list[Waiter], changed: bool = True) -> None:
     for waiter in waiters:
         if not waiter.done():
-            waiter.set_result(None)
+            waiter.set_result(changed)
 
 
 class DistrictWaits:

@@ -118,7 +118,8 @@ async def changes(http_request: Request) -> Response:
                                           "X-Accel-Buffering": "no"})  # a proxy passes it on
     if query.wait == 0:
         return _json(await run_in_threadpool(_read_at_once, state, request))
-    return _json(await pulls.wait_for_changes(engine, request, query.wait))
+    return Response(await pulls.wait_for_changes(engine, request, query.wait),
+                    media_type="application/json")
 
 
 def _read_at_once(state: State, request: PullRequest) -> ChangesPage:
