@@ -32,10 +32,11 @@ from hallserver.working_days import hours_stamp, kept_calendar_stamp
 
 log = logging.getLogger(__name__)
 
-# Connections a process glances with (per engine: the primary's, a replica's). Python runs one
-# thread at a time: two keep the database busy; a third pull at the same moment reads the
-# ordinary way.
+# Connections a process glances with (per engine: the primary's, a replica's). A glance takes
+# a fraction of a millisecond and Python runs one thread at a time: a pull waits up to
+# GLANCE_WAIT for one of two, then reads the ordinary way (the database stalls, say).
 GLANCE_CONNECTIONS = 2
+GLANCE_WAIT = 0.05
 
 _GLANCE = (FACTS.add_columns(DistrictRow.last_seq, DistrictRow.last_claim_seq)
            .join(DistrictRow, DistrictRow.code == HallRow.district))
@@ -68,7 +69,7 @@ class Glances:
         self._idle: list[_Held] = []
         self._open = 0
         self._closed = False
-        self._lock = threading.Lock()
+        self._given_back = threading.Condition()
 
     def empty_page(self, district: str, hall_id: str, terminal_id: str, after: int,
                    claims_after: int | None, now: datetime) -> ChangesPage | None:
@@ -103,11 +104,16 @@ class Glances:
             accounts=[], next_cursor=after, more=False, terminal=facts, claims=[],
             claims_cursor=claims_after or 0, wait_max=MAX_CHANGES_WAIT)
 
-    def _take(self) -> _Held | None:
-        with self._lock:
+    def _take(self, wait: float = GLANCE_WAIT) -> _Held | None:
+        with self._given_back:
+            if not self._idle and self._open >= self._size:
+                self._given_back.wait_for(lambda: self._idle or self._open < self._size,
+                                          timeout=wait)
+            if self._closed:
+                return None
             if self._idle:
                 return self._idle.pop()
-            if self._closed or self._open >= self._size:
+            if self._open >= self._size:
                 return None
             self._open += 1
         try:
@@ -115,12 +121,14 @@ class Glances:
         except Exception:
             log.warning("no connection to glance with; pulls are read the ordinary way",
                         exc_info=True)
-            with self._lock:
+            with self._given_back:
                 self._open -= 1
+                self._given_back.notify()
             return None
 
     def _give(self, held: _Held) -> None:
-        with self._lock:
+        with self._given_back:
+            self._given_back.notify()
             if not self._closed:
                 self._idle.append(held)
                 return
@@ -128,13 +136,15 @@ class Glances:
         held.connection.close()
 
     def _drop(self, held: _Held) -> None:
-        with self._lock:
+        with self._given_back:
             self._open -= 1
+            self._given_back.notify()
         held.connection.close()
 
     def close(self) -> None:
-        with self._lock:
+        with self._given_back:
             self._closed = True
+            self._given_back.notify_all()
             idle, self._idle = self._idle, []
             self._open -= len(idle)
         for held in idle:

@@ -145,7 +145,7 @@ def test_glancing_connections_are_few_and_closed_with_the_app(engine):
         t = logged_in(client, "GZ-TH-01", "T01", "gz-th-01-c1")
         cursor = _caught_up(t)["next_cursor"]
         glances = _glances(client)
-        taken = [glances._take() for _ in range(GLANCE_CONNECTIONS + 1)]
+        taken = [glances._take(wait=0.01) for _ in range(GLANCE_CONNECTIONS + 1)]
         assert taken[-1] is None  # all busy: the pull is read the ordinary way
         assert t.get("/changes", after=cursor).json()["next_cursor"] == cursor
         for held in taken[:-1]:
@@ -159,3 +159,24 @@ def test_glancing_connections_are_few_and_closed_with_the_app(engine):
 def _backends(engine: Engine) -> set[int]:
     with engine.connect() as conn:  # a transaction of its own: the statistics are read anew
         return set(conn.execute(text("SELECT pid FROM pg_stat_activity")).scalars())
+
+
+def test_a_pull_waits_a_moment_for_a_glancing_connection_given_back(client):
+    import threading
+
+    t = logged_in(client, "GZ-TH-01", "T01", "gz-th-01-c1")
+    cursor = _caught_up(t)["next_cursor"]
+    glances = _glances(client)
+    taken = [glances._take() for _ in range(GLANCE_CONNECTIONS)]
+    assert all(held is not None for held in taken)
+    waiting: list[object] = []
+    thread = threading.Thread(target=lambda: waiting.append(glances._take(wait=10)))
+    thread.start()
+    thread.join(0.2)
+    assert thread.is_alive()  # every connection busy: it waits
+    glances._give(taken[0])  # type: ignore[arg-type]
+    thread.join(5)
+    assert waiting == [taken[0]]
+    for held in (taken[1], taken[0]):
+        glances._give(held)  # type: ignore[arg-type]
+    assert t.get("/changes", after=cursor).json()["next_cursor"] == cursor
