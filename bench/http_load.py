@@ -671,7 +671,8 @@ def pgbench_scenarios(tools: dict[str, str], db_url: str, fleet: Fleet, config: 
     district = fleet.districts[terminal.district]
     common = {"token_hash": token_hash(token), "district": district.code,
               "codes": "{" + ",".join(district.communities) + "}"}
-    scripts = {"empty_pull.sql": {"cursor": str(district.cursor)},
+    scripts = {"empty_pull.sql": {"hall_id": terminal.hall_id,
+                                  "terminal_id": terminal.terminal_id},
                "pull_changes.sql": {"cursor": str(district.cursor - CHANGES_BEHIND)},
                "bootstrap_page.sql": {"first_number": str(district.first_number),
                                       "pages": str(max(1, district.accounts // BOOTSTRAP_ROWS)),

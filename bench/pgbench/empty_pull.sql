@@ -1,22 +1,13 @@
 -- An empty pull (GET /api/v1/changes after the district's cursor) as PostgreSQL sees it: the
--- caller behind the bearer token, then the district's accounts changed after the cursor
--- (none). The statements HallServer sent (SQLAlchemy's text, constants inlined); variables
--- from bench/http_load.py: token_hash, district, cursor.
-SELECT tokens.token_hash, tokens.kind, tokens.clerk, tokens.hall_id, tokens.terminal_id,
-       tokens.expires_at, tokens.revoked, clerks.login, clerks.name, clerks.hall_id AS hall_id_1,
-       clerks.role, clerks.password_hash, clerks.active, clerks.must_change_password,
-       clerks.password_expires_at, halls.id, halls.name AS name_1, halls.district,
-       halls.service_phone, halls.offline_window_hours, halls.opens_at, halls.closes_at,
-       EXISTS (SELECT * FROM terminal_keys WHERE terminal_keys.hall_id = tokens.hall_id
-               AND terminal_keys.terminal_id = tokens.terminal_id
-               AND terminal_keys.state = 'active') AS terminal_active
-FROM tokens JOIN clerks ON clerks.login = tokens.clerk JOIN halls ON halls.id = tokens.hall_id
-WHERE tokens.token_hash = :token_hash AND tokens.kind = 'access';
-
-SELECT accounts.number, accounts.holder_name, accounts.id_type, accounts.id_number,
-       accounts.phone, accounts.supply_address, accounts.mailing_address, accounts.status,
-       accounts.version, accounts.district, accounts.arrears_fen, accounts.sms_consent,
-       accounts.sms_language, accounts.id_valid_until, accounts.community_code, accounts.seq
-FROM accounts
-WHERE accounts.district = :district AND accounts.seq > :cursor
-ORDER BY accounts.seq LIMIT 1001;
+-- caller is known from the server's memory (hallserver/auth_cache.py), and one statement reads
+-- the district's cursors and the terminal's facts (hallserver/glance.py), in autocommit mode.
+-- The statement HallServer sends (SQLAlchemy's text, constants inlined); variables from
+-- bench/http_load.py: hall_id, terminal_id.
+SELECT halls.offline_window_hours, halls.opens_at, halls.closes_at, terminals.last_receipt_no,
+       terminals.window_extended_until, terminals.window_extension_hours,
+       database_identity.identity, districts.last_seq, districts.last_claim_seq
+FROM halls LEFT OUTER JOIN terminals ON terminals.hall_id = halls.id
+                                     AND terminals.terminal_id = :terminal_id
+           LEFT OUTER JOIN database_identity ON database_identity.id = 1
+           JOIN districts ON districts.code = halls.district
+WHERE halls.id = :hall_id;
