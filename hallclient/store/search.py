@@ -56,6 +56,9 @@ _DIGITS = re.compile(r"\d+")
 _ID_LIKE = re.compile(r"[0-9A-Z]{6,}")
 # A number typed whole or its first digits, a phone's last digits: at least this many.
 _PARTIAL_DIGITS = 4
+# So many digits or more are a phone's tail or an account number's start, not a house number:
+# the accounts they find answer alone, as a whole identifier does (no name or address search).
+_TAIL_ALONE_DIGITS = 7
 
 _FIELDS = {"n": "holder_name", "a": "supply_address"}
 # The index covers the first this many characters of a name or an address (the server keeps
@@ -332,6 +335,10 @@ def search_accounts(session: Session, query: str, *, limit: int = 50) -> list[Ac
     exact = _exact(driver, compact if digits else None, normalize_id_input(typed), limit)
     if exact:
         return _load(driver, exact)
+    if digits and len(compact) >= _TAIL_ALONE_DIGITS:
+        tail = _number_start_or_phone_end(driver, compact, limit)
+        if tail:
+            return _load(driver, tail[:limit])
     found: dict[str, None] = {}  # account numbers, in the order shown
     for kind in _kinds(driver, typed, compact if digits else None, limit):
         found.update(dict.fromkeys(kind))

@@ -96,9 +96,8 @@ def every_account(cache):
 def expected(cache, query, limit=50, rows=None):
     """What the search must answer, worked out over every account in Python: exact
     identifiers alone when there are any; else a number's first digits or a phone's last (4
-    or more), then the name
-    containing the query, then the supply address (LIKE: ASCII letters in either case); each
-    in account-number order."""
+    or more; 7 or more alone when there are any), then the name containing the query, then
+    the supply address (LIKE: ASCII letters in either case); each in account-number order."""
     typed = unicodedata.normalize("NFKC", query).strip()
     if not typed:
         return []
@@ -118,6 +117,8 @@ def expected(cache, query, limit=50, rows=None):
     ]
     if kinds[0]:
         return kinds[0][:limit]
+    if kinds[1] and len(compact) >= 7:
+        return kinds[1][:limit]
     return list(dict.fromkeys(n for kind in kinds for n in kind))[:limit]
 
 
@@ -208,6 +209,22 @@ def test_a_whole_identifier_that_matches_answers_alone(fresh):
                                phone="11380000001"))
     assert found(fresh, "1380000001") == ["1380000001"]
     assert found(fresh, "380000001") == ["1000000002"]  # a part: phones ending with it
+
+
+def test_a_phone_tail_that_matches_answers_alone_a_house_number_does_not(fresh):
+    """Seven digits or more that end a phone are the customer's phone, not a house number in
+    someone's address; fewer may be either."""
+    with fresh.write() as s:
+        save_account(s, person("1000000001", "陈伟", "广州市天河区天河路1号",
+                               phone="13912345678"))
+        save_account(s, person("1000000002", "李芳", "广州市越秀区中山一路12345678号",
+                               phone="13700000000"))
+        save_account(s, person("1000000003", "王强", "广州市越秀区中山一路5678号",
+                               phone="13600000000"))
+    assert found(fresh, "12345678") == ["1000000001"]
+    assert found(fresh, "5678") == ["1000000001", "1000000002", "1000000003"]
+    assert found(fresh, "2345670") == []  # no phone: nothing, and no address has it either
+    assert found(fresh, "5432123") == []
 
 
 def test_a_new_cache_keeps_its_index(fresh):
