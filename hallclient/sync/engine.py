@@ -54,6 +54,7 @@ from hallcore.domain.text import Text
 from hallcore.wire import (
     BootstrapRows,
     NotSettledReason,
+    OperationResult,
     Outcome,
     PushOperation,
     QueueTicket,
@@ -383,23 +384,44 @@ class SyncEngine:
 
     def push(self, summary: SyncSummary) -> None:
         """Push pending operations, oldest first, batch by batch, until none is left but
-        those the server holds back (older than the offline window)."""
+        those the server holds back (older than the offline window).
+
+        While an answer is written into the cache, the next batch is already on its way: the
+        server decides it meanwhile. It is sent only once the answer before it has arrived, so
+        the server still sees every operation after those recorded before it; the operations
+        just answered are left out of it, pending in the outbox until their answer is
+        written."""
         held: set[str] = set()
-        while batch := self._next_batch(held):
-            answer = self.credentials.call(partial(self.api.push, batch))
-            now = datetime.now(UTC)
-            if {r.operation_id for r in answer.results} != {op.operation_id for op in batch}:
-                # Never loop on a batch the server did not answer in full.
-                raise ServerUnreachable("the server's answer does not match the batch sent")
-            with self.cache.write() as session:
-                outcomes = record_results(session, answer.results, now)
-                sync_state(session).last_push_at = now
-            held |= {r.operation_id for r in answer.results if r.code is RefusalCode.TOO_OLD}
-            summary.applied += outcomes.count(Outcome.APPLIED)
-            summary.conflicts += outcomes.count(Outcome.CONFLICT)
-            summary.rejected += outcomes.count(Outcome.REJECTED)
-            summary.pushed += len(batch)
+        with ThreadPoolExecutor(1, thread_name_prefix="hallclient-push") as sender:
+            batch = self._next_batch(held)
+            sending = sender.submit(self._send, batch) if batch else None
+            while sending is not None:
+                answered, results = batch, sending.result()
+                held |= {r.operation_id for r in results if r.code is RefusalCode.TOO_OLD}
+                batch = self._next_batch(held | {op.operation_id for op in answered})
+                sending = sender.submit(self._send, batch) if batch else None
+                self._record_answer(answered, results, summary)
         summary.held = len(held)
+
+    def _send(self, batch: list[PushOperation]) -> list[OperationResult]:
+        """The server's answers to `batch`; raises ServerUnreachable for an answer that is not
+        one for each operation sent (never loop on a batch the server did not answer in
+        full)."""
+        answer = self.credentials.call(partial(self.api.push, batch))
+        if {r.operation_id for r in answer.results} != {op.operation_id for op in batch}:
+            raise ServerUnreachable("the server's answer does not match the batch sent")
+        return answer.results
+
+    def _record_answer(self, batch: list[PushOperation], results: list[OperationResult],
+                       summary: SyncSummary) -> None:
+        now = datetime.now(UTC)
+        with self.cache.write() as session:
+            outcomes = record_results(session, results, now)
+            sync_state(session).last_push_at = now
+        summary.applied += outcomes.count(Outcome.APPLIED)
+        summary.conflicts += outcomes.count(Outcome.CONFLICT)
+        summary.rejected += outcomes.count(Outcome.REJECTED)
+        summary.pushed += len(batch)
 
     def push_feedback(self) -> int:
         """Send the customers' ratings of operations the server has; returns how many it

@@ -121,6 +121,9 @@ _SEPARATORS = frozenset(" -()")
 _LOOKALIKE_DIGITS = {"O": "0", "o": "0", "l": "1", "I": "1"}
 
 
+# A request's phone is validated several times on its way (the payload, the rules, the SMS
+# notices): parsed once. The answer depends on the text alone; a refusal is not kept.
+@functools.lru_cache(maxsize=4096)
 def validate_phone(raw: str) -> Phone:
     """A mainland mobile or landline number, or one outside the mainland written with its
     country or region code, normalised; see `Phone.number` for the forms. Beyond the shape,
