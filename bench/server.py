@@ -237,7 +237,10 @@ class SimTerminal:
 
     def __init__(self, base_url: str, seat: Seat) -> None:
         self.seat = seat
-        self.client = httpx.Client(base_url=base_url, timeout=HTTP_TIMEOUT)
+        # A connection idle for uvicorn's keep-alive (5 s, httpx's too) may be closed by the
+        # server as the terminal sends on it: not reused after 2 s.
+        self.client = httpx.Client(base_url=base_url, timeout=HTTP_TIMEOUT,
+                                   limits=httpx.Limits(keepalive_expiry=2.0))
         self.key = SigningKey.generate()
         self.installation_id = uuid.uuid4().hex
         self.receipts = 0
