@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -122,37 +121,37 @@ async def changes(http_request: Request) -> Response:
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})  # a proxy passes it on
     if query.wait == 0:
-        return _json(await run_in_threadpool(_read_at_once, state, request))
+        return _json(await _read_at_once(state, request))
     return Response(await pulls.wait_for_changes(engine, request, query.wait),
                     media_type="application/json")
 
 
-def _read_at_once(state: State, request: PullRequest) -> ChangesPage:
+async def _read_at_once(state: State, request: PullRequest) -> ChangesPage:
     """A plain pull, on the replica when it holds the district up to the terminal's cursors
     (so the cursor answered is never older than the terminal's own), else on the primary; a
-    replica that fails mid-read sends the pull to the primary, not an error to the terminal."""
-    primary: Engine = state.engine
+    replica that fails mid-read sends the pull to the primary, not an error to the terminal.
+    A glance first where one can be taken: most pulls find nothing new (hallserver/glance.py)."""
     source = read_engine(state, request.caller.district, request.after,
                          request.claims_after or 0)
+    glances: Glances | None = state.glances.get(source)
+    if glances is not None:
+        caller = request.caller
+        page = await glances.empty_page_soon(caller.district, caller.hall_id,
+                                             caller.terminal_id, request.after,
+                                             request.claims_after)
+        if page is not None:
+            return page
+    return await run_in_threadpool(_read_changes, state, source, request)
+
+
+def _read_changes(state: State, source: Engine, request: PullRequest) -> ChangesPage:
+    primary: Engine = state.engine
     try:
-        return _read_on(state, source, request)
+        return read_changes(source, request)
     except OperationalError:
         if source is primary:
             raise
-        return _read_on(state, primary, request)
-
-
-def _read_on(state: State, engine: Engine, request: PullRequest) -> ChangesPage:
-    """The pull read on `engine`: a glance first where one can be taken (most pulls find
-    nothing new: hallserver/glance.py)."""
-    glances: Glances | None = state.glances.get(engine)
-    if glances is not None:
-        caller = request.caller
-        page = glances.empty_page(caller.district, caller.hall_id, caller.terminal_id,
-                                  request.after, request.claims_after, datetime.now(UTC))
-        if page is not None:
-            return page
-    return read_changes(engine, request)
+        return read_changes(primary, request)
 
 
 AfterNumber = Annotated[str | None, Query(pattern=r"^\d{1,10}$")]
