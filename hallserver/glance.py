@@ -78,7 +78,7 @@ class Glances:
                                                   anyio.CapacityLimiter] = (
             weakref.WeakKeyDictionary())
 
-    def empty_page(self, district: str, hall_id: str, terminal_id: str, after: int,
+    def empty_page(self, hall_id: str, terminal_id: str, after: int,
                    claims_after: int | None, now: datetime) -> ChangesPage | None:
         """The page of a pull with nothing new after its cursors, or None: there is news (or
         the glance could not tell; the pull is then read the ordinary way)."""
@@ -111,7 +111,7 @@ class Glances:
             accounts=[], next_cursor=after, more=False, terminal=facts, claims=[],
             claims_cursor=claims_after or 0, wait_max=MAX_CHANGES_WAIT)
 
-    async def empty_page_soon(self, district: str, hall_id: str, terminal_id: str,
+    async def empty_page_soon(self, hall_id: str, terminal_id: str,
                               after: int, claims_after: int | None) -> ChangesPage | None:
         """empty_page on a thread, at most as many at once as there are connections."""
         loop = asyncio.get_running_loop()
@@ -119,7 +119,7 @@ class Glances:
         if limiter is None:
             self._limiters[loop] = limiter = anyio.CapacityLimiter(self._size)
         return await anyio.to_thread.run_sync(
-            self.empty_page, district, hall_id, terminal_id, after, claims_after,
+            self.empty_page, hall_id, terminal_id, after, claims_after,
             datetime.now(UTC), limiter=limiter)
 
     def _take(self) -> _Held | None:

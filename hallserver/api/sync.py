@@ -136,7 +136,7 @@ async def _read_at_once(state: State, request: PullRequest) -> ChangesPage:
     glances: Glances | None = state.glances.get(source)
     if glances is not None:
         caller = request.caller
-        page = await glances.empty_page_soon(caller.district, caller.hall_id,
+        page = await glances.empty_page_soon(caller.hall_id,
                                              caller.terminal_id, request.after,
                                              request.claims_after)
         if page is not None:

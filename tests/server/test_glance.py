@@ -64,7 +64,7 @@ def test_an_empty_pull_is_answered_by_a_glance_as_the_ordinary_read_answers_it(c
     now = datetime.now(UTC)
     caller = Caller(clerk="gz-th-01-c1", role=Role.CLERK, hall_id="GZ-TH-01", terminal_id="T01",
                     district="GZ-TH")
-    glanced = glances.empty_page(caller.district, caller.hall_id, caller.terminal_id, cursor,
+    glanced = glances.empty_page(caller.hall_id, caller.terminal_id, cursor,
                                  0, now)
     assert glanced is not None
     read = read_changes(engine, PullRequest(caller, cursor, 0, 1000))
@@ -174,7 +174,7 @@ def test_many_pulls_at_once_glance_in_turn_on_the_connections_there_are(client, 
 
     async def many() -> list[ChangesPage | None]:
         return list(await asyncio.gather(*(
-            glances.empty_page_soon("GZ-TH", "GZ-TH-01", "T01", cursor, 0)
+            glances.empty_page_soon("GZ-TH-01", "T01", cursor, 0)
             for _ in range(5 * GLANCE_CONNECTIONS))))
 
     pages = client.portal.call(many)  # on the app's own event loop
