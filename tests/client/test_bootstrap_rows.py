@@ -2,6 +2,7 @@
 rows' enum fields as their values, a bad row refused saying what and where (never its values),
 and nothing of a refused page stored."""
 
+import gc
 import json
 from datetime import date
 from enum import Enum
@@ -95,23 +96,44 @@ def test_a_cut_or_misshapen_page_is_unreadable(body):
 def test_a_page_with_a_bad_row_leaves_nothing_of_it_and_the_bootstrap_resumes_before_it(
         counters):
     counter = counters()
-    real = counter.api._request
+    real = counter.api._body
     pages: list[str | None] = []
 
     def second_page_garbled(method, path, **options):
-        response = real(method, path, **options)
+        answer = real(method, path, **options)
         pages.append(options["params"].get("after"))
         if len(pages) != 2:
-            return response
-        body = json.loads(response.content)
+            return answer
+        body = json.loads(answer)
         body["rows"][-1][ACCOUNT_ROW_FIELDS.index("version")] = "garbled"
-        return httpx.Response(200, content=json.dumps(body).encode())
+        return json.dumps(body).encode()
 
-    counter.api._request = second_page_garbled
+    counter.api._body = second_page_garbled
     with pytest.raises(ServerUnreachable, match=r"at `\$\.rows\[99\]\[8\]`"):
         counter.engine.bootstrap()
     with counter.cache.read() as s:
         assert s.scalar(select(func.count()).select_from(AccountRow)) == 100
         assert s.get(SyncStateRow, 1).bootstrap_after == pages[1]
-    counter.api._request = real
+    counter.api._body = real
     assert counter.engine.bootstrap() == 150
+
+
+def test_a_page_s_body_is_freed_once_read_not_left_to_the_cycle_collector() -> None:
+    """httpx keeps an answer's body on the response, which is in a reference cycle with its
+    stream: a body kept there waits for the cycle collector, which a bootstrap runs rarely.
+    Pages of 2.5 MB piled up so until the client held over a gigabyte at 4.34 million
+    accounts."""
+    body = page(ROW)
+    # Sent in pieces, as a server sends it: a body given whole is read at once by httpx.
+    api = ServerApi("http://hall.invalid", transport=httpx.MockTransport(
+        lambda _request: httpx.Response(200, content=iter([body[:100], body[100:]]))))
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            api.bootstrap(None, 5000)
+        bodies_kept = [answer for answer in gc.get_objects()
+                       if isinstance(answer, httpx.Response) and "_content" in vars(answer)]
+    finally:
+        gc.enable()
+    assert bodies_kept == []
