@@ -72,7 +72,12 @@ PUSHES_PER_S_CEILING = 400
 # The server's database connections at most (`serve`'s defaults): pgbench opens no more.
 SERVER_DB_CONNECTIONS = WORKERS * (DEFAULT_POOL_SIZE + DEFAULT_MAX_OVERFLOW)
 WRK_MARK = "HALL_WRK_JSON "
-WARM_UP_S = 1.0  # wrk at 2 connections on a fresh server before a scenario's runs
+# Before each run of a read scenario: wrk with the run's own requests, at up to
+# WARM_UP_CONNECTIONS, for WARM_UP_S. Each token is then sent some ten times and so reaches each
+# worker, which keeps its caller (hallserver/auth_cache.py) as it would for a terminal that
+# pulls every 30 s; a run started cold measured each worker reading 1,000 callers.
+WARM_UP_S = 6.0
+WARM_UP_CONNECTIONS = 50
 IDLE_PROBE_S = 0.3
 IDLE_LIMIT_S = 60.0
 TOOLS = {"wrk": "wrk", "pgbench": "postgresql-client"}  # command: its Debian package
@@ -584,14 +589,21 @@ def timed(tool: str, base_url: str, server_pid: int, database: str, scenario: st
 
 def at_each_level(tool: str, base_url: str, pid: int, database: str, scenario: str,
                   write: Callable[[int], Path], seconds: float, script: str = "requests.lua",
-                  after_run: Callable[[WrkRun], None] | None = None) -> list[Measured]:
+                  after_run: Callable[[WrkRun], None] | None = None, *,
+                  warm_up: bool = False) -> list[Measured]:
     """The scenario at each connection count, the server idle before each run: what it
     still answers of the previous run would be counted against this one. After the last
-    (the most connections) it is not waited for: its server is stopped."""
+    (the most connections) it is not waited for: its server is stopped. With `warm_up`, each
+    run's requests are first sent for WARM_UP_S, not measured (a push cannot be sent twice)."""
     found = []
     for connections in CONNECTIONS:
-        measured = timed(tool, base_url, pid, database, scenario, write(connections),
-                         connections, seconds, script)
+        requests = write(connections)
+        if warm_up:
+            wrk(tool, base_url, requests, min(connections, WARM_UP_CONNECTIONS), WARM_UP_S,
+                script)
+            wait_idle(pid, IDLE_LIMIT_S)
+        measured = timed(tool, base_url, pid, database, scenario, requests, connections,
+                         seconds, script)
         if after_run is not None:
             after_run(measured.run)
         if connections != CONNECTIONS[-1]:
@@ -631,10 +643,8 @@ def serve_scenarios(tools: dict[str, str], db_url: str, halls: Sequence[str], co
             if fleet is None:
                 fleet = log_in(base_url, halls, config.terminals, config.tokens)
             write = partial(_written, scratch / "requests.tsv", lines_for, fleet)
-            wrk(tool, base_url, write(2), 2, WARM_UP_S)  # warm up the fresh server
-            wait_idle(pid, IDLE_LIMIT_S)
             found += at_each_level(tool, base_url, pid, database, scenario, write,
-                                   config.seconds)
+                                   config.seconds, warm_up=True)
     assert fleet is not None
     ready, pushes = fleet, PushLines([], [])
 
@@ -658,9 +668,8 @@ def bare_scenarios(tools: dict[str, str], database: str, config: Config, scratch
     """The same wrk load on the same ASGI stack with no database."""
     requests = write_requests(scratch / "bare.tsv", [("GET", CONSTANT_PATH, token, "")])
     with running_bare_app(scratch / "bare-app.log", WORKERS) as (base_url, pid):
-        wrk(tools["wrk"], base_url, requests, 2, WARM_UP_S)
         return at_each_level(tools["wrk"], base_url, pid, database, "bare endpoint",
-                             lambda _: requests, config.raw_seconds)
+                             lambda _: requests, config.raw_seconds, warm_up=True)
 
 
 def pgbench_scenarios(tools: dict[str, str], db_url: str, fleet: Fleet, config: Config,
