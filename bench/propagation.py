@@ -6,10 +6,12 @@ changes.
 A PostgreSQL database seeded with the district, `hallserver serve --workers 2`, and 1,000
 terminals of the district (spread over its halls, logged in: their tokens written to the
 database as a login would) each following the stream on a connection of its own, from one
-asyncio process. One more terminal pushes a change (a suspension or a resumption of a different
-account each time) every CHANGE_EVERY seconds; for every change and every waiting terminal,
-the time from the push being sent to that terminal's stream bringing the changed account
-(p50/p99 over all terminal × change pairs). Raw limit in the same run: a bare pg_notify →
+asyncio process that only notes when each piece of bytes arrived and reads the pages after the
+run (stream_events), so that its own work is not in the figures. One more terminal pushes a
+change (a suspension or a resumption of a different account each time) every CHANGE_EVERY
+seconds; for every change and every waiting terminal, the time from the push being sent to
+that terminal's stream bringing the changed account (p50/p99 over all terminal × change
+pairs). Raw limit in the same run: a bare pg_notify →
 LISTEN round trip on the same database server. Then the idle cost: the server processes' CPU
 (/proc) over IDLE_SECONDS with every terminal connected and nothing changing, in % of one
 core.
@@ -122,30 +124,114 @@ class Waiting:
     """What the waiting terminals saw: when each account reached each terminal."""
 
     arrivals: dict[str, list[float]] = field(default_factory=dict)
-    answers: int = 0
+    pages: list[float] = field(default_factory=list)  # when each page came
     errors: int = 0
     stop: bool = False
 
+    def take(self, events: list[tuple[float, Json]]) -> int:
+        """The pages a stream brought, each with its arrival; the last page's cursor (or -1)."""
+        cursor = -1
+        for arrived, page in events:
+            self.pages.append(arrived)
+            for account in page["accounts"]:
+                self.arrivals.setdefault(account["number"], []).append(arrived)
+            cursor = page["next_cursor"]
+        return cursor
 
-async def _follow_stream(client: httpx.AsyncClient, cursor: int, seen: Waiting) -> None:
-    """A terminal following its district's stream of changes, as HallClient's worker does."""
-    while not seen.stop:
-        try:
-            async with client.stream("GET", f"{API}/changes",
-                                     params={"after": cursor, "stream": "true"}) as response:
-                response.raise_for_status()
-                async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    arrived = time.perf_counter()
-                    page = json.loads(line[5:])
-                    seen.answers += 1
-                    for account in page["accounts"]:
-                        seen.arrivals.setdefault(account["number"], []).append(arrived)
-                    cursor = page["next_cursor"]
-        except httpx.HTTPError:
-            seen.errors += 1
+
+class _StreamBytes(asyncio.Protocol):
+    """One terminal's connection: each piece of bytes kept with the moment it arrived, and read
+    only after the run. A terminal has a machine of its own to read its stream; here 1,000
+    share this process, and reading each page with httpx as it came had this process's queue
+    in every figure, the last terminals' most."""
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[float, bytes]] = []
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def data_received(self, data: bytes) -> None:
+        self.pieces.append((time.perf_counter(), data))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+def stream_events(pieces: Sequence[tuple[float, bytes]]) -> list[tuple[float, Json]]:
+    """The server-sent events of an HTTP/1.1 answer received as `pieces` (arrival, bytes),
+    each page with the arrival of the piece that completed it. ValueError if the answer is not
+    a 200."""
+    received = b"".join(data for _, data in pieces)
+    head, found, body = received.partition(b"\r\n\r\n")
+    if not found:
+        return []
+    status = head.split(b"\r\n", 1)[0]
+    if b" 200 " not in status + b" ":
+        raise ValueError(f"the stream was refused: {status.decode(errors='replace')}")
+    offset = len(head) + len(found)
+    # (end of each piece of the decoded body in the received bytes, the piece's bytes)
+    decoded: list[tuple[int, bytes]] = []
+    if b"transfer-encoding: chunked" in head.lower():
+        at = 0
+        while True:
+            line_end = body.find(b"\r\n", at)
+            if line_end < 0:
+                break
+            size = int(body[at:line_end].split(b";")[0], 16)
+            if size == 0 or line_end + 2 + size > len(body):
+                break
+            decoded.append((offset + line_end + 2 + size, body[line_end + 2:line_end + 2 + size]))
+            at = line_end + 2 + size + 2
+    else:
+        decoded.append((offset + len(body), body))
+    ends, moment = [], 0
+    total = 0
+    for arrived, data in pieces:
+        total += len(data)
+        ends.append((total, arrived))
+    events = []
+    text, event_start = b"", 0
+    for raw_end, data in decoded:
+        text += data
+        while (cut := text.find(b"\n\n", event_start)) >= 0:
+            event = text[event_start:cut]
+            event_start = cut + 2
+            for line in event.split(b"\n"):
+                if line.startswith(b"data:"):
+                    while ends[moment][0] < raw_end:
+                        moment += 1
+                    events.append((ends[moment][1], json.loads(line[5:])))
+    return events
+
+
+async def _follow_streams(base_url: str, seats: Sequence[Seat], cursor: int,
+                          seen: Waiting) -> None:
+    """Every terminal following its district's stream of changes on a connection of its own,
+    as HallClient's worker does, until `seen.stop`; a stream that ends is asked for again
+    after its last page."""
+    url = httpx.URL(base_url)
+    host, port = url.host, url.port or 80
+    loop = asyncio.get_running_loop()
+
+    async def follow(seat: Seat) -> None:
+        after = cursor
+        while not seen.stop:
+            request = (f"GET {API}/changes?after={after}&stream=true HTTP/1.1\r\n"
+                       f"Host: {host}:{port}\r\n"
+                       f"Authorization: Bearer {seat.token}\r\n\r\n").encode()
+            transport, stream = await loop.create_connection(_StreamBytes, host, port)
+            transport.write(request)
+            try:
+                await stream.closed
+            except asyncio.CancelledError:
+                transport.close()
+                seen.take(stream_events(stream.pieces))
+                raise
+            seen.errors += 1  # the server ended a stream the run still wanted
+            after = max(after, seen.take(stream_events(stream.pieces)))
             await asyncio.sleep(1.0)
+
+    await asyncio.gather(*(follow(seat) for seat in seats))
 
 
 async def _district_cursor(base_url: str, seat: Seat) -> int:
@@ -162,12 +248,8 @@ async def _district_cursor(base_url: str, seat: Seat) -> int:
 async def _session(base_url: str, seats: list[Seat], pusher: SimTerminal,
                    accounts: list[Json], size: Size, server_pid: int) -> Json:
     cursor = await _district_cursor(base_url, seats[0])
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    clients = [httpx.AsyncClient(base_url=base_url, timeout=60.0, limits=limits,
-                                 headers={"Authorization": f"Bearer {seat.token}"})
-               for seat in seats]
     seen = Waiting()
-    tasks = [asyncio.create_task(_follow_stream(client, cursor, seen)) for client in clients]
+    following = asyncio.create_task(_follow_streams(base_url, seats, cursor, seen))
     await asyncio.sleep(max(5.0, len(seats) / 100))  # every terminal connected and waiting
     sent: dict[str, float] = {}
     answered: dict[str, float] = {}  # when the push's answer came (committed before)
@@ -186,16 +268,14 @@ async def _session(base_url: str, seats: list[Seat], pusher: SimTerminal,
         await asyncio.sleep(CHANGE_EVERY)
     await asyncio.sleep(2.0)  # the last change's stragglers
     changed = cpu_sample()
-    idle_answers = seen.answers
     before = cpu_sample()
     await asyncio.sleep(size.idle_seconds)
     after = cpu_sample()
-    idle_answers = seen.answers - idle_answers
     seen.stop = True
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await asyncio.gather(*(client.aclose() for client in clients))
+    following.cancel()
+    await asyncio.gather(following, return_exceptions=True)
+    # The streams are read now, after the run.
+    idle_answers = sum(1 for arrived in seen.pages if before.at <= arrived <= after.at)
     delays = [(arrived - sent[number]) * 1000 for number, arrivals in seen.arrivals.items()
               if number in sent for arrived in arrivals]
     after_answer = [(arrived - answered[number]) * 1000
