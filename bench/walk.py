@@ -9,6 +9,7 @@ business type (hallclient.forms.FORMS, with its F-key), one customer:
     F12 (next customer) → the account number typed into the search box → Enter opens it
     → the business key → each field typed, Enter to the next → Ctrl+Enter submits
     → [closing an account: the supervisor's id, Tab, password, Enter in the sign-off dialog]
+    → [a business the customer signs: their screen shows it, they sign and confirm at once]
     → the request and its receipt recorded.
 
 A new connection has no account to search: F12, F9, then its form. A character is one key (a
@@ -20,7 +21,8 @@ to the request recorded, with no delay between keys.
 
 Raw limits, same run: keystrokes, the characters typed plus one key per field (the search
 box, the form's fields, the dialog's); time, the same request recorded and its receipt drawn
-by `make_request` alone, on another account of the same cache, no window and no keys.
+by `make_request` alone, on another account of the same cache, no window and no keys (the
+customer's signature made from the same strokes where the business needs it).
 
     python -m bench.walk [--repeat 5]
 """
@@ -273,8 +275,10 @@ def counter(cache: Cache, lang: str = "zh") -> Counter:
     and proven by a key of this run: no server, no keyring."""
 
     from hallclient.receipts.content import HallInfo
+    from hallclient.receipts.testpage import SAMPLE_SIGNATURE
     from hallclient.store.operations import OverrideNeeded, SignOff, TerminalIdentity
     from hallclient.ui.counter_window import CounterServices, CounterWindow
+    from hallclient.ui.customer_screen import CustomerScreen
     from hallcore.domain.text import Text
     from hallcore.signing import SigningKey
 
@@ -288,13 +292,20 @@ def counter(cache: Cache, lang: str = "zh") -> Counter:
                                        "the supervisor's id or password is wrong"))
         return SignOff(supervisor, needed.operation_id, key=approval_key)
 
+    def customer_signs(screen: CustomerScreen) -> None:
+        # The customer's part, not the clerk's keys: their screen shows the request, they
+        # sign (the sample receipts' strokes) and confirm.
+        screen.show_to_customer()
+        screen.pad.strokes = [list(stroke) for stroke in SAMPLE_SIGNATURE]
+        screen.confirm.click()
+
     previews: list[QWidget] = []
     finished: list[float] = []
     window = CounterWindow(CounterServices(
         cache, TerminalIdentity(HALL, "T01", SigningKey.generate()), "gz-th-01-c1",
         HallInfo(HALL, Text("天河营业厅", "Tianhe Service Hall")),
-        show_preview=previews.append, ask_rating=lambda _window: None, approve=approve),
-        lang="en" if lang == "en" else "zh")
+        show_preview=previews.append, ask_rating=lambda _window: None, approve=approve,
+        ask_signature=customer_signs), lang="en" if lang == "en" else "zh")
     window.request_finished.connect(lambda: finished.append(time.perf_counter()))
     window.show()
     window.activateWindow()
@@ -437,21 +448,28 @@ def bare_request(cache: Cache, visit: Visit) -> float:
     """Seconds of the same request made by `make_request` alone (with the supervisor's
     sign-off when it needs one), no window and no keys."""
     from hallclient.counter.requests import CounterDesk, CounterRequest, make_request
+    from hallclient.counter.signature import signature_png
     from hallclient.receipts.content import HallInfo
+    from hallclient.receipts.testpage import SAMPLE_SIGNATURE
     from hallclient.store.operations import OverrideNeeded, SignOff, TerminalIdentity
+    from hallcore.domain.business import BUSINESS_TYPES
     from hallcore.domain.text import Text
     from hallcore.signing import SigningKey
 
     desk = CounterDesk(cache, TerminalIdentity(HALL, "T02", SigningKey.generate()),
                        "gz-th-01-c2", HallInfo(HALL, Text("天河营业厅", "Tianhe Service Hall")))
     started = time.perf_counter()
-    request = CounterRequest(visit.kind, visit.account, visit.payload(), online=True)
+    signature = (signature_png([list(stroke) for stroke in SAMPLE_SIGNATURE])
+                 if BUSINESS_TYPES[visit.kind].customer_signs else None)
+    request = CounterRequest(visit.kind, visit.account, visit.payload(), online=True,
+                             customer_signature=signature)
     try:
         make_request(desk, request, datetime.now(UTC))
     except OverrideNeeded as needed:
         signed = SignOff(_demo_supervisor()[0], needed.operation_id, key=SigningKey.generate())
         make_request(desk, CounterRequest(visit.kind, visit.account, visit.payload(),
-                                          online=True, sign_off=signed), datetime.now(UTC))
+                                          online=True, sign_off=signed,
+                                          customer_signature=signature), datetime.now(UTC))
     return time.perf_counter() - started
 
 
