@@ -92,7 +92,16 @@ def time_calls(call: Callable[[], object], repeat: int) -> list[float]:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, MB."""
+    """This process's peak resident memory so far, MB: Linux's VmHWM, its own memory's high
+    mark. Not ru_maxrss, which Linux carries across exec: a child spawned by a benchmark that
+    had grown to 800 MB reported 800 MB whatever it used itself."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

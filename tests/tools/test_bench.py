@@ -2,11 +2,13 @@
 a benchmark (bench/RESULTS.md holds the figures)."""
 
 import json
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 
 import pytest
 
 from bench.__main__ import load, main, markdown_table, rows, selected_areas
-from bench.common import Figure, percentile
+from bench.common import Figure, peak_rss_mb, percentile
 
 
 def test_percentile_is_the_nearest_rank():
@@ -53,3 +55,15 @@ def test_a_saved_run_prints_again_and_a_failed_area_fails_the_command(tmp_path, 
     assert "| receipts | 80 mm | 9.06 ms |  | < 30 ms | ✓ |" in capsys.readouterr().out
     saved.write_text(json.dumps({**run, "errors": {"push": "no PostgreSQL"}}))
     assert main(["--from-json", str(saved)]) == 1
+
+
+def test_a_spawned_child_s_peak_memory_is_its_own_not_its_parent_s():
+    # Linux carries ru_maxrss across exec: a child spawned by a big benchmark process
+    # reported the parent's size as its own peak.
+    ballast = bytearray(300 * 2**20)
+    for at in range(0, len(ballast), 4096):
+        ballast[at] = 1
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as child:
+        peak = child.submit(peak_rss_mb).result()
+    assert peak < 150
+    assert peak_rss_mb() >= 300
