@@ -311,7 +311,11 @@ def _check_mobile(national: str) -> None:
             "users); check the number with the customer",
             p=national[:3],
         )
-    if not _in_service(_parsed(_MAINLAND_CODE + national), _MOBILE_TYPES):
+    # Eleven digits known to be a mobile's: the number made directly, not parsed from text
+    # (phonenumbers' parse was 40% of the check).
+    if not _in_service(phonenumbers.PhoneNumber(country_code=int(_MAINLAND_CODE),
+                                                national_number=int(national)),
+                       _MOBILE_TYPES):
         raise _invalid(
             "号码无效：{p} 号段中没有这个手机号码，请与客户核对",
             "not a valid number: the {p} range has no such mobile number; check it with the "
@@ -349,8 +353,9 @@ def _parsed(digits: str) -> phonenumbers.PhoneNumber | None:
 
 
 def _in_service(number: phonenumbers.PhoneNumber | None, kinds: frozenset[int]) -> bool:
-    return (number is not None and phonenumbers.is_valid_number(number)
-            and phonenumbers.number_type(number) in kinds)
+    # number_type is UNKNOWN for a number is_valid_number refuses (both match the number's
+    # region's patterns), and no kind is UNKNOWN: one lookup, not the same one twice.
+    return number is not None and phonenumbers.number_type(number) in kinds
 
 
 def _mainland_landline(national: str) -> phonenumbers.PhoneNumber | None:

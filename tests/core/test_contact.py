@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hallcore.domain.contact import (
+    _MOBILE_RANGES,
     Phone,
     PhoneKind,
     is_han_character,
@@ -750,3 +751,24 @@ def test_validate_address_is_idempotent_on_address_like_text(raw: str) -> None:
     assert validate_address(address) == address
     assert address == address.strip()
     assert "  " not in address
+
+
+@settings(max_examples=1000)
+@given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
+def test_a_mobile_is_taken_exactly_when_phonenumbers_reads_it_as_a_mainland_mobile(
+        number: str) -> None:
+    """The check makes the number from its digits and asks for its type once; phonenumbers'
+    own way (parse the text, validate, then ask the type) must agree, within the ranges in
+    person-to-person service."""
+    import phonenumbers
+
+    parsed = phonenumbers.parse("+86" + number)
+    expected = (_MOBILE_RANGES.match(number) is not None and phonenumbers.is_valid_number(parsed)
+                and phonenumbers.number_type(parsed) in {
+                    phonenumbers.PhoneNumberType.MOBILE,
+                    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
+    try:
+        taken = validate_phone(number) == Phone(PhoneKind.MOBILE, number)
+    except InvalidInput:
+        taken = False
+    assert taken == expected
