@@ -9,6 +9,8 @@ that collides with another request on a unique key is answered again an operatio
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -120,15 +122,57 @@ class _Answer:
     result: OperationResult
 
 
+# Receipt signatures are checked on threads of their own while the batch is read and decided:
+# an Ed25519 check takes about 0.1 ms and releases the GIL, so a batch's 200 cost the push
+# almost nothing instead of a fifth of its time. In pieces, so that the first operations' are
+# known before the last ones' are checked.
+_SIGNATURE_CHECKS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2,
+                                       thread_name_prefix="hallserver-signatures")
+_SIGNATURE_PIECE = 20
+
+
+class _ReceiptSignatures:
+    """Whether a key of the caller's terminal signed each operation's receipt (with its
+    customer's signature image's hash, when they signed): checked from the start."""
+
+    def __init__(self, session: Session, caller: Caller, ops: list[PushOperation]) -> None:
+        keys = signing_keys(session, caller.hall_id, caller.terminal_id)
+        self._pieces: dict[str, Future[dict[str, bool]]] = {}
+        for start in range(0, len(ops), _SIGNATURE_PIECE):
+            piece = ops[start:start + _SIGNATURE_PIECE]
+            checked = _SIGNATURE_CHECKS.submit(_signed_by, keys, piece)
+            self._pieces.update((op.operation_id, checked) for op in piece)
+
+    def signed(self, op: PushOperation) -> bool:
+        return self._pieces[op.operation_id].result()[op.operation_id]
+
+
+def _signed_by(keys: list[str], ops: list[PushOperation]) -> dict[str, bool]:
+    signed: dict[str, bool] = {}
+    for op in ops:
+        try:
+            image = signature_image(op)
+        except SignatureImageInvalid:
+            signed[op.operation_id] = False  # refused for its image before this is asked
+            continue
+        # The receipt signature covers the customer's signature image, when they signed: a
+        # swapped image fails here like a forged receipt.
+        digest = image_sha256(image) if image is not None else None
+        signed[op.operation_id] = any(signature_matches(
+            key, op.receipt_no, op.operation_id, op.receipt_signature, digest) for key in keys)
+    return signed
+
+
 class _Proofs:
     """What the server checks of each pushed operation before deciding it: that the terminal
     made it (its receipt number and signature), that a clerk who logged in at the terminal did,
     and when (the server's clock). An operation that fails one is refused and not stored."""
 
     def __init__(self, session: Session, settings: ServerSettings, caller: Caller,
-                 terminal: TerminalRow | None, now: datetime) -> None:
+                 signatures: _ReceiptSignatures, terminal: TerminalRow | None,
+                 now: datetime) -> None:
         self.session, self.settings, self.caller, self.now = session, settings, caller, now
-        self.keys = signing_keys(session, caller.hall_id, caller.terminal_id)
+        self.signatures = signatures
         self.window = offline_window(session, caller.hall_id, terminal, now)
         # Per clerk named: their login at this terminal and their row. Held here: the
         # session's identity map keeps no object nobody refers to, and a query again would
@@ -150,15 +194,11 @@ class _Proofs:
                 f"({caller.hall_id} {caller.terminal_id}) for the day of the request: "
                 "nothing was stored"))
         try:
-            image = signature_image(op)
+            signature_image(op)
         except SignatureImageInvalid as bad:
             return _refused(op, RefusalCode.BAD_CUSTOMER_SIGNATURE, bad.reason,
                             field_errors={"customer_signature": _text(bad.reason)})
-        # The receipt signature covers the customer's signature image, when they signed: a
-        # swapped image fails here like a forged receipt.
-        digest = image_sha256(image) if image is not None else None
-        if not any(signature_matches(key, op.receipt_no, op.operation_id,
-                                     op.receipt_signature, digest) for key in self.keys):
+        if not self.signatures.signed(op):
             return _refused(op, RefusalCode.BAD_SIGNATURE, Text(
                 "回执签名与本终端密钥不符，业务未保存",
                 "the receipt signature does not match this terminal's key: nothing was "
@@ -213,6 +253,7 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
     district's sequence."""
     now = datetime.now(UTC)
     with Session(writer(engine)) as session, session.begin():
+        signatures = _ReceiptSignatures(session, caller, ops)
         stored = {row.operation_id: row for row in session.scalars(
             select(OperationRow).where(OperationRow.operation_id.in_(
                 [op.operation_id for op in ops])))}
@@ -220,7 +261,7 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
         # item's deadline its hall's opening hours, without a query.
         read_once = [*_lock_accounts(session, ops), session.get(HallRow, caller.hall_id)]
         terminal = session.get(TerminalRow, (caller.hall_id, caller.terminal_id))
-        proofs = _Proofs(session, settings, caller, terminal, now)
+        proofs = _Proofs(session, settings, caller, signatures, terminal, now)
         scan_ids = ScanIds(session, ops)
         # A new connection takes its account number from the district row: the chain is
         # locked first, as it is before the district everywhere else.
