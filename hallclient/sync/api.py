@@ -104,10 +104,11 @@ class ServerApi:
     def close(self) -> None:
         self._http.close()
 
-    def _call(self, method: str, path: str, answer: type[Model], *, json: Any = None,
-              params: dict[str, Any] | None = None, auth: bool = True,
-              content: bytes | None = None) -> Model:
-        body = self._body(method, path, json=json, params=params, auth=auth, content=content)
+    def _call(self, method: str, path: str, answer: type[Model], *,
+              request: BaseModel | None = None, params: dict[str, Any] | None = None,
+              auth: bool = True, content: bytes | None = None) -> Model:
+        body = self._body(method, path, request=request, params=params, auth=auth,
+                          content=content)
         try:
             return _read(answer, body)
         except ValidationError as exc:
@@ -115,7 +116,7 @@ class ServerApi:
             # operations are idempotent, so the caller treats it like no answer and retries.
             raise ServerUnreachable(f"unreadable answer: {exc.error_count()} errors") from exc
 
-    def _body(self, method: str, path: str, *, json: Any = None,
+    def _body(self, method: str, path: str, *, request: BaseModel | None = None,
               params: dict[str, Any] | None = None, auth: bool = True,
               content: bytes | None = None) -> bytes:
         """The answer's body, read from its stream and not kept on the response: an httpx
@@ -123,10 +124,15 @@ class ServerApi:
         cycle collector, which a bootstrap runs rarely (engine._rare_collections). Bootstrap
         pages of megabytes piled up so, past a gigabyte at 4.34 million accounts."""
         headers = self._headers(auth)
-        if content is not None:
+        if request is not None:
+            # By pydantic's own encoder: a push of 200 operations in a fraction of the time
+            # of model_dump and the json module.
+            content = request.model_dump_json().encode()
+            headers["Content-Type"] = "application/json"
+        elif content is not None:
             headers["Content-Type"] = "application/octet-stream"
         try:
-            with self._http.stream(method, path, json=json, params=params, headers=headers,
+            with self._http.stream(method, path, params=params, headers=headers,
                                    content=content) as response:
                 _answered(response, auth)
                 return b"".join(response.iter_bytes())
@@ -156,22 +162,21 @@ class ServerApi:
         return self._call("GET", "/health", Health, auth=False)
 
     def login(self, request: LoginRequest) -> TokenResponse:
-        return self._call("POST", "/login", TokenResponse, json=request.model_dump(mode="json"),
-                          auth=False)
+        return self._call("POST", "/login", TokenResponse, request=request, auth=False)
 
     def approve(self, request: ApprovalRequest) -> Approval:
         """A supervisor's sign-off of one operation at this counter (with the clerk's
         session)."""
-        return self._call("POST", "/approve", Approval, json=request.model_dump(mode="json"))
+        return self._call("POST", "/approve", Approval, request=request)
 
     def extend_offline_window(self, extension: WindowExtension) -> TerminalFacts:
         """A supervisor at this counter lets this terminal's older operations through."""
         return self._call("POST", "/terminal/offline-window", TerminalFacts,
-                          json=extension.model_dump(mode="json"))
+                          request=extension)
 
     def refresh(self, refresh_token: str) -> TokenResponse:
-        body = RefreshRequest(refresh_token=refresh_token).model_dump(mode="json")
-        return self._call("POST", "/refresh", TokenResponse, json=body, auth=False)
+        return self._call("POST", "/refresh", TokenResponse,
+                          request=RefreshRequest(refresh_token=refresh_token), auth=False)
 
     def bootstrap(self, after: str | None, limit: int) -> BootstrapRows:
         """A bootstrap page, in compact form, its rows as the cache's insert takes them
@@ -234,12 +239,12 @@ class ServerApi:
                           params={"signature": signature})
 
     def push(self, operations: list[PushOperation]) -> PushResponse:
-        body = PushRequest(operations=operations).model_dump(mode="json")
-        return self._call("POST", "/push", PushResponse, json=body)
+        return self._call("POST", "/push", PushResponse,
+                          request=PushRequest(operations=operations))
 
     def feedback(self, items: list[Feedback]) -> FeedbackResponse:
-        body = FeedbackRequest(items=items).model_dump(mode="json")
-        return self._call("POST", "/feedback", FeedbackResponse, json=body)
+        return self._call("POST", "/feedback", FeedbackResponse,
+                          request=FeedbackRequest(items=items))
 
     def notifications(self, account_number: str) -> AccountNotifications:
         return self._call("GET", f"/accounts/{account_number}/notifications",

@@ -386,21 +386,23 @@ class SyncEngine:
         """Push pending operations, oldest first, batch by batch, until none is left but
         those the server holds back (older than the offline window).
 
-        While an answer is written into the cache, the next batch is already on its way: the
-        server decides it meanwhile. It is sent only once the answer before it has arrived, so
-        the server still sees every operation after those recorded before it; the operations
-        just answered are left out of it, pending in the outbox until their answer is
-        written."""
+        The next batch is read from the outbox while the server decides the one before it, and
+        is on its way while that answer is written into the cache. It is sent only once the
+        answer before it has arrived, so the server still sees every operation after those
+        recorded before it; the operations in flight are left out of it, pending in the outbox
+        until their answer is written."""
         held: set[str] = set()
         with ThreadPoolExecutor(1, thread_name_prefix="hallclient-push") as sender:
             batch = self._next_batch(held)
             sending = sender.submit(self._send, batch) if batch else None
             while sending is not None:
-                answered, results = batch, sending.result()
+                in_flight = batch
+                batch = self._next_batch(held | {op.operation_id for op in in_flight})
+                results = sending.result()
+                # Held back by the server: in the batch just answered, so in none read since.
                 held |= {r.operation_id for r in results if r.code is RefusalCode.TOO_OLD}
-                batch = self._next_batch(held | {op.operation_id for op in answered})
                 sending = sender.submit(self._send, batch) if batch else None
-                self._record_answer(answered, results, summary)
+                self._record_answer(in_flight, results, summary)
         summary.held = len(held)
 
     def _send(self, batch: list[PushOperation]) -> list[OperationResult]:
