@@ -17,7 +17,8 @@ import logging
 import threading
 import time as clock
 import weakref
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Engine, delete, select
@@ -47,11 +48,25 @@ _RANGE_MARKS = ("~", "～", "至", "..")
 _DEFAULT_HOURS = OpeningHours(time(8, 30), time(17, 30))
 
 
+# A deadline estimated (a year with no notice loaded) reads the calendar again, in case another
+# process loaded it since, but not more often than this: in December every request whose
+# deadline reaches into January is one.
+_RECHECK_ESTIMATE = 10.0
+
+
 @dataclass(frozen=True)
 class _Loaded:
     calendar: WorkCalendar
     stamp: str
     at: float
+    # The years without a notice already said in the log, once per read of the calendar.
+    said_missing: set[int] = field(default_factory=set)
+
+    def first_to_miss(self, years: Iterable[int]) -> bool:
+        """Whether `years` had not been found missing in this read of the calendar yet."""
+        missing = set(years) - self.said_missing
+        self.said_missing.update(missing)
+        return bool(missing)
 
 
 # Per database: a process may serve one and administer another (and the tests use many).
@@ -100,13 +115,15 @@ def hall_deadline(session: Session, hall_id: str, accepted: datetime,
                   limit: TimeLimit) -> Deadline:
     """The deadline of a request accepted at the hall; an estimate is said in the log."""
     hours = opening_hours(session, hall_id)
-    due = deadline(accepted, limit, work_calendar(session), hours)
-    if due.estimated:
+    kept = _loaded(session)
+    due = deadline(accepted, limit, kept.calendar, hours)
+    if due.estimated and clock.monotonic() - kept.at >= _RECHECK_ESTIMATE:
         # The year's notice may have been loaded since the calendar was read (by another
-        # process): an estimate, rare, is worth reading it again for.
+        # process).
         forget(_engine(session))
-        due = deadline(accepted, limit, work_calendar(session), hours)
-    if due.estimated:
+        kept = _loaded(session)
+        due = deadline(accepted, limit, kept.calendar, hours)
+    if due.estimated and kept.first_to_miss(due.unknown_years):
         log.warning("working-day calendar has no notice for %s: a deadline of hall %s was "
                     "counted on weekends alone", ", ".join(map(str, due.unknown_years)),
                     hall_id)

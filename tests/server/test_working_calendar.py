@@ -9,7 +9,7 @@ import logging
 from datetime import UTC, date, datetime, time
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from hallcore.audit_chain import as_utc
@@ -173,6 +173,34 @@ def test_a_year_without_a_notice_is_counted_on_weekends_and_said_in_the_log(
     assert accepted_sms(server_engine, op).endswith("我们将于2026-10-01前办结。如遇节假日顺延。")
     [warning] = [r for r in caplog.records if r.name == "hallserver.working_days"]
     assert "2026" in warning.getMessage() and TH in warning.getMessage()
+
+
+def test_a_push_of_many_requests_into_a_year_without_a_notice_reads_the_calendar_once(
+        th, server_engine, caplog):
+    """Each estimate is worth a look for a notice loaded since, but not one per request: in
+    December every request whose deadline reaches into January is one, and a batch of 200
+    read the whole calendar 200 times and said so 200 times in the log."""
+    forget_2026(server_engine)
+    reads = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        if "FROM calendar_years" in statement:
+            reads.append(statement)
+
+    accounts = [a for a in th.all_accounts() if a["status"] == "active" and a["id_number"]
+                and not a["arrears_fen"]][:5]
+    ops = [th.operation("suspend", holder_of(a), account=a,
+                        created_at=at(date(2026, 9, 30)).isoformat()) for a in accounts]
+    event.listen(server_engine, "before_cursor_execute", count)
+    try:
+        with caplog.at_level(logging.WARNING, logger="hallserver.working_days"):
+            results = th.push(*ops)
+    finally:
+        event.remove(server_engine, "before_cursor_execute", count)
+    assert [r["outcome"] for r in results] == ["applied"] * 5
+    assert all(due_of(server_engine, op) == end_of(date(2026, 10, 1)) for op in ops)
+    assert len(reads) == 1
+    assert len([r for r in caplog.records if r.name == "hallserver.working_days"]) == 1
 
 
 def test_an_imported_notice_is_what_later_deadlines_are_counted_on(
