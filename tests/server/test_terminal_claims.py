@@ -248,3 +248,6 @@ def test_what_a_push_proves_is_read_once_per_batch_not_per_operation(th, server_
     pushed = [s for s in seen if "FROM tokens" not in s]
     for table in ("FROM clerks", "FROM terminal_clerks", "FROM terminal_keys"):
         assert sum(table in s and "SELECT" in s for s in pushed) == 1, table
+    # The 20 accounts changed are written by one statement, not flushed one by one (as
+    # locking the hall's audit chain after the decisions once did).
+    assert sum(s.startswith("UPDATE accounts") for s in pushed) == 1
