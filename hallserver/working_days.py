@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, Pool, delete, select
 from sqlalchemy.orm import Session
 
 from hallcore.domain.deadlines import Deadline, OpeningHours, TimeLimit, WorkCalendar, deadline
@@ -69,8 +69,10 @@ class _Loaded:
         return bool(missing)
 
 
-# Per database: a process may serve one and administer another (and the tests use many).
-_cache: weakref.WeakKeyDictionary[Engine, _Loaded] = weakref.WeakKeyDictionary()
+# Per database, by its engine's pool: a process may serve one and administer another (and the
+# tests use many). Not by the engine: the engines made from it with other options (a push's,
+# `writer`) share its pool, and each push would have read the calendar again.
+_cache: weakref.WeakKeyDictionary[Pool, _Loaded] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
@@ -86,7 +88,7 @@ def _engine(session: Session) -> Engine:
 def _loaded(session: Session) -> _Loaded:
     engine = _engine(session)
     with _cache_lock:
-        kept = _cache.get(engine)
+        kept = _cache.get(engine.pool)
     if kept is not None and clock.monotonic() - kept.at < _FRESH_FOR:
         return kept
     years = session.scalars(select(CalendarYearRow.year)).all()
@@ -96,14 +98,14 @@ def _loaded(session: Session) -> _Loaded:
                                  sorted(calendar.workdays))).encode()).hexdigest()[:16]
     loaded = _Loaded(calendar, stamp, clock.monotonic())
     with _cache_lock:
-        _cache[engine] = loaded
+        _cache[engine.pool] = loaded
     return loaded
 
 
 def forget(engine: Engine) -> None:
     """Read the calendar of `engine`'s database again at its next use (after it changed)."""
     with _cache_lock:
-        _cache.pop(engine, None)
+        _cache.pop(engine.pool, None)
 
 
 def opening_hours(session: Session, hall_id: str) -> OpeningHours:
@@ -148,7 +150,7 @@ def kept_calendar_stamp(engine: Engine) -> str | None:
     """The stamp of `engine`'s calendar as read less than a while ago, else None (then read
     it with a session: stamp_with_hours)."""
     with _cache_lock:
-        kept = _cache.get(engine)
+        kept = _cache.get(engine.pool)
     return kept.stamp if kept is not None and clock.monotonic() - kept.at < _FRESH_FOR else None
 
 

@@ -175,6 +175,29 @@ def test_a_year_without_a_notice_is_counted_on_weekends_and_said_in_the_log(
     assert "2026" in warning.getMessage() and TH in warning.getMessage()
 
 
+def test_pushes_count_on_the_calendar_read_once_not_again_for_each(th, server_engine):
+    # Each push's transaction is on an engine of its own options (SQLite's write lock), which
+    # the kept calendar had been told apart by: read again, 800 days, for every push.
+    reads = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        if "FROM calendar_days" in statement:
+            reads.append(statement)
+
+    accounts = [a for a in th.all_accounts() if a["status"] == "active" and a["id_number"]
+                and not a["arrears_fen"]][:4]
+    ops = [th.operation("suspend", holder_of(a), account=a,
+                        created_at=at(date(2026, 9, 30)).isoformat()) for a in accounts]
+    th.push(ops[0])
+    event.listen(server_engine, "before_cursor_execute", count)
+    try:
+        results = [th.push(op) for op in ops[1:]]
+    finally:
+        event.remove(server_engine, "before_cursor_execute", count)
+    assert [r["outcome"] for [r] in results] == ["applied"] * 3
+    assert reads == []
+
+
 def test_a_push_of_many_requests_into_a_year_without_a_notice_reads_the_calendar_once(
         th, server_engine, caplog):
     """Each estimate is worth a look for a notice loaded since, but not one per request: in
