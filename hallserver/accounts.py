@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hallcore.db.account_columns import read_columns, read_community, write_columns
+from hallcore.db.account_columns import read_columns, read_community
 from hallcore.domain.accounts import Account
 from hallcore.wire import AccountWire, CommunityWire
 from hallserver.models import AccountRow, CommunityRow, DistrictRow
@@ -44,11 +44,6 @@ def to_domain(session: Session, row: AccountRow) -> Account:
     """The row as the domain's Account, its community read from the session."""
     community = session.get(CommunityRow, row.community_code) if row.community_code else None
     return Account(**read_columns(row), community=read_community(community))
-
-
-def write_domain(row: AccountRow, account: Account, seq: int) -> None:
-    write_columns(row, account)
-    row.seq = seq
 
 
 def to_wire(row: AccountRow, communities: dict[str, CommunityRow]) -> AccountWire:

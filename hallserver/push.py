@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, inspect, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hallcore.audit_chain import as_utc
+from hallcore.db.account_columns import read_values, stored_values
 from hallcore.db.engine import writer
+from hallcore.domain.accounts import Account, Community
 from hallcore.domain.business import (
     BUSINESS_TYPES,
     Notice,
@@ -36,15 +38,17 @@ from hallcore.domain.text import Text
 from hallcore.receipt_numbers import own_number
 from hallcore.signing import image_sha256, signature_matches
 from hallcore.wire import (
+    ACCOUNT_FIELD_NAMES,
     AccountWire,
     BilingualText,
+    CommunityWire,
     OperationResult,
     Outcome,
     PushOperation,
     RefusalCode,
 )
 from hallserver import metrics
-from hallserver.accounts import next_account_number, next_seq, to_domain, to_wire, write_domain
+from hallserver.accounts import next_account_number, next_seq
 from hallserver.approvals import sign_off_kind, sign_off_refusal
 from hallserver.audit import append_audits, lock_chain
 from hallserver.context import Caller
@@ -110,10 +114,11 @@ def _push_one(engine: Engine, settings: ServerSettings, caller: Caller, op: Push
             if stored is not None:
                 return _duplicate(stored)
             # With the account as it is, so that the terminal undoes its optimistic change.
+            accounts = _BatchAccounts(session, [op], lock=False)
             return _rejected(op, Text(
                 f"受理号 {op.receipt_no} 已被另一笔业务使用",
                 f"receipt number {op.receipt_no} is already used by another operation"),
-                account=_current(session, caller, op))
+                account=_current(accounts, caller, op))
 
 
 @dataclass(slots=True)
@@ -257,9 +262,10 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
         stored = {row.operation_id: row for row in session.scalars(
             select(OperationRow).where(OperationRow.operation_id.in_(
                 [op.operation_id for op in ops])))}
-        # Held here so that the session keeps them: _decide finds the accounts, and each work
-        # item's deadline its hall's opening hours, without a query.
-        read_once = [*_lock_accounts(session, ops), session.get(HallRow, caller.hall_id)]
+        accounts = _BatchAccounts(session, ops)
+        # Held here so that the session keeps it: each work item's deadline finds its hall's
+        # opening hours without a query.
+        hall = session.get(HallRow, caller.hall_id)
         terminal = session.get(TerminalRow, (caller.hall_id, caller.terminal_id))
         proofs = _Proofs(session, settings, caller, signatures, terminal, now)
         scan_ids = ScanIds(session, ops)
@@ -280,16 +286,16 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
                     op, RefusalCode.BAD_SIGNATURE, _NOT_YOURS))
                 continue
             result = result or proofs.in_time_by_clerk(op) or _own_scans(
-                op, scan_ids) or _decide(session, caller, op, now)
+                op, scan_ids) or _decide(session, accounts, caller, op, now)
             if result.outcome is Outcome.REJECTED and result.account is None and (
                     result.code is None):
                 # The terminal sets its cached account back to this state.
-                result = result.model_copy(update={"account": _current(session, caller, op)})
+                result = result.model_copy(update={"account": _current(accounts, caller, op)})
             (refused if result.code is not None else new).append(_Answer(op, result))
             results.append(result)
         if new or refused:
             head = head or lock_chain(session, caller.hall_id)
-            _store(session, caller, new, now, head, settings.clock_skew)
+            _store(session, accounts, caller, new, now, head, settings.clock_skew)
             # The stored operations' document scans, waiting for their bytes.
             announce_scans(session, caller.hall_id, [answer.op for answer in new], now,
                            settings.scan_retention)
@@ -297,7 +303,7 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
         if terminal is not None:
             for answer in new:
                 note_receipt(terminal, answer.op.receipt_no)
-        del read_once
+        del hall
         by_id = {answer.op.operation_id: answer.result for answer in new}
         return [by_id.get(result.operation_id, result) for result in results]
 
@@ -332,33 +338,99 @@ def _audit_refused(session: Session, caller: Caller, refused: list[_Answer], now
                           for answer in refused])
 
 
-def _lock_accounts(session: Session, ops: list[PushOperation]) -> list[object]:
-    """The batch's accounts, locked in number order (two batches never wait on each other in
-    a circle), and their communities."""
-    numbers = sorted({op.account_number for op in ops if op.account_number is not None})
-    if not numbers:
-        return []
-    rows = session.scalars(select(AccountRow).where(AccountRow.number.in_(numbers))
-                           .order_by(AccountRow.number).with_for_update()).all()
-    codes = {row.community_code for row in rows if row.community_code}
-    communities = session.scalars(select(CommunityRow).where(
-        CommunityRow.code.in_(codes))).all() if codes else []
-    return [*rows, *communities]
+_ACCOUNTS = AccountRow.metadata.tables[AccountRow.__tablename__]
+_COMMUNITIES = CommunityRow.metadata.tables[CommunityRow.__tablename__]
+# What a decision may change: every declared field but the number, and the sequence number.
+_CHANGEABLE = tuple(name for name in ACCOUNT_FIELD_NAMES if name != "number")
+_ACCOUNT_UPDATE = (update(_ACCOUNTS).where(_ACCOUNTS.c.number == bindparam("b_number"))
+                   .values({name: bindparam(name) for name in (*_CHANGEABLE, "seq")}))
 
 
-def _store(session: Session, caller: Caller, new: list[_Answer], now: datetime,
-           head: AuditHeadRow, skew: timedelta) -> None:
+@dataclass(slots=True)
+class _Held:
+    """An account of the batch as the decisions so far have left it."""
+
+    account: Account
+    seq: int
+    changed: bool = False
+    opened: bool = False
+
+
+class _BatchAccounts:
+    """The batch's accounts, read once with their communities and locked in number order (two
+    batches never wait on each other in a circle). Decided on as the domain's accounts and
+    written back by one statement: no ORM object per account, whose loading, attribute
+    tracking and flush had been a fifth of a push's time."""
+
+    def __init__(self, session: Session, ops: list[PushOperation], *, lock: bool = True) -> None:
+        self._held: dict[str, _Held] = {}
+        self._communities: dict[str, CommunityWire] = {}
+        numbers = sorted({op.account_number for op in ops if op.account_number is not None})
+        if not numbers:
+            return
+        connection = session.connection()
+        query = (select(*(_ACCOUNTS.c[name] for name in ACCOUNT_FIELD_NAMES),
+                        _ACCOUNTS.c.seq, _ACCOUNTS.c.community_code)
+                 .where(_ACCOUNTS.c.number.in_(numbers)).order_by(_ACCOUNTS.c.number))
+        rows = connection.execute(query.with_for_update() if lock else query).all()
+        codes = {row[-1] for row in rows if row[-1] is not None}
+        communities = {row[0]: Community(*row) for row in connection.execute(select(
+            _COMMUNITIES.c.code, _COMMUNITIES.c.name, _COMMUNITIES.c.households,
+            _COMMUNITIES.c.manager_name, _COMMUNITIES.c.manager_phone).where(
+            _COMMUNITIES.c.code.in_(codes)))} if codes else {}
+        for *values, seq, code in rows:
+            account = Account(**read_values(values),
+                              community=communities.get(code) if code is not None else None)
+            self._held[account.number] = _Held(account, seq)
+
+    def get(self, number: str | None) -> _Held | None:
+        return self._held.get(number) if number is not None else None
+
+    def open(self, account: Account) -> _Held:
+        """A new account; its sequence number is stamped last."""
+        held = self._held[account.number] = _Held(account, 0, changed=True, opened=True)
+        return held
+
+    def wire(self, held: _Held) -> AccountWire:
+        account, community = held.account, held.account.community
+        if community is not None and community.code not in self._communities:
+            self._communities[community.code] = CommunityWire(
+                code=community.code, name=community.name, households=community.households,
+                manager_name=community.manager_name, manager_phone=community.manager_phone)
+        return AccountWire(**{name: getattr(account, name) for name in ACCOUNT_FIELD_NAMES},
+                           community=self._communities[community.code] if community else None,
+                           seq=held.seq)
+
+    def write(self, connection: Connection) -> None:
+        """The accounts opened, then those changed, each kind by one executemany."""
+        opened = [held for held in self._held.values() if held.opened]
+        changed = [held for held in self._held.values() if held.changed and not held.opened]
+        if opened:
+            connection.execute(_ACCOUNTS.insert(), [
+                {**stored_values(held.account), "seq": held.seq, "community_code": None}
+                for held in opened])
+        if changed:
+            connection.execute(_ACCOUNT_UPDATE, [
+                {"b_number": held.account.number, "seq": held.seq,
+                 **{name: value for name, value in stored_values(held.account).items()
+                    if name != "number"}}
+                for held in changed])
+
+
+def _store(session: Session, accounts: _BatchAccounts, caller: Caller, new: list[_Answer],
+           now: datetime, head: AuditHeadRow, skew: timedelta) -> None:
     """Each new answer stored with its operation, notices, work items and audit entry."""
     if not new:
         return
-    _stamp_sequences(session, caller.district, new)
+    _stamp_sequences(session, accounts, caller.district, new)
     longest = longest_wait(opening_hours(session, caller.hall_id))
     rows = [_operation_row(caller, answer.op, answer.result, now, skew, longest)
             for answer in new]
-    _write_accounts(session)  # the batch's accounts, before the operations that name them
+    connection = session.connection()
+    accounts.write(connection)  # before the operations that name them
+    session.flush()  # what else the decisions changed (an approval used)
     # One executemany, no ORM object per operation: before the rows that refer to them
     # (notices, work items).
-    connection = session.connection()
     connection.execute(_OPERATIONS.insert(), rows)
     # The notices and work items likewise, each table's rows by one executemany.
     work_items: list[dict[str, Any]] = []
@@ -376,26 +448,6 @@ def _store(session: Session, caller: Caller, new: list[_Answer], now: datetime,
 
 
 _OPERATIONS = OperationRow.metadata.tables[OperationRow.__tablename__]
-_ACCOUNTS = AccountRow.metadata.tables[AccountRow.__tablename__]
-# The account's every column but its number, by attribute and by column name.
-_ACCOUNT_COLUMNS = tuple((attr.key, attr.columns[0].name)
-                         for attr in inspect(AccountRow).column_attrs if attr.key != "number")
-_ACCOUNT_UPDATE = (update(_ACCOUNTS).where(_ACCOUNTS.c.number == bindparam("b_number"))
-                   .values({name: bindparam(name) for _key, name in _ACCOUNT_COLUMNS}))
-
-
-def _write_accounts(session: Session) -> None:
-    """The batch's changed accounts written by one executemany of one UPDATE (every column:
-    the same statement for any business type), no ORM flush per row; they leave the session,
-    which has no further use for them. Accounts opened, and the rest, flushed as usual."""
-    changed = [row for row in session.dirty if isinstance(row, AccountRow)]
-    if changed:
-        session.connection().execute(_ACCOUNT_UPDATE, [
-            {"b_number": row.number, **{name: getattr(row, key) for key, name in _ACCOUNT_COLUMNS}}
-            for row in changed])
-        for row in changed:
-            session.expunge(row)
-    session.flush()
 
 
 def _operation_row(caller: Caller, op: PushOperation, result: OperationResult,
@@ -455,7 +507,8 @@ def _audit_detail(op: PushOperation, result: OperationResult, stored: dict[str, 
     return detail
 
 
-def _stamp_sequences(session: Session, district: str, answers: list[_Answer]) -> None:
+def _stamp_sequences(session: Session, accounts: _BatchAccounts, district: str,
+                     answers: list[_Answer]) -> None:
     """Give each changed account its district sequence number, all taken with one statement as
     the transaction's last step: the district row stays locked from here to the commit only,
     so the district's other pushes wait as little as possible. An answer that carries an
@@ -466,7 +519,6 @@ def _stamp_sequences(session: Session, district: str, answers: list[_Answer]) ->
         return
     with session.no_autoflush:  # each changed account is written once, seq included
         seq = next_seq(session, district, count=applied) - applied
-    opened = {row.number: row for row in session.new if isinstance(row, AccountRow)}
     latest: dict[str, int] = {}
     for answer in answers:
         account = answer.result.account
@@ -475,27 +527,20 @@ def _stamp_sequences(session: Session, district: str, answers: list[_Answer]) ->
         if answer.result.outcome is Outcome.APPLIED:
             seq += 1
             latest[account.number] = seq
-            row = opened.get(account.number) or session.get(AccountRow, account.number)
-            assert row is not None
-            row.seq = seq
+            held = accounts.get(account.number)
+            assert held is not None
+            held.seq = seq
         if account.number in latest:
             answer.result = answer.result.model_copy(update={"account": account.model_copy(
                 update={"seq": latest[account.number]})})
 
 
-def _current(session: Session, caller: Caller, op: PushOperation) -> AccountWire | None:
-    if op.account_number is None:
+def _current(accounts: _BatchAccounts, caller: Caller, op: PushOperation
+             ) -> AccountWire | None:
+    held = accounts.get(op.account_number)
+    if held is None or held.account.district != caller.district:
         return None
-    row = session.get(AccountRow, op.account_number)
-    if row is None or row.district != caller.district:
-        return None
-    return _wire(session, row)
-
-
-def _wire(session: Session, row: AccountRow) -> AccountWire:
-    """The account as sent; its community from the session (read with the batch's accounts)."""
-    community = session.get(CommunityRow, row.community_code) if row.community_code else None
-    return to_wire(row, {community.code: community} if community else {})
+    return accounts.wire(held)
 
 
 def _account_of(op: PushOperation, result: OperationResult) -> str | None:
@@ -509,8 +554,8 @@ def _duplicate(stored: OperationRow) -> OperationResult:
     return first.model_copy(update={"outcome": Outcome.DUPLICATE, "first_outcome": first.outcome})
 
 
-def _decide(session: Session, caller: Caller, op: PushOperation, now: datetime
-            ) -> OperationResult:
+def _decide(session: Session, accounts: _BatchAccounts, caller: Caller, op: PushOperation,
+            now: datetime) -> OperationResult:
     try:
         payload = validate_payload(op.business_type, op.payload)
     except PayloadInvalid as exc:
@@ -525,24 +570,28 @@ def _decide(session: Session, caller: Caller, op: PushOperation, now: datetime
         if not opening.allowed:
             assert opening.reason is not None
             return _rejected(op, opening.reason)
-        return _open(session, caller, op, payload)
+        with session.no_autoflush:  # the batch's changes so far are written once, at the end
+            number = next_account_number(session, caller.district)
+        opened = accounts.open(open_account(payload, number=number, district=caller.district))
+        return OperationResult(operation_id=op.operation_id, outcome=Outcome.APPLIED,
+                               account=accounts.wire(opened))
     if op.account_number is None or op.base_version is None:
         return _rejected(op, Text("缺少户号或账户版本", "account number and base version needed"))
-    row = session.get(AccountRow, op.account_number)  # locked by _lock_accounts
-    if row is None or row.district != caller.district:
+    held = accounts.get(op.account_number)
+    if held is None or held.account.district != caller.district:
         return _rejected(op, Text(f"本营业厅辖区内没有户号 {op.account_number}",
                                   f"no account {op.account_number} in this hall's district"))
-    if row.version != op.base_version:
+    version = held.account.version
+    if version != op.base_version:
         return OperationResult(
             operation_id=op.operation_id, outcome=Outcome.CONFLICT,
-            account=_wire(session, row),
+            account=accounts.wire(held),
             reason=_text(Text(
-                f"账户已被其他业务修改（版本 {op.base_version} → {row.version}），"
+                f"账户已被其他业务修改（版本 {op.base_version} → {version}），"
                 "请按最新信息重新办理",
                 f"the account was changed by another request (version {op.base_version} → "
-                f"{row.version}); redo it on the current details")))
-    account = to_domain(session, row)
-    decision = check(op.business_type, account, payload, today=counter_day)
+                f"{version}); redo it on the current details")))
+    decision = check(op.business_type, held.account, payload, today=counter_day)
     if not decision.allowed:
         assert decision.reason is not None
         return _rejected(op, decision.reason)
@@ -550,21 +599,9 @@ def _decide(session: Session, caller: Caller, op: PushOperation, now: datetime
         refusal = sign_off_refusal(session, caller, op, now)
         if refusal is not None:
             return _refused(op, RefusalCode.NO_SIGN_OFF, refusal)
-    write_domain(row, apply_change(op.business_type, account, payload), seq=row.seq)
+    held.account, held.changed = apply_change(op.business_type, held.account, payload), True
     return OperationResult(operation_id=op.operation_id, outcome=Outcome.APPLIED,
-                           account=_wire(session, row))
-
-
-def _open(session: Session, caller: Caller, op: PushOperation, payload: dict[str, Any]
-          ) -> OperationResult:
-    with session.no_autoflush:  # the batch's changes so far are flushed once, at the end
-        number = next_account_number(session, caller.district)
-    account = open_account(payload, number=number, district=caller.district)
-    row = AccountRow(number=number, district=caller.district, community_code=None)
-    write_domain(row, account, seq=0)  # its sequence number is stamped last
-    session.add(row)
-    return OperationResult(operation_id=op.operation_id, outcome=Outcome.APPLIED,
-                           account=_wire(session, row))
+                           account=accounts.wire(held))
 
 
 def _after_decision(session: Session, caller: Caller, op: PushOperation,
