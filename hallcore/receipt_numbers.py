@@ -5,6 +5,7 @@ unambiguously, and the server accepts from a terminal only numbers of its own.""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _TAIL = re.compile(r"^([0-9]{8})-([0-9]{4,9})$")
 
@@ -24,10 +25,12 @@ def own_number(receipt: str, hall_id: str, terminal_id: str) -> tuple[str, int] 
     return found[1], int(found[2])
 
 
-def later(first: str | None, second: str | None, hall_id: str, terminal_id: str
-          ) -> str | None:
-    """The later of two numbers of one terminal (by day, then sequence); None counts as none."""
-    numbers = [n for n in (first, second) if n is not None and own_number(
-        n, hall_id, terminal_id) is not None]
-    return max(numbers, key=lambda n: own_number(n, hall_id, terminal_id) or ("", 0),
-               default=None)
+def latest(numbers: Iterable[str | None], hall_id: str, terminal_id: str) -> str | None:
+    """The latest of a terminal's numbers (by day, then sequence), each read once; None and
+    another terminal's numbers count as none."""
+    best, best_key = None, None
+    for number in numbers:
+        key = own_number(number, hall_id, terminal_id) if number is not None else None
+        if key is not None and (best_key is None or key > best_key):
+            best, best_key = number, key
+    return best

@@ -67,7 +67,7 @@ from hallserver.queue_tickets import longest_wait, ticket_columns
 from hallserver.scans import ScanIds, announce_scans
 from hallserver.settings import ServerSettings
 from hallserver.signature_images import SignatureImageInvalid, signature_image
-from hallserver.terminals import note_receipt, offline_window, signing_keys
+from hallserver.terminals import note_receipts, offline_window, signing_keys
 from hallserver.working_days import opening_hours
 from hallserver.workitems import WORK_ITEMS, work_item_rows
 
@@ -300,9 +300,8 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
             announce_scans(session, caller.hall_id, [answer.op for answer in new], now,
                            settings.scan_retention)
             _audit_refused(session, caller, refused, now, head)
-        if terminal is not None:
-            for answer in new:
-                note_receipt(terminal, answer.op.receipt_no)
+        if terminal is not None and new:
+            note_receipts(terminal, (answer.op.receipt_no for answer in new))
         del hall
         by_id = {answer.op.operation_id: answer.result for answer in new}
         return [by_id.get(result.operation_id, result) for result in results]

@@ -9,6 +9,7 @@ key retires the terminal's previous one. Every step is an audit entry.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 import hallserver.auth_cache  # noqa: F401  (its session events)
 from hallcore.domain.deadlines import OpeningHours
 from hallcore.domain.text import Text
-from hallcore.receipt_numbers import later
+from hallcore.receipt_numbers import latest
 from hallcore.wire import Role, TerminalFacts
 from hallserver.audit import append_audit
 from hallserver.identity import database_identity, identity_of
@@ -257,7 +258,7 @@ def facts_of(found: Any, server_identity: str, calendar_stamp: str, now: datetim
         calendar_stamp=calendar_stamp)
 
 
-def note_receipt(terminal: TerminalRow, receipt_no: str) -> None:
+def note_receipts(terminal: TerminalRow, receipt_nos: Iterable[str]) -> None:
     """Remember the terminal's highest receipt number the server holds."""
-    terminal.last_receipt_no = later(terminal.last_receipt_no, receipt_no, terminal.hall_id,
-                                     terminal.terminal_id)
+    terminal.last_receipt_no = latest([terminal.last_receipt_no, *receipt_nos],
+                                      terminal.hall_id, terminal.terminal_id)
