@@ -44,16 +44,19 @@ def _fields(row: AuditEntryRow) -> dict[str, Any]:
 
 
 def _locked_head(session: Session, chain: str) -> AuditHeadRow:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    locked = select(AuditHeadRow).where(AuditHeadRow.chain == chain).with_for_update()
     # Without flushing the session first: a push locks the chain after deciding its batch,
     # whose accounts it then writes by one statement, not by a flush of one UPDATE each.
     with session.no_autoflush:
+        head = session.scalars(locked).one_or_none()
+        if head is not None:
+            return head
         # A hall's first entries may be written at once: the head is created exactly once.
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         session.execute(dialect.insert(AuditHeadRow)
                         .values(chain=chain, last_id=None, last_hash=GENESIS)
                         .on_conflict_do_nothing())
-        return session.scalars(select(AuditHeadRow).where(AuditHeadRow.chain == chain)
-                               .with_for_update()).one()
+        return session.scalars(locked).one()
 
 
 def append_audit(session: Session, *, hall_id: str | None, terminal_id: str, actor: str,
