@@ -27,9 +27,9 @@ Stroke = Sequence[Point]
 # signature: a tap or a tick is not a name.
 MIN_INK = 60.0
 # Pixels of the image, ink and margin: the wire's limit, which the server holds it to. The
-# largest image it allows (one no deflate can compress) keeps a push of 200 signed operations
-# (hallclient/sync/engine.py push_batch) under the server's 4 MiB body limit: about 3.8 MB; a
-# signature is 1-3 KB, 0.75 MB a batch.
+# largest image it allows (one no deflate can compress) is about 14 KB: a push batch of such
+# is cut by its bytes at about 180 operations (hallclient/sync/engine.py PUSH_BODY_BUDGET); a
+# signature is 1-3 KB, and 500 of them go in one batch.
 MAX_WIDTH, MAX_HEIGHT = MAX_SIGNATURE_WIDTH, MAX_SIGNATURE_HEIGHT
 MARGIN = 6
 PEN = 3  # pixels: a stroke as a ballpoint pen draws it at this size

@@ -21,8 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from http import HTTPStatus
 from typing import TypeVar
 
+from pydantic_core import to_json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -52,6 +54,7 @@ from hallclient.sync.work_calendar import calendar_outdated, keep_calendar
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
 from hallcore.wire import (
+    MAX_PUSH_BATCH,
     BootstrapRows,
     NotSettledReason,
     OperationResult,
@@ -170,9 +173,28 @@ def pending_count(session: Session) -> int:
         OutboxRow.state == "pending")) or 0
 
 
+# A push's body at most this many bytes: the server refuses one over its limit (max_body_bytes,
+# 4 MiB unless set lower). A batch of 500 operations whose customers signed in the usual 1-3 KB
+# is about 1.5 MB; with the largest images a signature can be, one is cut at about 180.
+PUSH_BODY_BUDGET = 3_500_000
+_PUSH_ENVELOPE = len(b'{"operations":[]}')
+
+
+def within_budget(batch: list[PushOperation], budget: int = PUSH_BODY_BUDGET
+                  ) -> list[PushOperation]:
+    """The longest start of `batch` whose push body, as sent, is at most `budget` bytes; its
+    first operation at least."""
+    size = _PUSH_ENVELOPE - 1  # a comma before each operation but the first
+    for n, op in enumerate(batch):
+        size += len(to_json(op)) + 1
+        if size > budget and n:
+            return batch[:n]
+    return batch
+
+
 class SyncEngine:
     def __init__(self, cache: Cache, credentials: Credentials, *, page_size: int = 2000,
-                 bootstrap_page: int = 10_000, push_batch: int = 200,
+                 bootstrap_page: int = 10_000, push_batch: int = MAX_PUSH_BATCH,
                  search_index_in_background: bool = True) -> None:
         self.cache = cache
         self.credentials = credentials
@@ -365,7 +387,7 @@ class SyncEngine:
                     scan_id=scan.scan_id, kind=ScanKind(scan.kind),
                     media_type=ScanMediaType(scan.media_type), size=scan.size,
                     sha256=scan.sha256))
-        return [
+        return within_budget([
             PushOperation(
                 operation_id=op.operation_id, business_type=BusinessKind(op.business_type),
                 account_number=op.account_number, base_version=op.base_version,
@@ -380,7 +402,7 @@ class SyncEngine:
                                     if op.customer_signature else None),
                 ticket=_ticket(op), scans=scans.get(op.operation_id, []))
             for op, receipt in rows
-        ]
+        ])
 
     def push(self, summary: SyncSummary) -> None:
         """Push pending operations, oldest first, batch by batch, until none is left but
@@ -408,8 +430,15 @@ class SyncEngine:
     def _send(self, batch: list[PushOperation]) -> list[OperationResult]:
         """The server's answers to `batch`; raises ServerUnreachable for an answer that is not
         one for each operation sent (never loop on a batch the server did not answer in
-        full)."""
-        answer = self.credentials.call(partial(self.api.push, batch))
+        full). A batch the server finds too large (its limit set below PUSH_BODY_BUDGET) is
+        sent again in halves."""
+        try:
+            answer = self.credentials.call(partial(self.api.push, batch))
+        except ServerRefused as refused:
+            if refused.status != HTTPStatus.REQUEST_ENTITY_TOO_LARGE or len(batch) == 1:
+                raise
+            half = len(batch) // 2
+            return self._send(batch[:half]) + self._send(batch[half:])
         if {r.operation_id for r in answer.results} != {op.operation_id for op in batch}:
             raise ServerUnreachable("the server's answer does not match the batch sent")
         return answer.results

@@ -71,3 +71,24 @@ def test_a_batch_without_an_answer_leaves_the_answers_before_it_written(counters
     summary = counter.engine.sync_once()
     assert (summary.pushed, summary.applied, summary.pending) == (7, 7, 0)
     assert server_ops(server) == 12
+
+
+def test_a_batch_the_server_finds_too_large_is_sent_again_in_halves(
+        counters, server, monkeypatch):
+    # A server whose body limit is set below what the terminal cuts its batches at.
+    server.stop()
+    monkeypatch.setenv("HALLSERVER_MAX_BODY_BYTES", "6000")
+    server.start()
+    counter = counters()
+    counter.engine.sync_once()
+    accounts = active_accounts(counter, 12)
+    made = [counter.record("suspend", a.number, holder(a)).operation_id for a in accounts]
+    batches = sent_batches(counter)
+    summary = counter.engine.sync_once()
+    assert (summary.pushed, summary.applied, summary.pending) == (12, 12, 0)
+    assert server_ops(server) == 12
+    # The whole batch first, refused; then halves of it until each half was taken, in order.
+    assert batches[0] == made and len(batches) > 2
+    taken = [ids for ids in batches[1:] if not any(
+        set(ids) > set(other) for other in batches[1:])]
+    assert [i for ids in taken for i in ids] == made

@@ -15,9 +15,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hallclient.counter.signature import MAX_HEIGHT, MAX_WIDTH
-from hallclient.sync.engine import SyncEngine
+from hallclient.sync.engine import PUSH_BODY_BUDGET, SyncEngine, within_budget
 from hallcore.domain.business import BusinessKind
 from hallcore.wire import (
+    MAX_PUSH_BATCH,
     MAX_SCAN_BYTES,
     MAX_SCANS,
     MAX_SIGNATURE_BYTES,
@@ -138,7 +139,22 @@ def test_a_signature_changed_in_the_database_fails_the_receipts_verification(
     assert not answer["known"] and not answer["signature_valid"]
 
 
-def test_a_full_push_batch_of_the_largest_signatures_fits_the_body_limit():
+def _signed_op(png: bytes) -> PushOperation:
+    return PushOperation(
+        operation_id=str(uuid.uuid4()), business_type=BusinessKind.TRANSFER,
+        account_number="1000000001", base_version=4, payload=TRANSFER_PAYLOAD,
+        created_at=datetime.now(UTC), clerk="gz-th-01-c1",
+        receipt_no="GZ-TH-01-T01-20261125-0001", receipt_signature="ab" * 64,
+        first_contact=True, handling_seconds=600, approved_by="gz-th-01-s1",
+        approval_token="t" * 64, customer_signature=base64.b64encode(png).decode(),
+        ticket=QueueTicket(number="A0123", source=TicketSource.QUEUE,
+                           issued_at=datetime.now(UTC), called_at=datetime.now(UTC)),
+        scans=[ScanRef(scan_id=str(uuid.uuid4()), kind=ScanKind.OWNERSHIP,
+                       media_type=ScanMediaType.JPEG, size=MAX_SCAN_BYTES, sha256="0" * 64)
+               ] * MAX_SCANS)
+
+
+def test_a_push_batch_of_the_largest_signatures_is_cut_to_fit_the_body_limit():
     # The largest image a signature can be: noise over every pixel, which deflate cannot
     # compress, written as the signature's PNGs are.
     noise = Image.frombytes("1", (MAX_WIDTH, MAX_HEIGHT),
@@ -148,17 +164,16 @@ def test_a_full_push_batch_of_the_largest_signatures_fits_the_body_limit():
     largest = out.getvalue()
     assert len(largest) > 13_000  # it is incompressible indeed
     batch = inspect.signature(SyncEngine).parameters["push_batch"].default
-    op = PushOperation(
-        operation_id=str(uuid.uuid4()), business_type=BusinessKind.TRANSFER,
-        account_number="1000000001", base_version=4, payload=TRANSFER_PAYLOAD,
-        created_at=datetime.now(UTC), clerk="gz-th-01-c1",
-        receipt_no="GZ-TH-01-T01-20261125-0001", receipt_signature="ab" * 64,
-        first_contact=True, handling_seconds=600, approved_by="gz-th-01-s1",
-        approval_token="t" * 64, customer_signature=base64.b64encode(largest).decode(),
-        ticket=QueueTicket(number="A0123", source=TicketSource.QUEUE,
-                           issued_at=datetime.now(UTC), called_at=datetime.now(UTC)),
-        scans=[ScanRef(scan_id=str(uuid.uuid4()), kind=ScanKind.OWNERSHIP,
-                       media_type=ScanMediaType.JPEG, size=MAX_SCAN_BYTES, sha256="0" * 64)
-               ] * MAX_SCANS)
-    body = PushRequest(operations=[op] * batch).model_dump_json().encode()
-    assert len(body) < ServerSettings().max_body_bytes  # about 4.0 MB of 4.19 (4 MiB)
+    cut = within_budget([_signed_op(largest)] * batch)
+    body = PushRequest(operations=cut).model_dump_json().encode()
+    assert 150 < len(cut) < batch
+    assert len(body) <= PUSH_BODY_BUDGET < ServerSettings().max_body_bytes
+    # One more and it would not have been within the budget: the cut is exact.
+    longer = PushRequest(operations=[_signed_op(largest)] * (len(cut) + 1))
+    assert len(longer.model_dump_json().encode()) > PUSH_BODY_BUDGET
+
+
+def test_a_full_push_batch_of_usual_signatures_is_sent_whole():
+    usual = signature()  # a name's few strokes
+    batch = inspect.signature(SyncEngine).parameters["push_batch"].default
+    assert len(within_budget([_signed_op(usual)] * batch)) == batch == MAX_PUSH_BATCH
