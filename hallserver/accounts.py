@@ -10,32 +10,31 @@ from hallcore.domain.accounts import Account
 from hallcore.wire import AccountWire, CommunityWire
 from hallserver.models import AccountRow, CommunityRow, DistrictRow
 
-# The district's counters are read from the UPDATE's RETURNING, and nothing keeps them on a
-# DistrictRow object: the session is not searched for one to update (in a push's session of a
-# few hundred objects, that search had cost more than the statement).
-_COUNTER = {"synchronize_session": False}
+# The district's counters, taken by Core statements on the session's connection: read from the
+# UPDATE's RETURNING, never kept on a DistrictRow object, so the ORM has nothing to look for in
+# the session or to flush first (in a push's session, that had cost more than the statement).
+_DISTRICTS = DistrictRow.metadata.tables[DistrictRow.__tablename__]
 
 
 def next_seq(session: Session, district: str, count: int = 1) -> int:
     """Take the district's next `count` change numbers; returns the last. The row stays locked
     until commit, so changes of one district commit in sequence order and a pull never skips an
     uncommitted one."""
-    seq = session.execute(
-        update(DistrictRow)
-        .where(DistrictRow.code == district)
-        .values(last_seq=DistrictRow.last_seq + count)
-        .returning(DistrictRow.last_seq), execution_options=_COUNTER
+    seq = session.connection().execute(
+        update(_DISTRICTS)
+        .where(_DISTRICTS.c.code == district)
+        .values(last_seq=_DISTRICTS.c.last_seq + count)
+        .returning(_DISTRICTS.c.last_seq)
     ).scalar_one()
     return int(seq)
 
 
 def next_account_number(session: Session, district: str) -> str:
-    prefix, serial = session.execute(
-        update(DistrictRow)
-        .where(DistrictRow.code == district)
-        .values(last_account_serial=DistrictRow.last_account_serial + 1)
-        .returning(DistrictRow.account_prefix, DistrictRow.last_account_serial),
-        execution_options=_COUNTER,
+    prefix, serial = session.connection().execute(
+        update(_DISTRICTS)
+        .where(_DISTRICTS.c.code == district)
+        .values(last_account_serial=_DISTRICTS.c.last_account_serial + 1)
+        .returning(_DISTRICTS.c.account_prefix, _DISTRICTS.c.last_account_serial)
     ).one()
     return f"{prefix}{serial:08d}"
 

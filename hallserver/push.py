@@ -516,8 +516,7 @@ def _stamp_sequences(session: Session, accounts: _BatchAccounts, district: str,
     applied = sum(answer.result.outcome is Outcome.APPLIED for answer in answers)
     if not applied:
         return
-    with session.no_autoflush:  # each changed account is written once, seq included
-        seq = next_seq(session, district, count=applied) - applied
+    seq = next_seq(session, district, count=applied) - applied
     latest: dict[str, int] = {}
     for answer in answers:
         account = answer.result.account
@@ -569,8 +568,7 @@ def _decide(session: Session, accounts: _BatchAccounts, caller: Caller, op: Push
         if not opening.allowed:
             assert opening.reason is not None
             return _rejected(op, opening.reason)
-        with session.no_autoflush:  # the batch's changes so far are written once, at the end
-            number = next_account_number(session, caller.district)
+        number = next_account_number(session, caller.district)
         opened = accounts.open(open_account(payload, number=number, district=caller.district))
         return OperationResult(operation_id=op.operation_id, outcome=Outcome.APPLIED,
                                account=accounts.wire(opened))
