@@ -29,14 +29,25 @@ def next_seq(session: Session, district: str, count: int = 1) -> int:
     return int(seq)
 
 
-def next_account_number(session: Session, district: str) -> str:
-    prefix, serial = session.connection().execute(
+def take_account_numbers(session: Session, district: str, count: int) -> list[str]:
+    """The district's next `count` account numbers, in order. The row stays locked until
+    commit: `give_back_account_numbers` may return the last of them unused."""
+    prefix, last = session.connection().execute(
         update(_DISTRICTS)
         .where(_DISTRICTS.c.code == district)
-        .values(last_account_serial=_DISTRICTS.c.last_account_serial + 1)
+        .values(last_account_serial=_DISTRICTS.c.last_account_serial + count)
         .returning(_DISTRICTS.c.account_prefix, _DISTRICTS.c.last_account_serial)
     ).one()
-    return f"{prefix}{serial:08d}"
+    return [f"{prefix}{serial:08d}" for serial in range(last - count + 1, last + 1)]
+
+
+def give_back_account_numbers(session: Session, district: str, count: int) -> None:
+    """The last `count` numbers `take_account_numbers` gave this transaction, unused: the
+    next request takes them, and no number is skipped."""
+    session.connection().execute(
+        update(_DISTRICTS)
+        .where(_DISTRICTS.c.code == district)
+        .values(last_account_serial=_DISTRICTS.c.last_account_serial - count))
 
 
 def to_domain(session: Session, row: AccountRow) -> Account:

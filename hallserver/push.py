@@ -48,7 +48,7 @@ from hallcore.wire import (
     RefusalCode,
 )
 from hallserver import metrics
-from hallserver.accounts import next_account_number, next_seq
+from hallserver.accounts import give_back_account_numbers, next_seq, take_account_numbers
 from hallserver.approvals import sign_off_kind, sign_off_refusal
 from hallserver.audit import append_audits, lock_chain
 from hallserver.context import Caller
@@ -364,6 +364,10 @@ class _BatchAccounts:
     def __init__(self, session: Session, ops: list[PushOperation], *, lock: bool = True) -> None:
         self._held: dict[str, _Held] = {}
         self._communities: dict[str, CommunityWire] = {}
+        # Numbers for the batch's new connections: as many as it opens accounts, taken by one
+        # statement at the first; those left unused are given back when it is stored.
+        self._openings = sum(BUSINESS_TYPES[op.business_type].opens_account for op in ops)
+        self._numbers: list[str] = []
         numbers = sorted({op.account_number for op in ops if op.account_number is not None})
         if not numbers:
             return
@@ -385,10 +389,21 @@ class _BatchAccounts:
     def get(self, number: str | None) -> _Held | None:
         return self._held.get(number) if number is not None else None
 
+    def new_number(self, session: Session, district: str) -> str:
+        if not self._numbers:
+            self._numbers = take_account_numbers(session, district, self._openings)
+            self._numbers.reverse()
+        return self._numbers.pop()
+
     def open(self, account: Account) -> _Held:
         """A new account; its sequence number is stamped last."""
         held = self._held[account.number] = _Held(account, 0, changed=True, opened=True)
         return held
+
+    def give_back_numbers(self, session: Session, district: str) -> None:
+        if self._numbers:
+            give_back_account_numbers(session, district, len(self._numbers))
+            self._numbers = []
 
     def wire(self, held: _Held) -> AccountWire:
         account, community = held.account, held.account.community
@@ -419,6 +434,7 @@ class _BatchAccounts:
 def _store(session: Session, accounts: _BatchAccounts, caller: Caller, new: list[_Answer],
            now: datetime, head: AuditHeadRow, skew: timedelta) -> None:
     """Each new answer stored with its operation, notices, work items and audit entry."""
+    accounts.give_back_numbers(session, caller.district)
     if not new:
         return
     _stamp_sequences(session, accounts, caller.district, new)
@@ -568,7 +584,7 @@ def _decide(session: Session, accounts: _BatchAccounts, caller: Caller, op: Push
         if not opening.allowed:
             assert opening.reason is not None
             return _rejected(op, opening.reason)
-        number = next_account_number(session, caller.district)
+        number = accounts.new_number(session, caller.district)
         opened = accounts.open(open_account(payload, number=number, district=caller.district))
         return OperationResult(operation_id=op.operation_id, outcome=Outcome.APPLIED,
                                account=accounts.wire(opened))

@@ -269,6 +269,17 @@ def test_new_connection_opens_an_account_with_work_items(th, server_engine):
     assert items[0]["due_at"] < items[1]["due_at"]
 
 
+def test_new_connections_take_account_numbers_in_order_none_skipped(th):
+    # The batch's numbers are taken at once; one its refused request did not use is given back.
+    refused = {**NEW_CONNECTION, "phone": "020-87654321", "sms_consent": True}
+    results = th.push(*[th.operation("new_connection", payload)
+                        for payload in (NEW_CONNECTION, refused, NEW_CONNECTION)])
+    assert [r["outcome"] for r in results] == ["applied", "rejected", "applied"]
+    [later] = th.push(th.operation("new_connection", NEW_CONNECTION))
+    numbers = [int(r["account"]["number"]) for r in (results[0], results[2], later)]
+    assert numbers == list(range(numbers[0], numbers[0] + 3))
+
+
 def test_overdue_items_are_listed_as_overdue(th, server_engine):
     th.push(th.operation("new_connection", NEW_CONNECTION))
     assert th.get(f"/halls/{TH}/work-items", state="overdue").json()["items"] == []
