@@ -6,6 +6,8 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -175,25 +177,37 @@ def test_a_year_without_a_notice_is_counted_on_weekends_and_said_in_the_log(
     assert "2026" in warning.getMessage() and TH in warning.getMessage()
 
 
+@contextmanager
+def calendar_reads(engine, table: str) -> Iterator[list[str]]:
+    """The statements that read `table` meanwhile."""
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        if f"FROM {table}" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield reads
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def suspensions(terminal, count: int, accepted: datetime) -> list[dict]:
+    """Requests to suspend `count` accounts, each its own, accepted at `accepted`."""
+    accounts = [a for a in terminal.all_accounts() if a["status"] == "active"
+                and a["id_number"] and not a["arrears_fen"]][:count]
+    return [terminal.operation("suspend", holder_of(a), account=a,
+                               created_at=accepted.isoformat()) for a in accounts]
+
+
 def test_pushes_count_on_the_calendar_read_once_not_again_for_each(th, server_engine):
     # Each push's transaction is on an engine of its own options (SQLite's write lock), which
     # the kept calendar had been told apart by: read again, 800 days, for every push.
-    reads = []
-
-    def count(conn, cursor, statement, *args) -> None:
-        if "FROM calendar_days" in statement:
-            reads.append(statement)
-
-    accounts = [a for a in th.all_accounts() if a["status"] == "active" and a["id_number"]
-                and not a["arrears_fen"]][:4]
-    ops = [th.operation("suspend", holder_of(a), account=a,
-                        created_at=at(date(2026, 9, 30)).isoformat()) for a in accounts]
+    ops = suspensions(th, 4, at(date(2026, 9, 30)))
     th.push(ops[0])
-    event.listen(server_engine, "before_cursor_execute", count)
-    try:
+    with calendar_reads(server_engine, "calendar_days") as reads:
         results = [th.push(op) for op in ops[1:]]
-    finally:
-        event.remove(server_engine, "before_cursor_execute", count)
     assert [r["outcome"] for [r] in results] == ["applied"] * 3
     assert reads == []
 
@@ -204,22 +218,10 @@ def test_a_push_of_many_requests_into_a_year_without_a_notice_reads_the_calendar
     December every request whose deadline reaches into January is one, and a batch of 200
     read the whole calendar 200 times and said so 200 times in the log."""
     forget_2026(server_engine)
-    reads = []
-
-    def count(conn, cursor, statement, *args) -> None:
-        if "FROM calendar_years" in statement:
-            reads.append(statement)
-
-    accounts = [a for a in th.all_accounts() if a["status"] == "active" and a["id_number"]
-                and not a["arrears_fen"]][:5]
-    ops = [th.operation("suspend", holder_of(a), account=a,
-                        created_at=at(date(2026, 9, 30)).isoformat()) for a in accounts]
-    event.listen(server_engine, "before_cursor_execute", count)
-    try:
-        with caplog.at_level(logging.WARNING, logger="hallserver.working_days"):
-            results = th.push(*ops)
-    finally:
-        event.remove(server_engine, "before_cursor_execute", count)
+    ops = suspensions(th, 5, at(date(2026, 9, 30)))
+    with calendar_reads(server_engine, "calendar_years") as reads, caplog.at_level(
+            logging.WARNING, logger="hallserver.working_days"):
+        results = th.push(*ops)
     assert [r["outcome"] for r in results] == ["applied"] * 5
     assert all(due_of(server_engine, op) == end_of(date(2026, 10, 1)) for op in ops)
     assert len(reads) == 1
