@@ -6,13 +6,11 @@ stated hold."""
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, update
+from sqlalchemy import update
 
 from hallcore.wire import Role
 from hallserver.app import create_app
@@ -21,26 +19,11 @@ from hallserver.context import Caller
 from hallserver.models import TokenRow
 from hallserver.seed import seed
 from tests.support.server import Terminal
+from tests.support.statements import reads_of
 
 HALL = "GZ-TH-01"
 CALLER = Caller(clerk="gz-th-01-c1", role=Role.CLERK, hall_id=HALL, terminal_id="T01",
                 district="440106")
-
-
-@contextmanager
-def token_reads(engine: Engine) -> Iterator[list[str]]:
-    """The statements that read the tokens table while the block runs."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        if "FROM tokens" in statement:
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def listening(callers: CallerCache) -> bool:
@@ -69,7 +52,7 @@ def hall(server_engine):
 def test_a_caller_is_read_from_the_database_once(hall, server_engine):
     _, terminal = hall
     terminal.token = terminal.login("gz-th-01-c1").json()["access_token"]  # a new token
-    with token_reads(server_engine) as reads:
+    with reads_of(server_engine, "tokens") as reads:
         for _ in range(5):
             assert terminal.get("/changes").status_code == 200
     assert len(reads) == 1
@@ -106,7 +89,7 @@ def test_a_caller_read_while_access_changed_is_not_believed(server_engine):
                          indirect=True)
 def test_a_retirement_by_another_process_ends_the_session_at_once(hall, server_engine):
     _, terminal = hall
-    with token_reads(server_engine) as reads:
+    with reads_of(server_engine, "tokens") as reads:
         assert terminal.get("/changes").status_code == 200
     assert reads == []
     before = ACCESS_CHANGES.value

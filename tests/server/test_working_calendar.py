@@ -6,12 +6,10 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 
 import pytest
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from hallcore.audit_chain import as_utc
@@ -27,6 +25,7 @@ from hallserver.models import (
     WorkItemRow,
 )
 from tests.support.server import allow_old_operations, holder_of, logged_in, seeded_client
+from tests.support.statements import reads_of
 
 TH = "GZ-TH-01"
 
@@ -177,22 +176,6 @@ def test_a_year_without_a_notice_is_counted_on_weekends_and_said_in_the_log(
     assert "2026" in warning.getMessage() and TH in warning.getMessage()
 
 
-@contextmanager
-def calendar_reads(engine, table: str) -> Iterator[list[str]]:
-    """The statements that read `table` meanwhile."""
-    reads: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:
-        if f"FROM {table}" in statement:
-            reads.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield reads
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def suspensions(terminal, count: int, accepted: datetime) -> list[dict]:
     """Requests to suspend `count` accounts, each its own, accepted at `accepted`."""
     accounts = [a for a in terminal.all_accounts() if a["status"] == "active"
@@ -206,7 +189,7 @@ def test_pushes_count_on_the_calendar_read_once_not_again_for_each(th, server_en
     # the kept calendar had been told apart by: read again, 800 days, for every push.
     ops = suspensions(th, 4, at(date(2026, 9, 30)))
     th.push(ops[0])
-    with calendar_reads(server_engine, "calendar_days") as reads:
+    with reads_of(server_engine, "calendar_days") as reads:
         results = [th.push(op) for op in ops[1:]]
     assert [r["outcome"] for [r] in results] == ["applied"] * 3
     assert reads == []
@@ -219,7 +202,7 @@ def test_a_push_of_many_requests_into_a_year_without_a_notice_reads_the_calendar
     read the whole calendar 200 times and said so 200 times in the log."""
     forget_2026(server_engine)
     ops = suspensions(th, 5, at(date(2026, 9, 30)))
-    with calendar_reads(server_engine, "calendar_years") as reads, caplog.at_level(
+    with reads_of(server_engine, "calendar_years") as reads, caplog.at_level(
             logging.WARNING, logger="hallserver.working_days"):
         results = th.push(*ops)
     assert [r["outcome"] for r in results] == ["applied"] * 5
