@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hallcore.db.account_columns import read_columns, read_community
-from hallcore.domain.accounts import Account
+from hallcore.domain.accounts import Account, Community
 from hallcore.wire import AccountWire, CommunityWire
 from hallserver.models import AccountRow, CommunityRow, DistrictRow
 
@@ -56,16 +56,18 @@ def to_domain(session: Session, row: AccountRow) -> Account:
     return Account(**read_columns(row), community=read_community(community))
 
 
+def community_wire(community: Community | CommunityRow) -> CommunityWire:
+    """A community, from the domain's or from its row, as sent."""
+    return CommunityWire(
+        code=community.code, name=community.name, households=community.households,
+        manager_name=community.manager_name, manager_phone=community.manager_phone)
+
+
 def to_wire(row: AccountRow, communities: dict[str, CommunityRow]) -> AccountWire:
     community = communities.get(row.community_code) if row.community_code else None
-    return AccountWire(
-        **read_columns(row),
-        community=CommunityWire(
-            code=community.code, name=community.name, households=community.households,
-            manager_name=community.manager_name, manager_phone=community.manager_phone,
-        ) if community else None,
-        seq=row.seq,
-    )
+    return AccountWire(**read_columns(row),
+                       community=community_wire(community) if community else None,
+                       seq=row.seq)
 
 
 def rows_to_wire(session: Session, rows: list[AccountRow]) -> list[AccountWire]:

@@ -48,7 +48,12 @@ from hallcore.wire import (
     RefusalCode,
 )
 from hallserver import metrics
-from hallserver.accounts import give_back_account_numbers, next_seq, take_account_numbers
+from hallserver.accounts import (
+    community_wire,
+    give_back_account_numbers,
+    next_seq,
+    take_account_numbers,
+)
 from hallserver.approvals import sign_off_kind, sign_off_refusal
 from hallserver.audit import append_audits, lock_chain
 from hallserver.context import Caller
@@ -408,9 +413,7 @@ class _BatchAccounts:
     def wire(self, held: _Held) -> AccountWire:
         account, community = held.account, held.account.community
         if community is not None and community.code not in self._communities:
-            self._communities[community.code] = CommunityWire(
-                code=community.code, name=community.name, households=community.households,
-                manager_name=community.manager_name, manager_phone=community.manager_phone)
+            self._communities[community.code] = community_wire(community)
         return AccountWire(**{name: getattr(account, name) for name in ACCOUNT_FIELD_NAMES},
                            community=self._communities[community.code] if community else None,
                            seq=held.seq)
