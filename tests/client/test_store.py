@@ -5,6 +5,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hallclient.store.accounts import count_accounts, load_account, save_account, save_community
 from hallclient.store.cache import (
+    CACHE_SCHEMA,
     CacheCorrupt,
     CacheTooNew,
     NotACache,
@@ -176,6 +178,42 @@ def test_previous_revision_is_migrated_and_its_data_kept(tmp_path):
     assert cache.backup is not None and cache.backup.exists()
     with sqlite3.connect(cache.backup) as old:
         assert old.execute("select version_num from alembic_version").fetchone() == ("0001",)
+
+
+def _account_indexes(engine):
+    with engine.connect() as conn:
+        return {name for (name,) in conn.exec_driver_sql(
+            "select name from sqlite_master where type = 'index' and tbl_name = 'accounts'"
+            " and sql is not null")}
+
+
+def _downgrade(engine, revision):
+    config = CACHE_SCHEMA.config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+@pytest.mark.parametrize("bootstrapping", [False, True])
+def test_the_unread_account_indexes_go_and_come_back_down(tmp_path, bootstrapping):
+    """0015: the index of phones' last four characters answers a whole phone too, and no
+    search reads accounts by community; going down, both indexes come back unless a
+    bootstrap is under way (it builds them at its end)."""
+    engine = make_engine(tmp_path / "cache.sqlite3")
+    migrate(engine, "0014")
+    lookups = {"ix_accounts_id_number", "ix_accounts_phone", "ix_accounts_phone_last4",
+               "ix_accounts_community_code"}
+    assert _account_indexes(engine) == lookups
+    if bootstrapping:
+        with engine.begin() as conn:
+            for name in lookups:
+                conn.exec_driver_sql(f"drop index {name}")
+    migrate(engine)
+    assert _account_indexes(engine) == (
+        set() if bootstrapping else {"ix_accounts_id_number", "ix_accounts_phone_last4"})
+    _downgrade(engine, "0014")
+    assert _account_indexes(engine) == (set() if bootstrapping else lookups)
+    engine.dispose()
 
 
 def test_opening_a_current_cache_makes_no_backup(tmp_path):
