@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import to_json
-from sqlalchemy import ColumnElement, Engine, Select, func, select
+from sqlalchemy import ColumnElement, Engine, Select, case, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.datastructures import State
@@ -38,6 +38,7 @@ from hallserver.api.deps import CallerDep, EngineDep, SettingsDep, get_caller
 from hallserver.api.errors import ApiError
 from hallserver.changes import PullRequest, WaitingPulls, read_changes
 from hallserver.glance import Glances
+from hallserver.json_sql import JsonRow, JsonRows
 from hallserver.models import AccountRow, CommunityRow
 from hallserver.push import push_operations
 from hallserver.replica import bootstrap_session, read_engine
@@ -157,7 +158,6 @@ def _read_changes(state: State, source: Engine, request: PullRequest) -> Changes
 AfterNumber = Annotated[str | None, Query(pattern=r"^\d{1,10}$")]
 _ROW_COLUMNS = [AccountRow.__table__.c[name] for name in ACCOUNT_ROW_FIELDS]
 _COMMUNITY_COLUMNS = [CommunityRow.__table__.c[name] for name in COMMUNITY_ROW_FIELDS]
-_COMMUNITY_CODE = ACCOUNT_ROW_FIELDS.index("community_code")
 
 
 @contextmanager
@@ -176,9 +176,9 @@ def _bootstrap_start(request: Request, district: str, after: str | None
 
 
 def _bootstrap_page(session: Session, query: Select[Any], district: str, after: str | None,
-                    limit: int) -> Select[Any]:
-    """`query` narrowed to the page of the district's accounts after `after`, by number, one
-    more than `limit` (whether a next page exists)."""
+                    rows: int) -> Select[Any]:
+    """`query` narrowed to the first `rows` of the district's accounts after `after`, by
+    number."""
     in_district: ColumnElement[bool] = AccountRow.district == district
     if session.get_bind().dialect.name == "sqlite":
         # Read along the primary key. Without statistics SQLite took ix_accounts_district_seq
@@ -189,7 +189,7 @@ def _bootstrap_page(session: Session, query: Select[Any], district: str, after: 
     query = query.where(in_district)
     if after is not None:
         query = query.where(AccountRow.number > after)
-    return query.order_by(AccountRow.number).limit(limit + 1)
+    return query.order_by(AccountRow.number).limit(rows)
 
 
 @router.get("/bootstrap", response_model=BootstrapPage)
@@ -197,8 +197,9 @@ def bootstrap(caller: CallerDep, request: Request, after: AfterNumber = None,
               limit: PageSize = 2000) -> Response:
     """The district's accounts by number, a page at a time; resumable from any page."""
     with _bootstrap_start(request, caller.district, after) as (session, cursor, total):
-        rows = session.scalars(
-            _bootstrap_page(session, select(AccountRow), caller.district, after, limit)).all()
+        # One more than the page: whether a next page exists.
+        rows = session.scalars(_bootstrap_page(session, select(AccountRow), caller.district,
+                                               after, limit + 1)).all()
         page = list(rows[:limit])
         accounts = rows_to_wire(session, page)
     return _json(BootstrapPage(accounts=accounts,
@@ -208,33 +209,28 @@ def bootstrap(caller: CallerDep, request: Request, after: AfterNumber = None,
 
 def _closed_values(declared: AccountField) -> frozenset[object] | None:
     """The values the wire takes of a field the database keeps as plain text of a closed set
-    (an enum's value, a Literal's), None among them for an optional field; None for any
-    other field."""
+    (an enum's value, a Literal's); None for any other field. NULL is taken where the field is
+    optional, and kept out by the column where it is not."""
     kind = declared.value_type
     if isinstance(kind, type) and issubclass(kind, Enum):
-        values: set[object] = {member.value for member in kind}
-    elif get_origin(kind) is Literal:
-        values = set(get_args(kind))
-    else:
-        return None
-    return frozenset(values | {None} if declared.optional else values)
+        return frozenset(member.value for member in kind)
+    if get_origin(kind) is Literal:
+        return frozenset(get_args(kind))
+    return None
 
 
-# Each such field's position in a row, name and values.
-_CLOSED_FIELDS = [(position, declared.name, values)
-                  for position, declared in enumerate(ACCOUNT_FIELDS)
+# Each such field's name and values.
+_CLOSED_FIELDS = [(declared.name, values) for declared in ACCOUNT_FIELDS
                   if (values := _closed_values(declared)) is not None]
 
 
-def _refuse_unknown_values(district: str, rows: list[tuple[Any, ...]]) -> None:
-    """Raises ValueError where a row's enum or Literal field holds a value outside its set: a
-    text column can hold one (no constraint keeps it out), and a terminal refuses the whole
-    page for it. The page is answered as a 500 instead, the district and field logged (no
-    account: its row may hold anything)."""
-    for position, name, values in _CLOSED_FIELDS:
-        unknown = {row[position] for row in rows} - values
-        if unknown:
-            count = sum(row[position] in unknown for row in rows)
+def _refuse_unknown_values(district: str, unknown: dict[str, int]) -> None:
+    """Raises ValueError where rows hold a value outside an enum's or a Literal's set (`unknown`:
+    how many, by field): a text column can hold one (no constraint keeps it out), and a
+    terminal refuses the whole page for it. The page is answered as a 500 instead, the district
+    and fields logged (no account: its row may hold anything)."""
+    for name, count in unknown.items():
+        if count:
             problem = (f"a bootstrap page of district {district}: {count} account(s) with a "
                        f"{name} the wire does not take")
             log.error("%s", problem)
@@ -246,27 +242,32 @@ def bootstrap_rows(caller: CallerDep, request: Request, after: AfterNumber = Non
                    limit: Annotated[int, Query(ge=1, le=MAX_BOOTSTRAP_ROWS)] = 5000,
                    ) -> Response:
     """The same pages as /bootstrap in compact form: an array per account, each community
-    once. Read with Core, no ORM object per account."""
-    with _bootstrap_start(request, caller.district, after) as (session, cursor, total):
-        # Core rows as plain tuples, as to_json writes them, fetched at once: iterating the
-        # result fetched them one at a time from the driver, for a quarter more CPU.
+    once. The database writes the accounts' and the communities' JSON (hallserver/
+    json_sql.py): no Python object per account."""
+    district = caller.district
+    with _bootstrap_start(request, district, after) as (session, cursor, total):
         connection = session.connection()
-        rows = [tuple(row) for row in connection.execute(_bootstrap_page(
-            session, select(*_ROW_COLUMNS), caller.district, after, limit)).all()]
-        page = rows[:limit]
-        codes = {row[_COMMUNITY_CODE] for row in page if row[_COMMUNITY_CODE] is not None}
-        communities = [tuple(row) for row in connection.execute(
-            select(*_COMMUNITY_COLUMNS).where(CommunityRow.code.in_(codes))).all()
-        ] if codes else []
-    # The columns' values are the wire's already (text, whole numbers, yes/no, dates; an enum
-    # by its value, as text): written as they are, only the enums' values checked. Validating
-    # every row with BootstrapRows and writing the model took near the CPU of reading the rows,
-    # three times that of this.
-    _refuse_unknown_values(caller.district, page)
-    return Response(to_json({
-        "rows": page, "communities": communities,
-        "next_after": page[-1][0] if len(rows) > limit else None,
-        "cursor": cursor, "total": total}), media_type="application/json")
+        page = _bootstrap_page(session, select(
+            AccountRow.number, *(AccountRow.__table__.c[name] for name, _ in _CLOSED_FIELDS),
+            JsonRow(*_ROW_COLUMNS).label("row")), district, after, limit).subquery()
+        written = connection.execute(select(
+            JsonRows(page.c.row, page.c.number), func.count(), func.max(page.c.number),
+            *(func.sum(case((page.c[name].not_in(values), 1), else_=0))
+              for name, values in _CLOSED_FIELDS))).one()
+        rows_json, count, last = written[:3]
+        _refuse_unknown_values(district, dict(zip((name for name, _ in _CLOSED_FIELDS),
+                                                  written[3:], strict=True)))
+        # The page read again for its communities alone: its JSON is not written twice.
+        communities_json = connection.scalar(
+            select(JsonRows(JsonRow(*_COMMUNITY_COLUMNS), CommunityRow.code)).where(
+                CommunityRow.code.in_(_bootstrap_page(
+                    session, select(AccountRow.community_code), district, after, limit))))
+        # A full page is followed by another if an account comes after its last.
+        more = count == limit and connection.scalar(_bootstrap_page(
+            session, select(AccountRow.number), district, last, 1)) is not None
+    rest = to_json({"next_after": last if more else None, "cursor": cursor, "total": total})
+    return Response(b'{"rows":' + rows_json + b',"communities":' + communities_json + b","
+                    + rest[1:], media_type="application/json")
 
 
 @router.post("/push", response_model=PushResponse)

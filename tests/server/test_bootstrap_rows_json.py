@@ -100,3 +100,22 @@ def test_a_value_the_wire_does_not_take_is_refused(varied, caplog, field, value)
     assert number not in caplog.text
     # Its page only: the others are answered.
     assert terminal.get("/bootstrap/rows", limit=10).status_code == 200
+
+
+def test_a_page_is_in_number_order_whatever_order_the_rows_were_stored_in(varied):
+    """The database joins a page's rows into one array (hallserver/json_sql.py): in number
+    order, also where the rows were stored in another (here the reverse)."""
+    engine, terminal = varied
+    with engine.begin() as conn:
+        rows = conn.execute(select(ACCOUNTS).where(ACCOUNTS.c.district == DISTRICT)
+                            .order_by(ACCOUNTS.c.number.desc())).mappings().all()
+        conn.execute(ACCOUNTS.delete().where(ACCOUNTS.c.district == DISTRICT))
+        conn.execute(ACCOUNTS.insert(), [dict(row) for row in rows])
+    after, numbers = None, []
+    while True:
+        answer = terminal.get("/bootstrap/rows", limit=7,
+                              **({"after": after} if after else {})).json()
+        numbers += [row[0] for row in answer["rows"]]
+        if (after := answer["next_after"]) is None:
+            break
+    assert numbers == sorted(row["number"] for row in rows)
