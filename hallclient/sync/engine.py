@@ -56,6 +56,7 @@ from hallcore.domain.text import Text
 from hallcore.wire import (
     MAX_PUSH_BATCH,
     BootstrapRows,
+    CommunityRowWire,
     NotSettledReason,
     OperationResult,
     Outcome,
@@ -236,6 +237,10 @@ class SyncEngine:
             drop_lookup_indexes(session)
             suspend_search_index(session.connection())
         received = 0
+        # The communities this call has stored, as stored: a page repeats most of the
+        # district's (a community's accounts are spread over its numbers), and each is written
+        # again only when a page brings it changed.
+        communities: dict[str, CommunityRowWire] = {}
         with _rare_collections(), ThreadPoolExecutor(
                 1, thread_name_prefix="hallclient-bootstrap") as fetcher:
             coming = fetcher.submit(self._fetch_bootstrap_page, after)
@@ -243,7 +248,7 @@ class SyncEngine:
                 page = coming.result()
                 if page.next_after is not None:
                     coming = fetcher.submit(self._fetch_bootstrap_page, page.next_after)
-                stored = self._store_bootstrap_page(page, first=after is None)
+                stored = self._store_bootstrap_page(page, communities, first=after is None)
                 received += stored
                 if page.total is not None:
                     self._bootstrap_total = page.total
@@ -259,7 +264,12 @@ class SyncEngine:
     def _fetch_bootstrap_page(self, after: str | None) -> BootstrapRows:
         return self.credentials.call(partial(self.api.bootstrap, after, self.bootstrap_page))
 
-    def _store_bootstrap_page(self, page: BootstrapRows, *, first: bool) -> int:
+    def _store_bootstrap_page(self, page: BootstrapRows,
+                              communities: dict[str, CommunityRowWire], *, first: bool) -> int:
+        """Store a page; `communities` are those stored already, and take the page's new or
+        changed ones once they are."""
+        changed = [community for community in page.communities
+                   if communities.get(community[0]) != community]
         # A page lost to a crash is fetched again: bootstrap_after is committed with it.
         with self.cache.bulk_write() as session:
             state = sync_state(session)
@@ -271,7 +281,7 @@ class SyncEngine:
                 OutboxRow.state == "pending", OutboxRow.account_number.is_not(None))))
             bulk_store_rows(session, [row for row in page.rows
                                       if row[0] not in pending_accounts]
-                            if pending_accounts else page.rows, page.communities)
+                            if pending_accounts else page.rows, changed)
             for row in page.rows:
                 if row[0] in pending_accounts:
                     store_server_account(session, page.account(row))
@@ -279,6 +289,7 @@ class SyncEngine:
             # _finish_bootstrap has built the indexes.
             if page.next_after is not None or page.rows:
                 state.bootstrap_after = page.next_after or page.rows[-1][0]
+        communities.update((community[0], community) for community in changed)
         return len(page.rows)
 
     def _finish_bootstrap(self) -> None:

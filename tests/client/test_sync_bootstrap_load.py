@@ -2,13 +2,15 @@
 dropped for the load and built at its end, a crash anywhere resumed without losing anything."""
 
 import typing
+from collections import Counter
 from functools import partial
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hallclient.store.cache import open_cache
-from hallclient.store.models import AccountRow, SyncStateRow
+from hallclient.store.models import AccountRow, CommunityRow, SyncStateRow
 from hallclient.sync import engine as sync_engine
 from hallclient.sync.api import ServerApi, ServerUnreachable
 from hallcore.wire import (
@@ -19,6 +21,8 @@ from hallcore.wire import (
     CommunityRowWire,
     CommunityWire,
 )
+from hallserver.models import AccountRow as ServerAccount
+from hallserver.models import CommunityRow as ServerCommunity
 from tests.support.counter import cached_accounts, holder, server_accounts
 
 
@@ -127,3 +131,45 @@ def test_an_account_with_a_pending_operation_keeps_it_on_top_of_the_bootstrapped
     assert counter.account(number).status.value == "suspended"  # still pending, still shown
     counter.engine.sync_once()
     assert counter.account(number).status.value == "suspended"
+
+
+def test_a_community_is_written_once_unless_a_later_page_brings_it_changed(
+        counters, server, monkeypatch):
+    """A page carries every community of its accounts, most of them carried by the pages
+    before it: written once, and again only where a later page brings it changed."""
+    counter = counters()
+    counter.engine.bootstrap_page = 20
+    with Session(server.engine) as s, s.begin():  # 7 communities, their accounts spread
+        numbers = s.scalars(select(ServerAccount.number).where(ServerAccount.district == "GZ-TH")
+                            .order_by(ServerAccount.number)).all()
+        codes = [f"GZ-TH-T{i % 7}" for i in range(len(numbers))]
+        s.add_all(ServerCommunity(code=code, district="GZ-TH", name=f"{code}新村", households=80)
+                  for code in sorted(set(codes)))
+        s.flush()
+        for number, code in zip(numbers, codes, strict=True):
+            s.get(ServerAccount, number).community_code = code
+    renamed = codes[0]
+    written: list[str] = []
+    real_store = sync_engine.bulk_store_rows
+
+    def store(session, rows, communities):
+        written.extend(community[0] for community in communities)
+        real_store(session, rows, communities)
+
+    monkeypatch.setattr(sync_engine, "bulk_store_rows", store)
+    calls, real_fetch = [], partial(ServerApi.bootstrap, counter.api)
+
+    def fetch(after, limit):
+        calls.append(after)
+        if len(calls) == 3:  # renamed on the server after the first two pages were read
+            with Session(server.engine) as s, s.begin():
+                s.get(ServerCommunity, renamed).name = "改名新村"
+        return real_fetch(after, limit)
+
+    counter.api.bootstrap = fetch
+    assert counter.engine.bootstrap() == 250
+    assert len(calls) > 4
+    assert Counter(written) == {code: 2 if code == renamed else 1 for code in set(codes)}
+    with counter.cache.read() as s:
+        assert s.get(CommunityRow, renamed).name == "改名新村"
+    assert cached_accounts(counter.cache) == server_accounts(server.engine, "GZ-TH")
