@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from hallclient.store.accounts import save_community
-from hallclient.store.cache import open_cache
+from hallclient.store.cache import BULK_CHECKPOINT_PAGES, open_cache
 from hallclient.store.models import AccountRow
 from hallclient.sync import engine as sync_engine
 from hallclient.sync.engine import BOOTSTRAP_GC_THRESHOLD
@@ -48,6 +48,30 @@ def test_a_failed_bulk_write_leaves_nothing_and_gives_its_connection_back_full(c
         assert synchronous(s) == FULL
         assert not s.connection().exec_driver_sql(
             "SELECT count(*) FROM communities").scalar_one()
+
+
+def _fill(session, table, pages):
+    """About `pages` pages of the file written in `table` (made for it)."""
+    connection = session.connection()
+    connection.exec_driver_sql(f"CREATE TABLE {table} (filler BLOB)")
+    connection.exec_driver_sql(
+        f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {pages})"
+        f" INSERT INTO {table} SELECT randomblob(3900) FROM n")
+
+
+def test_a_bulk_write_leaves_its_pages_in_the_wal_up_to_its_own_limit(cache):
+    """A commit moves the WAL into the database file past 1,000 pages (SQLite's default),
+    a bulk write's only past BULK_CHECKPOINT_PAGES; the connection is given back with the
+    default."""
+    size = cache.path.stat().st_size
+    with cache.bulk_write() as s:
+        _fill(s, "bulk", 2000)
+    assert cache.path.stat().st_size == size  # all of it still in the WAL
+    with cache.write() as s:
+        assert s.connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 1000
+        _fill(s, "plain", 10)
+    assert cache.path.stat().st_size > size + 2000 * 3900  # the commit moved it all
+    assert BULK_CHECKPOINT_PAGES > 2 * 2000
 
 
 def test_the_collector_runs_rarely_during_a_bootstrap_only(counters):
