@@ -4,16 +4,18 @@ and nothing of a refused page stored."""
 
 import gc
 import json
+import re
 from datetime import date
 from enum import Enum
 
 import httpx
+import msgspec
 import pytest
 from sqlalchemy import func, select
 
 from hallclient.store.models import AccountRow, SyncStateRow
 from hallclient.sync.api import ServerApi, ServerUnreachable
-from hallclient.sync.bootstrap_rows import _Page, read_bootstrap_rows
+from hallclient.sync.bootstrap_rows import ISO_DATE, _Page, read_bootstrap_rows
 from hallcore.domain.accounts import AccountStatus
 from hallcore.domain.ids import IdDocType
 from hallcore.wire import ACCOUNT_ROW_FIELDS, BootstrapRows
@@ -47,7 +49,8 @@ def test_a_page_reads_as_the_wire_model_reads_it_with_enums_as_their_values():
     content = page({}, {"number": "1000000002", "id_type": None, "id_valid_until": None,
                         "status": "suspended", "community_code": None})
     read, wire = read_bootstrap_rows(content), BootstrapRows.model_validate_json(content)
-    assert read.rows == [tuple(v.value if isinstance(v, Enum) else v for v in row)
+    assert read.rows == [tuple(v.value if isinstance(v, Enum) else
+                               v.isoformat() if isinstance(v, date) else v for v in row)
                          for row in wire.rows]
     assert (read.communities, read.next_after, read.cursor, read.total) == (
         wire.communities, wire.next_after, wire.cursor, wire.total)
@@ -55,9 +58,11 @@ def test_a_page_reads_as_the_wire_model_reads_it_with_enums_as_their_values():
     # What sqlite3 binds without looking for an adapter (an enum member it would).
     assert type(first[ACCOUNT_ROW_FIELDS.index("id_type")]) is str
     assert type(first[ACCOUNT_ROW_FIELDS.index("status")]) is str
-    assert first[ACCOUNT_ROW_FIELDS.index("id_valid_until")] == date(2042, 11, 9)
+    assert first[ACCOUNT_ROW_FIELDS.index("id_valid_until")] == "2042-11-09"
     account = read.account(first)  # for an account with operations pending
     assert account.status is AccountStatus.ACTIVE and account.id_type is IdDocType.RESIDENT_ID
+    assert account.id_valid_until == date(2042, 11, 9)
+    assert read.account(read.rows[1]).id_valid_until is None
     assert account.community is not None and account.community.households == 120
 
 
@@ -137,3 +142,27 @@ def test_a_page_s_body_is_freed_once_read_not_left_to_the_cycle_collector() -> N
     finally:
         gc.enable()
     assert bodies_kept == []
+
+
+DAYS = [f"{day:02d}" for day in range(33)]
+MONTHS = [f"{month:02d}" for month in range(14)]
+
+
+@pytest.mark.parametrize("year", ["0000", "0001", "0004", "0100", "0400", "1900", "1999",
+                                  "2000", "2023", "2024", "2100", "2400", "9999"])
+def test_a_date_is_read_as_its_text_exactly_where_msgspec_reads_a_date(year):
+    """The date's text is checked against ISO_DATE instead of read into a date object: the
+    same texts pass, every day of every month of years leap and not, century or not."""
+    texts = [f"{year}-{month}-{day}" for month in MONTHS for day in DAYS]
+    texts += [f"{year}-1-01", f"{year}-01-1", f"{year}-01-01T00:00", f" {year}-01-01",
+              f"{year}-01-01\n", f"+{year}-01-01", f"{year}/01/01", f"{year}-０１-01",
+              f"{year}0101", f"1{year}-01-01"]
+    for text in texts:
+        try:
+            as_date = msgspec.json.decode(json.dumps(text).encode(), type=date)
+        except msgspec.ValidationError:
+            as_date = None
+        as_text = re.search(ISO_DATE, text) is not None
+        assert as_text == (as_date is not None), text
+        if as_date is not None:
+            assert as_date.isoformat() == text
