@@ -252,7 +252,7 @@ def bootstrap_rows(caller: CallerDep, request: Request, after: AfterNumber = Non
             JsonRow(*_ROW_COLUMNS).label("row")), district, after, limit).subquery()
         written = connection.execute(select(
             JsonRows(page.c.row, page.c.number), func.count(), func.max(page.c.number),
-            *(func.sum(case((page.c[name].not_in(values), 1), else_=0))
+            *(func.sum(case((page.c[name].not_in(sorted(values)), 1), else_=0))
               for name, values in _CLOSED_FIELDS))).one()
         rows_json, count, last = written[:3]
         _refuse_unknown_values(district, dict(zip((name for name, _ in _CLOSED_FIELDS),
