@@ -7,7 +7,7 @@ bootstrap asks for hundreds of such pages. SQLite writes JSON's own values: a te
 it is kept as; a yes/no, kept as 0 or 1, is written here as true or false.
 
 Not for PostgreSQL: version 15's json_build_array looks up each value's type at every row, and
-cost more CPU than the Python it would replace (measured: hallserver/api/sync.py).
+cost more CPU than the Python it would replace (bench/RESULTS.md, the bootstrap section).
 """
 
 from __future__ import annotations
