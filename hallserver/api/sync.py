@@ -242,13 +242,12 @@ def _refuse_unknown_values(district: str, unknown: dict[str, int]) -> None:
 
 @dataclass(frozen=True)
 class _WrittenPage:
-    """A compact page's accounts and communities as JSON arrays, and whether a page follows
-    the last account."""
+    """A compact page's accounts and communities as JSON arrays, and where the next page
+    starts (None: this is the last)."""
 
     rows: bytes
     communities: bytes
-    last: str | None
-    more: bool
+    next_after: str | None
 
 
 def _written_by_sqlite(session: Session, district: str, after: str | None,
@@ -274,7 +273,7 @@ def _written_by_sqlite(session: Session, district: str, after: str | None,
     # A full page is followed by another if an account comes after its last.
     more = count == limit and connection.scalar(_bootstrap_page(
         session, select(AccountRow.number), district, last, 1)) is not None
-    return _WrittenPage(rows, communities, last, more)
+    return _WrittenPage(rows, communities, last if more else None)
 
 
 def _written_in_python(session: Session, district: str, after: str | None,
@@ -299,8 +298,8 @@ def _written_in_python(session: Session, district: str, after: str | None,
     communities = [tuple(row) for row in connection.execute(
         select(*_COMMUNITY_COLUMNS).where(CommunityRow.code.in_(codes))).all()
     ] if codes else []
-    return _WrittenPage(to_json(page), to_json(communities), page[-1][0] if page else None,
-                        len(rows) > limit)
+    return _WrittenPage(to_json(page), to_json(communities),
+                        page[-1][0] if len(rows) > limit else None)
 
 
 @router.get("/bootstrap/rows", response_model=BootstrapRows)
@@ -308,13 +307,12 @@ def bootstrap_rows(caller: CallerDep, request: Request, after: AfterNumber = Non
                    limit: Annotated[int, Query(ge=1, le=MAX_BOOTSTRAP_ROWS)] = 5000,
                    ) -> Response:
     """The same pages as /bootstrap in compact form: an array per account, each community
-    once; no Python object per account."""
+    once; no ORM object per account, and on SQLite no Python object per account either."""
     with _bootstrap_start(request, caller.district, after) as (session, cursor, total):
         write = (_written_by_sqlite if session.get_bind().dialect.name == "sqlite"
                  else _written_in_python)
         page = write(session, caller.district, after, limit)
-    rest = to_json({"next_after": page.last if page.more else None, "cursor": cursor,
-                    "total": total})
+    rest = to_json({"next_after": page.next_after, "cursor": cursor, "total": total})
     return Response(b'{"rows":' + page.rows + b',"communities":' + page.communities + b","
                     + rest[1:], media_type="application/json")
 
