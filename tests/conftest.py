@@ -1,13 +1,16 @@
 import gc
 import os
+import shutil
 import sys
 
 # Qt must not look for a display: set before any Qt module is imported.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import settings
 
+from hallserver import security
 from tests.support import PRINT_QUEUE, ROOT
 from tests.support.server import empty_tables, postgres_engine
 
@@ -69,6 +72,19 @@ def _stop_the_apps_own_collection():
         timer.setParent(None)
 
 
+# A login with the deployed argon2 parameters costs tens of milliseconds of CPU, and the suite
+# seeds staff and logs in thousands of times: in this process passwords are hashed and checked
+# with argon2's cheapest parameters, but in a test marked real_password_hashing. Servers the
+# tests start as processes hash as deployed.
+_CHEAP_ARGON2 = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(request, monkeypatch):
+    if request.node.get_closest_marker("real_password_hashing") is None:
+        monkeypatch.setattr(security, "_ARGON2", _CHEAP_ARGON2)
+
+
 @pytest.fixture(scope="session")
 def _postgres():
     engine = postgres_engine()
@@ -76,13 +92,32 @@ def _postgres():
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def _migrated_sqlite_server(tmp_path_factory):
+    """A SQLite server database as the migrations leave it, made once: a test's own is a copy
+    (migrating a new file takes a tenth of a second, and hundreds of tests need one)."""
+    from hallserver.db import SERVER_SCHEMA, make_engine
+
+    path = tmp_path_factory.mktemp("migrated") / "server.sqlite3"
+    engine = make_engine(f"sqlite+pysqlite:///{path}")
+    SERVER_SCHEMA.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def _sqlite_server_engine(request, directory):
+    """A migrated, empty SQLite server database in `directory`, and its engine."""
+    from hallserver.db import make_engine
+
+    path = directory / "server.sqlite3"
+    shutil.copyfile(request.getfixturevalue("_migrated_sqlite_server"), path)
+    return make_engine(f"sqlite+pysqlite:///{path}")
+
+
 def _migrated_server(request, directory):
     """A migrated, empty server database: a SQLite file, then the PostgreSQL test database."""
     if request.param == "sqlite":
-        from hallserver.db import SERVER_SCHEMA, make_engine
-
-        engine = make_engine(f"sqlite+pysqlite:///{directory / 'server.sqlite3'}")
-        SERVER_SCHEMA.upgrade(engine)
+        engine = _sqlite_server_engine(request, directory)
         yield engine
         engine.dispose()
     else:
@@ -107,14 +142,12 @@ def server_engine_once(request, tmp_path_factory):
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(request, tmp_path):
     """A seeded HallServer (SQLite) on a loopback port: 2 halls, 250 accounts each."""
-    from hallserver.db import SERVER_SCHEMA, make_engine
     from hallserver.embedded import EmbeddedServer
     from hallserver.seed import seed
 
-    engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'server.sqlite3'}")
-    SERVER_SCHEMA.upgrade(engine)
+    engine = _sqlite_server_engine(request, tmp_path)
     seed(engine, accounts=500, halls=2)
     live = EmbeddedServer(engine)
     live.start()

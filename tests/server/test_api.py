@@ -435,6 +435,7 @@ def test_values_a_database_cannot_hold_are_422_not_500(th, change):
 
 
 
+@pytest.mark.real_password_hashing
 def test_an_old_scrypt_password_hash_becomes_argon2_at_the_next_login(client, server_engine):
     import hashlib
 
