@@ -17,8 +17,8 @@ from tests.support.server import empty_tables, postgres_engine
 # As the desktop app does (hallclient/ui/background.py): the cycle collector never runs on its
 # own, where it could free a test's window from a worker thread and crash the run; each test's
 # garbage is collected on the main thread when it ends — the young generation after every
-# test (what the test made), everything every 100 tests (a full pass over the whole heap after
-# each test made the suite twice as slow).
+# test (what the test made), every generation every 100 tests (a full pass over the whole heap
+# after each test made the suite twice as slow).
 gc.disable()
 _tests_run = [0]
 
