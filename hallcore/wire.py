@@ -8,10 +8,11 @@ function, so a payload that passed at the counter passes there too.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import MISSING
 from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -342,6 +343,11 @@ else:
     AccountRowWire = tuple[(*(declared.hint for declared in ACCOUNT_FIELDS), str | None, int)]
 COMMUNITY_ROW_FIELDS = ("code", "name", "households", "manager_name", "manager_phone")
 CommunityRowWire = tuple[str, str, int, str | None, str | None]
+# Which communities a compact page carries (its `communities` query parameter): those its rows
+# name ("page", the default), all of the district's ("district": a bootstrap's first page), or
+# none ("none": its later pages; their rows name communities a first page brought). A server
+# that predates the parameter answers every page as "page".
+BootstrapCommunities = Literal["page", "district", "none"]
 
 
 class BootstrapRows(WireModel):
@@ -355,13 +361,17 @@ class BootstrapRows(WireModel):
     cursor: int
     total: int | None = Field(default=None, ge=0)
 
-    def account(self, row: AccountRowWire) -> AccountWire:
-        """One of the page's rows as an AccountWire, its community included. The row as this
-        model read it, or as the client's insert reads it (hallclient/sync/bootstrap_rows.py:
-        checked already, a date as its text), which is why a date's text is taken here."""
+    def account(self, row: AccountRowWire,
+                earlier: Mapping[str, CommunityRowWire] | None = None) -> AccountWire:
+        """One of the page's rows as an AccountWire, its community included: the page's, or
+        else one of `earlier` (those earlier pages brought, for a page that carries none). The
+        row as this model read it, or as the client's insert reads it
+        (hallclient/sync/bootstrap_rows.py: checked already, a date as its text), which is why
+        a date's text is taken here."""
         values: dict[str, Any] = dict(zip(ACCOUNT_ROW_FIELDS, row, strict=True))
         code = values.pop("community_code")
-        community = next((c for c in self.communities if c[0] == code), None)
+        community = next((c for c in self.communities if c[0] == code),
+                         None if earlier is None or code is None else earlier.get(code))
         values["community"] = CommunityWire.model_validate(
             dict(zip(COMMUNITY_ROW_FIELDS, community, strict=True))) if community else None
         return AccountWire.model_validate(values, strict=False)

@@ -28,6 +28,7 @@ from hallcore.wire import (
     AccountNotifications,
     Approval,
     ApprovalRequest,
+    BootstrapCommunities,
     BootstrapRows,
     CalendarWire,
     ChangesPage,
@@ -178,10 +179,12 @@ class ServerApi:
         return self._call("POST", "/refresh", TokenResponse,
                           request=RefreshRequest(refresh_token=refresh_token), auth=False)
 
-    def bootstrap(self, after: str | None, limit: int) -> BootstrapRows:
+    def bootstrap(self, after: str | None, limit: int,
+                  communities: BootstrapCommunities = "page") -> BootstrapRows:
         """A bootstrap page, in compact form, its rows as the cache's insert takes them
-        (bootstrap_rows.py)."""
-        params: dict[str, Any] = {"limit": limit}
+        (bootstrap_rows.py), with the `communities` asked for (a server that predates the
+        choice brings the page's)."""
+        params: dict[str, Any] = {"limit": limit, "communities": communities}
         if after is not None:
             params["after"] = after
         body = self._body("GET", "/bootstrap/rows", params=params)

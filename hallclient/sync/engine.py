@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from base64 import b64encode
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,7 +54,9 @@ from hallclient.sync.work_calendar import calendar_outdated, keep_calendar
 from hallcore.domain.business import BusinessKind
 from hallcore.domain.text import Text
 from hallcore.wire import (
+    ACCOUNT_ROW_FIELDS,
     MAX_PUSH_BATCH,
+    BootstrapCommunities,
     BootstrapRows,
     CommunityRowWire,
     NotSettledReason,
@@ -237,17 +239,22 @@ class SyncEngine:
             drop_lookup_indexes(session)
             suspend_search_index(session.connection())
         received = 0
-        # The communities this call has stored, as stored: a page repeats most of the
-        # district's (a community's accounts are spread over its numbers), and each is written
-        # again only when a page brings it changed.
+        # The communities this call has stored, as stored. The first page brings the
+        # district's, the later ones none: most pages' rows name thousands of communities
+        # (a community's accounts are spread over its numbers), the same ones page after page.
+        # A page whose rows name one the terminal has not got (made on the server since the
+        # first page) is fetched again with its own; a server that predates the choice brings
+        # each page's, and each is written again only when a page brings it changed.
         communities: dict[str, CommunityRowWire] = {}
         with _rare_collections(), ThreadPoolExecutor(
                 1, thread_name_prefix="hallclient-bootstrap") as fetcher:
-            coming = fetcher.submit(self._fetch_bootstrap_page, after)
+            coming = fetcher.submit(self._fetch_bootstrap_page, after, "district")
             while True:
                 page = coming.result()
+                if _names_unknown_community(page, communities):
+                    page = fetcher.submit(self._fetch_bootstrap_page, after, "page").result()
                 if page.next_after is not None:
-                    coming = fetcher.submit(self._fetch_bootstrap_page, page.next_after)
+                    coming = fetcher.submit(self._fetch_bootstrap_page, page.next_after, "none")
                 stored = self._store_bootstrap_page(page, communities, first=after is None)
                 received += stored
                 if page.total is not None:
@@ -261,8 +268,10 @@ class SyncEngine:
         self._finish_bootstrap()
         return received
 
-    def _fetch_bootstrap_page(self, after: str | None) -> BootstrapRows:
-        return self.credentials.call(partial(self.api.bootstrap, after, self.bootstrap_page))
+    def _fetch_bootstrap_page(self, after: str | None,
+                              communities: BootstrapCommunities) -> BootstrapRows:
+        return self.credentials.call(partial(self.api.bootstrap, after, self.bootstrap_page,
+                                             communities))
 
     def _store_bootstrap_page(self, page: BootstrapRows,
                               communities: dict[str, CommunityRowWire], *, first: bool) -> int:
@@ -284,7 +293,7 @@ class SyncEngine:
                             if pending_accounts else page.rows, changed)
             for row in page.rows:
                 if row[0] in pending_accounts:
-                    store_server_account(session, page.account(row))
+                    store_server_account(session, page.account(row, communities))
             # Resume after this page; after the last one, after its last account, until
             # _finish_bootstrap has built the indexes.
             if page.next_after is not None or page.rows:
@@ -500,6 +509,18 @@ class SyncEngine:
         with self.cache.read() as session:
             summary.pending = pending_count(session)
         return summary
+
+
+_COMMUNITY_CODE = ACCOUNT_ROW_FIELDS.index("community_code")
+
+
+def _names_unknown_community(page: BootstrapRows,
+                             stored: Mapping[str, CommunityRowWire]) -> bool:
+    """Whether a row of the page names a community neither the page nor `stored` has."""
+    named = {row[_COMMUNITY_CODE] for row in page.rows}
+    named.discard(None)
+    return not named <= stored.keys() and not named <= (
+        stored.keys() | {community[0] for community in page.communities})
 
 
 @contextmanager

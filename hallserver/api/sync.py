@@ -28,6 +28,7 @@ from hallcore.wire import (
     MAX_CHANGES_WAIT,
     MAX_INTEGER,
     MAX_PAGE,
+    BootstrapCommunities,
     BootstrapPage,
     BootstrapRows,
     ChangesPage,
@@ -250,8 +251,19 @@ class _WrittenPage:
     next_after: str | None
 
 
-def _written_by_sqlite(session: Session, district: str, after: str | None,
-                       limit: int) -> _WrittenPage:
+def _communities_carried(which: BootstrapCommunities, district: str,
+                         page_codes: Select[Any] | set[str]) -> ColumnElement[bool] | None:
+    """Which communities a page carries (BootstrapCommunities), as a condition on them; None
+    for none. `page_codes`: the codes the page's rows name."""
+    if which == "none":
+        return None
+    if which == "district":
+        return CommunityRow.district == district
+    return CommunityRow.code.in_(page_codes)
+
+
+def _written_by_sqlite(session: Session, district: str, after: str | None, limit: int,
+                       which: BootstrapCommunities) -> _WrittenPage:
     """The page's JSON written by SQLite (hallserver/json_sql.py), the enums' values counted
     in the same statement: a third of the CPU of reading the rows into Python and writing them
     out again. (PostgreSQL 15's json_build_array costs more than that: _written_in_python.)"""
@@ -267,17 +279,18 @@ def _written_by_sqlite(session: Session, district: str, after: str | None,
     _refuse_unknown_values(district, dict(zip((name for name, _, _ in _CLOSED_FIELDS),
                                               written[3:], strict=True)))
     # The page read again for its communities alone: its JSON is not written twice.
-    communities = connection.execute(select(json_rows(json_row(*_COMMUNITY_COLUMNS))).where(
-        CommunityRow.code.in_(_bootstrap_page(
-            session, select(AccountRow.community_code), district, after, limit)))).scalar_one()
+    carried = _communities_carried(which, district, _bootstrap_page(
+        session, select(AccountRow.community_code), district, after, limit))
+    communities = b"[]" if carried is None else connection.execute(
+        select(json_rows(json_row(*_COMMUNITY_COLUMNS))).where(carried)).scalar_one()
     # A full page is followed by another if an account comes after its last.
     more = count == limit and connection.scalar(_bootstrap_page(
         session, select(AccountRow.number), district, last, 1)) is not None
     return _WrittenPage(rows, communities, last if more else None)
 
 
-def _written_in_python(session: Session, district: str, after: str | None,
-                       limit: int) -> _WrittenPage:
+def _written_in_python(session: Session, district: str, after: str | None, limit: int,
+                       which: BootstrapCommunities) -> _WrittenPage:
     """The page read with Core as plain tuples, fetched at once (iterating the result fetched
     them one at a time from the driver, for a quarter more CPU), written as they are: the
     columns' values are the wire's already (text, whole numbers, yes/no, dates; an enum by its
@@ -295,9 +308,10 @@ def _written_in_python(session: Session, district: str, after: str | None,
                                 for row in page)
     _refuse_unknown_values(district, unknown)
     codes = {row[_COMMUNITY_CODE] for row in page if row[_COMMUNITY_CODE] is not None}
+    carried = _communities_carried(which, district, codes)
     communities = [tuple(row) for row in connection.execute(
-        select(*_COMMUNITY_COLUMNS).where(CommunityRow.code.in_(codes))).all()
-    ] if codes else []
+        select(*_COMMUNITY_COLUMNS).where(carried)).all()
+    ] if carried is not None and (codes or which == "district") else []
     return _WrittenPage(to_json(page), to_json(communities),
                         page[-1][0] if len(rows) > limit else None)
 
@@ -305,13 +319,14 @@ def _written_in_python(session: Session, district: str, after: str | None,
 @router.get("/bootstrap/rows", response_model=BootstrapRows)
 def bootstrap_rows(caller: CallerDep, request: Request, after: AfterNumber = None,
                    limit: Annotated[int, Query(ge=1, le=MAX_BOOTSTRAP_ROWS)] = 5000,
-                   ) -> Response:
+                   communities: BootstrapCommunities = "page") -> Response:
     """The same pages as /bootstrap in compact form: an array per account, each community
-    once; no ORM object per account, and on SQLite no Python object per account either."""
+    once (or the district's, or none: `communities`); no ORM object per account, and on
+    SQLite no Python object per account either."""
     with _bootstrap_start(request, caller.district, after) as (session, cursor, total):
         write = (_written_by_sqlite if session.get_bind().dialect.name == "sqlite"
                  else _written_in_python)
-        page = write(session, caller.district, after, limit)
+        page = write(session, caller.district, after, limit, communities)
     rest = to_json({"next_after": page.next_after, "cursor": cursor, "total": total})
     return Response(b'{"rows":' + page.rows + b',"communities":' + page.communities + b","
                     + rest[1:], media_type="application/json")

@@ -66,6 +66,21 @@ def test_a_page_reads_as_the_wire_model_reads_it_with_enums_as_their_values():
     assert account.community is not None and account.community.households == 120
 
 
+def test_a_row_of_a_page_without_communities_takes_its_community_from_earlier_pages():
+    read = read_bootstrap_rows(page({}, communities=[]))
+    assert read.account(read.rows[0]).community is None
+    other = ("GZ-TH-C0002", "东圃小区", 40, None, None)
+    earlier = {"GZ-TH-C0001": tuple(COMMUNITY), "GZ-TH-C0002": other}
+    community = read.account(read.rows[0], earlier).community
+    assert community is not None and (community.code, community.name) == ("GZ-TH-C0001",
+                                                                           "华景新村")
+    # The page's own comes first: a page that brings a community brings it as it is now.
+    renamed = read_bootstrap_rows(page({}))
+    community = renamed.account(renamed.rows[0], {"GZ-TH-C0001": ("GZ-TH-C0001", "旧名", 1,
+                                                                   None, None)}).community
+    assert community is not None and community.name == "华景新村"
+
+
 def test_a_field_a_newer_server_added_to_the_page_is_left_out():
     assert read_bootstrap_rows(page({}, a_later_field=[1])).cursor == 7
 

@@ -45,11 +45,11 @@ def calls_to_bootstrap(counter, cut_at=None):
     """Records the `after` of each bootstrap request; raises on call number `cut_at`."""
     calls, real = [], partial(ServerApi.bootstrap, counter.api)
 
-    def call(after, limit):
+    def call(after, limit, communities):
         calls.append(after)
         if len(calls) == cut_at:
             raise ServerUnreachable("network cut")
-        return real(after, limit)
+        return real(after, limit, communities)
 
     counter.api.bootstrap = call
     return calls
@@ -122,24 +122,26 @@ def test_an_account_with_a_pending_operation_keeps_it_on_top_of_the_bootstrapped
     with counter.cache.read() as s:
         number = s.scalars(select(AccountRow.number).where(
             AccountRow.status == "active", AccountRow.id_number.is_not(None),
-            AccountRow.arrears_fen == 0).order_by(AccountRow.number)).first()
+            AccountRow.community_code.is_not(None),
+            AccountRow.arrears_fen == 0).order_by(AccountRow.number.desc())).first()
+    community = counter.account(number).community
+    assert community is not None
     counter.record("suspend", number, holder(counter.account(number)))
     with counter.cache.write() as s:  # the bootstrap again from the start, offline work kept
         state = s.get(SyncStateRow, 1)
         state.bootstrap_done, state.bootstrap_after = False, None
     assert counter.engine.bootstrap() == 250
     assert counter.account(number).status.value == "suspended"  # still pending, still shown
+    assert counter.account(number).community == community
     counter.engine.sync_once()
     assert counter.account(number).status.value == "suspended"
 
 
-def test_a_community_is_written_once_unless_a_later_page_brings_it_changed(
-        counters, server, monkeypatch):
-    """A page carries every community of its accounts, most of them carried by the pages
-    before it: written once, and again only where a later page brings it changed."""
-    counter = counters()
-    counter.engine.bootstrap_page = 20
-    with Session(server.engine) as s, s.begin():  # 7 communities, their accounts spread
+@pytest.fixture
+def spread_communities(server):
+    """7 new communities of the district, its accounts spread over them in turn (as the
+    province's seed spreads them): each page names most of them. Their codes, by account."""
+    with Session(server.engine) as s, s.begin():
         numbers = s.scalars(select(ServerAccount.number).where(ServerAccount.district == "GZ-TH")
                             .order_by(ServerAccount.number)).all()
         codes = [f"GZ-TH-T{i % 7}" for i in range(len(numbers))]
@@ -148,8 +150,14 @@ def test_a_community_is_written_once_unless_a_later_page_brings_it_changed(
         s.flush()
         for number, code in zip(numbers, codes, strict=True):
             s.get(ServerAccount, number).community_code = code
-    renamed = codes[0]
-    written: list[str] = []
+    return codes
+
+
+def recording_communities(counter, monkeypatch, before_call=None, asked=None):
+    """Records each bootstrap request's (after, communities asked) and each community the
+    cache is given; calls `before_call(n)` before request n (from 1); `asked` replaces the
+    communities asked for (a server that predates the choice answers every page so)."""
+    calls, written = [], []
     real_store = sync_engine.bulk_store_rows
 
     def store(session, rows, communities):
@@ -157,19 +165,81 @@ def test_a_community_is_written_once_unless_a_later_page_brings_it_changed(
         real_store(session, rows, communities)
 
     monkeypatch.setattr(sync_engine, "bulk_store_rows", store)
-    calls, real_fetch = [], partial(ServerApi.bootstrap, counter.api)
+    real_fetch = partial(ServerApi.bootstrap, counter.api)
 
-    def fetch(after, limit):
-        calls.append(after)
-        if len(calls) == 3:  # renamed on the server after the first two pages were read
-            with Session(server.engine) as s, s.begin():
-                s.get(ServerCommunity, renamed).name = "改名新村"
-        return real_fetch(after, limit)
+    def fetch(after, limit, communities):
+        calls.append((after, communities))
+        if before_call is not None:
+            before_call(len(calls))
+        return real_fetch(after, limit, asked or communities)
 
     counter.api.bootstrap = fetch
+    return calls, written
+
+
+def district_communities(server):
+    with Session(server.engine) as s:
+        return set(s.scalars(select(ServerCommunity.code)
+                             .where(ServerCommunity.district == "GZ-TH")))
+
+
+def test_the_first_page_brings_the_districts_communities_and_the_later_ones_none(
+        counters, server, spread_communities, monkeypatch):
+    counter = counters()
+    counter.engine.bootstrap_page = 20
+    calls, written = recording_communities(counter, monkeypatch)
+    assert counter.engine.bootstrap() == 250
+    assert [asked for _, asked in calls] == ["district"] + ["none"] * 12
+    assert Counter(written) == dict.fromkeys(district_communities(server), 1)
+    assert cached_accounts(counter.cache) == server_accounts(server.engine, "GZ-TH")
+
+
+def test_a_community_made_after_the_first_page_comes_with_the_page_that_names_it(
+        counters, server, spread_communities, monkeypatch):
+    counter = counters()
+    counter.engine.bootstrap_page = 20
+
+    def new_community_for_the_last_accounts(call):
+        if call == 3:  # after the first two pages were read
+            with Session(server.engine) as s, s.begin():
+                s.add(ServerCommunity(code="GZ-TH-NEW", district="GZ-TH", name="新建小区",
+                                      households=12))
+                s.flush()
+                for account in s.scalars(select(ServerAccount).where(
+                        ServerAccount.district == "GZ-TH")
+                        .order_by(ServerAccount.number.desc()).limit(30)):
+                    account.community_code = "GZ-TH-NEW"
+
+    calls, written = recording_communities(counter, monkeypatch,
+                                           new_community_for_the_last_accounts)
+    assert counter.engine.bootstrap() == 250
+    # The 12th page (accounts 221 to 240) is the first to name it, and is asked for again.
+    assert [asked for _, asked in calls] == ["district"] + ["none"] * 11 + ["page", "none"]
+    assert calls[-3][0] == calls[-2][0]
+    assert written.count("GZ-TH-NEW") == 1
+    counter.engine.sync_once()  # the accounts changed after the bootstrap began are pulled
+    assert cached_accounts(counter.cache) == server_accounts(server.engine, "GZ-TH")
+
+
+def test_from_a_server_that_brings_each_pages_communities_each_is_written_once_unless_changed(
+        counters, server, spread_communities, monkeypatch):
+    """A server that predates the choice carries every community of a page's accounts, most
+    of them carried by the pages before it: written once, and again only where a later page
+    brings it changed."""
+    counter = counters()
+    counter.engine.bootstrap_page = 20
+    renamed = spread_communities[0]
+
+    def rename(call):
+        if call == 3:  # renamed on the server after the first two pages were read
+            with Session(server.engine) as s, s.begin():
+                s.get(ServerCommunity, renamed).name = "改名新村"
+
+    calls, written = recording_communities(counter, monkeypatch, rename, asked="page")
     assert counter.engine.bootstrap() == 250
     assert len(calls) > 4
-    assert Counter(written) == {code: 2 if code == renamed else 1 for code in set(codes)}
+    assert Counter(written) == {code: 2 if code == renamed else 1
+                                for code in set(spread_communities)}
     with counter.cache.read() as s:
         assert s.get(CommunityRow, renamed).name == "改名新村"
     assert cached_accounts(counter.cache) == server_accounts(server.engine, "GZ-TH")

@@ -43,17 +43,18 @@ def test_interrupted_bootstrap_resumes_where_it_stopped(counters, server):
     calls = []
     real = counter.api.bootstrap
 
-    def failing_after_two_pages(after, limit):
+    def failing_after_two_pages(after, limit, communities):
         calls.append(after)
         if len(calls) == 3:
             raise ServerUnreachable("network cut")
-        return real(after, limit)
+        return real(after, limit, communities)
 
     counter.api.bootstrap = failing_after_two_pages
     with pytest.raises(ServerUnreachable):
         counter.engine.bootstrap()
     resumed_from = calls[-1]
-    counter.api.bootstrap = lambda after, limit: calls.append(after) or real(after, limit)
+    counter.api.bootstrap = lambda after, limit, communities: (
+        calls.append(after) or real(after, limit, communities))
     assert counter.engine.bootstrap() == 50  # the 250 - 2 pages of 100 not yet received
     assert calls[3] == resumed_from is not None
 

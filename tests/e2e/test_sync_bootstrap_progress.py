@@ -29,10 +29,10 @@ def recording_pages(counter, cut_at=None):
     """Wraps the counter's bootstrap call: keeps each page; raises on call number `cut_at`."""
     pages, real = [], partial(ServerApi.bootstrap, counter.api)  # unwrapped, if wrapped before
 
-    def call(after, limit):
+    def call(after, limit, communities):
         if cut_at is not None and len(pages) + 1 == cut_at:
             raise ServerUnreachable("network cut")
-        page = real(after, limit)
+        page = real(after, limit, communities)
         pages.append(page)
         return page
 

@@ -9,13 +9,13 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from hallcore.domain.accounts import AccountStatus
 from hallcore.domain.ids import IdDocType
 from hallcore.wire import ACCOUNT_ROW_FIELDS, COMMUNITY_ROW_FIELDS, BootstrapRows
 from hallserver.app import create_app
-from hallserver.models import AccountRow, CommunityRow
+from hallserver.models import AccountRow, CommunityRow, DistrictRow
 from hallserver.seed import seed
 from tests.support.server import logged_in
 
@@ -100,6 +100,30 @@ def test_a_value_the_wire_does_not_take_is_refused(varied, caplog, field, value)
     assert number not in caplog.text
     # Its page only: the others are answered.
     assert terminal.get("/bootstrap/rows", limit=10).status_code == 200
+
+
+def test_a_page_brings_the_districts_communities_or_none_when_asked(varied):
+    """A bootstrap's first page brings every community of the district (not another's, and
+    whether or not an account names it), its later pages none; by default a page brings its
+    rows' (test_pages_are_what_the_validated_model_wrote)."""
+    engine, terminal = varied
+    with engine.begin() as conn:
+        conn.execute(insert(DistrictRow.__table__).values(code="SZ-FT", name="福田",
+                                                          account_prefix="77", last_seq=0))
+        conn.execute(insert(CommunityRow.__table__), [
+            {"code": "SZ-FT-C1", "district": "SZ-FT", "name": "福田新村", "households": 9},
+            {"code": "GZ-TH-NONE", "district": DISTRICT, "name": "无户小区", "households": 0}])
+        ours = [tuple(row) for row in conn.execute(
+            select(*(CommunityRow.__table__.c[name] for name in COMMUNITY_ROW_FIELDS))
+            .where(CommunityRow.district == DISTRICT))]
+    first = terminal.get("/bootstrap/rows", limit=12, communities="district").json()
+    assert sorted(map(tuple, first["communities"])) == sorted(ours)
+    assert first == {**_validated(engine, first, None, 12), "communities": first["communities"]}
+    later = terminal.get("/bootstrap/rows", limit=12, after=first["next_after"],
+                         communities="none").json()
+    assert later["communities"] == [] and len(later["rows"]) == 12
+    assert later == {**_validated(engine, later, first["next_after"], 12), "communities": []}
+    assert terminal.get("/bootstrap/rows", communities="all").status_code == 422
 
 
 def test_a_page_is_in_number_order_whatever_order_the_rows_were_stored_in(varied):
