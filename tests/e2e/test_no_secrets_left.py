@@ -54,7 +54,7 @@ from tests.support.factories import OTHER_ID, account
 ROOT = Path(__file__).resolve().parents[2]
 WRONG_PASSWORD = "not-" + DEMO_CLERK_PASSWORD  # typed once by mistake: a secret all the same
 # Query parameters the API takes; a new one must not carry personal data (URLs are logged).
-URL_PARAMETERS = {"after", "limit", "signature", "within_hours"}
+URL_PARAMETERS = {"after", "communities", "limit", "signature", "within_hours"}
 CACHE_FILE = re.compile(r"^cache\.sqlite3(-wal|-shm|\..+\.bak)?$")  # with WAL, pre-migration copies
 SERVER_DB_FILE = re.compile(r"^hallserver\.sqlite3")
 
