@@ -21,6 +21,7 @@ from hallcore.wire import (
     CommunityRowWire,
     CommunityWire,
 )
+from hallserver.admin import CommunitySpec, put_community
 from hallserver.models import AccountRow as ServerAccount
 from hallserver.models import CommunityRow as ServerCommunity
 from tests.support.counter import cached_accounts, holder, server_accounts
@@ -218,6 +219,31 @@ def test_a_community_made_after_the_first_page_comes_with_the_page_that_names_it
     assert calls[-3][0] == calls[-2][0]
     assert written.count("GZ-TH-NEW") == 1
     counter.engine.sync_once()  # the accounts changed after the bootstrap began are pulled
+    assert cached_accounts(counter.cache) == server_accounts(server.engine, "GZ-TH")
+
+
+def test_a_community_renamed_during_the_bootstrap_reaches_the_terminal_with_the_pull_after_it(
+        counters, server, spread_communities, monkeypatch):
+    """The later pages bring no communities: a rename made while they come is pulled after
+    the bootstrap, as the rename gave the community's accounts new change numbers."""
+    counter = counters()
+    counter.engine.bootstrap_page = 20
+    renamed = spread_communities[0]
+
+    def rename(call):
+        if call == 3:  # after the first two pages were read
+            with Session(server.engine) as s, s.begin():
+                assert put_community(s, "admin", CommunitySpec(
+                    renamed, "GZ-TH", "改名新村", 80, "王经理", "13500135000", None)) == "changed"
+
+    recording_communities(counter, monkeypatch, rename)
+    assert counter.engine.bootstrap() == 250
+    with counter.cache.read() as s:
+        assert s.get(CommunityRow, renamed).name == f"{renamed}新村"  # as the first page had it
+    counter.engine.sync_once()
+    with counter.cache.read() as s:
+        assert (s.get(CommunityRow, renamed).name, s.get(CommunityRow, renamed).manager_name) == (
+            "改名新村", "王经理")
     assert cached_accounts(counter.cache) == server_accounts(server.engine, "GZ-TH")
 
 
