@@ -35,7 +35,7 @@ from hallcore.domain.business import BUSINESS_TYPES, NOTICE_TEMPLATES, BusinessK
 from hallcore.domain.contact import validate_phone
 from hallcore.domain.deadlines import Deadline
 from hallcore.domain.text import InvalidInput, Text
-from hallcore.wire import AccountWire, BilingualText, NotificationWire
+from hallcore.wire import AccountWire, NotificationWire
 from hallserver.admin import AdminRefused
 from hallserver.audit import append_audit
 from hallserver.models import NotificationRow, OperationRow, SmsSegmentRow
@@ -128,7 +128,7 @@ def queue_notices(
     now: datetime,
     *,
     due: Deadline | None = None,
-    reason: BilingualText | None = None,
+    reason: Text | None = None,
 ) -> None:
     """Queue the operation's notices (`notice_rows`) in the session's transaction, now."""
     rows = notice_rows(op, account, notices, now, due=due, reason=reason)
@@ -143,7 +143,7 @@ def notice_rows(
     now: datetime,
     *,
     due: Deadline | None = None,
-    reason: BilingualText | None = None,
+    reason: Text | None = None,
 ) -> list[dict[str, Any]]:
     """The rows of the notifications table that queue the operation's notices to the account's
     phone, in the customer's language, if they consented and the phone can receive an SMS. A

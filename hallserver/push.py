@@ -632,8 +632,11 @@ def _after_decision(session: Session, caller: Caller, op: PushOperation,
         told = [n for n in BUSINESS_TYPES[op.business_type].notices
                 if n is Notice.ACCEPTED or (n is Notice.COMPLETED and due is None)]
         notices += notice_rows(op, result.account, told, now, due=due)
-    elif result.account is not None and op.payload.get("sms_consent") is not False:
+    elif (result.account is not None and op.payload.get("sms_consent") is not False
+          and result.field_errors is None):
         # A refused request that withdrew the SMS consent is not answered by SMS: the
-        # customer has just said they want none.
+        # customer has just said they want none. Nor is one whose fields could not be read:
+        # the terminal's fault, not a refusal of what the customer asked for.
         notice = Notice.CONFLICT if result.outcome is Outcome.CONFLICT else Notice.REJECTED
-        notices += notice_rows(op, result.account, [notice], now, reason=result.reason)
+        reason = Text(result.reason.zh, result.reason.en) if result.reason else None
+        notices += notice_rows(op, result.account, [notice], now, reason=reason)

@@ -215,11 +215,25 @@ def test_rejection_tells_a_consenting_customer(th, server_engine):
     account = first(th.all_accounts(), status="active", sms_consent=True)
     assert account["phone"]
     op = th.operation("resume", holder_of(account), account=account)
-    th.push(op)
+    [result] = th.push(op)
     with Session(server_engine) as s:
         [note] = s.scalars(select(NotificationRow)).all()
     assert note.notice == "rejected" and note.phone == account["phone"]
-    assert op["receipt_no"] in note.text and "未能办理" in note.text
+    assert op["receipt_no"] in note.text
+    # The reason in the customer's language, as the sentence it is.
+    language = account["sms_language"]
+    assert ("未能办理" if language == "zh" else "could not be") in note.text
+    assert note.text.endswith(result["reason"][language]) and "zh=" not in note.text
+
+
+def test_a_request_whose_form_could_not_be_read_texts_nobody(th, server_engine):
+    """Fields the server cannot read are the terminal's fault, not a refusal of anything the
+    customer asked for (and many such pushes would send the customer as many texts)."""
+    account = first(th.all_accounts(), status="active", sms_consent=True)
+    results = th.push(*(th.operation("rename", {"junk": i}, account=account) for i in range(3)))
+    assert all(r["outcome"] == "rejected" and r["field_errors"] for r in results)
+    with Session(server_engine) as s:
+        assert s.scalars(select(NotificationRow)).all() == []
 
 
 def test_invalid_payload_is_rejected_field_by_field(th):
