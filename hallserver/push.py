@@ -281,6 +281,7 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
         results: list[OperationResult] = []
         new: list[_Answer] = []
         refused: list[_Answer] = []
+        signed_off: set[str] = set()  # operations whose sign-off was needed, checked and held
         for op in ops:
             result = proofs.made_here(op)
             repeat = stored.get(op.operation_id)
@@ -291,12 +292,16 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
                     op, RefusalCode.BAD_SIGNATURE, _NOT_YOURS))
                 continue
             result = result or proofs.in_time_by_clerk(op) or _own_scans(
-                op, scan_ids) or _decide(session, accounts, caller, op, now)
+                op, scan_ids) or _decide(session, accounts, caller, op, now, signed_off)
             if result.outcome is Outcome.REJECTED and result.account is None and (
                     result.code is None):
                 # The terminal sets its cached account back to this state.
                 result = result.model_copy(update={"account": _current(accounts, caller, op)})
-            (refused if result.code is not None else new).append(_Answer(op, result))
+            if result.code is not None:
+                refused.append(_Answer(op, result))  # audited with what it claimed
+            else:
+                new.append(_Answer(op if op.operation_id in signed_off
+                                   else _unchecked_sign_off_dropped(op), result))
             results.append(result)
         if new or refused:
             head = head or lock_chain(session, caller.hall_id)
@@ -571,8 +576,20 @@ def _duplicate(stored: OperationRow) -> OperationResult:
     return first.model_copy(update={"outcome": Outcome.DUPLICATE, "first_outcome": first.outcome})
 
 
+def _unchecked_sign_off_dropped(op: PushOperation) -> PushOperation:
+    """The operation without the sign-off it claims, where that was never checked (the request
+    needed none, or was refused before): not stored or audited as if a supervisor had given
+    it."""
+    if op.approved_by is None and op.approval_token is None and op.approval_signature is None:
+        return op
+    return op.model_copy(update={"approved_by": None, "approval_token": None,
+                                 "approval_signature": None})
+
+
 def _decide(session: Session, accounts: _BatchAccounts, caller: Caller, op: PushOperation,
-            now: datetime) -> OperationResult:
+            now: datetime, signed_off: set[str]) -> OperationResult:
+    """The operation's answer; its id is added to `signed_off` where its supervisor's sign-off
+    was needed and held."""
     try:
         payload = validate_payload(op.business_type, op.payload)
     except PayloadInvalid as exc:
@@ -615,6 +632,7 @@ def _decide(session: Session, accounts: _BatchAccounts, caller: Caller, op: Push
         refusal = sign_off_refusal(session, caller, op, now)
         if refusal is not None:
             return _refused(op, RefusalCode.NO_SIGN_OFF, refusal)
+        signed_off.add(op.operation_id)
     held.account, held.changed = apply_change(op.business_type, held.account, payload), True
     return OperationResult(operation_id=op.operation_id, outcome=Outcome.APPLIED,
                            account=accounts.wire(held))

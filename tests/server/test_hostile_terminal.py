@@ -337,3 +337,23 @@ def test_ticket_times_no_queue_gave_are_kept_and_counted_nowhere(client, th, ser
     assert report.status_code == 200, report.text
     hours = report.json()["hours"]  # the request's hour, then the whole day
     assert [(row["handled"], row["waits"]) for row in hours] == [(1, 0), (1, 0)]
+
+
+def test_a_sign_off_the_request_did_not_need_is_not_kept_as_given(th, server_engine):
+    """A suspension needs no supervisor, so its sign-off is never checked: a forged token, or
+    another hall's supervisor's "signature", is not stored or audited as a sign-off."""
+    accounts = [a for a in th.all_accounts() if a["status"] == "active" and a["id_number"]][:2]
+    token_claimed = th.operation("suspend", holder_of(accounts[0]), account=accounts[0])
+    token_claimed.update(approved_by="gz-th-01-s1", approval_token="forged-token-0123456789")
+    signature_claimed = th.operation("suspend", holder_of(accounts[1]), account=accounts[1])
+    signature_claimed.update(approved_by="gz-yx-01-s1", approval_signature="ab" * 64)
+    results = th.push(token_claimed, signature_claimed)
+    assert [r["outcome"] for r in results] == ["applied", "applied"]
+    ids = [token_claimed["operation_id"], signature_claimed["operation_id"]]
+    with Session(server_engine) as session:
+        assert session.scalars(select(OperationRow.approved_by).where(
+            OperationRow.operation_id.in_(ids))).all() == [None, None]
+        details = session.scalars(select(AuditEntryRow.detail).where(
+            AuditEntryRow.subject.in_(ids))).all()
+    assert len(details) == 2
+    assert not any({"approved_by", "sign_off"} & detail.keys() for detail in details)
