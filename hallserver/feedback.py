@@ -1,5 +1,7 @@
 """Customers' ratings of their transactions: kept once per operation, each in its own
-transaction, for the operations of the caller's hall only. A bad rating (不满意 / 非常不满意)
+transaction, for the operations the calling terminal pushed only (the rating device is at
+its counter: another counter of the hall, which sees the operation in the hall's work items,
+does not answer for its customer). A bad rating (不满意 / 非常不满意)
 opens a call-back (hallserver/callbacks.py) in the transaction that stores it: once, however
 often the terminal sends it.
 
@@ -36,13 +38,14 @@ def store_feedback(engine: Engine, caller: Caller, items: list[Feedback],
 
 
 def _store_one(engine: Engine, caller: Caller, item: Feedback, callback_limit: TimeLimit) -> bool:
-    """True when the rating is kept (now or before); False for an operation this hall has
-    not pushed (another hall's is not told apart from one not received yet)."""
+    """True when the rating is kept (now or before); False for an operation this terminal has
+    not pushed (another terminal's is not told apart from one not received yet)."""
     now = datetime.now(UTC)
     try:
         with Session(writer(engine)) as session, session.begin():
             operation = session.get(OperationRow, item.operation_id)
-            if operation is None or operation.hall_id != caller.hall_id:
+            if operation is None or (operation.hall_id, operation.terminal_id) != (
+                    caller.hall_id, caller.terminal_id):
                 return False
             if session.get(FeedbackRow, item.operation_id) is not None:
                 return True  # rated before: a repeat changes nothing

@@ -202,6 +202,20 @@ def test_another_halls_bad_rating_opens_nothing(th, yx, server_engine):
     assert callbacks(server_engine) == []
 
 
+def test_a_colleagues_terminal_cannot_rate_an_operation_before_its_customer_does(
+        th, client, server_engine):
+    """The rating comes from the device at the counter that served the customer: another
+    counter of the same hall, which can see the operation's id in the hall's work items, does
+    not get to answer for them (and so keep a bad rating and its call-back out)."""
+    colleague = logged_in(client, TH, "T02", "gz-th-01-c2")
+    operation_id = suspended(th)
+    assert rated(colleague, operation_id, "very_satisfied") == {
+        "stored": [], "unknown": [operation_id]}
+    assert rated(th, operation_id, "very_dissatisfied") == {
+        "stored": [operation_id], "unknown": []}
+    assert len(callbacks(server_engine, operation_id)) == 1
+
+
 @pytest.mark.parametrize("rating", ["satisfied", "basically_satisfied", "dissatisfied"])
 def test_a_three_level_rating_from_an_older_terminal_still_syncs(th, server_engine, rating):
     """The body an outbox of the first terminals holds: the three values, no reason key."""
