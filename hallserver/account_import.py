@@ -230,6 +230,9 @@ _MAX_LENGTHS = {f.name: f.max_length for f in ACCOUNT_FIELDS if f.max_length is 
 # --- the result --------------------------------------------------------------------------------
 
 
+REJECTS_SUFFIX = ".rejects.csv"  # what a rejects file's name ends in
+
+
 class ImportRefused(Exception):
     """The import cannot run (an unreadable file, an unknown column or district...); nothing
     has been changed."""
@@ -1006,9 +1009,15 @@ def import_accounts(engine: Engine, path: Path, *, exported_at: datetime,
         raise ImportRefused(f"unknown encoding {encoding}; give one of {', '.join(ENCODINGS)}")
     if exported_at.tzinfo is None or exported_at > datetime.now(UTC):
         raise ImportRefused("the export time must be a past moment with its time zone")
-    rejects_path = rejects_path or path.with_name(path.stem + ".rejects.csv")
+    rejects_path = rejects_path or path.with_name(path.stem + REJECTS_SUFFIX)
     if not os.access(rejects_path.parent, os.W_OK):
         raise ImportRefused(f"the rejects file cannot be written in {rejects_path.parent}")
+    # An earlier import's rejects file is replaced; any other file is not (a slip of the
+    # --rejects path would otherwise lose it, the export being imported included).
+    if rejects_path.exists() and (not rejects_path.name.endswith(REJECTS_SUFFIX) or (
+            path.exists() and rejects_path.samefile(path))):
+        raise ImportRefused(f"{rejects_path} exists and is not a rejects file: give --rejects "
+                            f"a new path, or one ending in {REJECTS_SUFFIX}")
     try:
         chosen = detect_encoding(path) if encoding == "auto" else encoding
         binary = path.open("rb")

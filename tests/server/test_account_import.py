@@ -285,6 +285,30 @@ def test_a_gb18030_file_read_as_utf8_is_refused_whole(server_engine, tmp_path, c
     assert len(stored(server_engine)) == 100
 
 
+def test_a_rejects_path_that_names_another_file_is_refused_and_the_file_kept(
+        server_engine, tmp_path):
+    """--rejects pointing at the export itself, or at any file that is not a rejects file,
+    would have it replaced (or, were the import interrupted, deleted)."""
+    made = new_accounts(3)
+    rows = [row_of(made[0]), row_of(made[0]), row_of(made[1])]  # a duplicate: one rejected
+    path = write(tmp_path / "accounts.csv", rows)
+    exported = path.read_bytes()
+    other = tmp_path / "notes.csv"
+    other.write_bytes(b"kept")
+    for target in (path, other):
+        with pytest.raises(ImportRefused, match="is not a rejects file"):
+            import_accounts(server_engine, path, exported_at=NOW, rejects_path=target)
+    assert (path.read_bytes(), other.read_bytes()) == (exported, b"kept")
+    assert not any(number in stored(server_engine) for number in (made[0].number,
+                                                                   made[1].number))
+    # An earlier import's rejects file is replaced, as before.
+    earlier = tmp_path / "by-hand.rejects.csv"
+    earlier.write_bytes(b"an earlier import's")
+    summary = import_accounts(server_engine, path, exported_at=NOW, rejects_path=earlier)
+    assert summary.rejects_path == earlier and summary.rejected == 2
+    assert b"an earlier import's" not in earlier.read_bytes()
+
+
 def test_english_headers_optional_columns_and_the_fields_a_file_does_not_carry(
         server_engine, tmp_path):
     account = next(iter(stored(server_engine).values()))
