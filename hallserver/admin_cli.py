@@ -249,19 +249,28 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from hallserver.admin import AdminRefused
     from hallserver.admin_csv import import_all
-
-    if args.passwords.exists():
-        print(f"hallserver: {args.passwords} exists: it may hold passwords not handed out yet; "
-              "choose another --passwords file", file=sys.stderr)
-        return 2
 
     def change(session: Session, actor: str, now: datetime) -> str:
         summary = import_all(session, args.folder, actor, now)
         if summary.passwords:
             # Written before the commit: were it refused, the transaction rolls back and
-            # the file names passwords no clerk has; the operator sees the error.
-            _write_passwords(args.passwords, summary.passwords)
+            # the file names passwords no clerk has; the operator sees the error. Only an
+            # import that makes passwords needs the file: a repeat of it makes none.
+            try:
+                _write_passwords(args.passwords, summary.passwords)
+            except FileExistsError:
+                raise AdminRefused(Text(
+                    f"{args.passwords} 已存在，其中可能有尚未交给员工的密码；请用 --passwords "
+                    "另选文件，未做任何修改",
+                    f"{args.passwords} exists: it may hold passwords not handed out yet; "
+                    "choose another --passwords file; nothing was changed")) from None
+            except OSError as exc:
+                raise AdminRefused(Text(
+                    f"无法写入 {args.passwords}（{exc.strerror or exc}），未做任何修改",
+                    f"cannot write {args.passwords} ({exc.strerror or exc}): nothing was "
+                    "changed")) from None
         lines = [f"{name}: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(c.items()))
                  for name, c in summary.counts.items()]
         if summary.passwords:

@@ -239,9 +239,23 @@ def test_an_export_loads_into_an_empty_database_and_again_changes_nothing(
     passwords = (tmp_path / "pw.csv").read_text().splitlines()
     assert len(passwords) == staff_count + 1 and passwords[0].startswith("login,")
     assert stat.S_IMODE((tmp_path / "pw.csv").stat().st_mode) == 0o600
-    # A second file of passwords is never written over the first.
-    assert admin("import", str(tmp_path / "out"), "--passwords",
-                 str(tmp_path / "pw.csv"))[0] == 2
+    handed_out = (tmp_path / "pw.csv").read_bytes()
+    # Imported again it makes no password, so the file left there is no obstacle.
+    code, out, err = admin("import", str(tmp_path / "out"), "--passwords",
+                           str(tmp_path / "pw.csv"))
+    assert code == 0 and f"staff.csv: {staff_count} unchanged" in out, err
+    # One that makes a password never writes over the first file, nor to nowhere: refused
+    # in both languages, nothing changed.
+    with (tmp_path / "out" / "staff.csv").open("a", encoding="utf-8") as staff:
+        staff.write("th-c9,新员工,GZ-TH-01,clerk,yes\n")
+    for passwords, said in ((tmp_path / "pw.csv", "may hold passwords not handed out yet"),
+                            (tmp_path / "no-such-folder" / "pw.csv", "cannot write")):
+        code, _, err = admin("import", str(tmp_path / "out"), "--passwords", str(passwords))
+        assert code == 2 and said in err and "未做任何修改" in err
+    assert (tmp_path / "pw.csv").read_bytes() == handed_out
+    with Session(server_engine) as s:
+        assert s.get(ClerkRow, "th-c9") is None
+    (tmp_path / "out" / "staff.csv").write_text(exported["staff.csv"], encoding="utf-8")
     assert admin("export", str(tmp_path / "again"))[0] == 0
     for name, text in exported.items():
         assert (tmp_path / "again" / name).read_text(encoding="utf-8") == text
