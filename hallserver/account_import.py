@@ -83,7 +83,7 @@ from hallcore.domain.ids import DOC_TYPE_LABELS, IdDocType, validate_id
 from hallcore.domain.text import InvalidInput, Text
 from hallcore.wire import Outcome
 from hallserver.audit import append_audit
-from hallserver.cli_support import checked_engine, operator
+from hallserver.cli_support import checked_engine, operator, owner_only
 from hallserver.models import AccountRow, CommunityRow, DistrictRow, OperationRow, WorkItemRow
 
 if TYPE_CHECKING:
@@ -694,9 +694,8 @@ class _Rejects:
     def add(self, line: int, text: str, problem: _Problem) -> None:
         what, reason = problem
         if self._writer is None:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.fchmod(fd, 0o600)  # a file that was there keeps its mode otherwise
-            self._file = open(fd, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+            self._file = open(owner_only(self.path),  # noqa: SIM115
+                              "w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._file)
             self._writer.writerow(self.HEADER)
         self._writer.writerow((line, reason.zh, reason.en, text))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hallcore.domain.text import Text
-from hallserver.cli_support import checked_engine, operator
+from hallserver.cli_support import checked_engine, operator, owner_only
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -283,8 +282,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _write_passwords(path: Path, rows: list[tuple[str, str, str]]) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
+    with open(owner_only(path, exclusive=True), "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(("login", "hall_id", "one_time_password"))
         writer.writerows(rows)

@@ -34,6 +34,7 @@ from hallserver.admin import (
     staff_spec,
 )
 from hallserver.audit import append_audit
+from hallserver.cli_support import owner_only
 from hallserver.models import ClerkRow, CommunityRow, DistrictRow, HallRow
 
 
@@ -96,13 +97,14 @@ TABLES = (
 
 
 def export_all(session: Session, folder: Path) -> dict[str, int]:
-    """Write the four files into `folder` (created if need be); rows written per file. No
-    password hash leaves the server."""
+    """Write the four files into `folder` (created if need be), readable by their owner only
+    (staff's names, the customer managers' phones); rows written per file. No password hash
+    leaves the server."""
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for table in TABLES:
         rows = list(table.export(session))
-        with (folder / table.file).open("w", encoding="utf-8", newline="") as out:
+        with open(owner_only(folder / table.file), "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(table.columns)
             writer.writerows(rows)

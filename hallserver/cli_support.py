@@ -4,7 +4,9 @@ work on, checked to be at this server's schema."""
 from __future__ import annotations
 
 import getpass
+import os
 import sys
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -40,3 +42,14 @@ def checked_engine(url: str) -> Engine | None:
         engine.dispose()
         return None
     return engine
+
+
+def owner_only(path: Path, *, exclusive: bool = False) -> int:
+    """A descriptor for writing `path`, readable and writable by its owner only (the files an
+    operator's command writes hold staff, customers' rows or passwords): created, or refused
+    with FileExistsError where one exists (`exclusive`), else emptied; a file that was there
+    keeps no wider mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC),
+                 0o600)
+    os.fchmod(fd, 0o600)
+    return fd

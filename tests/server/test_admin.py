@@ -213,6 +213,8 @@ def test_an_export_loads_into_an_empty_database_and_again_changes_nothing(
     seed(server_engine, accounts=20, halls=2)
     assert admin("export", str(tmp_path / "out"))[0] == 0
     exported = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "out").iterdir()}
+    # Staff's names and the customer managers' phones: the operator's to read only.
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "out").iterdir()} == {0o600}
     assert "password" not in exported["staff.csv"] and "$argon2" not in exported["staff.csv"]
     code, out, _ = admin("import", str(tmp_path / "out"), "--passwords",
                          str(tmp_path / "pw.csv"))
