@@ -35,7 +35,26 @@ def _scrypt_matches(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest.hex(), digest_hex)
 
 
-def password_matches(password: str, stored: str) -> bool:
+# (hasher, the hash it made of a random password): see _unmatchable_hash.
+_UNMATCHABLE: tuple[PasswordHasher, str] | None = None
+
+
+def _unmatchable_hash() -> str:
+    """A hash of a random password by the hasher in use, checked where there is no clerk's
+    hash to check: a login that does not exist (or is not active) then takes as long to refuse
+    as a wrong password, and its answer's time does not tell one from the other."""
+    global _UNMATCHABLE
+    if _UNMATCHABLE is None or _UNMATCHABLE[0] is not _ARGON2:
+        _UNMATCHABLE = (_ARGON2, _ARGON2.hash(secrets.token_urlsafe(24)))
+    return _UNMATCHABLE[1]
+
+
+def password_matches(password: str, stored: str | None) -> bool:
+    """Whether `password` is the one `stored` was made of; None (no such clerk) never matches,
+    after the same work."""
+    if stored is None:
+        password_matches(password, _unmatchable_hash())
+        return False
     if stored.startswith("scrypt$"):
         return _scrypt_matches(password, stored)
     try:

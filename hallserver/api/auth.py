@@ -159,8 +159,9 @@ def login(body: LoginRequest, request: Request, session: WriteSessionDep,
     address, now = throttle.client_address(request), datetime.now(UTC)
     throttle.check(session, settings, body.clerk, address, now)
     clerk = session.get(ClerkRow, body.clerk)
-    if clerk is None or not clerk.active or not password_matches(body.password,
-                                                                 clerk.password_hash):
+    # The password is checked first, whoever is named: see password_matches.
+    matched = password_matches(body.password, clerk.password_hash if clerk else None)
+    if clerk is None or not clerk.active or not matched:
         throttle.record_failure(session, settings, body.clerk, address, now)
         _audit_refusal(session, body, clerk, "unknown_clerk" if clerk is None else
                        "inactive" if not clerk.active else "wrong_password")
@@ -235,8 +236,8 @@ def supervisor_present(session: Session, settings: ServerSettings, request: Requ
     address, now = throttle.client_address(request), datetime.now(UTC)
     throttle.check(session, settings, supervisor_id, address, now)
     supervisor = session.get(ClerkRow, supervisor_id)
-    if supervisor is None or not supervisor.active or not password_matches(
-            password, supervisor.password_hash):
+    matched = password_matches(password, supervisor.password_hash if supervisor else None)
+    if supervisor is None or not supervisor.active or not matched:
         throttle.record_failure(session, settings, supervisor_id, address, now)
         refusal = "unknown_clerk" if supervisor is None else (
             "inactive" if not supervisor.active else "wrong_password")

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,8 +12,9 @@ from hallcore.wire import (
     API_PREFIX,
     MAX_PUSH_BATCH,
 )
+from hallserver import security
 from hallserver.app import create_app
-from hallserver.models import NotificationRow, OperationRow, WorkItemRow
+from hallserver.models import ClerkRow, NotificationRow, OperationRow, WorkItemRow
 from hallserver.seed import seed
 from hallserver.settings import ServerSettings
 from tests.support.factories import NEW_CONNECTION
@@ -68,6 +70,29 @@ def test_wrong_password_is_refused_in_both_languages(client):
     error = response.json()
     assert error["code"] == "bad_credentials"
     assert error["message"]["zh"] and "password" in error["message"]["en"]
+
+
+@pytest.mark.parametrize("who", ["gz-th-01-c1", "no-such-clerk", "inactive"])
+def test_a_refused_login_checks_one_password_hash_whoever_it_names(client, server_engine,
+                                                                   monkeypatch, who):
+    """The same work for a wrong password, a login that does not exist and one that is not
+    active: the answer's time does not tell which logins exist."""
+    if who == "inactive":
+        with Session(server_engine) as s, s.begin():
+            s.get(ClerkRow, "gz-th-01-c2").active = False
+        who = "gz-th-01-c2"
+    checked = []
+
+    class Counting(PasswordHasher):
+        def verify(self, stored, password):
+            checked.append(stored)
+            return super().verify(stored, password)
+
+    monkeypatch.setattr(security, "_ARGON2", Counting(time_cost=1, memory_cost=8,
+                                                      parallelism=1))
+    response = Terminal(client, TH, "T09").login(who, "guess")
+    assert response.status_code == 401 and response.json()["code"] == "bad_credentials"
+    assert len(checked) == 1
 
 
 def test_clerk_cannot_log_in_at_another_hall(client):
