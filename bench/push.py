@@ -36,6 +36,7 @@ from bench.servers import drop_database, prepare_database, running_server, sqlit
 from hallclient.auth.login import online_login, terminal_identity
 from hallclient.auth.secrets import EphemeralKeyring, SecretStore
 from hallclient.config import Settings
+from hallclient.samples import sample_signature
 from hallclient.store.accounts import account_from_row
 from hallclient.store.cache import Cache, open_cache
 from hallclient.store.models import AccountRow
@@ -117,7 +118,8 @@ def record_offline(cache: Cache, terminal: TerminalIdentity, ops: int) -> dict[s
         try:
             record_operation(cache, terminal, clerk=CLERK, kind=kind, account_number=number,
                              raw_payload=payload, now=datetime.now(UTC), online=False,
-                             online_only=online_only)
+                             online_only=online_only,
+                             customer_signature=sample_signature(kind))
         except (RequestRefused, OverrideNeeded, PayloadInvalid):
             return False
         kinds[kind.value] = kinds.get(kind.value, 0) + 1

@@ -275,7 +275,7 @@ def counter(cache: Cache, lang: str = "zh") -> Counter:
     and proven by a key of this run: no server, no keyring."""
 
     from hallclient.receipts.content import HallInfo
-    from hallclient.receipts.testpage import SAMPLE_SIGNATURE
+    from hallclient.samples import SAMPLE_SIGNATURE
     from hallclient.store.operations import OverrideNeeded, SignOff, TerminalIdentity
     from hallclient.ui.counter_window import CounterServices, CounterWindow
     from hallclient.ui.customer_screen import CustomerScreen
@@ -450,7 +450,7 @@ def bare_request(cache: Cache, visit: Visit) -> float:
     from hallclient.counter.requests import CounterDesk, CounterRequest, make_request
     from hallclient.counter.signature import signature_png
     from hallclient.receipts.content import HallInfo
-    from hallclient.receipts.testpage import SAMPLE_SIGNATURE
+    from hallclient.samples import SAMPLE_SIGNATURE
     from hallclient.store.operations import OverrideNeeded, SignOff, TerminalIdentity
     from hallcore.domain.business import BUSINESS_TYPES
     from hallcore.domain.text import Text

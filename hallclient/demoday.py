@@ -11,7 +11,7 @@ from functools import partial
 from typing import Protocol
 
 from hallclient.auth.approval import ApprovalRefused, approve
-from hallclient.samples import SAMPLE_ACCOUNT, sample_payload
+from hallclient.samples import SAMPLE_ACCOUNT, sample_payload, sample_signature
 from hallclient.store.cache import Cache
 from hallclient.store.feedback import record_feedback
 from hallclient.store.operations import (
@@ -78,7 +78,7 @@ def simulate_day(terminals: Sequence[Counter], customers: int, *,
             record_operation, terminal.cache, terminal.identity, clerk=terminal.clerk,
             kind=kind, account_number=account.number if account else None,
             raw_payload=sample_payload(kind, account or SAMPLE_ACCOUNT, day), now=now,
-            facts=facts)
+            facts=facts, customer_signature=sample_signature(kind))
         try:
             try:
                 done = record()

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hallclient.counter.signature import Stroke, signature_png
 from hallcore.domain.accounts import Account, AccountStatus, Community
-from hallcore.domain.business import BusinessKind
+from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
 from hallcore.domain.ids import IdDocType
 
 if TYPE_CHECKING:
@@ -21,6 +22,18 @@ SAMPLE_ACCOUNT = Account(
     mailing_address="广州市天河区天河路1号天河雅苑3栋1201房", status=AccountStatus.ACTIVE,
     version=4, district="GZ-TH", sms_consent=True,
     community=Community("GZ-TH-C0001", "天河雅苑", 240, "黄经理", "13800138000"))
+
+
+# A sample customer's signature (a wave and a loop), as their screen's pad records it.
+SAMPLE_SIGNATURE: tuple[Stroke, ...] = (
+    ((10.0, 50.0), (40.0, 20.0), (70.0, 55.0), (100.0, 20.0), (130.0, 55.0), (160.0, 25.0)),
+    ((190.0, 40.0), (215.0, 15.0), (240.0, 40.0), (215.0, 65.0), (190.0, 40.0)),
+)
+
+
+def sample_signature(kind: BusinessKind) -> bytes | None:
+    """The sample customer's signature PNG where the business type needs one, else None."""
+    return signature_png(SAMPLE_SIGNATURE) if BUSINESS_TYPES[kind].customer_signs else None
 
 
 def sample_account(kind: BusinessKind) -> Account:

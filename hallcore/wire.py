@@ -562,7 +562,8 @@ class RefusalCode(StrEnum):
 
     FOREIGN_RECEIPT = "foreign_receipt"  # the receipt number is not this terminal's
     BAD_SIGNATURE = "bad_signature"  # not signed with this terminal's key
-    # The customer's signature is not a PNG within MAX_SIGNATURE_BYTES.
+    # The customer's signature is missing where the business type needs one
+    # (BusinessType.customer_signs), or is not a PNG within MAX_SIGNATURE_BYTES.
     BAD_CUSTOMER_SIGNATURE = "bad_customer_signature"
     UNKNOWN_CLERK = "unknown_clerk"  # not a clerk who logged in at this terminal
     FROM_THE_FUTURE = "from_the_future"  # made later than the server's clock allows

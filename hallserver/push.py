@@ -71,7 +71,7 @@ from hallserver.notifications import NOTIFICATIONS, notice_rows
 from hallserver.queue_tickets import longest_wait, ticket_columns
 from hallserver.scans import ScanIds, announce_scans
 from hallserver.settings import ServerSettings
-from hallserver.signature_images import SignatureImageInvalid, signature_image
+from hallserver.signature_images import MISSING, SignatureImageInvalid, signature_image
 from hallserver.terminals import note_receipts, offline_window, signing_keys
 from hallserver.working_days import opening_hours
 from hallserver.workitems import WORK_ITEMS, work_item_rows
@@ -291,8 +291,9 @@ def _push_together(engine: Engine, settings: ServerSettings, caller: Caller,
                     caller.hall_id, caller.terminal_id) else _refused(
                     op, RefusalCode.BAD_SIGNATURE, _NOT_YOURS))
                 continue
-            result = result or proofs.in_time_by_clerk(op) or _own_scans(
-                op, scan_ids) or _decide(session, accounts, caller, op, now, signed_off)
+            result = result or proofs.in_time_by_clerk(op) or _signed_by_customer(
+                op) or _own_scans(op, scan_ids) or _decide(session, accounts, caller, op, now,
+                                                           signed_off)
             if result.outcome is Outcome.REJECTED and result.account is None and (
                     result.code is None):
                 # The terminal sets its cached account back to this state.
@@ -574,6 +575,17 @@ def _duplicate(stored: OperationRow) -> OperationResult:
     # an outcome or a status as text.
     first = OperationResult.model_validate_json(json.dumps(stored.result))
     return first.model_copy(update={"outcome": Outcome.DUPLICATE, "first_outcome": first.outcome})
+
+
+def _signed_by_customer(op: PushOperation) -> OperationResult | None:
+    """The refusal when the business type needs the customer's signature and the operation
+    carries none: the counter asks for it, and the server does not take the terminal's word
+    that the customer agreed. Checked for a new operation only: one stored before is answered
+    as it was."""
+    if op.customer_signature is None and BUSINESS_TYPES[op.business_type].customer_signs:
+        return _refused(op, RefusalCode.BAD_CUSTOMER_SIGNATURE, MISSING,
+                        field_errors={"customer_signature": _text(MISSING)})
+    return None
 
 
 def _unchecked_sign_off_dropped(op: PushOperation) -> PushOperation:

@@ -41,6 +41,9 @@ class SignatureImageInvalid(ValueError):
         self.reason = reason
 
 
+MISSING = Text("此业务须有客户签名（customer_signature），业务未保存",
+               "this request needs the customer's signature (customer_signature): nothing was "
+               "stored")
 NOT_PNG = Text("客户签名（customer_signature）不是有效的 PNG 图像，业务未保存",
                "the customer's signature (customer_signature) is not a valid PNG image: "
                "nothing was stored")

@@ -333,7 +333,7 @@ def _id_card_picture(path: Path) -> Path:
 def _counter_window(terminal: DemoTerminal, views: dict[str, Any], previews: list[QWidget],
                     signing: list[QWidget], lang: Lang) -> CounterWindow:
     from hallclient.receipts.content import HallInfo
-    from hallclient.receipts.testpage import SAMPLE_SIGNATURE
+    from hallclient.samples import SAMPLE_SIGNATURE
     from hallclient.store.operations import OverrideNeeded, SignOff
     from hallclient.sync.worker import read_status
     from hallclient.ui.counter_window import CounterServices, CounterWindow

@@ -6,20 +6,12 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
-from hallclient.counter.signature import Stroke, signature_png
 from hallclient.receipts.content import SAMPLE, HallInfo, ReceiptContent, build_receipt
-from hallclient.samples import sample_account, sample_payload
+from hallclient.samples import sample_account, sample_payload, sample_signature
 from hallclient.store.operations import RecordedOperation
 from hallcore.domain.business import BUSINESS_TYPES, apply_change, validate_payload
 from hallcore.domain.deadlines import HALL_TZ, HallCalendar, WorkCalendar
 from hallcore.signing import SigningKey, image_sha256, receipt_signature
-
-# Where the customer signs, a sample's signature box holds these strokes (a wave and a loop),
-# as a customer's signature from the customer's screen would be drawn there.
-SAMPLE_SIGNATURE: tuple[Stroke, ...] = (
-    ((10.0, 50.0), (40.0, 20.0), (70.0, 55.0), (100.0, 20.0), (130.0, 55.0), (160.0, 25.0)),
-    ((190.0, 40.0), (215.0, 15.0), (240.0, 40.0), (215.0, 65.0), (190.0, 40.0)),
-)
 
 
 def sample_receipts(hall: HallInfo, terminal_id: str, now: datetime) -> list[ReceiptContent]:
@@ -36,7 +28,7 @@ def sample_receipts(hall: HallInfo, terminal_id: str, now: datetime) -> list[Rec
         after = None if before is None else apply_change(kind, before, payload)
         operation_id = str(uuid.uuid4())
         receipt_no = f"{hall.hall_id}-{terminal_id}-{day}-{9000 + n}"
-        signed = signature_png(SAMPLE_SIGNATURE) if btype.customer_signs else None
+        signed = sample_signature(kind)
         recorded = RecordedOperation(
             operation_id, receipt_no, receipt_signature(
                 key, receipt_no, operation_id, image_sha256(signed) if signed else None),

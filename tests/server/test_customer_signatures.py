@@ -33,7 +33,7 @@ from hallcore.wire import (
 from hallserver.models import OperationRow
 from hallserver.settings import ServerSettings
 from hallserver.signature_images import PNG_SIGNATURE
-from tests.support.factories import OTHER_ID
+from tests.support.factories import NEW_CONNECTION, OTHER_ID
 from tests.support.server import holder_of, logged_in, seeded_client
 from tests.support.signatures import other_signature, signature
 
@@ -177,3 +177,25 @@ def test_a_full_push_batch_of_usual_signatures_is_sent_whole():
     usual = signature()  # a name's few strokes
     batch = inspect.signature(SyncEngine).parameters["push_batch"].default
     assert len(within_budget([_signed_op(usual)] * batch)) == batch == MAX_PUSH_BATCH
+
+
+def test_a_request_the_customer_must_sign_is_not_taken_without_their_signature(
+        th, server_engine):
+    """Transfer, closing and a new connection need the customer's signature: the counter asks
+    for it, and the server does not take a terminal's word that the customer agreed. Nothing
+    is stored; a request that needs none goes through without one."""
+    accounts = [a for a in th.all_accounts() if a["status"] == "active" and a["id_number"]]
+    unsigned = [th.operation("transfer", {**holder_of(accounts[0]), **TRANSFER_PAYLOAD},
+                             account=accounts[0], customer_signature=None),
+                th.operation("close", holder_of(accounts[1]), account=accounts[1],
+                             customer_signature=None),
+                th.operation("new_connection", NEW_CONNECTION, customer_signature=None)]
+    results = th.push(*unsigned)
+    assert [(r["outcome"], r["code"]) for r in results] == [
+        ("rejected", "bad_customer_signature")] * 3
+    said = results[0]["field_errors"]["customer_signature"]
+    assert "客户签名" in said["zh"] and "customer's signature" in said["en"]
+    assert stored_count(server_engine) == 0
+    [suspended] = th.push(th.operation("suspend", holder_of(accounts[2]), account=accounts[2],
+                                       customer_signature=None))
+    assert suspended["outcome"] == "applied"

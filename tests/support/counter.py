@@ -28,11 +28,12 @@ from hallclient.store.operations import RecordedOperation, record_operation
 from hallclient.sync.api import ServerApi, ServerRefused
 from hallclient.sync.engine import Credentials, SyncEngine
 from hallcore.db.account_columns import read_columns
-from hallcore.domain.business import BusinessKind
+from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
 from hallserver.models import AccountRow as ServerAccount
 from hallserver.models import OperationRow
 from tests.support.factories import COMMUNITY
 from tests.support.factories import account as factory_account
+from tests.support.signatures import signature
 
 HALL = "GZ-TH-01"
 SUPERVISOR_PASSWORD = "demo-super"
@@ -75,6 +76,10 @@ class Counter:
 
     def record(self, kind: str, number: str | None, payload: dict[str, Any],
                **options: Any) -> RecordedOperation:
+        """Recorded as the counter records it: with the test signature where the business
+        type needs the customer's (unless `customer_signature` is given)."""
+        if BUSINESS_TYPES[BusinessKind(kind)].customer_signs:
+            options.setdefault("customer_signature", signature())
         return record_operation(
             self.cache, terminal_identity(self.settings, self.secrets), clerk=self.clerk,
             kind=BusinessKind(kind), account_number=number, raw_payload=payload,

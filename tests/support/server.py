@@ -9,13 +9,14 @@ from base64 import b64encode
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
+from hallcore.domain.business import BUSINESS_TYPES, BusinessKind
 from hallcore.domain.deadlines import HALL_TZ
 from hallcore.receipt_numbers import format_receipt_no
 from hallcore.signing import SigningKey, image_sha256, login_message, receipt_signature
@@ -26,6 +27,7 @@ from hallserver.seed import seed
 from hallserver.settings import ServerSettings
 from hallserver.terminals import approve_pending
 from hallserver.working_days import forget
+from tests.support.signatures import signature
 
 # The calendar the migrations seed (0010), put back where a test empties the database.
 _calendar_seed = importlib.import_module("hallserver.migrations.versions.0010_working_calendar")
@@ -150,10 +152,15 @@ class Terminal:
     def operation(self, business_type: str, payload: dict[str, Any], *,
                   account: dict[str, Any] | None = None, clerk: str | None = None,
                   created_at: datetime | str | None = None,
-                  customer_signature: bytes | None = None) -> dict[str, Any]:
+                  customer_signature: bytes | Literal["signed"] | None = "signed",
+                  ) -> dict[str, Any]:
         """An operation as this terminal makes it: its own receipt number of the day it was
         made, signed with its key (and the hash of the customer's signature image, when one
-        is given). `created_at` (as sent) defaults to now."""
+        is given). `created_at` (as sent) defaults to now. `customer_signature`: by default
+        the test signature where the business type needs one, none otherwise."""
+        if customer_signature == "signed":
+            customer_signature = signature() if BUSINESS_TYPES[
+                BusinessKind(business_type)].customer_signs else None
         self.receipts += 1
         op_id = str(uuid.uuid4())
         sent = created_at or datetime.now(UTC)
