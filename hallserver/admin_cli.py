@@ -52,12 +52,15 @@ def _said(outcome: str, what: str) -> str:
             "unchanged": f"{what} is already so: nothing changed"}[outcome]
 
 
-def _refuse_existing(session: Session, model: type, key: str, what: str) -> None:
+def _refuse_existing(session: Session, model: type, key: str, what: Text) -> None:
+    """For a kind with no `set` command (districts, staff): a change is a CSV row imported."""
     from hallserver.admin import AdminRefused
 
     if session.get(model, key) is not None:
-        raise AdminRefused(Text(f"{what} {key} 已存在（修改请用 set）",
-                                f"{what} {key} exists already (change it with set)"))
+        raise AdminRefused(Text(
+            f"{what.zh} {key} 已存在（修改请把改过的 CSV 行用 admin import 导入）",
+            f"{what.en} {key} exists already (change it by importing its corrected CSV row "
+            "with admin import)"))
 
 
 # --- districts ---------------------------------------------------------------------------------
@@ -68,7 +71,7 @@ def _district_add(args: argparse.Namespace) -> int:
 
     def change(session: Session, actor: str, _now: datetime) -> str:
         spec = district_spec(args.code, args.name, args.account_prefix)
-        _refuse_existing(session, DistrictRow, spec.code, "district")
+        _refuse_existing(session, DistrictRow, spec.code, Text("供电区", "district"))
         return _said(put_district(session, actor, spec), f"district {spec.code}")
 
     return run_change(args.db, change)
@@ -181,7 +184,7 @@ def _staff_add(args: argparse.Namespace) -> int:
 
     def change(session: Session, actor: str, now: datetime) -> str:
         spec = staff_spec(args.login, args.name, args.hall, args.role)
-        _refuse_existing(session, ClerkRow, spec.login, "clerk id")
+        _refuse_existing(session, ClerkRow, spec.login, Text("工号", "staff id"))
         _, password = put_staff(session, actor, spec, now)
         return (f"added {spec.role.value} {spec.login} at hall {spec.hall_id}\n"
                 f"one-time password: {password}\n"

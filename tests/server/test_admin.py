@@ -95,6 +95,16 @@ def test_an_operator_builds_a_hall_from_an_empty_database(admin, server_engine, 
         hide_password=False))]) == 0
 
 
+def test_staff_added_twice_is_refused_saying_how_a_clerk_is_changed(admin):
+    a_hall(admin)
+    staff(admin, "th-c1")
+    code, _, err = admin("staff", "add", "th-c1", "--name", "陈伟", "--hall", HALL,
+                         "--role", "supervisor")
+    assert code == 2 and "工号 th-c1 已存在" in err
+    assert ("staff id th-c1 exists already (change it by importing its corrected CSV row "
+            "with admin import)") in err
+
+
 @pytest.mark.parametrize("argv, said", [
     (("hall", "add", "GZ-TH-02", "--name", "x", "--district", "NOPE"), "there is no district"),
     (("hall", "add", "GZ-TH-02", "--name", "x", "--district", "GZ-TH", "--opens", "18:00",
@@ -106,6 +116,10 @@ def test_an_operator_builds_a_hall_from_an_empty_database(admin, server_engine, 
     (("district", "add", "GZ-YX", "--name", "越秀区", "--account-prefix", "10"),
      "already belongs to district GZ-TH"),
     (("district", "add", "GZ-YX", "--name", "越秀区", "--account-prefix", "7"), "two digits"),
+    # Districts and staff have no `set`: the refusal says how they are changed.
+    (("district", "add", "GZ-TH", "--name", "天河", "--account-prefix", "10"),
+     "district GZ-TH exists already (change it by importing its corrected CSV row with admin "
+     "import)"),
     (("staff", "add", "th-c9", "--name", "陈伟", "--hall", "GZ-XX-01", "--role", "clerk"),
      "there is no hall"),
     (("staff", "add", "th c9", "--name", "陈伟", "--hall", HALL, "--role", "clerk"),
