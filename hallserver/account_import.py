@@ -1037,6 +1037,21 @@ def import_accounts(engine: Engine, path: Path, *, exported_at: datetime,
     return ImportSummary(**summary, seconds=time.perf_counter() - started)
 
 
+def _unreadable_header(path: Path, head: bytes, encoding: str) -> str:
+    """Why the file's first line gave no column names: most often the file is in another
+    encoding than the one chosen (or guessed), which is what to say then."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head:
+        return (f"{path} is UTF-16 text (a spreadsheet's \"Unicode text\"): save it as CSV, "
+                "UTF-8 or GB18030, and import that")
+    try:
+        head.decode(_codec(encoding))
+    except UnicodeDecodeError:
+        named = "UTF-8" if _codec(encoding) == "utf-8" else "GB18030"
+        return (f"the header line of {path} is not {named} text: give the file's encoding "
+                f"with --encoding ({', '.join(ENCODINGS[1:])})")
+    return f"{path} has no readable header line (the column names)"
+
+
 def _import(session: Session, path: Path, reader: _Reader, encoding: str,
             exported_at: datetime, rejects: _Rejects, district: str | None,
             ignored: Sequence[str], actor: str, workers: int,
@@ -1048,7 +1063,7 @@ def _import(session: Session, path: Path, reader: _Reader, encoding: str,
         head = head[len(codecs.BOM_UTF8):]
     header = next(_records(_Decoded(_Chunk(1, head), _codec(encoding))), None)
     if header is None or header.problem is not None:
-        raise ImportRefused(f"{path} has no readable header line (the column names)")
+        raise ImportRefused(_unreadable_header(path, head, encoding))
     layout = _layout(header.cells, ignored)
     conn = session.connection()
     if conn.dialect.name == "postgresql":

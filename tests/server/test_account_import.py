@@ -266,6 +266,15 @@ def test_checking_in_worker_processes_gives_the_same_result(server_engine, tmp_p
     assert stored(server_engine) == rows_after
 
 
+@pytest.mark.parametrize("chosen", ["auto", "gb18030", "utf-8"])
+def test_a_utf16_file_is_refused_saying_what_to_save_it_as(server_engine, tmp_path, chosen):
+    """A spreadsheet's "Unicode text" export: UTF-16, which neither encoding reads."""
+    path = write(tmp_path / "accounts.csv", [row_of(new_accounts(1)[0])], encoding="utf-16")
+    with pytest.raises(ImportRefused, match=r"is UTF-16 text .*: save it as CSV, UTF-8 or "
+                                            r"GB18030"):
+        import_accounts(server_engine, path, exported_at=NOW, encoding=chosen)
+
+
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-8-sig"])
 def test_a_gb18030_or_bom_file_is_recognised_and_imported(server_engine, tmp_path, encoding):
     made = new_accounts(4)
@@ -281,7 +290,8 @@ def test_a_gb18030_file_read_as_utf8_is_refused_whole(server_engine, tmp_path, c
     path = write(tmp_path / "accounts.csv", [row_of(a) for a in new_accounts(2)],
                  encoding="gb18030")
     assert run_cli(server_engine, path, "--encoding", "utf-8") == 2
-    assert "no readable header" in capsys.readouterr().err
+    assert ("is not UTF-8 text: give the file's encoding with --encoding"
+            in capsys.readouterr().err)
     assert len(stored(server_engine)) == 100
 
 
