@@ -482,7 +482,10 @@ def _operation_row(caller: Caller, op: PushOperation, result: OperationResult,
         operation_id=op.operation_id, hall_id=caller.hall_id,
         terminal_id=caller.terminal_id, clerk=op.clerk,
         business_type=op.business_type.value, account_number=_account_of(op, result),
-        base_version=op.base_version, payload=op.payload, receipt_no=op.receipt_no,
+        base_version=op.base_version,
+        # Fields the server could not read are not kept: they are no request, and could be
+        # anything up to the body's limit (the answer names the fields that were wrong).
+        payload={} if result.field_errors else op.payload, receipt_no=op.receipt_no,
         receipt_signature=op.receipt_signature, approved_by=op.approved_by,
         customer_signature=signature_image(op),  # checked by _Proofs.made_here
         # In UTC: SQLite keeps a time without its offset, and reports compare times.

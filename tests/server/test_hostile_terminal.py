@@ -357,3 +357,17 @@ def test_a_sign_off_the_request_did_not_need_is_not_kept_as_given(th, server_eng
             AuditEntryRow.subject.in_(ids))).all()
     assert len(details) == 2
     assert not any({"approved_by", "sign_off"} & detail.keys() for detail in details)
+
+
+def test_fields_the_server_could_not_read_are_not_kept(th, server_engine):
+    """A rejected request's unreadable payload (here 200 kB of it, nested deep) is no request:
+    the answer names the wrong fields, and the stored operation keeps none of it."""
+    account = next(a for a in th.all_accounts() if a["status"] == "active")
+    nested: dict = {"x": "y" * 200_000}
+    for _ in range(200):
+        nested = {"n": nested}
+    op = th.operation("rename", {"junk": nested}, account=account)
+    [result] = th.push(op)
+    assert result["outcome"] == "rejected" and result["field_errors"]
+    with Session(server_engine) as session:
+        assert session.get(OperationRow, op["operation_id"]).payload == {}
