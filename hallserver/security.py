@@ -6,6 +6,7 @@ at the clerk's next successful login (`needs_rehash`)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -35,18 +36,12 @@ def _scrypt_matches(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest.hex(), digest_hex)
 
 
-# (hasher, the hash it made of a random password): see _unmatchable_hash.
-_UNMATCHABLE: tuple[PasswordHasher, str] | None = None
-
-
+@functools.cache
 def _unmatchable_hash() -> str:
-    """A hash of a random password by the hasher in use, checked where there is no clerk's
-    hash to check: a login that does not exist (or is not active) then takes as long to refuse
-    as a wrong password, and its answer's time does not tell one from the other."""
-    global _UNMATCHABLE
-    if _UNMATCHABLE is None or _UNMATCHABLE[0] is not _ARGON2:
-        _UNMATCHABLE = (_ARGON2, _ARGON2.hash(secrets.token_urlsafe(24)))
-    return _UNMATCHABLE[1]
+    """A hash of a random password, made once, checked where there is no clerk's hash to
+    check: a login that does not exist then takes as long to refuse as a wrong password, and
+    the answer's time does not tell one from the other."""
+    return _ARGON2.hash(secrets.token_urlsafe(24))
 
 
 def password_matches(password: str, stored: str | None) -> bool:

@@ -310,8 +310,7 @@ def _written_in_python(session: Session, district: str, after: str | None, limit
     codes = {row[_COMMUNITY_CODE] for row in page if row[_COMMUNITY_CODE] is not None}
     carried = _communities_carried(which, district, codes)
     communities = [tuple(row) for row in connection.execute(
-        select(*_COMMUNITY_COLUMNS).where(carried)).all()
-    ] if carried is not None and (codes or which == "district") else []
+        select(*_COMMUNITY_COLUMNS).where(carried)).all()] if carried is not None else []
     return _WrittenPage(to_json(page), to_json(communities),
                         page[-1][0] if len(rows) > limit else None)
 
